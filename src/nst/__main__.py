@@ -1,0 +1,3 @@
+from nst.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""Every setting of a style-transfer run, with its default and its validation.
+
+This module does not import TensorFlow, so the command line can parse and check its
+arguments (and answer ``--help``) instantly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from nst.errors import NstError
+
+# Convolution blocks of VGG19 (block number, number of convolutions in it).
+_VGG19_BLOCKS = ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
+VGG19_LAYERS: tuple[str, ...] = tuple(
+    name
+    for block, convolutions in _VGG19_BLOCKS
+    for name in [f"block{block}_conv{i}" for i in range(1, convolutions + 1)] + [f"block{block}_pool"]
+)
+CONTENT_LAYERS: tuple[str, ...] = ("block5_conv2",)
+STYLE_LAYERS: tuple[str, ...] = tuple(f"block{block}_conv1" for block in range(1, 6))
+NORMALIZATIONS = ("mean", "sum")
+INITS = ("content", "noise")
+WEIGHTS_ENV = "NST_WEIGHTS"
+# VGG19 halves the image four times before block5; below this the deepest maps vanish.
+MIN_SIDE = 16
+
+
+@dataclass(frozen=True)
+class Options:
+    """All settings of a run. The defaults are the measured ones described in the README.
+
+    Loss weights: ``content_weight`` is the spec's alpha, ``style_weight`` its beta.
+    ``normalization`` chooses how the losses are scaled ("mean": the TensorFlow tutorial's
+    means, whose balance does not change with resolution; "sum": the spec's sums as written);
+    see :mod:`nst.losses` for the exact relation between the two.
+    """
+
+    size: int = 512
+    style_size: int | None = None
+    steps: int = 300
+    content_weight: float = 1e4
+    style_weight: float = 1e-2
+    tv_weight: float = 0.0
+    normalization: str = "mean"
+    content_layers: tuple[str, ...] = CONTENT_LAYERS
+    style_layers: tuple[str, ...] = STYLE_LAYERS
+    style_layer_weights: tuple[float, ...] | None = None
+    learning_rate: float = 0.02
+    beta_1: float = 0.99
+    epsilon: float = 0.1
+    init: str = "content"
+    seed: int | None = None
+    weights: str | None = None
+    history_every: int = 10
+
+    def __post_init__(self) -> None:
+        # Lists arrive from JSON or Python callers; tuples keep the options hashable.
+        for name in ("content_layers", "style_layers", "style_layer_weights"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+        self._validate()
+
+    def _validate(self) -> None:
+        _require(self.size >= MIN_SIDE, f"size must be at least {MIN_SIDE} px, got {self.size}")
+        if self.style_size is not None:
+            _require(self.style_size >= MIN_SIDE, f"style size must be at least {MIN_SIDE} px, got {self.style_size}")
+        _require(self.steps >= 0, f"steps must be 0 or more, got {self.steps}")
+        _require(self.history_every >= 1, f"history_every must be 1 or more, got {self.history_every}")
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            value = getattr(self, name)
+            _require(math.isfinite(value) and value >= 0, f"{name} must be a finite number >= 0, got {value}")
+        for name in ("learning_rate", "epsilon"):
+            value = getattr(self, name)
+            _require(math.isfinite(value) and value > 0, f"{name} must be a finite number > 0, got {value}")
+        _require(0 <= self.beta_1 < 1, f"beta_1 must be in [0, 1), got {self.beta_1}")
+        _require(
+            self.normalization in NORMALIZATIONS,
+            f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}",
+        )
+        _require(self.init in INITS, f"init must be one of {', '.join(INITS)}, got {self.init!r}")
+        for name in ("content_layers", "style_layers"):
+            layers = getattr(self, name)
+            _require(len(layers) > 0, f"{name} must name at least one layer")
+            for layer in layers:
+                _require(
+                    layer in VGG19_LAYERS, f"unknown VGG19 layer {layer!r} in {name}; known: {', '.join(VGG19_LAYERS)}"
+                )
+        if self.style_layer_weights is not None:
+            _require(
+                len(self.style_layer_weights) == len(self.style_layers),
+                f"style_layer_weights has {len(self.style_layer_weights)} values "
+                f"for {len(self.style_layers)} style layers",
+            )
+            _require(
+                all(math.isfinite(w) and w >= 0 for w in self.style_layer_weights),
+                "style_layer_weights must be finite numbers >= 0",
+            )
+
+    @property
+    def layer_weights(self) -> tuple[float, ...]:
+        """The per-layer style weights w_l, one per style layer (1 each unless given)."""
+        return self.style_layer_weights or (1.0,) * len(self.style_layers)
+
+    def resolved_weights(self) -> str:
+        """The VGG19 weights to load: this option, else $NST_WEIGHTS, else Keras's "imagenet"."""
+        return self.weights or os.environ.get(WEIGHTS_ENV) or "imagenet"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values, for reports and image metadata."""
+        values = dataclasses.asdict(self)
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise NstError(message)
