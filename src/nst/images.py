@@ -1,0 +1,159 @@
+"""Reading, resizing and writing images. Pixels are float32 RGB arrays in [0, 1], shape (H, W, 3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from nst.errors import NstError
+from nst.options import MIN_SIDE
+
+ImageSource = str | os.PathLike | Image.Image | np.ndarray
+
+# Output formats by file extension, each with the Pillow save options we want for it.
+OUTPUT_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
+    ".png": ("PNG", {}),
+    ".jpg": ("JPEG", {"quality": 95}),
+    ".jpeg": ("JPEG", {"quality": 95}),
+    ".webp": ("WEBP", {"quality": 95}),
+}
+METADATA_KEY = "nst:params"
+
+
+def load_image(source: ImageSource, longest_side: int | None = None) -> np.ndarray:
+    """Read an image (path, PIL image or array) as RGB in [0, 1], resized so its longer side is
+    ``longest_side`` (aspect ratio kept; Lanczos) when given."""
+    image = _open(source) if isinstance(source, (str, os.PathLike)) else _from_memory(source)
+    if longest_side is not None:
+        image = resize_longest_side(image, longest_side, name=_name(source))
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def resize_longest_side(image: Image.Image, longest_side: int, name: str = "image") -> Image.Image:
+    """Scale ``image`` so that its longer side is ``longest_side`` pixels."""
+    width, height = image.size
+    scale = longest_side / max(width, height)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if min(new_size) < MIN_SIDE:
+        raise NstError(
+            f"{name}: {width}x{height} is too narrow: at {longest_side} px its shorter side would be "
+            f"{min(new_size)} px, and VGG19 needs at least {MIN_SIDE}"
+        )
+    if new_size == image.size:
+        return image
+    return image.resize(new_size, Image.Resampling.LANCZOS)
+
+
+def _open(path: str | os.PathLike) -> Image.Image:
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            return image.convert("RGB")
+    except FileNotFoundError:
+        raise NstError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise NstError(f"{path}: is a folder, not an image") from None
+    except PermissionError:
+        raise NstError(f"{path}: permission denied") from None
+    except UnidentifiedImageError:
+        raise NstError(f"{path}: not an image Pillow can read") from None
+    except Image.DecompressionBombError as error:
+        raise NstError(f"{path}: refused, too many pixels ({error})") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise NstError(f"{path}: cannot read image ({error})") from None
+
+
+def _from_memory(source: Image.Image | np.ndarray) -> Image.Image:
+    if isinstance(source, Image.Image):
+        return source.convert("RGB")
+    array = np.asarray(source)
+    if array.ndim != 3 or array.shape[-1] != 3:
+        raise NstError(f"an image array must have shape (height, width, 3), got {array.shape}")
+    if array.dtype != np.uint8:
+        array = to_uint8(array)
+    return Image.fromarray(array, "RGB")
+
+
+def _name(source: ImageSource) -> str:
+    return str(source) if isinstance(source, (str, os.PathLike)) else "image"
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """[0, 1] floats to 8-bit pixels, rounding to the nearest level."""
+    return np.clip(np.rint(np.asarray(pixels, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
+
+
+def to_pil(pixels: np.ndarray) -> Image.Image:
+    """A float [0, 1] (H, W, 3) array as an 8-bit RGB PIL image."""
+    return Image.fromarray(to_uint8(pixels), "RGB")
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Fail before a long run, not after it: the extension must be a format we write and the
+    folder must exist and be writable."""
+    path = Path(path)
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise NstError(
+            f"{path}: unknown output format {path.suffix or '(none)'!r}; use one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise NstError(f"{path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise NstError(f"{path}: folder {folder} is not writable")
+    if path.is_dir():
+        raise NstError(f"{path}: is a folder")
+    return path
+
+
+def save_image(
+    pixels: np.ndarray | Image.Image, path: str | os.PathLike, metadata: dict[str, Any] | None = None
+) -> Path:
+    """Write the image in the format its extension names, atomically: a temporary file in the
+    same folder renamed over the target, so a failure never leaves a half-written file.
+    PNG files carry ``metadata`` as JSON in a text chunk named ``nst:params``."""
+    path = check_output_path(path)
+    image = pixels if isinstance(pixels, Image.Image) else to_pil(pixels)
+    image_format, save_options = OUTPUT_FORMATS[path.suffix.lower()]
+    save_options = dict(save_options)
+    if image_format == "PNG" and metadata is not None:
+        info = PngImagePlugin.PngInfo()
+        info.add_text(METADATA_KEY, json.dumps(metadata, sort_keys=True))
+        save_options["pnginfo"] = info
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as error:
+        raise NstError(f"{path}: cannot write ({error.strerror or error})") from None
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            image.save(file, format=image_format, **save_options)
+            file.flush()
+            os.fsync(file.fileno())
+        # mkstemp creates the file private (0600); give it the mode a normal new file gets.
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise NstError(f"{path}: cannot write ({error.strerror or error})") from None
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The parameters a PNG written by :func:`save_image` carries, or None."""
+    with Image.open(path) as image:
+        text = image.text.get(METADATA_KEY) if hasattr(image, "text") else None
+    return json.loads(text) if text else None
