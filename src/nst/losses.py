@@ -1,0 +1,128 @@
+r"""The losses of neural style transfer, as pure functions over tensors.
+
+Notation (the spec's): F^l is the activation of layer l, N_l its number of channels
+(filters), M_l its number of positions (height x width). G^l = F^l (F^l)^T is its Gram matrix.
+
+Two normalisations, one switch (``normalization``):
+
+* ``"sum"``, the spec's formulas as written::
+
+      L_content = 1/2 sum_ij (F^C_ij - F^G_ij)^2
+      L_style   = sum_l w_l / (4 N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2
+
+* ``"mean"``, the TensorFlow tutorial's (whose alpha = 1e4, beta = 1e-2 the spec quotes)::
+
+      L_content = 1/(N M) sum_ij (F^C_ij - F^G_ij)^2                 (mean squared error)
+      L_style   = 1/L sum_l w_l / (N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2
+
+  that is, the mean squared error of Gram matrices divided by M_l, averaged over the L layers.
+
+Exact relation, for the same image and layers::
+
+      L_content(mean) = 2 / (N M) * L_content(sum)      (N, M of the content layer)
+      L_style(mean)   = 4 / L     * L_style(sum)
+
+So with the sums the content term grows with the number of pixels M while the style term
+does not: the same alpha and beta stylize less at a higher resolution. With the means both
+terms are averages, and their balance stays put when only the resolution changes.
+
+Style targets are Gram matrices divided by their own M (``gram / positions``): for a style
+image of the same size as the generated one this is exactly the formula above, and it keeps
+the formula meaningful when the style image has another size (a raw Gram grows with M).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import tensorflow as tf
+
+
+def gram_matrix(features: tf.Tensor) -> tf.Tensor:
+    r"""G_cd = sum_ij F_ijc F_ijd, for features of shape (batch, height, width, channels).
+
+    Returns shape (batch, channels, channels)."""
+    return tf.linalg.einsum("bijc,bijd->bcd", features, features)
+
+
+def positions(features: tf.Tensor) -> tf.Tensor:
+    """M: the number of spatial positions (height x width) of a feature map, as float32."""
+    shape = tf.shape(features)
+    return tf.cast(shape[1] * shape[2], tf.float32)
+
+
+def normalized_gram(features: tf.Tensor) -> tf.Tensor:
+    """G / M: the Gram matrix per position, the form style targets are kept in."""
+    return gram_matrix(features) / positions(features)
+
+
+def content_loss(content_features: tf.Tensor, generated_features: tf.Tensor, normalization: str = "mean") -> tf.Tensor:
+    r"""Content loss of one layer.
+
+    sum:  L = 1/2 sum_ij (F^C_ij - F^G_ij)^2
+    mean: L = mean_ij (F^C_ij - F^G_ij)^2  = 2/(N M) x the sum form
+    """
+    squared = tf.square(content_features - generated_features)
+    if normalization == "sum":
+        return 0.5 * tf.reduce_sum(squared)
+    return tf.reduce_mean(squared)
+
+
+def style_layer_loss(target_gram: tf.Tensor, generated_features: tf.Tensor, normalization: str = "mean") -> tf.Tensor:
+    r"""Style loss E_l of one layer, from the target's per-position Gram matrix G^S / M.
+
+    sum:  E_l = 1/(4 N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2 = 1/(4 N_l^2) sum_ij (G^S_ij/M_l - G^G_ij/M_l)^2
+    mean: E_l = 1/(N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2    = 4 x the sum form
+    """
+    difference = tf.reduce_sum(tf.square(target_gram - normalized_gram(generated_features)))
+    channels = tf.cast(tf.shape(generated_features)[-1], tf.float32)
+    scale = 4.0 if normalization == "sum" else 1.0
+    return difference / (scale * channels * channels)
+
+
+def style_loss(
+    target_grams: Sequence[tf.Tensor],
+    generated_features: Sequence[tf.Tensor],
+    layer_weights: Sequence[float],
+    normalization: str = "mean",
+) -> tf.Tensor:
+    r"""Style loss over the style layers.
+
+    sum:  L_style = sum_l w_l E_l
+    mean: L_style = 1/L sum_l w_l E_l   (E_l in its mean form)
+    """
+    total = tf.add_n(
+        [
+            weight * style_layer_loss(target, features, normalization)
+            for target, features, weight in zip(target_grams, generated_features, layer_weights, strict=True)
+        ]
+    )
+    if normalization == "sum":
+        return total
+    return total / float(len(target_grams))
+
+
+def total_variation_loss(image: tf.Tensor, normalization: str = "mean") -> tf.Tensor:
+    r"""Total variation: sum of absolute differences between neighbouring pixels.
+
+    sum:  TV = sum_ij |x_i+1,j - x_ij| + |x_i,j+1 - x_ij|   (``tf.image.total_variation``)
+    mean: TV / (H W), so that its weight does not depend on the resolution.
+    """
+    image = tf.convert_to_tensor(image)
+    variation = tf.reduce_sum(tf.image.total_variation(image))
+    if normalization == "sum":
+        return variation
+    shape = tf.shape(image)
+    return variation / tf.cast(shape[1] * shape[2], tf.float32)
+
+
+def total_loss(
+    content: tf.Tensor,
+    style: tf.Tensor,
+    variation: tf.Tensor,
+    content_weight: float,
+    style_weight: float,
+    tv_weight: float = 0.0,
+) -> tf.Tensor:
+    r"""L_total = alpha L_content + beta L_style (+ tv_weight TV, an optional smoothness term)."""
+    return content_weight * content + style_weight * style + tv_weight * variation
