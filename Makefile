@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# Offline machines (this project's CI among them) point NST_WEIGHTS at a local VGG19 weights
+# file; the shared one beside the checkout is used when present. Without it Keras downloads
+# the ImageNet weights once.
+NST_WEIGHTS ?= $(wildcard $(abspath ../shared/weights/vgg19_notop_q8.h5))
+ifneq ($(NST_WEIGHTS),)
+export NST_WEIGHTS
+endif
+
+.PHONY: demo test lint benchmark clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(INSTALLED)
+	$(BIN)/nst examples/cat.jpg examples/starry-night.jpg -o demo.png --size 256 --steps 300 --report demo.json
+
+test: $(INSTALLED) lint
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+benchmark: $(INSTALLED)
+	$(BIN)/python benchmarks/step_cost.py
+
+clean:
+	rm -rf $(VENV) demo.png demo.json

@@ -1,0 +1,37 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CONTENT = EXAMPLES / "cat.jpg"
+STYLE = EXAMPLES / "starry-night.jpg"
+KERAS_CACHE = Path.home() / ".keras" / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+@pytest.fixture(scope="session")
+def weights() -> str:
+    """Real VGG19 weights. Tests that need them fail, never skip, when there are none: CI must run them."""
+    path = os.environ.get("NST_WEIGHTS")
+    if path:
+        assert Path(path).is_file(), f"NST_WEIGHTS={path} does not exist"
+        return path
+    if KERAS_CACHE.is_file():
+        return "imagenet"
+    pytest.fail("no VGG19 weights: set NST_WEIGHTS to a Keras VGG19 notop weights file (make test does it here)")
+
+
+@pytest.fixture
+def make_image(tmp_path):
+    """Writes a small random RGB image and returns its path."""
+
+    def make(name: str = "image.png", size: tuple[int, int] = (48, 32), seed: int = 0) -> Path:
+        pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+        path = tmp_path / name
+        Image.fromarray(pixels, "RGB").save(path)
+        return path
+
+    return make

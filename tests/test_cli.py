@@ -1,0 +1,106 @@
+"""The ``nst`` command as a person runs it: a real process, its exit code and what it prints."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from tests.conftest import CONTENT, STYLE
+
+
+def nst(*args, cwd=None, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "nst", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
+
+
+def test_help_lists_the_options():
+    result = nst("--help")
+    assert result.returncode == 0
+    for option in ("--size", "--steps", "--style-weight", "--normalization", "--weights", "--report", "--quiet"):
+        assert option in result.stdout
+
+
+def test_tiny_run_writes_the_image_and_report_and_nothing_noisy(tmp_path, weights):
+    output, report = tmp_path / "out.jpg", tmp_path / "out.json"
+    env = {**os.environ, "NST_WEIGHTS": weights}
+    result = nst(CONTENT, STYLE, "-o", output, "--size", 48, "--steps", 3, "--report", report, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no TensorFlow start-up notices, no warnings
+    assert result.stdout.startswith(f"wrote {output} (48x32, 3 steps")
+    with Image.open(output) as image:
+        assert (image.format, image.size) == ("JPEG", (48, 32))
+    data = json.loads(report.read_text())
+    assert [entry["step"] for entry in data["history"]] == [0, 3]
+    assert data["params"]["weights"] == weights
+
+
+def test_weights_option_overrides_the_environment(tmp_path, weights):
+    env = {**os.environ, "NST_WEIGHTS": str(tmp_path / "missing.h5")}
+    result = nst(CONTENT, STYLE, "-o", tmp_path / "out.png", "--size", 32, "--steps", 1, "--weights", weights, env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_missing_weights_say_what_to_do(tmp_path):
+    env = {**os.environ, "NST_WEIGHTS": str(tmp_path / "missing.h5")}
+    result = nst(CONTENT, STYLE, "-o", tmp_path / "out.png", "--size", 32, "--steps", 1, env=env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "does not exist" in result.stderr and "NST_WEIGHTS" in result.stderr
+    assert not (tmp_path / "out.png").exists()
+
+
+def text_file_named_jpg(tmp_path):
+    path = tmp_path / "notes.jpg"
+    path.write_text("this is not an image\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (lambda tmp: [tmp / "nope.jpg", STYLE], "nope.jpg: no such file"),
+        (lambda tmp: [CONTENT, text_file_named_jpg(tmp)], "notes.jpg: not an image"),
+        (lambda tmp: [CONTENT, tmp], "is a folder"),
+        (lambda tmp: [CONTENT, STYLE, "--steps", "-5"], "steps must be 0 or more, got -5"),
+        (
+            lambda tmp: [CONTENT, STYLE, "--style-layers", "block1_conv1,block9_conv9"],
+            "unknown VGG19 layer 'block9_conv9'",
+        ),
+        (lambda tmp: [CONTENT, STYLE, "--steps", "many"], "argument --steps: invalid int value: 'many'"),
+        (lambda tmp: [CONTENT, STYLE, "--normalization", "max"], "argument --normalization: invalid choice"),
+        (lambda tmp: [CONTENT, STYLE, "--size", "4"], "size must be at least 16"),
+        (lambda tmp: [CONTENT], "the following arguments are required: style"),
+    ],
+    ids=[
+        "missing",
+        "not-an-image",
+        "folder",
+        "negative-steps",
+        "unknown-layer",
+        "not-a-number",
+        "bad-choice",
+        "tiny",
+        "one-file",
+    ],
+)
+def test_bad_arguments_give_one_clear_line_and_no_output(tmp_path, arguments, message):
+    output = tmp_path / "out.png"
+    result = nst(*arguments(tmp_path), "-o", output)
+    assert result.returncode == 2
+    assert result.stderr.startswith("nst: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("output", "message"), [("out.bmp", "unknown output format '.bmp'"), ("no/such/folder/out.png", "does not exist")]
+)
+def test_bad_output_paths_are_refused_before_the_run(tmp_path, output, message):
+    result = nst(CONTENT, STYLE, "-o", tmp_path / output)
+    assert result.returncode == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1

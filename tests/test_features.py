@@ -1,0 +1,54 @@
+"""The truncated extractor against the full Keras VGG19 (real weights)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nst.errors import NstError
+from nst.features import FeatureExtractor, load_vgg19, preprocess
+from nst.options import CONTENT_LAYERS, STYLE_LAYERS
+
+
+def full_vgg19_activations(weights, image):
+    """Runs every layer of the full Keras VGG19, one after the other, recording each output."""
+    activations, x = {}, preprocess(image)
+    for layer in load_vgg19(weights).layers[1:]:
+        x = layer(x)
+        activations[layer.name] = x.numpy()
+    return activations
+
+
+def test_extractor_matches_full_vgg19_and_stops_at_the_deepest_layer(weights):
+    image = tf.constant(np.random.default_rng(1).uniform(size=(1, 64, 48, 3)).astype(np.float32))
+    extractor = FeatureExtractor(CONTENT_LAYERS + STYLE_LAYERS, weights)
+    features = extractor(image)
+    full = full_vgg19_activations(weights, image)
+    assert set(features) == set(CONTENT_LAYERS + STYLE_LAYERS)
+    for name, value in features.items():
+        np.testing.assert_allclose(value.numpy(), full[name], rtol=1e-4, atol=1e-3 * np.abs(full[name]).max())
+    computed = [layer.name for layer in extractor.model.layers]
+    assert computed[-1] == "block5_conv2"
+    assert not {"block5_conv3", "block5_conv4", "block5_pool"} & set(computed)
+
+
+def test_shallow_extractor_computes_only_the_first_block(weights):
+    extractor = FeatureExtractor(["block1_conv2"], weights)
+    assert [layer.name for layer in extractor.model.layers][1:] == ["block1_conv1", "block1_conv2"]
+
+
+def test_preprocess_is_caffe_style():
+    image = np.random.default_rng(2).uniform(size=(1, 2, 2, 3)).astype(np.float32)
+    expected = image[..., ::-1] * 255.0 - np.array([103.939, 116.779, 123.68], dtype=np.float32)
+    np.testing.assert_allclose(preprocess(tf.constant(image)).numpy(), expected, rtol=1e-5, atol=1e-4)
+
+
+def test_missing_weights_file_is_a_clear_error(tmp_path):
+    with pytest.raises(NstError, match="does not exist"):
+        load_vgg19(str(tmp_path / "nothing.h5"))
+
+
+def test_bad_weights_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"not hdf5 at all")
+    with pytest.raises(NstError, match="not usable as VGG19 weights"):
+        load_vgg19(str(bad))

@@ -1,0 +1,105 @@
+"""The loss functions against NumPy written straight from the spec's formulas."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nst import losses
+
+RNG = np.random.default_rng(42)
+
+
+def features(height=5, width=4, channels=3):
+    return RNG.normal(size=(1, height, width, channels)).astype(np.float32)
+
+
+def numpy_gram(F):
+    # G_ij = sum_k F_ik F_jk with F as (channels N, positions M)
+    flat = F[0].reshape(-1, F.shape[-1]).T.astype(np.float64)
+    return flat @ flat.T
+
+
+def test_gram_matrix_is_the_channel_inner_products():
+    F = features()
+    np.testing.assert_allclose(losses.gram_matrix(tf.constant(F))[0].numpy(), numpy_gram(F), rtol=1e-5)
+
+
+def test_content_loss_sum_is_half_the_sum_of_squares():
+    C, G = features(), features()
+    expected = 0.5 * np.sum((C.astype(np.float64) - G) ** 2)
+    assert losses.content_loss(C, G, "sum").numpy() == pytest.approx(expected, rel=1e-5)
+
+
+def test_content_loss_mean_is_the_mean_squared_error():
+    C, G = features(), features()
+    expected = np.mean((C.astype(np.float64) - G) ** 2)
+    assert losses.content_loss(C, G, "mean").numpy() == pytest.approx(expected, rel=1e-5)
+
+
+def spec_layer_style_loss(S, G):
+    N, M = S.shape[-1], S.shape[1] * S.shape[2]
+    return np.sum((numpy_gram(S) - numpy_gram(G)) ** 2) / (4 * N**2 * M**2)
+
+
+def test_style_layer_loss_sum_is_the_spec_formula():
+    S, G = features(channels=6), features(channels=6)
+    target = losses.normalized_gram(tf.constant(S))
+    assert losses.style_layer_loss(target, G, "sum").numpy() == pytest.approx(spec_layer_style_loss(S, G), rel=1e-4)
+
+
+def test_style_loss_sum_adds_weighted_layers():
+    pairs = [(features(6, 6, 3), features(6, 6, 3)), (features(3, 3, 8), features(3, 3, 8))]
+    weights = [0.3, 2.0]
+    expected = sum(w * spec_layer_style_loss(S, G) for w, (S, G) in zip(weights, pairs, strict=True))
+    targets = [losses.normalized_gram(tf.constant(S)) for S, _ in pairs]
+    result = losses.style_loss(targets, [G for _, G in pairs], weights, "sum").numpy()
+    assert result == pytest.approx(expected, rel=1e-4)
+
+
+def test_style_loss_mean_is_the_tutorial_formula():
+    # TensorFlow tutorial: gram / positions, mean squared error per layer, averaged over layers.
+    pairs = [(features(6, 6, 3), features(6, 6, 3)), (features(3, 3, 8), features(3, 3, 8))]
+
+    def tutorial_layer(S, G):
+        M = S.shape[1] * S.shape[2]
+        return np.mean((numpy_gram(S) / M - numpy_gram(G) / M) ** 2)
+
+    expected = np.mean([tutorial_layer(S, G) for S, G in pairs])
+    targets = [losses.normalized_gram(tf.constant(S)) for S, _ in pairs]
+    result = losses.style_loss(targets, [G for _, G in pairs], [1.0, 1.0], "mean").numpy()
+    assert result == pytest.approx(expected, rel=1e-4)
+
+
+def test_the_documented_relation_between_normalisations():
+    C, G = features(4, 4, 5), features(4, 4, 5)
+    N, M = 5, 16
+    assert losses.content_loss(C, G, "mean").numpy() == pytest.approx(
+        2 / (N * M) * losses.content_loss(C, G, "sum").numpy(), rel=1e-5
+    )
+    pairs = [(features(4, 4, 5), features(4, 4, 5)) for _ in range(3)]
+    targets = [losses.normalized_gram(tf.constant(S)) for S, _ in pairs]
+    generated = [G for _, G in pairs]
+    as_mean = losses.style_loss(targets, generated, [1, 1, 1], "mean").numpy()
+    as_sum = losses.style_loss(targets, generated, [1, 1, 1], "sum").numpy()
+    assert as_mean == pytest.approx(4 / 3 * as_sum, rel=1e-5)
+
+
+def test_style_target_of_another_size_compares_per_position_grams():
+    # A style image twice as large in each direction, made of the same tile, has the same
+    # per-position Gram matrix: its loss against the tile is zero.
+    tile = features(3, 3, 4)
+    doubled = np.tile(tile, (1, 2, 2, 1))
+    target = losses.normalized_gram(tf.constant(doubled))
+    assert losses.style_layer_loss(target, tile, "sum").numpy() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_total_variation_both_normalisations():
+    image = RNG.uniform(size=(1, 6, 7, 3)).astype(np.float32)
+    expected = np.abs(np.diff(image, axis=1)).sum() + np.abs(np.diff(image, axis=2)).sum()
+    assert losses.total_variation_loss(image, "sum").numpy() == pytest.approx(expected, rel=1e-5)
+    assert losses.total_variation_loss(image, "mean").numpy() == pytest.approx(expected / 42, rel=1e-5)
+
+
+def test_total_loss_is_the_weighted_sum():
+    result = losses.total_loss(tf.constant(2.0), tf.constant(3.0), tf.constant(5.0), 1e4, 1e-2, 7.0).numpy()
+    assert result == pytest.approx(2.0 * 1e4 + 3.0 * 1e-2 + 5.0 * 7.0)

@@ -1,0 +1,116 @@
+"""End to end with the real weights on the bundled pair, resized to 128 px (longer side)."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst import NstError, Options, stylize
+from nst.images import load_image, read_metadata
+from nst.objective import Objective
+from tests.conftest import CONTENT, STYLE
+
+
+@pytest.fixture(scope="module")
+def run(weights, tmp_path_factory):
+    """100 Adam steps from the photo at 128 px, with every progress callback recorded."""
+    calls = []
+    result = stylize(CONTENT, STYLE, size=128, steps=100, weights=weights, callback=calls.append)
+    output = result.save(tmp_path_factory.mktemp("run") / "out.png")
+    return result, calls, output
+
+
+def test_style_loss_falls_to_a_fifth_within_100_steps(run):
+    result, _, _ = run
+    history = result.report["history"]
+    assert history[0]["step"] == 0 and history[-1]["step"] == 100
+    assert result.report["final"]["style"] <= 0.2 * history[0]["style"]
+
+
+def test_the_result_is_still_the_photo(run, weights):
+    # Bound: the result's content loss stays under half that of a uniform-noise image of the
+    # same size, i.e. VGG19 still sees the photo's structure. Measured on this pair: 0.23 x.
+    result, _, _ = run
+    content = load_image(CONTENT, 128)
+    noise = np.random.default_rng(0).uniform(size=content.shape).astype(np.float32)
+    objective = Objective(content, load_image(STYLE, 128), Options(size=128, weights=weights))
+    noise_content = objective.evaluate(noise)["content"]
+    assert 0 < result.report["final"]["content"] < 0.5 * noise_content
+
+
+def test_output_file_and_report_agree_with_the_returned_result(run):
+    result, _, output = run
+    with Image.open(output) as image:
+        assert image.size == (128, 85)  # cat.jpg is 451x300
+        assert image.format == "PNG"
+    np.testing.assert_array_equal(np.asarray(Image.open(output)), np.asarray(result.image))
+    report = json.loads(json.dumps(result.report))
+    assert report["final"] == result.report["final"]
+    assert set(report["final"]) == {"total", "content", "style", "tv"}
+    assert report["params"]["steps"] == 100 and report["params"]["output_size"] == [128, 85]
+    assert {"tensorflow", "keras", "numpy", "pillow", "nst"} <= set(report["params"]["versions"])
+    final = result.report["final"]
+    expected = 1e4 * final["content"] + 1e-2 * final["style"]
+    assert final["total"] == pytest.approx(expected, rel=1e-5)
+    assert read_metadata(output) == report["params"]
+
+
+def test_history_entries_every_ten_steps(run):
+    result, _, _ = run
+    history = result.report["history"]
+    assert [entry["step"] for entry in history] == list(range(0, 101, 10))
+    for entry in history:
+        assert set(entry) == {"step", "elapsed_s", "total", "content", "style"}
+    assert [entry["elapsed_s"] for entry in history] == sorted(entry["elapsed_s"] for entry in history)
+
+
+def test_callback_sees_every_step_and_the_current_image(run):
+    result, calls, _ = run
+    assert [progress.step for progress in calls] == list(range(1, 101))
+    assert calls[0].losses["total"] == pytest.approx(result.report["history"][0]["total"])
+    last = calls[-1].image()
+    np.testing.assert_array_equal(last, result.pixels)
+    assert last.min() >= 0.0 and last.max() <= 1.0
+
+
+def test_noise_init_is_repeatable_with_a_seed(weights):
+    first, second, other = (
+        stylize(CONTENT, STYLE, size=48, steps=3, init="noise", seed=seed, weights=weights).pixels for seed in (7, 7, 8)
+    )
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, other)
+
+
+def test_style_size_sets_the_painting_resolution(weights):
+    result = stylize(CONTENT, STYLE, size=48, style_size=96, steps=0, weights=weights)
+    assert result.report["params"]["style_size"] == 96
+    assert result.pixels.shape == (32, 48, 3)
+
+
+def test_balance_holds_across_resolutions_only_with_mean_normalisation(weights):
+    # alpha * L_content(noise) / (beta * L_style(photo)): how content and style trade off.
+    def balance(size, normalization):
+        content, style = load_image(CONTENT, size), load_image(STYLE, size)
+        options = Options(size=size, normalization=normalization, weights=weights)
+        objective = Objective(content, style, options)
+        noise = np.random.default_rng(0).uniform(size=content.shape).astype(np.float32)
+        return objective.evaluate(noise)["content"] / objective.evaluate(content)["style"]
+
+    assert 0.5 < balance(128, "mean") / balance(64, "mean") < 2
+    assert balance(128, "sum") / balance(64, "sum") > 4
+
+
+def test_arrays_and_pil_images_are_accepted(weights):
+    content = Image.open(CONTENT)
+    style = np.asarray(Image.open(STYLE), dtype=np.float32) / 255.0
+    result = stylize(content, style, size=32, steps=1, weights=weights)
+    assert result.pixels.shape == (21, 32, 3)
+    assert result.report["params"]["content"] == "<JpegImageFile>"
+
+
+def test_bad_settings_raise_nst_error():
+    with pytest.raises(NstError, match="steps must be 0 or more"):
+        stylize(CONTENT, STYLE, steps=-1)
+    with pytest.raises(NstError, match="unknown VGG19 layer 'block9_conv1'"):
+        stylize(CONTENT, STYLE, style_layers=["block9_conv1"])
