@@ -22,7 +22,7 @@ _LAZY = {"stylize", "Result", "Progress"}
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from nst import optimize
+        from nst import transfer
 
-        return getattr(optimize, name)
+        return getattr(transfer, name)
     raise AttributeError(f"module 'nst' has no attribute {name!r}")

@@ -1,19 +1,25 @@
-"""The ``nst`` command: a thin layer over :func:`nst.stylize` for people at a terminal."""
+"""The ``nst`` command: a thin layer over :mod:`nst` for people at a terminal.
+
+nst PHOTO PAINTING [-o OUT] [options]          stylize
+nst score IMAGE --content PHOTO --style PAINTING [--json]
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from nst import __version__
 from nst.errors import NstError
 from nst.images import check_output_path, load_image
-from nst.options import INITS, NORMALIZATIONS, WEIGHTS_ENV, Options
+from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESETS, WEIGHTS_ENV, Options
 
 DEFAULTS = Options()
 
@@ -21,7 +27,7 @@ DEFAULTS = Options()
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: the user sees what is wrong at a glance.
-        self.exit(2, f"nst: error: {message} (see nst --help)\n")
+        self.exit(2, f"nst: error: {message} (see {self.prog} --help)\n")
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -35,28 +41,17 @@ def _numbers(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
-def _option(group, name: str, help: str, **kwargs) -> None:
+def _option(group, name: str, help: str, **kwargs: Any) -> None:
     """A flag for the Options field ``name``, with the field's default shown in the help."""
-    default = getattr(DEFAULTS, name)
+    default = kwargs.pop("default", getattr(DEFAULTS, name))
     shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-    suffix = f" (default {shown})" if default is not None else ""
-    kwargs.setdefault("metavar", "N" if kwargs.get("type") is int else "X")
+    suffix = f" (default {shown})" if default is not None and kwargs.get("action") is None else ""
+    if kwargs.get("action") is None:
+        kwargs.setdefault("metavar", "N" if kwargs.get("type") is int else "X")
     group.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, help=help + suffix, **kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="nst",
-        description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.).",
-        epilog=f"VGG19 weights: --weights PATH, else ${WEIGHTS_ENV}, else Keras downloads the ImageNet weights once.",
-    )
-    parser.add_argument("content", help="the photo (any image Pillow reads)")
-    parser.add_argument("style", help="the painting whose style to take")
-    parser.add_argument("-o", "--output", help="result file, .png .jpg or .webp (default CONTENT-STYLE.png here)")
-    parser.add_argument("--report", metavar="PATH", help="also write a JSON report: settings, losses, timings")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
-    parser.add_argument("--version", action="version", version=f"nst {__version__}")
-
+def _add_loss_options(parser: argparse.ArgumentParser) -> None:
     sizes = parser.add_argument_group("image sizes")
     _option(sizes, "size", "longer side of the output in pixels", type=int)
     _option(sizes, "style_size", "longer side the painting is resized to (default: --size)", type=int)
@@ -72,28 +67,81 @@ def build_parser() -> argparse.ArgumentParser:
     _option(loss, "content_layers", "VGG19 layers for content", type=_names, metavar="L1,L2")
     _option(loss, "style_layers", "VGG19 layers for style", type=_names, metavar="L1,L2")
     _option(loss, "style_layer_weights", "one weight per style layer (default 1 each)", type=_numbers, metavar="W1,W2")
+    _option(loss, "weights", f"Keras VGG19 weights file (default ${WEIGHTS_ENV}, else imagenet)", metavar="PATH")
 
-    optimizer = parser.add_argument_group("optimisation (Adam)")
-    _option(optimizer, "steps", "number of optimisation steps", type=int)
-    _option(optimizer, "learning_rate", "Adam's learning rate", type=float)
-    _option(optimizer, "beta_1", "Adam's beta_1", type=float)
-    _option(optimizer, "epsilon", "Adam's epsilon", type=float)
-    _option(optimizer, "init", "start from the photo or from noise", choices=INITS, metavar="{content,noise}")
-    _option(optimizer, "seed", "random seed, makes --init noise repeatable", type=int)
-    _option(optimizer, "weights", f"Keras VGG19 weights file (default ${WEIGHTS_ENV}, else imagenet)", metavar="PATH")
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nst",
+        description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.). "
+        "'nst score --help' for scoring an image.",
+        epilog=f"VGG19 weights: --weights PATH, else ${WEIGHTS_ENV}, else Keras downloads the ImageNet weights once.",
+    )
+    parser.add_argument("content", help="the photo (any image Pillow reads)")
+    parser.add_argument("style", help="the painting whose style to take")
+    parser.add_argument("-o", "--output", help="result file, .png .jpg or .webp (default CONTENT-STYLE.png here)")
+    parser.add_argument("--report", metavar="PATH", help="also write a JSON report: settings, losses, timings")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    parser.add_argument("--version", action="version", version=f"nst {__version__}")
+    parser.add_argument(
+        "--preset", choices=PRESETS, help="start from named settings ('spec': the spec's plain Adam loop, 1000 steps)"
+    )
+    _add_loss_options(parser)
+
+    run = parser.add_argument_group("optimisation")
+    _option(run, "optimizer", "'lbfgs' (L-BFGS-B, bounded to [0, 1]) or 'adam' (the spec's)", choices=OPTIMIZERS,
+            metavar="{lbfgs,adam}")  # fmt: skip
+    _option(run, "steps", "optimisation steps at the output size (one step: one VGG19 pass)", type=int)
+    _option(run, "time_budget", "seconds: plan the steps to deliver the best image in this time", type=float)
+    _option(run, "scales", "number of sizes of the coarse-to-fine ladder (1: the output size only)", type=int)
+    _option(run, "scale_start", "longer side of the first, coarsest size", type=int)
+    _option(run, "coarse_steps", "steps at each coarser size", type=int)
+    _option(run, "init", "start from the photo or from noise", choices=INITS, metavar="{content,noise}")
+    _option(run, "seed", "random seed, makes --init noise repeatable", type=int)
+    _option(run, "learning_rate", "Adam's learning rate", type=float)
+    _option(run, "beta_1", "Adam's beta_1", type=float)
+    _option(run, "epsilon", "Adam's epsilon", type=float)
+    _option(run, "ema", "Adam: return a moving average of the iterates with this decay (0: off)", type=float)
+    _option(run, "lbfgs_history", "L-BFGS: number of correction pairs kept", type=int)
+    _option(run, "jit_compile", "compile the step with XLA", action=argparse.BooleanOptionalAction)
+    return parser
+
+
+def build_score_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nst score",
+        description="Print the content, style, total-variation and total loss of IMAGE under the given loss settings.",
+    )
+    parser.add_argument("image", help="the image to score (e.g. a result)")
+    parser.add_argument("--content", required=True, metavar="PHOTO", help="the photo")
+    parser.add_argument("--style", required=True, metavar="PAINTING", help="the painting")
+    parser.add_argument("--json", action="store_true", help="print JSON with keys content, style, tv, total")
+    _add_loss_options(parser)
+    parser.set_defaults(size=None)  # the image's own size, so that a result is scored as it is
     return parser
 
 
 def options_from(args: argparse.Namespace) -> Options:
     """The library options the parsed arguments describe."""
-    fields = Options.__dataclass_fields__
-    return Options(**{name: getattr(args, name) for name in fields if hasattr(args, name)})
+    return Options(**{name: getattr(args, name) for name in Options.__dataclass_fields__ if hasattr(args, name)})
+
+
+def parse(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], int], argparse.Namespace]:
+    """The command to run and its arguments; a preset's values become the defaults that
+    explicit flags override."""
+    if argv and argv[0] == "score":
+        return _score, build_score_parser().parse_args(argv[1:])
+    parser = build_parser()
+    preset = parser.parse_known_args(argv)[0].preset if "--preset" in " ".join(argv) else None
+    if preset:
+        parser.set_defaults(**PRESETS[preset])
+    return _stylize, parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    command, args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
-        return _run(args)
+        return command(args)
     except NstError as error:
         print(f"nst: error: {error}", file=sys.stderr)
         return 2
@@ -102,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _run(args: argparse.Namespace) -> int:
+def _stylize(args: argparse.Namespace) -> int:
     options = options_from(args)
     output = Path(args.output or f"{Path(args.content).stem}-{Path(args.style).stem}.png")
     # Everything a person can get wrong is checked before TensorFlow loads and the run starts.
@@ -111,24 +159,47 @@ def _run(args: argparse.Namespace) -> int:
         _check_report_path(Path(args.report))
     load_image(args.content, options.size)
     load_image(args.style, options.style_size or options.size)
-
-    with _quiet_stderr():
-        import tensorflow as tf
-
-        from nst.optimize import stylize
-
-        tf.config.list_physical_devices()  # looks for CUDA, which logs its absence
+    stylize = _library().stylize
 
     show_progress = not args.quiet and sys.stderr.isatty()
-    with _progress_bar(options.steps, enabled=show_progress) as callback:
+    with _progress_bar(options, enabled=show_progress) as callback:
         result = stylize(args.content, args.style, options, callback=callback)
     result.save(output)
     if args.report:
         result.save_report(args.report)
     if not args.quiet:
         width, height = result.report["params"]["output_size"]
-        print(f"wrote {output} ({width}x{height}, {options.steps} steps, {_duration(result.report['wall_s'])})")
+        steps = sum(result.report["steps_per_scale"])
+        print(f"wrote {output} ({width}x{height}, {steps} steps, {_duration(result.report['wall_s'])})")
     return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    size = args.size or max(load_image(args.image).shape[:2])
+    options = options_from(argparse.Namespace(**{**vars(args), "size": size}))
+    load_image(args.content)
+    load_image(args.style)
+    losses = _library().score(args.image, args.content, args.style, options)
+    if args.json:
+        print(json.dumps({name: losses[name] for name in ("content", "style", "tv", "total")}))
+    else:
+        for name in ("total", "content", "style", "tv"):
+            print(f"{name:>8}  {losses[name]:.6g}")
+    return 0
+
+
+def _library():
+    """nst.transfer, imported with TensorFlow's start-up notices hidden."""
+    with _quiet_stderr():
+        import tensorflow as tf
+
+        from nst import transfer
+
+        tf.config.list_physical_devices()  # looks for CUDA, which logs its absence
+    # Each scale compiles its own step function; TensorFlow's warning about that is for
+    # programmers, not for someone waiting on a picture.
+    tf.get_logger().setLevel(logging.ERROR)
+    return transfer
 
 
 def _check_report_path(path: Path) -> None:
@@ -138,19 +209,26 @@ def _check_report_path(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _progress_bar(steps: int, enabled: bool) -> Iterator[object]:
+def _progress_bar(options: Options, enabled: bool) -> Iterator[object]:
+    """A bar of steps, or of seconds under a time budget, with the losses and the time left."""
     if not enabled:
         yield None
         return
     from tqdm import tqdm
 
-    with tqdm(total=steps, unit="step", dynamic_ncols=True, file=sys.stderr) as bar:
+    budget = options.time_budget
+    total = round(budget) if budget else sum(options.coarse_steps for _ in options.scale_sizes()[1:]) + options.steps
+    with tqdm(total=total, unit="s" if budget else "step", dynamic_ncols=True, file=sys.stderr) as bar:
 
         def update(progress) -> None:
             losses = progress.losses
-            summary = f"loss {losses['total']:.3g} (content {losses['content']:.3g}, style {losses['style']:.3g})"
+            scale = f"size {progress.scale}/{progress.scales}, " if progress.scales > 1 else ""
+            summary = (
+                f"{scale}loss {losses['total']:.3g} (content {losses['content']:.3g}, style {losses['style']:.3g})"
+            )
             bar.set_postfix_str(summary, refresh=False)
-            bar.update(progress.step - bar.n)
+            done = min(total, round(progress.elapsed_s)) if budget else progress.step
+            bar.update(done - bar.n)
 
         yield update
 

@@ -26,12 +26,22 @@ OUTPUT_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
 METADATA_KEY = "nst:params"
 
 
+def open_image(source: ImageSource) -> Image.Image:
+    """An image (path, PIL image or array) as an RGB PIL image, upright per its EXIF tag."""
+    return _open(source) if isinstance(source, (str, os.PathLike)) else _from_memory(source)
+
+
 def load_image(source: ImageSource, longest_side: int | None = None) -> np.ndarray:
-    """Read an image (path, PIL image or array) as RGB in [0, 1], resized so its longer side is
-    ``longest_side`` (aspect ratio kept; Lanczos) when given."""
-    image = _open(source) if isinstance(source, (str, os.PathLike)) else _from_memory(source)
+    """Read an image as RGB in [0, 1], resized so its longer side is ``longest_side``
+    (aspect ratio kept; Lanczos) when given."""
+    image = open_image(source)
     if longest_side is not None:
-        image = resize_longest_side(image, longest_side, name=_name(source))
+        image = resize_longest_side(image, longest_side, name=describe(source))
+    return to_array(image)
+
+
+def to_array(image: Image.Image) -> np.ndarray:
+    """An 8-bit RGB PIL image as float32 (H, W, 3) in [0, 1]."""
     return np.asarray(image, dtype=np.float32) / 255.0
 
 
@@ -80,8 +90,9 @@ def _from_memory(source: Image.Image | np.ndarray) -> Image.Image:
     return Image.fromarray(array, "RGB")
 
 
-def _name(source: ImageSource) -> str:
-    return str(source) if isinstance(source, (str, os.PathLike)) else "image"
+def describe(source: ImageSource) -> str:
+    """How an image source is named in messages and reports."""
+    return os.fspath(source) if isinstance(source, (str, os.PathLike)) else f"<{type(source).__name__}>"
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:

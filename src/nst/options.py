@@ -25,6 +25,7 @@ CONTENT_LAYERS: tuple[str, ...] = ("block5_conv2",)
 STYLE_LAYERS: tuple[str, ...] = tuple(f"block{block}_conv1" for block in range(1, 6))
 NORMALIZATIONS = ("mean", "sum")
 INITS = ("content", "noise")
+OPTIMIZERS = ("lbfgs", "adam")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
 MIN_SIDE = 16
@@ -42,7 +43,13 @@ class Options:
 
     size: int = 512
     style_size: int | None = None
+    optimizer: str = "adam"
     steps: int = 300
+    scales: int = 1
+    scale_start: int = 128
+    coarse_steps: int = 100
+    time_budget: float | None = None
+    ema: float = 0.0
     content_weight: float = 1e4
     style_weight: float = 1e-2
     tv_weight: float = 0.0
@@ -53,6 +60,8 @@ class Options:
     learning_rate: float = 0.02
     beta_1: float = 0.99
     epsilon: float = 0.1
+    lbfgs_history: int = 10
+    jit_compile: bool = False
     init: str = "content"
     seed: int | None = None
     weights: str | None = None
@@ -71,6 +80,19 @@ class Options:
         if self.style_size is not None:
             _require(self.style_size >= MIN_SIDE, f"style size must be at least {MIN_SIDE} px, got {self.style_size}")
         _require(self.steps >= 0, f"steps must be 0 or more, got {self.steps}")
+        _require(self.coarse_steps >= 0, f"coarse_steps must be 0 or more, got {self.coarse_steps}")
+        _require(self.scales >= 1, f"scales must be 1 or more, got {self.scales}")
+        _require(self.scale_start >= MIN_SIDE, f"scale_start must be at least {MIN_SIDE} px, got {self.scale_start}")
+        _require(self.lbfgs_history >= 1, f"lbfgs_history must be 1 or more, got {self.lbfgs_history}")
+        if self.time_budget is not None:
+            _require(
+                math.isfinite(self.time_budget) and self.time_budget > 0,
+                f"time_budget must be a number of seconds > 0, got {self.time_budget}",
+            )
+        _require(0 <= self.ema < 1, f"ema must be a decay in [0, 1), got {self.ema}")
+        _require(
+            self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+        )
         _require(self.history_every >= 1, f"history_every must be 1 or more, got {self.history_every}")
         for name in ("content_weight", "style_weight", "tv_weight"):
             value = getattr(self, name)
@@ -111,6 +133,20 @@ class Options:
         """The VGG19 weights to load: this option, else $NST_WEIGHTS, else Keras's "imagenet"."""
         return self.weights or os.environ.get(WEIGHTS_ENV) or "imagenet"
 
+    def scale_sizes(self) -> list[int]:
+        """Longer sides of the coarse-to-fine ladder, geometric from ``scale_start`` to ``size``."""
+        if self.scales == 1 or self.size <= self.scale_start:
+            return [self.size]
+        ratio = self.size / self.scale_start
+        return [round(self.scale_start * ratio ** (i / (self.scales - 1))) for i in range(self.scales)]
+
+    @classmethod
+    def preset(cls, name: str, **settings: Any) -> Options:
+        """Named sets of settings; ``settings`` override them."""
+        if name not in PRESETS:
+            raise NstError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[name], **settings})
+
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, for reports and image metadata."""
         values = dataclasses.asdict(self)
@@ -120,3 +156,26 @@ class Options:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise NstError(message)
+
+
+# The spec's plain loop, as the TensorFlow tutorial runs it: Adam (0.02, 0.99, 0.1) from the
+# photo, clipped to [0, 1], one scale, 1000 steps, mean losses with alpha 1e4, beta 1e-2.
+PRESETS: dict[str, dict[str, Any]] = {
+    "spec": {
+        "optimizer": "adam",
+        "learning_rate": 0.02,
+        "beta_1": 0.99,
+        "epsilon": 0.1,
+        "init": "content",
+        "scales": 1,
+        "steps": 1000,
+        "ema": 0.0,
+        "normalization": "mean",
+        "content_weight": 1e4,
+        "style_weight": 1e-2,
+        "tv_weight": 0.0,
+        "content_layers": CONTENT_LAYERS,
+        "style_layers": STYLE_LAYERS,
+        "style_layer_weights": None,
+    },
+}
