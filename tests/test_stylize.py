@@ -16,7 +16,7 @@ from tests.conftest import CONTENT, STYLE
 def run(weights, tmp_path_factory):
     """100 Adam steps from the photo at 128 px, with every progress callback recorded."""
     calls = []
-    result = stylize(CONTENT, STYLE, size=128, steps=100, weights=weights, callback=calls.append)
+    result = stylize(CONTENT, STYLE, size=128, steps=100, optimizer="adam", weights=weights, callback=calls.append)
     output = result.save(tmp_path_factory.mktemp("run") / "out.png")
     return result, calls, output
 
@@ -61,7 +61,7 @@ def test_history_entries_every_ten_steps(run):
     history = result.report["history"]
     assert [entry["step"] for entry in history] == list(range(0, 101, 10))
     for entry in history:
-        assert set(entry) == {"step", "elapsed_s", "total", "content", "style"}
+        assert set(entry) == {"step", "elapsed_s", "total", "content", "style", "scale"}
     assert [entry["elapsed_s"] for entry in history] == sorted(entry["elapsed_s"] for entry in history)
 
 

@@ -1,0 +1,132 @@
+"""L-BFGS, the scale ladder, the time budget, the spec preset and scoring, on tiny images."""
+
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nst import Options, stylize, transfer
+from nst.features import FeatureExtractor
+from nst.images import load_image
+from nst.options import CONTENT_LAYERS, STYLE_LAYERS
+from tests.conftest import CONTENT, STYLE
+
+
+def test_lbfgs_stays_in_bounds_and_beats_adam_per_evaluation(weights):
+    evaluated = []
+    lbfgs = stylize(
+        CONTENT,
+        STYLE,
+        size=64,
+        steps=25,
+        optimizer="lbfgs",
+        weights=weights,
+        callback=lambda p: evaluated.append(p.image()),
+    )
+    adam = stylize(CONTENT, STYLE, size=64, steps=25, optimizer="adam", weights=weights)
+    assert len(evaluated) == 25
+    for image in [*evaluated, lbfgs.pixels]:
+        assert image.min() >= 0.0 and image.max() <= 1.0
+    assert lbfgs.report["final"]["total"] < 0.7 * adam.report["final"]["total"]
+
+
+def test_scale_ladder_reaches_the_requested_size_with_targets_at_each_scale(weights, monkeypatch):
+    shapes = []
+
+    class RecordingObjective(transfer.Objective):
+        def __init__(self, content, style, options):
+            super().__init__(content, style, options)
+            shapes.append((content.shape, style.shape, self.content_targets[0].shape))
+
+    monkeypatch.setattr(transfer, "Objective", RecordingObjective)
+    options = Options(size=96, scales=3, scale_start=48, coarse_steps=2, steps=2, style_size=192, weights=weights)
+    assert options.scale_sizes() == [48, 68, 96]
+    result = stylize(CONTENT, STYLE, options)
+    assert result.pixels.shape == (64, 96, 3)  # cat.jpg is 451x300
+    assert [content for content, _, _ in shapes] == [(32, 48, 3), (45, 68, 3), (64, 96, 3)]
+    # The painting keeps its size relative to the output: twice the longer side at every scale.
+    assert [max(style[:2]) for _, style, _ in shapes] == [96, 136, 192]
+    # block5_conv2 sees the image after four poolings: its targets follow each scale's size.
+    assert [target[1:3] for _, _, target in shapes] == [(2, 3), (2, 4), (4, 6)]
+    assert result.report["steps_per_scale"] == [2, 2, 2]
+
+
+def test_time_budget_stops_within_it(weights):
+    result = stylize(CONTENT, STYLE, size=64, steps=10_000, time_budget=6.0, optimizer="lbfgs", weights=weights)
+    assert result.report["wall_s"] <= 6.0 * 1.2
+    assert sum(result.report["steps_per_scale"]) >= 10  # it did use the time
+
+
+def test_time_budget_spreads_over_the_scales(weights):
+    # Planned work: 300 steps at a quarter of the pixels, 100 at the output size: 43% of the time coarse.
+    options = Options(size=96, scales=2, scale_start=48, coarse_steps=300, steps=100, time_budget=8.0, weights=weights)
+    result = stylize(CONTENT, STYLE, options)
+    coarse, fine = result.report["steps_per_scale"]
+    assert coarse >= 10 and fine >= 10
+    assert result.report["wall_s"] <= 8.0 * 1.2
+
+
+def test_spec_preset_is_the_tutorial_loop(weights):
+    """The preset against the TensorFlow tutorial's loop written out here independently."""
+    options = Options.preset("spec", size=48, steps=4, weights=weights)
+    assert (options.optimizer, options.learning_rate, options.beta_1, options.epsilon) == ("adam", 0.02, 0.99, 0.1)
+    assert (options.init, options.scales, options.normalization, options.steps) == ("content", 1, "mean", 4)
+    assert (options.content_weight, options.style_weight, options.tv_weight, options.ema) == (1e4, 1e-2, 0.0, 0.0)
+    result = stylize(CONTENT, STYLE, options)
+
+    content, style = load_image(CONTENT, 48)[None], load_image(STYLE, 48)[None]
+    extractor = FeatureExtractor(CONTENT_LAYERS + STYLE_LAYERS, weights)
+
+    def gram(features):
+        return tf.linalg.einsum("bijc,bijd->bcd", features, features) / float(features.shape[1] * features.shape[2])
+
+    style_targets = {name: gram(value) for name, value in extractor(style).items() if name in STYLE_LAYERS}
+    content_target = extractor(content)["block5_conv2"]
+    image = tf.Variable(content)
+    adam = keras.optimizers.Adam(learning_rate=0.02, beta_1=0.99, epsilon=0.1)
+    for _ in range(4):
+        with tf.GradientTape() as tape:
+            outputs = extractor(image)
+            style_loss = tf.add_n([tf.reduce_mean((gram(outputs[n]) - style_targets[n]) ** 2) for n in STYLE_LAYERS])
+            content_loss = tf.reduce_mean((outputs["block5_conv2"] - content_target) ** 2)
+            loss = 1e-2 * style_loss / 5 + 1e4 * content_loss
+        adam.apply_gradients([(tape.gradient(loss, image), image)])
+        image.assign(tf.clip_by_value(image, 0.0, 1.0))
+    np.testing.assert_allclose(result.pixels, image.numpy()[0], atol=2e-5)
+
+
+def test_score_command_prints_the_losses_of_a_result(tmp_path, weights):
+    result = stylize(CONTENT, STYLE, size=48, steps=3, weights=weights)
+    output = result.save(tmp_path / "out.png")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nst",
+            "score",
+            output,
+            "--content",
+            CONTENT,
+            "--style",
+            STYLE,
+            "--json",
+            "--weights",
+            weights,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    scored = json.loads(completed.stdout)
+    assert set(scored) == {"content", "style", "tv", "total"}
+    for name in scored:  # the saved PNG is the result rounded to 8 bits
+        assert scored[name] == pytest.approx(result.report["final"][name], rel=0.02)
+
+
+def test_score_of_the_photo_itself_has_no_content_loss(weights):
+    losses = transfer.score(CONTENT, CONTENT, STYLE, Options(size=64, weights=weights))
+    assert losses["content"] == 0.0 and losses["style"] > 0
