@@ -57,17 +57,17 @@ def test_scale_ladder_reaches_the_requested_size_with_targets_at_each_scale(weig
 
 def test_time_budget_stops_within_it(weights):
     result = stylize(CONTENT, STYLE, size=64, steps=10_000, time_budget=6.0, optimizer="lbfgs", weights=weights)
-    assert result.report["wall_s"] <= 6.0 * 1.2
-    assert sum(result.report["steps_per_scale"]) >= 10  # it did use the time
+    # 10,000 steps cannot fit: the plan, not the step count, ends the run, neither late nor early.
+    assert 6.0 * 0.75 <= result.report["wall_s"] <= 6.0 * 1.2
 
 
 def test_time_budget_spreads_over_the_scales(weights):
     # Planned work: 300 steps at a quarter of the pixels, 100 at the output size: 43% of the time coarse.
-    options = Options(size=96, scales=2, scale_start=48, coarse_steps=300, steps=100, time_budget=8.0, weights=weights)
+    options = Options(size=96, scales=2, scale_start=48, coarse_steps=300, steps=100, time_budget=15.0, weights=weights)
     result = stylize(CONTENT, STYLE, options)
     coarse, fine = result.report["steps_per_scale"]
     assert coarse >= 10 and fine >= 10
-    assert result.report["wall_s"] <= 8.0 * 1.2
+    assert result.report["wall_s"] <= 15.0 * 1.2
 
 
 def test_spec_preset_is_the_tutorial_loop(weights):
@@ -75,7 +75,7 @@ def test_spec_preset_is_the_tutorial_loop(weights):
     options = Options.preset("spec", size=48, steps=4, weights=weights)
     assert (options.optimizer, options.learning_rate, options.beta_1, options.epsilon) == ("adam", 0.02, 0.99, 0.1)
     assert (options.init, options.scales, options.normalization, options.steps) == ("content", 1, "mean", 4)
-    assert (options.content_weight, options.style_weight, options.tv_weight, options.ema) == (1e4, 1e-2, 0.0, 0.0)
+    assert (options.content_weight, options.style_weight, options.tv_weight) == (1e4, 1e-2, 0.0)
     result = stylize(CONTENT, STYLE, options)
 
     content, style = load_image(CONTENT, 48)[None], load_image(STYLE, 48)[None]

@@ -101,7 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
     _option(run, "learning_rate", "Adam's learning rate", type=float)
     _option(run, "beta_1", "Adam's beta_1", type=float)
     _option(run, "epsilon", "Adam's epsilon", type=float)
-    _option(run, "ema", "Adam: return a moving average of the iterates with this decay (0: off)", type=float)
     _option(run, "lbfgs_history", "L-BFGS: number of correction pairs kept", type=int)
     _option(run, "jit_compile", "compile the step with XLA", action=argparse.BooleanOptionalAction)
     return parser

@@ -43,13 +43,12 @@ class Options:
 
     size: int = 512
     style_size: int | None = None
-    optimizer: str = "adam"
-    steps: int = 300
+    optimizer: str = "lbfgs"
+    steps: int = 100
     scales: int = 1
     scale_start: int = 128
     coarse_steps: int = 100
     time_budget: float | None = None
-    ema: float = 0.0
     content_weight: float = 1e4
     style_weight: float = 1e-2
     tv_weight: float = 0.0
@@ -60,8 +59,8 @@ class Options:
     learning_rate: float = 0.02
     beta_1: float = 0.99
     epsilon: float = 0.1
-    lbfgs_history: int = 10
-    jit_compile: bool = False
+    lbfgs_history: int = 30
+    jit_compile: bool = True
     init: str = "content"
     seed: int | None = None
     weights: str | None = None
@@ -89,7 +88,6 @@ class Options:
                 math.isfinite(self.time_budget) and self.time_budget > 0,
                 f"time_budget must be a number of seconds > 0, got {self.time_budget}",
             )
-        _require(0 <= self.ema < 1, f"ema must be a decay in [0, 1), got {self.ema}")
         _require(
             self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
         )
@@ -169,7 +167,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "init": "content",
         "scales": 1,
         "steps": 1000,
-        "ema": 0.0,
         "normalization": "mean",
         "content_weight": 1e4,
         "style_weight": 1e-2,

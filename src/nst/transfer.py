@@ -21,6 +21,7 @@ import tensorflow as tf
 from PIL import Image
 
 from nst import __version__
+from nst.features import load_vgg19
 from nst.images import ImageSource, describe, open_image, resize_longest_side, save_image, to_array, to_pil
 from nst.objective import Objective
 from nst.optimizers import OPTIMIZERS
@@ -104,9 +105,9 @@ def stylize(
     sizes = options.scale_sizes()
     style_size = options.style_size or options.size
     plan = _Plan(options, sizes, started)
-    average = _IterateAverage(options.ema)
     history: list[dict[str, Any]] = []
     pixels = None
+    load_vgg19(options.resolved_weights())  # once per process: not a cost of each scale
     for index, size in enumerate(sizes):
         plan.begin_scale()
         content_pixels = to_array(resize_longest_side(content_image, size, describe(content)))
@@ -115,23 +116,18 @@ def stylize(
         objective = Objective(content_pixels, style_pixels, options)
         start = _initial_image(content_pixels, options) if pixels is None else _resize(pixels, content_pixels.shape)
         should_step = plan.start_scale(index, content_pixels.shape)
-        average.reset(start)
 
         def on_step(losses: dict[str, float], current: Callable[[], np.ndarray], scale: int = index + 1) -> None:
             step = plan.record_step()
-            average.update(current)
             elapsed = time.perf_counter() - started
             if (step - 1) % options.history_every == 0:
                 history.append(_history_entry(step - 1, elapsed, losses, scale))
             if callback is not None:
-                image = average.value if average.enabled else current
                 callback(
-                    Progress(step, plan.total_steps(), elapsed, losses, scale, len(sizes), options.time_budget, image)
+                    Progress(step, plan.total_steps(), elapsed, losses, scale, len(sizes), options.time_budget, current)
                 )
 
         pixels = OPTIMIZERS[options.optimizer](objective, start, options, should_step, on_step)
-        if average.enabled:
-            pixels = average.value()
 
     final = objective.evaluate(pixels)  # the last scale is the output size: this is the objective
     history.append(_history_entry(plan.steps_done, time.perf_counter() - started, final, len(sizes)))
@@ -201,12 +197,17 @@ class _Plan:
             for steps, pixels in zip(self.planned[index:], [self.pixels, *later_pixels], strict=True)
         ]
         self.reserve = self._step_cost(later_pixels[-1] if later_pixels else self.pixels)  # the final evaluation
-        now = time.perf_counter()
-        remaining = self.deadline - self.reserve - len(later_pixels) * self.scale_overhead - now
-        share = work[0] / sum(work) if sum(work) > 0 else 1.0
-        last = index == len(self.sizes) - 1
-        self.scale_deadline = self.deadline - self.reserve if last else now + max(0.0, remaining) * share
+        self.later_scales = len(later_pixels)
+        self.share = work[0] / sum(work) if sum(work) > 0 else 1.0
+        self._plan_scale_deadline(time.perf_counter())
         return self._time_allows
+
+    def _plan_scale_deadline(self, now: float) -> None:
+        if self.later_scales == 0:
+            self.scale_deadline = self.deadline - self.reserve
+            return
+        remaining = self.deadline - self.reserve - self.later_scales * self.scale_overhead - now
+        self.scale_deadline = now + max(0.0, remaining) * self.share
 
     def _step_cost(self, pixels: float) -> float:
         return self.seconds_per_pixel * pixels
@@ -229,6 +230,9 @@ class _Plan:
             # Targets plus compiling: the first step's extra time over a normal one, seen on the second.
             first_step = self.last_step_ended - self.scale_began
             self.scale_overhead = max(0.0, first_step - self._step_cost(self.pixels))
+            if self.deadline is not None:
+                # Compiling (seconds with XLA) is paid and measured: share out what is really left.
+                self._plan_scale_deadline(now)
         self.last_step_ended = now
         self.steps_done += 1
         self.steps_per_scale[self.index] += 1
@@ -239,27 +243,6 @@ class _Plan:
             return sum(self.planned)
         remaining = max(0.0, self.deadline - time.perf_counter())
         return self.steps_done + round(remaining / self._step_cost(self.pixels))
-
-
-class _IterateAverage:
-    """An exponential moving average of the iterates (decay ``ema``; 0 turns it off), with
-    Adam-style bias correction so that early values are not pulled towards zero."""
-
-    def __init__(self, decay: float) -> None:
-        self.decay = decay
-        self.enabled = decay > 0
-
-    def reset(self, image: np.ndarray) -> None:
-        self.accumulated = np.zeros_like(image)
-        self.weight = 0.0
-
-    def update(self, current: Callable[[], np.ndarray]) -> None:
-        if self.enabled:
-            self.accumulated = self.decay * self.accumulated + (1 - self.decay) * current()
-            self.weight = self.decay * self.weight + (1 - self.decay)
-
-    def value(self) -> np.ndarray:
-        return (self.accumulated / self.weight).astype(np.float32)
 
 
 def _initial_image(content: np.ndarray, options: Options) -> np.ndarray:
