@@ -1,15 +1,19 @@
-"""Seconds per optimisation step and peak memory by output size.
+"""What one optimisation step costs, next to a bare VGG19 forward and backward pass.
 
-    NST_WEIGHTS=... python benchmarks/step_cost.py [--sizes 256 512] [--steps 12]
+    NST_WEIGHTS=... python benchmarks/step_cost.py [--sizes 256 512] [--repeats 10]
 
-Each size runs in a fresh process (so its peak RSS is its own): one warm-up step compiles the
-step function, then every step is timed; the table shows the median and the spread.
+Each size runs in a fresh process (so its peak RSS is its own). In it, after a warm-up call
+of each, the variants are timed in turn, round after round, and the table shows medians:
+
+* bare VGG19: the gradient of block5_conv2's activations w.r.t. the image, nothing else;
+* Adam step: losses, gradient, Adam update and clipping, as stylize runs it;
+* L-BFGS step: losses and gradient, plus the image and gradient crossing to NumPy float64;
+* each of them again compiled with XLA (jit_compile).
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import resource
 import statistics
@@ -23,37 +27,97 @@ CONTENT = ROOT / "examples" / "cat.jpg"
 STYLE = ROOT / "examples" / "starry-night.jpg"
 
 
-def measure(size: int, steps: int) -> dict:
-    from nst import stylize
+def variants(size: int) -> dict:
+    import keras
+    import numpy as np
+    import tensorflow as tf
 
-    stamps: list[float] = []
-    result = stylize(
-        CONTENT, STYLE, size=size, steps=steps + 1, callback=lambda progress: stamps.append(time.perf_counter())
-    )
-    step_seconds = [later - earlier for earlier, later in itertools.pairwise(stamps)]  # drops the compiling first step
+    from nst import Options
+    from nst.features import FeatureExtractor
+    from nst.images import load_image
+    from nst.objective import Objective
+
+    options = Options(size=size)
+    content, style = load_image(CONTENT, size), load_image(STYLE, size)
+    objective = Objective(content, style, options)
+    bare_extractor = FeatureExtractor(["block5_conv2"], options.resolved_weights())
+    image = tf.Variable(content[np.newaxis])
+    optimizer = keras.optimizers.Adam(learning_rate=0.02, beta_1=0.99, epsilon=0.1)
+    optimizer.build([image])
+
+    def bare():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(bare_extractor(image)["block5_conv2"])
+        return tape.gradient(loss, image)
+
+    def adam_step():
+        with tf.GradientTape() as tape:
+            losses = objective(image)
+        optimizer.apply_gradients([(tape.gradient(losses["total"], image), image)])
+        image.assign(tf.clip_by_value(image, 0.0, 1.0))
+        return losses["total"]
+
+    def loss_and_gradient(pixels):
+        with tf.GradientTape() as tape:
+            tape.watch(pixels)
+            losses = objective(pixels)
+        return losses["total"], tape.gradient(losses["total"], pixels)
+
+    def lbfgs_step(compiled):
+        flat = content.reshape(-1).astype(np.float64)
+
+        def run():
+            total, gradient = compiled(tf.constant(flat.reshape(image.shape).astype(np.float32)))
+            return float(total), gradient.numpy().reshape(-1).astype(np.float64)
+
+        return run
+
+    table = {}
+    for jit in (False, True):
+        suffix = " +XLA" if jit else ""
+        table["bare VGG19" + suffix] = tf.function(bare, jit_compile=jit)
+        table["Adam step" + suffix] = tf.function(adam_step, jit_compile=jit)
+        table["L-BFGS step" + suffix] = lbfgs_step(tf.function(loss_and_gradient, jit_compile=jit))
+    return table
+
+
+def measure(size: int, repeats: int) -> dict:
+    functions = variants(size)
+    for function in functions.values():
+        function()  # compiles
+    seconds = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            result = function()
+            if hasattr(result, "numpy"):
+                result.numpy()  # waits for the computation
+            seconds[name].append(time.perf_counter() - started)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    width, height = result.report["params"]["output_size"]
-    return {"size": size, "pixels": f"{width}x{height}", "step_s": step_seconds, "peak_rss_mb": peak_mb}
+    return {
+        "size": size,
+        "median_s": {name: statistics.median(times) for name, times in seconds.items()},
+        "peak_mb": peak_mb,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
-    parser.add_argument("--steps", type=int, default=12, help="timed steps per size")
+    parser.add_argument("--repeats", type=int, default=10, help="timed rounds per size")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.steps)))
+        print(json.dumps(measure(args.one, args.repeats)))
         return
-    print(f"{'size':>5} {'pixels':>8} {'s/step median':>14} {'min':>7} {'max':>7} {'peak RSS MB':>12}")
     for size in args.sizes:
-        command = [sys.executable, __file__, "--one", str(size), "--steps", str(args.steps)]
+        command = [sys.executable, __file__, "--one", str(size), "--repeats", str(args.repeats)]
         row = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
-        times = row["step_s"]
-        print(
-            f"{size:>5} {row['pixels']:>8} {statistics.median(times):>14.3f} {min(times):>7.3f} {max(times):>7.3f}"
-            f" {row['peak_rss_mb']:>12.0f}"
-        )
+        medians = row["median_s"]
+        print(f"\n{size} px (peak RSS {row['peak_mb']:.0f} MB, all variants in one process)")
+        print(f"{'variant':<18} {'s/step':>8} {'x bare VGG19':>13}")
+        for name, seconds in medians.items():
+            print(f"{name:<18} {seconds:>8.3f} {seconds / medians['bare VGG19']:>13.2f}")
 
 
 if __name__ == "__main__":
