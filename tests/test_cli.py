@@ -74,6 +74,9 @@ def text_file_named_jpg(tmp_path):
         (lambda tmp: [CONTENT, STYLE, "--normalization", "max"], "argument --normalization: invalid choice"),
         (lambda tmp: [CONTENT, STYLE, "--size", "4"], "size must be at least 16"),
         (lambda tmp: [CONTENT], "the following arguments are required: style"),
+        (lambda tmp: [CONTENT, STYLE, STYLE, "--style-blend", "1,2,3"], "style_blend has 3 weights for 2 style images"),
+        (lambda tmp: [CONTENT, STYLE, "--preserve-colors", "hue"], "argument --preserve-colors: invalid choice"),
+        (lambda tmp: [CONTENT, STYLE, "--init", tmp / "start.png"], "start.png: no such file"),
     ],
     ids=[
         "missing",
@@ -85,6 +88,9 @@ def text_file_named_jpg(tmp_path):
         "bad-choice",
         "tiny",
         "one-file",
+        "blend-count",
+        "colors-choice",
+        "init-missing",
     ],
 )
 def test_bad_arguments_give_one_clear_line_and_no_output(tmp_path, arguments, message):

@@ -38,9 +38,9 @@ def test_scale_ladder_reaches_the_requested_size_with_targets_at_each_scale(weig
     shapes = []
 
     class RecordingObjective(transfer.Objective):
-        def __init__(self, content, style, options):
-            super().__init__(content, style, options)
-            shapes.append((content.shape, style.shape, self.content_targets[0].shape))
+        def __init__(self, content, styles, options):
+            super().__init__(content, styles, options)
+            shapes.append((content.shape, styles[0].shape, self.content_targets[0].shape))
 
     monkeypatch.setattr(transfer, "Objective", RecordingObjective)
     options = Options(size=96, scales=3, scale_start=48, coarse_steps=2, steps=2, style_size=192, weights=weights)

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from nst import __version__
 from nst.errors import NstError
 from nst.images import check_output_path, load_image
-from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESETS, WEIGHTS_ENV, Options
+from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
 
 DEFAULTS = Options()
 
@@ -55,10 +55,16 @@ def _add_loss_options(parser: argparse.ArgumentParser) -> None:
     sizes = parser.add_argument_group("image sizes")
     _option(sizes, "size", "longer side of the output in pixels", type=int)
     _option(sizes, "style_size", "longer side the painting is resized to (default: --size)", type=int)
+    _option(sizes, "style_scale", "resize the painting by this: > 1 bigger strokes, < 1 finer texture", type=float)
 
     loss = parser.add_argument_group("losses")
     _option(loss, "content_weight", "alpha, weight of the content loss", type=float)
     _option(loss, "style_weight", "beta, weight of the style loss", type=float)
+    _option(loss, "style_blend", "one weight per painting, normalised to sum 1 (default equal)", type=_numbers,
+            metavar="W1,W2")  # fmt: skip
+    _option(loss, "preserve_colors", "keep the photo's colours: 'luminance' (transfer on luminance only) or "
+            "'histogram' (the painting's colours matched to the photo's first)", choices=PRESERVE_COLORS,
+            metavar="{luminance,histogram}")  # fmt: skip
     _option(loss, "tv_weight", "weight of total-variation smoothing", type=float)
     _option(
         loss, "normalization", "'mean' (the TensorFlow tutorial's; balance kept across sizes) or 'sum' (the spec's)",
@@ -78,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"VGG19 weights: --weights PATH, else ${WEIGHTS_ENV}, else Keras downloads the ImageNet weights once.",
     )
     parser.add_argument("content", help="the photo (any image Pillow reads)")
-    parser.add_argument("style", help="the painting whose style to take")
+    parser.add_argument("style", nargs="+", help="the painting to take the style from; several are blended")
     parser.add_argument("-o", "--output", help="result file, .png .jpg or .webp (default CONTENT-STYLE.png here)")
     parser.add_argument("--report", metavar="PATH", help="also write a JSON report: settings, losses, timings")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
@@ -96,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     _option(run, "scales", "number of sizes of the coarse-to-fine ladder (1: the output size only)", type=int)
     _option(run, "scale_start", "longer side of the first, coarsest size", type=int)
     _option(run, "coarse_steps", "steps at each coarser size", type=int)
-    _option(run, "init", "start from the photo or from noise", choices=INITS, metavar="{content,noise}")
+    _option(run, "init", "start from the photo, uniform noise, the painting's mean colour, or an image file",
+            metavar="{content,noise,style-mean,PATH}")  # fmt: skip
     _option(run, "seed", "random seed, makes --init noise repeatable", type=int)
     _option(run, "learning_rate", "Adam's learning rate", type=float)
     _option(run, "beta_1", "Adam's beta_1", type=float)
@@ -113,7 +120,7 @@ def build_score_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("image", help="the image to score (e.g. a result)")
     parser.add_argument("--content", required=True, metavar="PHOTO", help="the photo")
-    parser.add_argument("--style", required=True, metavar="PAINTING", help="the painting")
+    parser.add_argument("--style", required=True, nargs="+", metavar="PAINTING", help="the painting (or several)")
     parser.add_argument("--json", action="store_true", help="print JSON with keys content, style, tv, total")
     _add_loss_options(parser)
     parser.set_defaults(size=None)  # the image's own size, so that a result is scored as it is
@@ -151,13 +158,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _stylize(args: argparse.Namespace) -> int:
     options = options_from(args)
-    output = Path(args.output or f"{Path(args.content).stem}-{Path(args.style).stem}.png")
+    output = Path(args.output or "-".join(Path(path).stem for path in [args.content, *args.style]) + ".png")
     # Everything a person can get wrong is checked before TensorFlow loads and the run starts.
     check_output_path(output)
     if args.report:
         _check_report_path(Path(args.report))
     load_image(args.content, options.size)
-    load_image(args.style, options.style_size or options.size)
+    for path in args.style:
+        load_image(path, round((options.style_size or options.size) * options.style_scale))
+    options.blend_weights(len(args.style))
+    if options.init not in INITS:
+        load_image(options.init)
     stylize = _library().stylize
 
     show_progress = not args.quiet and sys.stderr.isatty()
@@ -177,7 +188,8 @@ def _score(args: argparse.Namespace) -> int:
     size = args.size or max(load_image(args.image).shape[:2])
     options = options_from(argparse.Namespace(**{**vars(args), "size": size}))
     load_image(args.content)
-    load_image(args.style)
+    for path in args.style:
+        load_image(path)
     losses = _library().score(args.image, args.content, args.style, options)
     if args.json:
         print(json.dumps({name: losses[name] for name in ("content", "style", "tv", "total")}))

@@ -3,6 +3,8 @@ from the content and style images."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import tensorflow as tf
 
@@ -17,16 +19,24 @@ class Objective:
     """Computes ``{"total", "content", "style", "tv"}`` for a (1, H, W, 3) image in [0, 1].
 
     Content targets are the content image's features; style targets are the style image's
-    per-position Gram matrices. Both are computed once, here.
+    per-position Gram matrices, or with several style images their blend
+    ``sum_k b_k G_k / M_k`` (weights ``options.style_blend``, normalised to sum 1). Both are
+    computed once, here.
     """
 
-    def __init__(self, content: np.ndarray, style: np.ndarray, options: Options) -> None:
+    def __init__(self, content: np.ndarray, style: np.ndarray | Sequence[np.ndarray], options: Options) -> None:
         self.options = options
         self.extractor = FeatureExtractor(options.content_layers + options.style_layers, options.resolved_weights())
         content_features = self.extractor(_batch(content))
-        style_features = self.extractor(_batch(style))
+        styles = [style] if isinstance(style, np.ndarray) else list(style)
+        blend = options.blend_weights(len(styles))
+        style_features = [self.extractor(_batch(image)) for image in styles]
         self.content_targets = [content_features[name] for name in options.content_layers]
-        self.style_targets = [losses.normalized_gram(style_features[name]) for name in options.style_layers]
+        weighted = list(zip(blend, style_features, strict=True))
+        self.style_targets = [
+            tf.add_n([weight * losses.normalized_gram(features[name]) for weight, features in weighted])
+            for name in options.style_layers
+        ]
 
     def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         options = self.options

@@ -24,7 +24,8 @@ VGG19_LAYERS: tuple[str, ...] = tuple(
 CONTENT_LAYERS: tuple[str, ...] = ("block5_conv2",)
 STYLE_LAYERS: tuple[str, ...] = tuple(f"block{block}_conv1" for block in range(1, 6))
 NORMALIZATIONS = ("mean", "sum")
-INITS = ("content", "noise")
+INITS = ("content", "noise", "style-mean")  # or the path of an image
+PRESERVE_COLORS = ("luminance", "histogram")
 OPTIMIZERS = ("lbfgs", "adam")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
@@ -43,6 +44,9 @@ class Options:
 
     size: int = 512
     style_size: int | None = None
+    style_scale: float = 1.0
+    style_blend: tuple[float, ...] | None = None
+    preserve_colors: str | None = None
     optimizer: str = "lbfgs"
     steps: int = 100
     scales: int = 1
@@ -68,7 +72,7 @@ class Options:
 
     def __post_init__(self) -> None:
         # Lists arrive from JSON or Python callers; tuples keep the options hashable.
-        for name in ("content_layers", "style_layers", "style_layer_weights"):
+        for name in ("content_layers", "style_layers", "style_layer_weights", "style_blend"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -78,6 +82,20 @@ class Options:
         _require(self.size >= MIN_SIDE, f"size must be at least {MIN_SIDE} px, got {self.size}")
         if self.style_size is not None:
             _require(self.style_size >= MIN_SIDE, f"style size must be at least {MIN_SIDE} px, got {self.style_size}")
+        _require(
+            math.isfinite(self.style_scale) and self.style_scale > 0,
+            f"style_scale must be a number > 0, got {self.style_scale}",
+        )
+        if self.style_blend is not None:
+            _require(
+                all(math.isfinite(w) and w >= 0 for w in self.style_blend) and sum(self.style_blend) > 0,
+                f"style_blend must be numbers >= 0, not all 0, got {','.join(map(str, self.style_blend))}",
+            )
+        if self.preserve_colors is not None:
+            _require(
+                self.preserve_colors in PRESERVE_COLORS,
+                f"preserve_colors must be one of {', '.join(PRESERVE_COLORS)}, got {self.preserve_colors!r}",
+            )
         _require(self.steps >= 0, f"steps must be 0 or more, got {self.steps}")
         _require(self.coarse_steps >= 0, f"coarse_steps must be 0 or more, got {self.coarse_steps}")
         _require(self.scales >= 1, f"scales must be 1 or more, got {self.scales}")
@@ -103,7 +121,7 @@ class Options:
             self.normalization in NORMALIZATIONS,
             f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}",
         )
-        _require(self.init in INITS, f"init must be one of {', '.join(INITS)}, got {self.init!r}")
+        _require(bool(self.init), f"init must be one of {', '.join(INITS)} or an image's path")
         for name in ("content_layers", "style_layers"):
             layers = getattr(self, name)
             _require(len(layers) > 0, f"{name} must name at least one layer")
@@ -121,6 +139,13 @@ class Options:
                 all(math.isfinite(w) and w >= 0 for w in self.style_layer_weights),
                 "style_layer_weights must be finite numbers >= 0",
             )
+
+    def blend_weights(self, styles: int) -> tuple[float, ...]:
+        """One weight per style image, summing to 1 (equal shares unless ``style_blend`` is given)."""
+        weights = self.style_blend or (1.0,) * styles
+        if len(weights) != styles:
+            raise NstError(f"style_blend has {len(weights)} weights for {styles} style images")
+        return tuple(w / sum(weights) for w in weights)
 
     @property
     def layer_weights(self) -> tuple[float, ...]:

@@ -4,11 +4,12 @@ by a time budget), progress, the report, and scoring an image."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import scipy
 import tensorflow as tf
 from PIL import Image
 
-from nst import __version__
+from nst import __version__, colors
 from nst.features import load_vgg19
 from nst.images import ImageSource, describe, open_image, resize_longest_side, save_image, to_array, to_pil
 from nst.objective import Objective
@@ -86,7 +87,7 @@ class Result:
 
 def stylize(
     content: ImageSource,
-    style: ImageSource,
+    style: ImageSource | Sequence[ImageSource],
     options: Options | None = None,
     *,
     callback: ProgressCallback | None = None,
@@ -94,45 +95,58 @@ def stylize(
 ) -> Result:
     """Repaint ``content`` in the style of ``style``.
 
-    ``content`` and ``style`` are paths, PIL images or (H, W, 3) arrays. Settings are the
-    fields of :class:`nst.Options`, given as an ``Options`` or as keywords
-    (``stylize("photo.jpg", "painting.jpg", size=256, steps=100)``). ``callback`` is called
-    after every step with a :class:`Progress`.
+    ``content`` and ``style`` are paths, PIL images or (H, W, 3) arrays; ``style`` may be a
+    list of them, blended by ``style_blend``. Settings are the fields of :class:`nst.Options`,
+    given as an ``Options`` or as keywords (``stylize("photo.jpg", "painting.jpg", size=256,
+    steps=100)``). ``callback`` is called after every step with a :class:`Progress`.
+
+    With ``preserve_colors="luminance"`` the optimisation and the report's losses are about
+    luminance images; the returned picture has the photo's colours.
     """
     started = time.perf_counter()
     options = dataclasses.replace(options or Options(), **settings)
-    content_image, style_image = open_image(content), open_image(style)
+    styles = _as_list(style)
+    content_image, style_images = open_image(content), [open_image(source) for source in styles]
+    options.blend_weights(len(styles))  # a wrong number of weights fails now, not after loading VGG19
     sizes = options.scale_sizes()
-    style_size = options.style_size or options.size
     plan = _Plan(options, sizes, started)
     history: list[dict[str, Any]] = []
     pixels = None
     load_vgg19(options.resolved_weights())  # once per process: not a cost of each scale
     for index, size in enumerate(sizes):
         plan.begin_scale()
-        content_pixels = to_array(resize_longest_side(content_image, size, describe(content)))
-        style_longest = round(style_size * size / options.size)
-        style_pixels = to_array(resize_longest_side(style_image, style_longest, describe(style)))
-        objective = Objective(content_pixels, style_pixels, options)
-        start = _initial_image(content_pixels, options) if pixels is None else _resize(pixels, content_pixels.shape)
-        should_step = plan.start_scale(index, content_pixels.shape)
+        photo = to_array(resize_longest_side(content_image, size, describe(content)))
+        style_longest = round((options.style_size or options.size) * options.style_scale * size / options.size)
+        paintings = [
+            to_array(resize_longest_side(image, style_longest, describe(source)))
+            for image, source in zip(style_images, styles, strict=True)
+        ]
+        target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
+        objective = Objective(target, paintings, options)
+        start = _initial_image(target, paintings, options) if pixels is None else _resize(pixels, target.shape)
+        should_step = plan.start_scale(index, target.shape)
+        shown = _color_output(photo, options.preserve_colors)
 
-        def on_step(losses: dict[str, float], current: Callable[[], np.ndarray], scale: int = index + 1) -> None:
+        def on_step(
+            losses: dict[str, float], current: Callable[[], np.ndarray], scale: int = index + 1, shown=shown
+        ) -> None:
             step = plan.record_step()
             elapsed = time.perf_counter() - started
             if (step - 1) % options.history_every == 0:
                 history.append(_history_entry(step - 1, elapsed, losses, scale))
             if callback is not None:
+                image = functools.partial(_apply, shown, current)  # computed only when asked for
                 callback(
-                    Progress(step, plan.total_steps(), elapsed, losses, scale, len(sizes), options.time_budget, current)
+                    Progress(step, plan.total_steps(), elapsed, losses, scale, len(sizes), options.time_budget, image)
                 )
 
         pixels = OPTIMIZERS[options.optimizer](objective, start, options, should_step, on_step)
 
     final = objective.evaluate(pixels)  # the last scale is the output size: this is the objective
     history.append(_history_entry(plan.steps_done, time.perf_counter() - started, final, len(sizes)))
+    pixels = shown(pixels)
     report = {
-        "params": _params(options, content, style, pixels.shape),
+        "params": _params(options, content, styles, pixels.shape),
         "history": history,
         "final": final,
         "steps_per_scale": plan.steps_per_scale,
@@ -142,18 +156,26 @@ def stylize(
 
 
 def score(
-    image: ImageSource, content: ImageSource, style: ImageSource, options: Options | None = None
+    image: ImageSource,
+    content: ImageSource,
+    style: ImageSource | Sequence[ImageSource],
+    options: Options | None = None,
 ) -> dict[str, float]:
     """The losses (``content``, ``style``, ``tv``, ``total``) of any image under ``options``.
 
     The image is scored at ``options.size`` (its longer side); the photo is resized to the
-    image's exact shape so that their features line up."""
+    image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
+    the image's luminance is scored, as the run optimised it."""
     options = options or Options()
     pixels = load_resized(image, options.size)
     height, width = pixels.shape[:2]
-    content_pixels = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
-    style_pixels = load_resized(style, options.style_size or options.size)
-    return Objective(content_pixels, style_pixels, options).evaluate(pixels)
+    photo = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
+    style_longest = round((options.style_size or options.size) * options.style_scale)
+    paintings = [load_resized(source, style_longest) for source in _as_list(style)]
+    target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
+    if options.preserve_colors == "luminance":
+        pixels = colors.luminance_image(pixels)
+    return Objective(target, paintings, options).evaluate(pixels)
 
 
 def load_resized(source: ImageSource, longest_side: int) -> np.ndarray:
@@ -196,7 +218,8 @@ class _Plan:
             steps * self._step_cost(pixels)
             for steps, pixels in zip(self.planned[index:], [self.pixels, *later_pixels], strict=True)
         ]
-        self.reserve = self._step_cost(later_pixels[-1] if later_pixels else self.pixels)  # the final evaluation
+        # The final evaluation is a forward pass only: about a third of a step, 0.4 to be safe.
+        self.reserve = 0.4 * self._step_cost(later_pixels[-1] if later_pixels else self.pixels)
         self.later_scales = len(later_pixels)
         self.share = work[0] / sum(work) if sum(work) > 0 else 1.0
         self._plan_scale_deadline(time.perf_counter())
@@ -245,10 +268,44 @@ class _Plan:
         return self.steps_done + round(remaining / self._step_cost(self.pixels))
 
 
-def _initial_image(content: np.ndarray, options: Options) -> np.ndarray:
+def _initial_image(content: np.ndarray, styles: list[np.ndarray], options: Options) -> np.ndarray:
+    if options.init == "content":
+        return content.copy()
     if options.init == "noise":
         return np.random.default_rng(options.seed).uniform(0.0, 1.0, content.shape).astype(np.float32)
-    return content.copy()
+    if options.init == "style-mean":
+        blend = options.blend_weights(len(styles))
+        color = sum(weight * painting.mean(axis=(0, 1)) for weight, painting in zip(blend, styles, strict=True))
+        return np.broadcast_to(color, content.shape).astype(np.float32)
+    height, width = content.shape[:2]  # an image file, stretched to the output's shape
+    return to_array(open_image(options.init).resize((width, height), Image.Resampling.LANCZOS))
+
+
+def _color_inputs(
+    photo: np.ndarray, paintings: list[np.ndarray], preserve_colors: str | None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The images the objective compares with, given how the photo's colours are kept."""
+    if preserve_colors == "histogram":
+        return photo, [colors.match_color_histogram(painting, photo) for painting in paintings]
+    if preserve_colors == "luminance":
+        return colors.luminance_image(photo), [colors.luminance_image(painting, like=photo) for painting in paintings]
+    return photo, paintings
+
+
+def _color_output(photo: np.ndarray, preserve_colors: str | None) -> Callable[[np.ndarray], np.ndarray]:
+    """What turns the optimised image into the picture shown: under ``luminance`` its
+    luminance with the photo's colours."""
+    if preserve_colors == "luminance":
+        return lambda pixels: colors.with_colors_of(pixels, photo)
+    return lambda pixels: pixels
+
+
+def _apply(shown: Callable[[np.ndarray], np.ndarray], current: Callable[[], np.ndarray]) -> np.ndarray:
+    return shown(current())
+
+
+def _as_list(style: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
+    return list(style) if isinstance(style, (list, tuple)) else [style]
 
 
 def _resize(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -266,12 +323,14 @@ def _history_entry(step: int, elapsed: float, losses: dict[str, float], scale: i
     return {**entry, "scale": scale}
 
 
-def _params(options: Options, content: ImageSource, style: ImageSource, shape: tuple[int, ...]) -> dict[str, Any]:
+def _params(
+    options: Options, content: ImageSource, styles: list[ImageSource], shape: tuple[int, ...]
+) -> dict[str, Any]:
     return {
         **options.as_dict(),
         "weights": options.resolved_weights(),
         "content": describe(content),
-        "style": describe(style),
+        "style": [describe(source) for source in styles] if len(styles) > 1 else describe(styles[0]),
         "output_size": [shape[1], shape[0]],
         "scale_sizes": options.scale_sizes(),
         "versions": {

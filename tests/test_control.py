@@ -1,0 +1,113 @@
+"""Artistic control: keeping the photo's colours, several styles, style scale, initialisation."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst import NstError, Options, colors, stylize, transfer
+from nst.images import load_image
+from tests.conftest import CONTENT, EXAMPLES, STYLE
+
+SCREAM = EXAMPLES / "the-scream.jpg"
+# Tiny runs; XLA's seconds of compiling would dominate them and change nothing tested here.
+FAST = {"size": 64, "steps": 30, "jit_compile": False}
+
+
+def chroma_statistics(pixels: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation of the I and Q (chrominance) channels of YIQ."""
+    chroma = colors.rgb_to_yiq(pixels)[..., 1:].reshape(-1, 2)
+    return np.concatenate([chroma.mean(axis=0), chroma.std(axis=0)])
+
+
+@pytest.fixture(scope="module")
+def color_runs(weights):
+    return {
+        mode: stylize(CONTENT, STYLE, weights=weights, preserve_colors=mode, **FAST).pixels
+        for mode in (None, "luminance", "histogram")
+    }
+
+
+def test_preserving_colors_keeps_the_photos_chroma(color_runs):
+    photo = chroma_statistics(load_image(CONTENT, 64))
+    distance = {mode: np.linalg.norm(chroma_statistics(pixels) - photo) for mode, pixels in color_runs.items()}
+    # Plain transfer paints the photo in Starry Night's blues; both options keep its colours.
+    assert distance["luminance"] < 0.25 * distance[None]
+    assert distance["histogram"] < 0.3 * distance[None]  # measured: 0.11 (histogram), 7e-5 (luminance)
+    assert distance["luminance"] < 0.02
+
+
+def test_luminance_mode_takes_the_colors_of_the_photo_exactly(color_runs):
+    # The output's I and Q are the photo's wherever the recombined colour did not need clipping.
+    photo_chroma = colors.rgb_to_yiq(load_image(CONTENT, 64))[..., 1:]
+    output_chroma = colors.rgb_to_yiq(color_runs["luminance"])[..., 1:]
+    assert np.median(np.abs(output_chroma - photo_chroma)) < 0.01
+
+
+def test_histogram_matching_gives_the_painting_the_photos_mean_and_covariance():
+    painting, photo = load_image(STYLE, 64), load_image(CONTENT, 64)
+    matched = colors.match_color_histogram(painting, photo)
+    np.testing.assert_allclose(matched.reshape(-1, 3).mean(axis=0), photo.reshape(-1, 3).mean(axis=0), atol=0.02)
+    covariance = np.cov(matched.reshape(-1, 3), rowvar=False)
+    np.testing.assert_allclose(covariance, np.cov(photo.reshape(-1, 3), rowvar=False), atol=0.003)
+
+
+def test_a_blend_of_one_and_zero_is_the_single_style_run(weights):
+    single = stylize(CONTENT, STYLE, weights=weights, **FAST).pixels
+    blended = stylize(CONTENT, [STYLE, SCREAM], weights=weights, style_blend=(1, 0), **FAST).pixels
+    np.testing.assert_allclose(blended, single, atol=1e-6)
+
+
+def test_style_losses_follow_the_blend(weights):
+    blends = [(1, 0), (0.5, 0.5), (0, 1)]
+    scoring = Options(size=64, weights=weights)
+    starry, scream = [], []
+    for blend in blends:
+        result = stylize(CONTENT, [STYLE, SCREAM], weights=weights, style_blend=blend, **FAST)
+        starry.append(transfer.score(result.pixels, CONTENT, STYLE, scoring)["style"])
+        scream.append(transfer.score(result.pixels, CONTENT, SCREAM, scoring)["style"])
+    # Less weight on a painting, further from its style; more weight, closer.
+    assert starry == sorted(starry) and scream == sorted(scream, reverse=True)
+
+
+def test_blend_weights_are_normalised_and_must_match_the_styles():
+    assert Options(style_blend=(3, 1)).blend_weights(2) == (0.75, 0.25)
+    assert Options().blend_weights(2) == (0.5, 0.5)
+    with pytest.raises(NstError, match="3 weights for 2 style images"):
+        Options(style_blend=(1, 1, 1)).blend_weights(2)
+    with pytest.raises(NstError, match="style_blend"):
+        Options(style_blend=(0, 0))
+
+
+def test_style_scale_sets_the_size_the_gram_targets_are_taken_at(weights, monkeypatch):
+    seen = []
+
+    class RecordingObjective(transfer.Objective):
+        def __init__(self, content, styles, options):
+            super().__init__(content, styles, options)
+            seen.append((styles[0].shape, self.style_targets[0].shape))
+
+    monkeypatch.setattr(transfer, "Objective", RecordingObjective)
+    for scale in (0.5, 2.0):
+        stylize(CONTENT, STYLE, weights=weights, style_scale=scale, **{**FAST, "steps": 1})
+    (small, small_gram), (large, large_gram) = seen
+    assert max(small[:2]) == 32 and max(large[:2]) == 128  # starry-night.jpg is landscape
+    assert small_gram == large_gram == (1, 64, 64)  # Gram matrices: channels x channels, any size
+
+
+def test_init_style_mean_and_init_from_a_file(weights, tmp_path):
+    start = stylize(CONTENT, STYLE, weights=weights, init="style-mean", **{**FAST, "steps": 0}).pixels
+    expected = load_image(STYLE, 64).mean(axis=(0, 1))
+    np.testing.assert_allclose(start, np.broadcast_to(expected, start.shape), atol=1e-6)
+
+    path = tmp_path / "start.png"
+    Image.fromarray(np.full((10, 20, 3), 200, np.uint8)).save(path)
+    start = stylize(CONTENT, STYLE, weights=weights, init=str(path), **{**FAST, "steps": 0}).pixels
+    assert start.shape == load_image(CONTENT, 64).shape
+    np.testing.assert_allclose(start, 200 / 255, atol=1e-6)
+
+
+def test_noise_init_is_the_same_bit_for_bit_with_the_same_seed(weights):
+    first, second = (
+        stylize(CONTENT, STYLE, weights=weights, init="noise", seed=3, **{**FAST, "steps": 5}).pixels for _ in range(2)
+    )
+    np.testing.assert_array_equal(first, second)
