@@ -27,7 +27,12 @@ def test_help_lists_the_options():
 def test_tiny_run_writes_the_image_and_report_and_nothing_noisy(tmp_path, weights):
     output, report = tmp_path / "out.jpg", tmp_path / "out.json"
     env = {**os.environ, "NST_WEIGHTS": weights}
-    result = nst(CONTENT, STYLE, "-o", output, "--size", 48, "--steps", 3, "--report", report, env=env)
+    animation = tmp_path / "run.gif"
+    result = nst(
+        *(CONTENT, STYLE, "-o", output, "--size", 48, "--steps", 3, "--report", report),
+        *("--save-every", 3, "--animation", animation),
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no TensorFlow start-up notices, no warnings
     assert result.stdout.startswith(f"wrote {output} (48x32, 3 steps")
@@ -36,6 +41,7 @@ def test_tiny_run_writes_the_image_and_report_and_nothing_noisy(tmp_path, weight
     data = json.loads(report.read_text())
     assert [entry["step"] for entry in data["history"]] == [0, 3]
     assert data["params"]["weights"] == weights
+    assert (tmp_path / "out-0003.jpg").is_file() and animation.is_file()
 
 
 def test_weights_option_overrides_the_environment(tmp_path, weights):
@@ -77,6 +83,7 @@ def text_file_named_jpg(tmp_path):
         (lambda tmp: [CONTENT, STYLE, STYLE, "--style-blend", "1,2,3"], "style_blend has 3 weights for 2 style images"),
         (lambda tmp: [CONTENT, STYLE, "--preserve-colors", "hue"], "argument --preserve-colors: invalid choice"),
         (lambda tmp: [CONTENT, STYLE, "--init", tmp / "start.png"], "start.png: no such file"),
+        (lambda tmp: [CONTENT, STYLE, "--animation", tmp / "run.mp4"], "run.mp4: the animation is written as GIF"),
     ],
     ids=[
         "missing",
@@ -91,6 +98,7 @@ def text_file_named_jpg(tmp_path):
         "blend-count",
         "colors-choice",
         "init-missing",
+        "animation-format",
     ],
 )
 def test_bad_arguments_give_one_clear_line_and_no_output(tmp_path, arguments, message):

@@ -6,6 +6,7 @@ from PIL import Image
 
 from nst import NstError, Options, colors, stylize, transfer
 from nst.images import load_image
+from nst.snapshots import Snapshots
 from tests.conftest import CONTENT, EXAMPLES, STYLE
 
 SCREAM = EXAMPLES / "the-scream.jpg"
@@ -111,3 +112,21 @@ def test_noise_init_is_the_same_bit_for_bit_with_the_same_seed(weights):
         stylize(CONTENT, STYLE, weights=weights, init="noise", seed=3, **{**FAST, "steps": 5}).pixels for _ in range(2)
     )
     np.testing.assert_array_equal(first, second)
+
+
+def test_snapshots_and_animation(weights, tmp_path):
+    output = tmp_path / "out.png"
+    snapshots = Snapshots(output, save_every=2, animation=tmp_path / "run.gif")
+    result = stylize(CONTENT, STYLE, weights=weights, callback=snapshots, **{**FAST, "steps": 6})
+    result.save(output)
+    snapshots.finish(result)
+    assert sorted(path.name for path in tmp_path.glob("out-*.png")) == ["out-0002.png", "out-0004.png", "out-0006.png"]
+    with Image.open(tmp_path / "run.gif") as animation:
+        # Steps 2, 4, 6 and the result; Pillow merges the result into step 6's frame when they are equal.
+        assert animation.n_frames in (3, 4)
+        animation.seek(animation.n_frames - 1)
+        last = np.asarray(animation.convert("RGB"), dtype=np.float64)
+    # GIF keeps 256 colours: the last frame is the output up to that quantisation.
+    assert np.abs(last - np.asarray(Image.open(output), dtype=np.float64)).mean() < 6
+    with pytest.raises(NstError, match="name it .gif"):
+        Snapshots(output, animation=tmp_path / "run.mp4")

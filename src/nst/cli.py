@@ -20,6 +20,7 @@ from nst import __version__
 from nst.errors import NstError
 from nst.images import check_output_path, load_image
 from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
+from nst.snapshots import Snapshots
 
 DEFAULTS = Options()
 
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("style", nargs="+", help="the painting to take the style from; several are blended")
     parser.add_argument("-o", "--output", help="result file, .png .jpg or .webp (default CONTENT-STYLE.png here)")
     parser.add_argument("--report", metavar="PATH", help="also write a JSON report: settings, losses, timings")
+    parser.add_argument("--save-every", type=int, metavar="N", help="also save every N-th step as OUTPUT-0010.png etc.")
+    parser.add_argument("--animation", metavar="PATH.gif", help="also write an animated GIF of the picture forming")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     parser.add_argument("--version", action="version", version=f"nst {__version__}")
     parser.add_argument(
@@ -162,18 +165,28 @@ def _stylize(args: argparse.Namespace) -> int:
     # Everything a person can get wrong is checked before TensorFlow loads and the run starts.
     check_output_path(output)
     if args.report:
-        _check_report_path(Path(args.report))
+        _check_writable(Path(args.report), "the report")
     load_image(args.content, options.size)
     for path in args.style:
         load_image(path, round((options.style_size or options.size) * options.style_scale))
     options.blend_weights(len(args.style))
     if options.init not in INITS:
         load_image(options.init)
+    if args.animation:
+        _check_writable(Path(args.animation), "the animation")
+    snapshots = Snapshots(output, args.save_every, args.animation, steps=options.steps)
     stylize = _library().stylize
 
     show_progress = not args.quiet and sys.stderr.isatty()
-    with _progress_bar(options, enabled=show_progress) as callback:
+    with _progress_bar(options, enabled=show_progress) as progress_bar:
+
+        def callback(progress) -> None:
+            if progress_bar is not None:
+                progress_bar(progress)
+            snapshots(progress)
+
         result = stylize(args.content, args.style, options, callback=callback)
+    snapshots.finish(result)
     result.save(output)
     if args.report:
         result.save_report(args.report)
@@ -213,10 +226,10 @@ def _library():
     return transfer
 
 
-def _check_report_path(path: Path) -> None:
+def _check_writable(path: Path, what: str) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise NstError(f"{path}: cannot write the report there")
+        raise NstError(f"{path}: cannot write {what} there")
 
 
 @contextlib.contextmanager

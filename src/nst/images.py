@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
@@ -126,8 +127,7 @@ def check_output_path(path: str | os.PathLike) -> Path:
 def save_image(
     pixels: np.ndarray | Image.Image, path: str | os.PathLike, metadata: dict[str, Any] | None = None
 ) -> Path:
-    """Write the image in the format its extension names, atomically: a temporary file in the
-    same folder renamed over the target, so a failure never leaves a half-written file.
+    """Write the image in the format its extension names, atomically (see :func:`write_atomically`).
     PNG files carry ``metadata`` as JSON in a text chunk named ``nst:params``."""
     path = check_output_path(path)
     image = pixels if isinstance(pixels, Image.Image) else to_pil(pixels)
@@ -137,13 +137,31 @@ def save_image(
         info = PngImagePlugin.PngInfo()
         info.add_text(METADATA_KEY, json.dumps(metadata, sort_keys=True))
         save_options["pnginfo"] = info
+    return write_atomically(path, lambda file: image.save(file, format=image_format, **save_options))
+
+
+def save_animation(frames: list[Image.Image], path: str | os.PathLike, frame_ms: int = 100) -> Path:
+    """Write ``frames`` as a looping animated GIF, atomically; the last frame stays longer."""
+    path = Path(path)
+    durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 20]
+    return write_atomically(
+        path,
+        lambda file: frames[0].save(
+            file, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0
+        ),
+    )
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Run ``write`` on a temporary file in the target's folder, then rename it over ``path``,
+    so that a failure never leaves a half-written file."""
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as error:
         raise NstError(f"{path}: cannot write ({error.strerror or error})") from None
     try:
         with os.fdopen(descriptor, "wb") as file:
-            image.save(file, format=image_format, **save_options)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         # mkstemp creates the file private (0600); give it the mode a normal new file gets.

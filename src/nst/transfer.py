@@ -23,7 +23,16 @@ from PIL import Image
 
 from nst import __version__, colors
 from nst.features import load_vgg19
-from nst.images import ImageSource, describe, open_image, resize_longest_side, save_image, to_array, to_pil
+from nst.images import (
+    ImageSource,
+    describe,
+    open_image,
+    resize_longest_side,
+    save_image,
+    to_array,
+    to_pil,
+    write_atomically,
+)
 from nst.objective import Objective
 from nst.optimizers import OPTIMIZERS
 from nst.options import Options
@@ -78,11 +87,8 @@ class Result:
 
     def save_report(self, path: str | os.PathLike) -> Path:
         """Write the report as JSON, atomically."""
-        path = Path(path)
-        temporary = path.with_name(f".{path.name}.part")
-        temporary.write_text(json.dumps(self.report, indent=2) + "\n")
-        os.replace(temporary, path)
-        return path
+        text = json.dumps(self.report, indent=2) + "\n"
+        return write_atomically(Path(path), lambda file: file.write(text.encode()))
 
 
 def stylize(
