@@ -5,9 +5,11 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from nst.images import read_metadata
 from tests.conftest import CONTENT, STYLE
 
 
@@ -118,3 +120,41 @@ def test_bad_output_paths_are_refused_before_the_run(tmp_path, output, message):
     result = nst(CONTENT, STYLE, "-o", tmp_path / output)
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_reproduce_makes_the_same_picture_from_the_png_alone(tmp_path, weights):
+    first, again = tmp_path / "first.png", tmp_path / "again.png"
+    env = {**os.environ, "NST_WEIGHTS": weights}
+    made = nst(
+        CONTENT,
+        STYLE,
+        "-o",
+        first,
+        "--size",
+        40,
+        "--steps",
+        4,
+        "--style-scale",
+        1.5,
+        "--init",
+        "noise",
+        "--seed",
+        5,
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    result = nst("reproduce", first, "-o", again, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {again} (40x27, 4 steps")
+    assert read_metadata(again) == read_metadata(first)
+    difference = np.abs(np.asarray(Image.open(again), float) - np.asarray(Image.open(first), float))
+    assert difference.max() <= 1  # the same run; at most a rounding step apart
+
+
+def test_reproduce_refuses_an_image_without_parameters(tmp_path):
+    result = nst("reproduce", CONTENT, "-o", tmp_path / "again.png")
+    assert result.returncode == 2
+    assert (
+        result.stderr == f"nst: error: {CONTENT}: carries no nst parameters (nst stores them in the PNGs it writes)\n"
+    )
+    assert not (tmp_path / "again.png").exists()

@@ -130,3 +130,13 @@ def test_snapshots_and_animation(weights, tmp_path):
     assert np.abs(last - np.asarray(Image.open(output), dtype=np.float64)).mean() < 6
     with pytest.raises(NstError, match="name it .gif"):
         Snapshots(output, animation=tmp_path / "run.mp4")
+
+
+def test_reproduce_runs_again_from_a_pngs_parameters(weights, tmp_path):
+    first = stylize(CONTENT, [STYLE, SCREAM], weights=weights, style_blend=(2, 1), preserve_colors="histogram", **FAST)
+    path = first.save(tmp_path / "first.png")
+    again = transfer.reproduce(path)
+    assert again.report["params"] == first.report["params"]
+    np.testing.assert_allclose(again.pixels, first.pixels, atol=1e-5)
+    with pytest.raises(NstError, match="carries no nst parameters"):
+        transfer.reproduce(CONTENT)

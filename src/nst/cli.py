@@ -2,6 +2,7 @@
 
 nst PHOTO PAINTING [-o OUT] [options]          stylize
 nst score IMAGE --content PHOTO --style PAINTING [--json]
+nst reproduce OUT.png [-o AGAIN.png]
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, NoReturn
 
 from nst import __version__
 from nst.errors import NstError
-from nst.images import check_output_path, load_image
+from nst.images import check_output_path, load_image, read_params
 from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
 from nst.snapshots import Snapshots
 
@@ -81,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="nst",
         description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.). "
-        "'nst score --help' for scoring an image.",
+        "'nst score --help': score an image; 'nst reproduce --help': run again from a PNG's parameters.",
         epilog=f"VGG19 weights: --weights PATH, else ${WEIGHTS_ENV}, else Keras downloads the ImageNet weights once.",
     )
     parser.add_argument("content", help="the photo (any image Pillow reads)")
@@ -130,6 +131,20 @@ def build_score_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_reproduce_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nst reproduce",
+        description="Run again the run that made IMAGE, from the parameters nst stored in it (PNGs nst wrote).",
+    )
+    parser.add_argument("image", help="a PNG written by nst")
+    parser.add_argument("-o", "--output", help="result file (default IMAGE-reproduced.png)")
+    parser.add_argument("--content", metavar="PHOTO", help="the photo, if it is no longer where the run read it")
+    parser.add_argument("--style", nargs="+", metavar="PAINTING", help="the painting(s), likewise")
+    parser.add_argument("--report", metavar="PATH", help="also write a JSON report")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    return parser
+
+
 def options_from(args: argparse.Namespace) -> Options:
     """The library options the parsed arguments describe."""
     return Options(**{name: getattr(args, name) for name in Options.__dataclass_fields__ if hasattr(args, name)})
@@ -140,6 +155,8 @@ def parse(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], int], arg
     explicit flags override."""
     if argv and argv[0] == "score":
         return _score, build_score_parser().parse_args(argv[1:])
+    if argv and argv[0] == "reproduce":
+        return _reproduce, build_reproduce_parser().parse_args(argv[1:])
     parser = build_parser()
     preset = parser.parse_known_args(argv)[0].preset if "--preset" in " ".join(argv) else None
     if preset:
@@ -195,6 +212,24 @@ def _stylize(args: argparse.Namespace) -> int:
         steps = sum(result.report["steps_per_scale"])
         print(f"wrote {output} ({width}x{height}, {steps} steps, {_duration(result.report['wall_s'])})")
     return 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    """Rebuilds the arguments of the original run from the image's parameters and runs it."""
+    params = read_params(args.image)
+    image = Path(args.image)
+    stored_style = params["style"] if isinstance(params["style"], list) else [params["style"]]
+    arguments = {
+        **vars(Options.from_dict(params)),
+        "content": args.content or params["content"],
+        "style": args.style or stored_style,
+        "output": args.output or str(image.with_name(f"{image.stem}-reproduced.png")),
+        "report": args.report,
+        "quiet": args.quiet,
+        "save_every": None,
+        "animation": None,
+    }
+    return _stylize(argparse.Namespace(**arguments))
 
 
 def _score(args: argparse.Namespace) -> int:

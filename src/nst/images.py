@@ -183,6 +183,15 @@ def _umask() -> int:
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any] | None:
     """The parameters a PNG written by :func:`save_image` carries, or None."""
+    _open(path)  # the same clear errors as for any input image
     with Image.open(path) as image:
         text = image.text.get(METADATA_KEY) if hasattr(image, "text") else None
     return json.loads(text) if text else None
+
+
+def read_params(path: str | os.PathLike) -> dict[str, Any]:
+    """The parameters of the run that made ``path``; a clear error if it carries none."""
+    params = read_metadata(path)
+    if params is None:
+        raise NstError(f"{path}: carries no nst parameters (nst stores them in the PNGs it writes)")
+    return params

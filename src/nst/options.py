@@ -170,6 +170,11 @@ class Options:
             raise NstError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
         return cls(**{**PRESETS[name], **settings})
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Options:
+        """Options from a report's or a PNG's ``params`` (keys that are not settings are ignored)."""
+        return cls(**{name: value for name, value in values.items() if name in cls.__dataclass_fields__})
+
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, for reports and image metadata."""
         values = dataclasses.asdict(self)

@@ -27,6 +27,7 @@ from nst.images import (
     ImageSource,
     describe,
     open_image,
+    read_params,
     resize_longest_side,
     save_image,
     to_array,
@@ -159,6 +160,21 @@ def stylize(
         "wall_s": round(time.perf_counter() - started, 3),
     }
     return Result(pixels, report)
+
+
+def reproduce(
+    path: str | os.PathLike,
+    content: ImageSource | None = None,
+    style: ImageSource | Sequence[ImageSource] | None = None,
+    *,
+    callback: ProgressCallback | None = None,
+) -> Result:
+    """Run again the run that made the PNG at ``path``, from the parameters stored in it.
+
+    The photo and paintings are read from the paths stored, unless given here (if they moved)."""
+    params = read_params(path)
+    options = Options.from_dict(params)
+    return stylize(content or params["content"], style or params["style"], options, callback=callback)
 
 
 def score(
