@@ -140,3 +140,38 @@ def test_reproduce_runs_again_from_a_pngs_parameters(weights, tmp_path):
     np.testing.assert_allclose(again.pixels, first.pixels, atol=1e-5)
     with pytest.raises(NstError, match="carries no nst parameters"):
         transfer.reproduce(CONTENT)
+
+
+def half_masks(tmp_path, size=(64, 43)):
+    """Left half white and right half white, as mask files of another size than the output."""
+    width, height = size[0] * 2, size[1] * 2
+    left = np.zeros((height, width), np.uint8)
+    left[:, : width // 2] = 255
+    paths = tmp_path / "left.png", tmp_path / "right.png"
+    Image.fromarray(left).save(paths[0])
+    Image.fromarray(255 - left).save(paths[1])
+    return paths
+
+
+def test_mask_keeps_the_photo_where_it_is_black(weights, tmp_path):
+    left, right = half_masks(tmp_path)
+    result = stylize(CONTENT, STYLE, weights=weights, mask=str(right), **FAST).pixels
+    photo = load_image(CONTENT, 64)
+    kept, stylized = np.abs(result - photo)[:, :30], np.abs(result - photo)[:, 34:]
+    assert kept.max() < 1e-6
+    assert stylized.mean() > 0.05
+
+
+def test_each_region_takes_the_style_of_its_own_mask(weights, tmp_path):
+    left, right = half_masks(tmp_path)
+    result = stylize(
+        CONTENT, [STYLE, SCREAM], weights=weights, style_masks=(str(left), str(right)), **{**FAST, "steps": 40}
+    ).pixels
+    photo, options = load_image(CONTENT, 64), Options(size=64, weights=weights)
+
+    def region_style_loss(mask_path, painting):
+        mask = transfer.load_mask(mask_path, photo.shape)
+        return transfer.Objective(photo, load_image(painting, 64), options, [mask]).evaluate(result)["style"]
+
+    assert region_style_loss(left, STYLE) < region_style_loss(left, SCREAM)
+    assert region_style_loss(right, SCREAM) < region_style_loss(right, STYLE)

@@ -103,3 +103,14 @@ def test_total_variation_both_normalisations():
 def test_total_loss_is_the_weighted_sum():
     result = losses.total_loss(tf.constant(2.0), tf.constant(3.0), tf.constant(5.0), 1e4, 1e-2, 7.0).numpy()
     assert result == pytest.approx(2.0 * 1e4 + 3.0 * 1e-2 + 5.0 * 7.0)
+
+
+def test_masked_gram_with_a_white_mask_is_the_plain_one_and_ignores_black_positions():
+    features = tf.random.stateless_normal((1, 6, 5, 4), seed=(3, 4))
+    np.testing.assert_allclose(
+        losses.normalized_gram(features, tf.ones((1, 6, 5, 1))), losses.normalized_gram(features), rtol=1e-5
+    )
+    left = tf.concat([tf.ones((1, 6, 2, 1)), tf.zeros((1, 6, 3, 1))], axis=2)
+    np.testing.assert_allclose(
+        losses.normalized_gram(features, left), losses.normalized_gram(features[:, :, :2]), rtol=1e-5
+    )

@@ -67,6 +67,9 @@ def _add_loss_options(parser: argparse.ArgumentParser) -> None:
     _option(loss, "preserve_colors", "keep the photo's colours: 'luminance' (transfer on luminance only) or "
             "'histogram' (the painting's colours matched to the photo's first)", choices=PRESERVE_COLORS,
             metavar="{luminance,histogram}")  # fmt: skip
+    _option(loss, "mask", "image: white = stylize, black = keep the photo, grey in between", metavar="PATH")
+    _option(loss, "style_masks", "one mask image per painting: each region takes its own painting's style",
+            type=_names, metavar="M1,M2")  # fmt: skip
     _option(loss, "tv_weight", "weight of total-variation smoothing", type=float)
     _option(
         loss, "normalization", "'mean' (the TensorFlow tutorial's; balance kept across sizes) or 'sum' (the spec's)",
@@ -187,8 +190,12 @@ def _stylize(args: argparse.Namespace) -> int:
     for path in args.style:
         load_image(path, round((options.style_size or options.size) * options.style_scale))
     options.blend_weights(len(args.style))
+    options.check_style_masks(len(args.style))
+    other_images = [*(options.style_masks or ()), *([options.mask] if options.mask else [])]
     if options.init not in INITS:
-        load_image(options.init)
+        other_images.append(options.init)
+    for path in other_images:
+        load_image(path)
     if args.animation:
         _check_writable(Path(args.animation), "the animation")
     snapshots = Snapshots(output, args.save_every, args.animation, steps=options.steps)

@@ -51,9 +51,15 @@ def positions(features: tf.Tensor) -> tf.Tensor:
     return tf.cast(shape[1] * shape[2], tf.float32)
 
 
-def normalized_gram(features: tf.Tensor) -> tf.Tensor:
-    """G / M: the Gram matrix per position, the form style targets are kept in."""
-    return gram_matrix(features) / positions(features)
+def normalized_gram(features: tf.Tensor, mask: tf.Tensor | None = None) -> tf.Tensor:
+    r"""G / M: the Gram matrix per position, the form style targets are kept in.
+
+    With a mask m of shape (batch, height, width, 1) at the layer's size, the masked Gram
+    matrix of Gatys et al. (2017): G[m] = (F o m)(F o m)^T / sum_ij m_ij^2, which is G / M
+    when m is 1 everywhere."""
+    if mask is None:
+        return gram_matrix(features) / positions(features)
+    return gram_matrix(features * mask) / tf.maximum(tf.reduce_sum(tf.square(mask)), 1e-6)
 
 
 def content_loss(content_features: tf.Tensor, generated_features: tf.Tensor, normalization: str = "mean") -> tf.Tensor:
@@ -68,13 +74,16 @@ def content_loss(content_features: tf.Tensor, generated_features: tf.Tensor, nor
     return tf.reduce_mean(squared)
 
 
-def style_layer_loss(target_gram: tf.Tensor, generated_features: tf.Tensor, normalization: str = "mean") -> tf.Tensor:
-    r"""Style loss E_l of one layer, from the target's per-position Gram matrix G^S / M.
+def style_layer_loss(
+    target_gram: tf.Tensor, generated_features: tf.Tensor, normalization: str = "mean", mask: tf.Tensor | None = None
+) -> tf.Tensor:
+    r"""Style loss E_l of one layer, from the target's per-position Gram matrix G^S / M
+    (with ``mask``, the generated image's masked Gram matrix, see :func:`normalized_gram`).
 
     sum:  E_l = 1/(4 N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2 = 1/(4 N_l^2) sum_ij (G^S_ij/M_l - G^G_ij/M_l)^2
     mean: E_l = 1/(N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2    = 4 x the sum form
     """
-    difference = tf.reduce_sum(tf.square(target_gram - normalized_gram(generated_features)))
+    difference = tf.reduce_sum(tf.square(target_gram - normalized_gram(generated_features, mask)))
     channels = tf.cast(tf.shape(generated_features)[-1], tf.float32)
     scale = 4.0 if normalization == "sum" else 1.0
     return difference / (scale * channels * channels)
@@ -85,17 +94,16 @@ def style_loss(
     generated_features: Sequence[tf.Tensor],
     layer_weights: Sequence[float],
     normalization: str = "mean",
+    masks: Sequence[tf.Tensor] | None = None,
 ) -> tf.Tensor:
-    r"""Style loss over the style layers.
+    r"""Style loss over the style layers (``masks``: one per layer, for a region's style).
 
     sum:  L_style = sum_l w_l E_l
     mean: L_style = 1/L sum_l w_l E_l   (E_l in its mean form)
     """
+    layers = zip(target_grams, generated_features, layer_weights, masks or [None] * len(target_grams), strict=True)
     total = tf.add_n(
-        [
-            weight * style_layer_loss(target, features, normalization)
-            for target, features, weight in zip(target_grams, generated_features, layer_weights, strict=True)
-        ]
+        [weight * style_layer_loss(target, features, normalization, mask) for target, features, weight, mask in layers]
     )
     if normalization == "sum":
         return total

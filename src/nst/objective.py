@@ -22,20 +22,48 @@ class Objective:
     per-position Gram matrices, or with several style images their blend
     ``sum_k b_k G_k / M_k`` (weights ``options.style_blend``, normalised to sum 1). Both are
     computed once, here.
+
+    ``masks`` (H, W arrays in [0, 1], the content's size) confine style to regions: one mask
+    for the (blended) style, or one per style image, each region taking its own painting's
+    style through masked Gram matrices (Gatys et al. 2017).
     """
 
-    def __init__(self, content: np.ndarray, style: np.ndarray | Sequence[np.ndarray], options: Options) -> None:
+    def __init__(
+        self,
+        content: np.ndarray,
+        style: np.ndarray | Sequence[np.ndarray],
+        options: Options,
+        masks: Sequence[np.ndarray] | None = None,
+    ) -> None:
         self.options = options
         self.extractor = FeatureExtractor(options.content_layers + options.style_layers, options.resolved_weights())
         content_features = self.extractor(_batch(content))
         styles = [style] if isinstance(style, np.ndarray) else list(style)
-        blend = options.blend_weights(len(styles))
         style_features = [self.extractor(_batch(image)) for image in styles]
         self.content_targets = [content_features[name] for name in options.content_layers]
+        # Each group: the Gram targets of one style (or of the blend) and its masks per layer, or None.
+        if masks is not None and len(masks) == len(styles) > 1:
+            self.style_groups = [
+                (self._grams([features], (1.0,)), self._layer_masks(mask, content_features))
+                for features, mask in zip(style_features, masks, strict=True)
+            ]
+        else:
+            blended = self._grams(style_features, options.blend_weights(len(styles)))
+            self.style_groups = [(blended, None if masks is None else self._layer_masks(masks[0], content_features))]
+        self.style_targets = self.style_groups[0][0]
+
+    def _grams(self, style_features: list[dict[str, tf.Tensor]], blend: Sequence[float]) -> list[tf.Tensor]:
         weighted = list(zip(blend, style_features, strict=True))
-        self.style_targets = [
+        return [
             tf.add_n([weight * losses.normalized_gram(features[name]) for weight, features in weighted])
-            for name in options.style_layers
+            for name in self.options.style_layers
+        ]
+
+    def _layer_masks(self, mask: np.ndarray, layer_features: dict[str, tf.Tensor]) -> list[tf.Tensor]:
+        """The mask at each style layer's resolution (area-averaged, as the layers pool)."""
+        mask = tf.convert_to_tensor(np.asarray(mask, np.float32)[np.newaxis, :, :, np.newaxis])
+        return [
+            tf.image.resize(mask, layer_features[name].shape[1:3], method="area") for name in self.options.style_layers
         ]
 
     def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -49,11 +77,12 @@ class Objective:
         )
         if options.normalization == "mean":
             content = content / float(len(options.content_layers))
-        style = losses.style_loss(
-            self.style_targets,
-            [features[name] for name in options.style_layers],
-            options.layer_weights,
-            options.normalization,
+        generated = [features[name] for name in options.style_layers]
+        style = tf.add_n(
+            [
+                losses.style_loss(targets, generated, options.layer_weights, options.normalization, masks)
+                for targets, masks in self.style_groups
+            ]
         )
         variation = losses.total_variation_loss(image, options.normalization)
         total = losses.total_loss(

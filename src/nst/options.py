@@ -47,6 +47,8 @@ class Options:
     style_scale: float = 1.0
     style_blend: tuple[float, ...] | None = None
     preserve_colors: str | None = None
+    mask: str | None = None
+    style_masks: tuple[str, ...] | None = None
     optimizer: str = "lbfgs"
     steps: int = 100
     scales: int = 1
@@ -72,7 +74,7 @@ class Options:
 
     def __post_init__(self) -> None:
         # Lists arrive from JSON or Python callers; tuples keep the options hashable.
-        for name in ("content_layers", "style_layers", "style_layer_weights", "style_blend"):
+        for name in ("content_layers", "style_layers", "style_layer_weights", "style_blend", "style_masks"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -146,6 +148,11 @@ class Options:
         if len(weights) != styles:
             raise NstError(f"style_blend has {len(weights)} weights for {styles} style images")
         return tuple(w / sum(weights) for w in weights)
+
+    def check_style_masks(self, styles: int) -> None:
+        """One style mask per style image, when style masks are given."""
+        if self.style_masks is not None and len(self.style_masks) != styles:
+            raise NstError(f"style_masks has {len(self.style_masks)} masks for {styles} style images")
 
     @property
     def layer_weights(self) -> tuple[float, ...]:

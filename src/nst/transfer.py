@@ -114,7 +114,9 @@ def stylize(
     options = dataclasses.replace(options or Options(), **settings)
     styles = _as_list(style)
     content_image, style_images = open_image(content), [open_image(source) for source in styles]
-    options.blend_weights(len(styles))  # a wrong number of weights fails now, not after loading VGG19
+    options.blend_weights(len(styles))  # a wrong number of weights or masks fails now, not after loading VGG19
+    options.check_style_masks(len(styles))
+    mask_paths = options.style_masks or ([options.mask] if options.mask else None)
     sizes = options.scale_sizes()
     plan = _Plan(options, sizes, started)
     history: list[dict[str, Any]] = []
@@ -129,10 +131,12 @@ def stylize(
             for image, source in zip(style_images, styles, strict=True)
         ]
         target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
-        objective = Objective(target, paintings, options)
+        masks = None if mask_paths is None else [load_mask(path, photo.shape) for path in mask_paths]
+        objective = Objective(target, paintings, options, masks)
         start = _initial_image(target, paintings, options) if pixels is None else _resize(pixels, target.shape)
         should_step = plan.start_scale(index, target.shape)
-        shown = _color_output(photo, options.preserve_colors)
+        region = load_mask(options.mask, photo.shape) if options.mask else None
+        shown = _presented(photo, options.preserve_colors, region)
 
         def on_step(
             losses: dict[str, float], current: Callable[[], np.ndarray], scale: int = index + 1, shown=shown
@@ -314,12 +318,26 @@ def _color_inputs(
     return photo, paintings
 
 
-def _color_output(photo: np.ndarray, preserve_colors: str | None) -> Callable[[np.ndarray], np.ndarray]:
+def _presented(
+    photo: np.ndarray, preserve_colors: str | None, mask: np.ndarray | None
+) -> Callable[[np.ndarray], np.ndarray]:
     """What turns the optimised image into the picture shown: under ``luminance`` its
-    luminance with the photo's colours."""
-    if preserve_colors == "luminance":
-        return lambda pixels: colors.with_colors_of(pixels, photo)
-    return lambda pixels: pixels
+    luminance with the photo's colours; with a mask, the photo where the mask is black."""
+
+    def present(pixels: np.ndarray) -> np.ndarray:
+        if preserve_colors == "luminance":
+            pixels = colors.with_colors_of(pixels, photo)
+        if mask is not None:
+            pixels = (mask[..., np.newaxis] * pixels + (1 - mask[..., np.newaxis]) * photo).astype(np.float32)
+        return pixels
+
+    return present
+
+
+def load_mask(source: ImageSource, shape: tuple[int, ...]) -> np.ndarray:
+    """A mask image as (H, W) floats in [0, 1] (white 1), stretched to ``shape``'s height and width."""
+    grey = open_image(source).convert("L").resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
+    return np.asarray(grey, dtype=np.float32) / 255.0
 
 
 def _apply(shown: Callable[[np.ndarray], np.ndarray], current: Callable[[], np.ndarray]) -> np.ndarray:
