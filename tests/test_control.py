@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from nst import NstError, Options, colors, stylize, transfer
+from nst.checkpoints import load_checkpoint
 from nst.images import load_image
 from nst.snapshots import Snapshots
 from tests.conftest import CONTENT, EXAMPLES, STYLE
@@ -175,3 +176,43 @@ def test_each_region_takes_the_style_of_its_own_mask(weights, tmp_path):
 
     assert region_style_loss(left, STYLE) < region_style_loss(left, SCREAM)
     assert region_style_loss(right, SCREAM) < region_style_loss(right, STYLE)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_resuming_a_checkpoint_continues_the_run(weights, tmp_path, optimizer):
+    settings = {**FAST, "weights": weights, "optimizer": optimizer}
+    whole = stylize(CONTENT, STYLE, **{**settings, "steps": 8})
+    checkpoint = tmp_path / "run.npz"
+    stylize(CONTENT, STYLE, **{**settings, "steps": 4}, checkpoint=str(checkpoint), checkpoint_every=4)
+    resumed = stylize(CONTENT, STYLE, **{**settings, "steps": 8}, resume=str(checkpoint))
+    assert resumed.report["steps_per_scale"] == [8]
+    assert [entry["step"] for entry in resumed.report["history"]] == [0, 8]  # step 0 came from the checkpoint
+    if optimizer == "adam":  # Adam's moments and step count are in the checkpoint: the very same run
+        np.testing.assert_allclose(resumed.pixels, whole.pixels, atol=1e-5)
+    else:  # SciPy keeps L-BFGS's curvature to itself: the run goes on from the best image, afresh
+        assert resumed.report["final"]["total"] < resumed.report["history"][0]["total"]
+
+
+def test_ctrl_c_leaves_a_checkpoint(weights, tmp_path):
+    checkpoint = tmp_path / "run.npz"
+
+    def interrupt(progress):
+        if progress.step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stylize(
+            CONTENT, STYLE, weights=weights, optimizer="adam", checkpoint=str(checkpoint), callback=interrupt, **FAST
+        )
+    assert load_checkpoint(checkpoint).steps == 3
+
+
+def test_checkpoints_need_one_scale_and_a_matching_optimizer(weights, tmp_path):
+    with pytest.raises(NstError, match="one scale"):
+        Options(scales=2, checkpoint="run.npz")
+    checkpoint = tmp_path / "run.npz"
+    stylize(CONTENT, STYLE, weights=weights, **{**FAST, "steps": 1}, checkpoint=str(checkpoint), checkpoint_every=1)
+    with pytest.raises(NstError, match="a checkpoint of lbfgs, not adam"):
+        stylize(CONTENT, STYLE, weights=weights, optimizer="adam", resume=str(checkpoint), **FAST)
+    with pytest.raises(NstError, match="not a checkpoint"):
+        load_checkpoint(CONTENT)

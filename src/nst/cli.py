@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nst import __version__
+from nst.checkpoints import load_checkpoint
 from nst.errors import NstError
 from nst.images import check_output_path, load_image, read_params
 from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
@@ -112,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     _option(run, "init", "start from the photo, uniform noise, the painting's mean colour, or an image file",
             metavar="{content,noise,style-mean,PATH}")  # fmt: skip
     _option(run, "seed", "random seed, makes --init noise repeatable", type=int)
+    _option(run, "checkpoint", "save the image and optimizer state here every --checkpoint-every steps and on Ctrl-C",
+            metavar="PATH.npz")  # fmt: skip
+    _option(run, "checkpoint_every", "steps between checkpoints", type=int)
+    _option(run, "resume", "continue from a checkpoint (same options; --steps counts from the start)",
+            metavar="PATH.npz")  # fmt: skip
     _option(run, "learning_rate", "Adam's learning rate", type=float)
     _option(run, "beta_1", "Adam's beta_1", type=float)
     _option(run, "epsilon", "Adam's epsilon", type=float)
@@ -198,6 +204,10 @@ def _stylize(args: argparse.Namespace) -> int:
         load_image(path)
     if args.animation:
         _check_writable(Path(args.animation), "the animation")
+    if options.checkpoint:
+        _check_writable(Path(options.checkpoint), "the checkpoint")
+    if options.resume:
+        load_checkpoint(options.resume)
     snapshots = Snapshots(output, args.save_every, args.animation, steps=options.steps)
     stylize = _library().stylize
 

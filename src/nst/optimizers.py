@@ -1,7 +1,9 @@
 """The optimizers over the pixels: Adam (the spec's) and box-constrained L-BFGS.
 
 Both run one scale: they start from an image, take a step while ``should_step()`` says so,
-and report each step through ``on_step(losses, current_image)``. A step is one evaluation of
+and report each step through ``on_step(losses, current_image, state)``, where ``state()``
+returns what a checkpoint needs to continue (the image, and Adam's moments) and ``state``
+given to the optimizer continues from such a checkpoint. A step is one evaluation of
 the loss and its gradient, i.e. one VGG19 forward and backward pass, whichever the optimizer:
 that is what costs time, so that is what is counted.
 """
@@ -19,7 +21,8 @@ import tensorflow as tf
 from nst.objective import Objective
 from nst.options import Options
 
-StepCallback = Callable[[dict[str, float], Callable[[], np.ndarray]], None]
+OptimizerState = dict[str, np.ndarray]
+StepCallback = Callable[[dict[str, float], Callable[[], np.ndarray], Callable[[], OptimizerState]], None]
 
 
 def _loss_and_gradient(objective: Objective, jit_compile: bool) -> Callable[[tf.Tensor], tuple[dict, tf.Tensor]]:
@@ -34,7 +37,12 @@ def _loss_and_gradient(objective: Objective, jit_compile: bool) -> Callable[[tf.
 
 
 def run_adam(
-    objective: Objective, image: np.ndarray, options: Options, should_step: Callable[[], bool], on_step: StepCallback
+    objective: Objective,
+    image: np.ndarray,
+    options: Options,
+    should_step: Callable[[], bool],
+    on_step: StepCallback,
+    state: OptimizerState | None = None,
 ) -> np.ndarray:
     """Adam on the pixels, clipped to [0, 1] after every step (the spec's loop)."""
     variable = tf.Variable(image[np.newaxis], name="generated_image")
@@ -42,6 +50,13 @@ def run_adam(
         learning_rate=options.learning_rate, beta_1=options.beta_1, epsilon=options.epsilon
     )
     optimizer.build([variable])  # Keras creates its slot variables here, outside the compiled step.
+    if state is not None:  # the step count and both moments: the run goes on exactly as before
+        for index, slot in enumerate(optimizer.variables):
+            slot.assign(state[f"adam/{index}"])
+
+    def current_state() -> OptimizerState:
+        slots = {f"adam/{index}": slot.numpy() for index, slot in enumerate(optimizer.variables)}
+        return {"image": variable.numpy()[0], **slots}
 
     @tf.function(jit_compile=options.jit_compile)
     def step() -> dict[str, tf.Tensor]:
@@ -53,7 +68,7 @@ def run_adam(
 
     while should_step():
         losses = step()
-        on_step({name: float(value) for name, value in losses.items()}, lambda: variable.numpy()[0])
+        on_step({name: float(value) for name, value in losses.items()}, lambda: variable.numpy()[0], current_state)
     return variable.numpy()[0]
 
 
@@ -62,13 +77,20 @@ class _Exhausted(Exception):
 
 
 def run_lbfgs(
-    objective: Objective, image: np.ndarray, options: Options, should_step: Callable[[], bool], on_step: StepCallback
+    objective: Objective,
+    image: np.ndarray,
+    options: Options,
+    should_step: Callable[[], bool],
+    on_step: StepCallback,
+    state: OptimizerState | None = None,
 ) -> np.ndarray:
     """SciPy's L-BFGS-B with every pixel bounded to [0, 1]; returns the best image evaluated.
 
     L-BFGS-B keeps the bounds exactly, without clipping that would break its curvature pairs,
     and SciPy's implementation is the reference one. Loss and gradient stay one compiled
     TensorFlow function; only the image and its gradient cross to NumPy, once per step.
+    SciPy does not expose its curvature pairs, so a checkpoint holds the best image only and a
+    resumed run starts its curvature afresh from it (``state`` is not needed).
     """
     shape = image.shape
     evaluate = _loss_and_gradient(objective, options.jit_compile)
@@ -82,7 +104,7 @@ def run_lbfgs(
         losses = {name: float(value) for name, value in losses.items()}
         if losses["total"] < best["total"]:
             best.update(total=losses["total"], image=pixels)
-        on_step(losses, lambda: pixels)
+        on_step(losses, lambda: pixels, lambda: {"image": best["image"]})
         return losses["total"], gradient.numpy().reshape(-1).astype(np.float64)
 
     with contextlib.suppress(_Exhausted):

@@ -71,6 +71,9 @@ class Options:
     seed: int | None = None
     weights: str | None = None
     history_every: int = 10
+    checkpoint: str | None = None
+    checkpoint_every: int = 50
+    resume: str | None = None
 
     def __post_init__(self) -> None:
         # Lists arrive from JSON or Python callers; tuples keep the options hashable.
@@ -110,6 +113,11 @@ class Options:
             )
         _require(
             self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+        )
+        _require(self.checkpoint_every >= 1, f"checkpoint_every must be 1 or more, got {self.checkpoint_every}")
+        _require(
+            self.scales == 1 or (self.checkpoint is None and self.resume is None),
+            "checkpoints and --resume work on one scale (--scales 1)",
         )
         _require(self.history_every >= 1, f"history_every must be 1 or more, got {self.history_every}")
         for name in ("content_weight", "style_weight", "tv_weight"):

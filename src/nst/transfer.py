@@ -22,6 +22,8 @@ import tensorflow as tf
 from PIL import Image
 
 from nst import __version__, colors
+from nst.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from nst.errors import NstError
 from nst.features import load_vgg19
 from nst.images import (
     ImageSource,
@@ -119,7 +121,10 @@ def stylize(
     mask_paths = options.style_masks or ([options.mask] if options.mask else None)
     sizes = options.scale_sizes()
     plan = _Plan(options, sizes, started)
-    history: list[dict[str, Any]] = []
+    resumed = load_checkpoint(options.resume) if options.resume else None
+    if resumed is not None and resumed.optimizer != options.optimizer:
+        raise NstError(f"{options.resume}: a checkpoint of {resumed.optimizer}, not {options.optimizer}")
+    history: list[dict[str, Any]] = resumed.history if resumed else []
     pixels = None
     load_vgg19(options.resolved_weights())  # once per process: not a cost of each scale
     for index, size in enumerate(sizes):
@@ -134,14 +139,25 @@ def stylize(
         masks = None if mask_paths is None else [load_mask(path, photo.shape) for path in mask_paths]
         objective = Objective(target, paintings, options, masks)
         start = _initial_image(target, paintings, options) if pixels is None else _resize(pixels, target.shape)
-        should_step = plan.start_scale(index, target.shape)
+        if resumed is not None:
+            start = resumed.state["image"]
+        should_step = plan.start_scale(index, target.shape, resumed.steps if resumed else 0)
+        latest: dict[str, Callable[[], dict[str, np.ndarray]]] = {}
         region = load_mask(options.mask, photo.shape) if options.mask else None
         shown = _presented(photo, options.preserve_colors, region)
 
         def on_step(
-            losses: dict[str, float], current: Callable[[], np.ndarray], scale: int = index + 1, shown=shown
+            losses: dict[str, float],
+            current: Callable[[], np.ndarray],
+            state: Callable[[], dict[str, np.ndarray]],
+            scale: int = index + 1,
+            shown=shown,
+            latest=latest,
         ) -> None:
             step = plan.record_step()
+            latest["state"] = state
+            if options.checkpoint and step % options.checkpoint_every == 0:
+                _checkpoint(options, state, step, history)
             elapsed = time.perf_counter() - started
             if (step - 1) % options.history_every == 0:
                 history.append(_history_entry(step - 1, elapsed, losses, scale))
@@ -151,7 +167,14 @@ def stylize(
                     Progress(step, plan.total_steps(), elapsed, losses, scale, len(sizes), options.time_budget, image)
                 )
 
-        pixels = OPTIMIZERS[options.optimizer](objective, start, options, should_step, on_step)
+        try:
+            pixels = OPTIMIZERS[options.optimizer](
+                objective, start, options, should_step, on_step, resumed.state if resumed else None
+            )
+        except KeyboardInterrupt:
+            if options.checkpoint and "state" in latest:  # what was done so far is kept
+                _checkpoint(options, latest["state"], plan.steps_done, history)
+            raise
 
     final = objective.evaluate(pixels)  # the last scale is the output size: this is the objective
     history.append(_history_entry(plan.steps_done, time.perf_counter() - started, final, len(sizes)))
@@ -232,11 +255,13 @@ class _Plan:
         self.scale_began = time.perf_counter()
         self.last_step_ended: float | None = None
 
-    def start_scale(self, index: int, shape: tuple[int, ...]) -> Callable[[], bool]:
-        """Called once the targets are ready; returns the scale's ``should_step``."""
+    def start_scale(self, index: int, shape: tuple[int, ...], done: int = 0) -> Callable[[], bool]:
+        """Called once the targets are ready (``done``: steps a resumed run has already taken);
+        returns the scale's ``should_step``."""
         self.index = index
         self.pixels = shape[0] * shape[1]
-        self.steps_per_scale.append(0)
+        self.steps_per_scale.append(done)
+        self.steps_done += done
         if self.deadline is None:
             return lambda: self.steps_per_scale[index] < self.planned[index]
         later_pixels = [self.pixels * (size / self.sizes[index]) ** 2 for size in self.sizes[index + 1 :]]
@@ -338,6 +363,12 @@ def load_mask(source: ImageSource, shape: tuple[int, ...]) -> np.ndarray:
     """A mask image as (H, W) floats in [0, 1] (white 1), stretched to ``shape``'s height and width."""
     grey = open_image(source).convert("L").resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
     return np.asarray(grey, dtype=np.float32) / 255.0
+
+
+def _checkpoint(
+    options: Options, state: Callable[[], dict[str, np.ndarray]], steps: int, history: list[dict[str, Any]]
+) -> None:
+    save_checkpoint(options.checkpoint, Checkpoint(state(), steps, list(history), options.optimizer))
 
 
 def _apply(shown: Callable[[np.ndarray], np.ndarray], current: Callable[[], np.ndarray]) -> np.ndarray:
