@@ -1,4 +1,4 @@
-"""Makes the README's before/after picture with the project itself, at the default settings.
+"""Makes the README's pictures with the project itself: before/after at the defaults, and the controls.
 
 NST_WEIGHTS=... python docs/make_readme_images.py
 """
@@ -30,13 +30,19 @@ def strip(paths_or_images: list[Path | Image.Image], path: Path) -> None:
 
 def main() -> None:
     content, style = ROOT / "examples" / "cat.jpg", ROOT / "examples" / "starry-night.jpg"
-    result = stylize(content, style)  # the defaults: 512 px, 300 Adam steps
+    scream = ROOT / "examples" / "the-scream.jpg"
+    result = stylize(content, style)  # the defaults: 512 px, 100 L-BFGS steps
     strip([content, style, result.image], ROOT / "docs" / "before-after.jpg")
-    summary = {
-        "wall_s": result.report["wall_s"],
-        "final": result.report["final"],
-        "size": result.report["params"]["output_size"],
+    summary = {"before-after": {"wall_s": result.report["wall_s"], "final": result.report["final"]}}
+    # The controls, at 256 px to keep the script short: colours kept two ways, a blend, a style scale.
+    controls = {
+        "luminance": stylize(content, style, size=256, preserve_colors="luminance"),
+        "histogram": stylize(content, style, size=256, preserve_colors="histogram"),
+        "blend": stylize(content, [style, scream], size=256, style_blend=(0.5, 0.5)),
+        "style-scale": stylize(content, style, size=256, style_scale=2.0),
     }
+    strip([run.image for run in controls.values()], ROOT / "docs" / "controls.jpg")
+    summary.update({name: {"wall_s": run.report["wall_s"]} for name, run in controls.items()})
     print(json.dumps(summary))
 
 

@@ -118,7 +118,7 @@ def stylize(
     content_image, style_images = open_image(content), [open_image(source) for source in styles]
     options.blend_weights(len(styles))  # a wrong number of weights or masks fails now, not after loading VGG19
     options.check_style_masks(len(styles))
-    mask_paths = options.style_masks or ([options.mask] if options.mask else None)
+    mask_paths = _mask_paths(options) or None
     sizes = options.scale_sizes()
     plan = _Plan(options, sizes, started)
     resumed = load_checkpoint(options.resume) if options.resume else None
@@ -221,10 +221,12 @@ def score(
     photo = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
     style_longest = round((options.style_size or options.size) * options.style_scale)
     paintings = [load_resized(source, style_longest) for source in _as_list(style)]
+    options.check_style_masks(len(paintings))
     target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
     if options.preserve_colors == "luminance":
         pixels = colors.luminance_image(pixels)
-    return Objective(target, paintings, options).evaluate(pixels)
+    masks = [load_mask(path, photo.shape) for path in _mask_paths(options)] or None
+    return Objective(target, paintings, options, masks).evaluate(pixels)
 
 
 def load_resized(source: ImageSource, longest_side: int) -> np.ndarray:
@@ -369,6 +371,11 @@ def _checkpoint(
     options: Options, state: Callable[[], dict[str, np.ndarray]], steps: int, history: list[dict[str, Any]]
 ) -> None:
     save_checkpoint(options.checkpoint, Checkpoint(state(), steps, list(history), options.optimizer))
+
+
+def _mask_paths(options: Options) -> list[str]:
+    """The masks the style loss uses: one per painting, or one for all, or none."""
+    return list(options.style_masks or ([options.mask] if options.mask else []))
 
 
 def _apply(shown: Callable[[np.ndarray], np.ndarray], current: Callable[[], np.ndarray]) -> np.ndarray:
