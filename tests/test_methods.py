@@ -38,8 +38,8 @@ def test_scale_ladder_reaches_the_requested_size_with_targets_at_each_scale(weig
     shapes = []
 
     class RecordingObjective(transfer.Objective):
-        def __init__(self, content, styles, options):
-            super().__init__(content, styles, options)
+        def __init__(self, content, styles, options, masks=None):
+            super().__init__(content, styles, options, masks)
             shapes.append((content.shape, styles[0].shape, self.content_targets[0].shape))
 
     monkeypatch.setattr(transfer, "Objective", RecordingObjective)
