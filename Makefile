@@ -21,7 +21,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 demo: $(INSTALLED)
-	$(BIN)/nst examples/cat.jpg examples/starry-night.jpg -o demo.png --size 256 --report demo.json
+	$(BIN)/nst examples/cat.jpg examples/starry-night.jpg -o demo.png --size 256 --report demo.json --overwrite
 
 test: $(INSTALLED) lint
 	$(BIN)/python -m pytest

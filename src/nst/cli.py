@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -20,7 +21,7 @@ from typing import Any, NoReturn
 from nst import __version__
 from nst.checkpoints import load_checkpoint
 from nst.errors import NstError
-from nst.images import check_output_path, load_image, read_params
+from nst.images import NstWarning, check_output_path, load_image, read_params
 from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
 from nst.snapshots import Snapshots
 
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("style", nargs="+", help="the painting to take the style from; several are blended")
     parser.add_argument("-o", "--output", help="result file, .png .jpg or .webp (default CONTENT-STYLE.png here)")
     parser.add_argument("--report", metavar="PATH", help="also write a JSON report: settings, losses, timings")
+    parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     parser.add_argument("--save-every", type=int, metavar="N", help="also save every N-th step as OUTPUT-0010.png etc.")
     parser.add_argument("--animation", metavar="PATH.gif", help="also write an animated GIF of the picture forming")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
@@ -147,6 +149,7 @@ def build_reproduce_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("image", help="a PNG written by nst")
     parser.add_argument("-o", "--output", help="result file (default IMAGE-reproduced.png)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     parser.add_argument("--content", metavar="PHOTO", help="the photo, if it is no longer where the run read it")
     parser.add_argument("--style", nargs="+", metavar="PAINTING", help="the painting(s), likewise")
     parser.add_argument("--report", metavar="PATH", help="also write a JSON report")
@@ -174,6 +177,7 @@ def parse(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], int], arg
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.showwarning = _show_note
     command, args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return command(args)
@@ -190,6 +194,8 @@ def _stylize(args: argparse.Namespace) -> int:
     output = Path(args.output or "-".join(Path(path).stem for path in [args.content, *args.style]) + ".png")
     # Everything a person can get wrong is checked before TensorFlow loads and the run starts.
     check_output_path(output)
+    if output.exists() and not args.overwrite:
+        raise NstError(f"{output}: already exists; pass --overwrite to replace it")
     if args.report:
         _check_writable(Path(args.report), "the report")
     load_image(args.content, options.size)
@@ -221,7 +227,7 @@ def _stylize(args: argparse.Namespace) -> int:
 
         result = stylize(args.content, args.style, options, callback=callback)
     snapshots.finish(result)
-    result.save(output)
+    result.save(output, fallback=True)
     if args.report:
         result.save_report(args.report)
     if not args.quiet:
@@ -245,6 +251,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         "quiet": args.quiet,
         "save_every": None,
         "animation": None,
+        "overwrite": args.overwrite,
     }
     return _stylize(argparse.Namespace(**arguments))
 
@@ -327,6 +334,12 @@ def _quiet_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _show_note(message, category, *args: Any, **kwargs: Any) -> None:
+    """Warnings meant for the user (NstWarning) as one line; others stay hidden unless NST_DEBUG."""
+    if issubclass(category, NstWarning) or os.environ.get("NST_DEBUG"):
+        print(f"nst: note: {message}", file=sys.stderr)
 
 
 def _duration(seconds: float) -> str:

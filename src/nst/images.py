@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from nst.errors import NstError
 from nst.options import MIN_SIDE
@@ -25,11 +27,24 @@ OUTPUT_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
     ".webp": ("WEBP", {"quality": 95}),
 }
 METADATA_KEY = "nst:params"
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+class NstWarning(UserWarning):
+    """Something about an input the user should know, though the run goes on."""
 
 
 def open_image(source: ImageSource) -> Image.Image:
-    """An image (path, PIL image or array) as an RGB PIL image, upright per its EXIF tag."""
-    return _open(source) if isinstance(source, (str, os.PathLike)) else _from_memory(source)
+    """An image (path, PIL image or array) as an RGB PIL image, upright per its EXIF tag, in
+    sRGB, transparent parts flattened on white."""
+    return open_image_with_alpha(source)[0]
+
+
+def open_image_with_alpha(source: ImageSource) -> tuple[Image.Image, Image.Image | None]:
+    """:func:`open_image`, and the image's alpha channel ("L") when it has a non-opaque one."""
+    if isinstance(source, (str, os.PathLike)):
+        return _open(source)
+    return _normalize(source) if isinstance(source, Image.Image) else (_from_array(source), None)
 
 
 def load_image(source: ImageSource, longest_side: int | None = None) -> np.ndarray:
@@ -61,11 +76,17 @@ def resize_longest_side(image: Image.Image, longest_side: int, name: str = "imag
     return image.resize(new_size, Image.Resampling.LANCZOS)
 
 
-def _open(path: str | os.PathLike) -> Image.Image:
+def _open(path: str | os.PathLike) -> tuple[Image.Image, Image.Image | None]:
     try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)
-            return image.convert("RGB")
+        if Path(path).is_file() and Path(path).stat().st_size == 0:
+            raise NstError(f"{path}: empty file, not an image")
+        with warnings.catch_warnings():
+            # Pillow only warns between its pixel limit and twice it; refuse there too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if getattr(image, "is_animated", False):
+                    warnings.warn(f"{path}: animated; using its first frame", NstWarning, stacklevel=2)
+                return _normalize(ImageOps.exif_transpose(image))
     except FileNotFoundError:
         raise NstError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -74,15 +95,42 @@ def _open(path: str | os.PathLike) -> Image.Image:
         raise NstError(f"{path}: permission denied") from None
     except UnidentifiedImageError:
         raise NstError(f"{path}: not an image Pillow can read") from None
-    except Image.DecompressionBombError as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise NstError(f"{path}: refused, too many pixels ({error})") from None
-    except (OSError, SyntaxError, ValueError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise NstError(f"{path}: cannot read image ({error})") from None
 
 
-def _from_memory(source: Image.Image | np.ndarray) -> Image.Image:
-    if isinstance(source, Image.Image):
-        return source.convert("RGB")
+def _normalize(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+    """Any Pillow image as 8-bit sRGB RGB (transparency flattened on white) and its alpha."""
+    image = _to_srgb(image)
+    if image.mode.startswith("I") or image.mode == "F":  # 16- and 32-bit greyscale
+        array = np.asarray(image, dtype=np.float64)
+        array = array / 257.0 if array.max() > 255 else array
+        image = Image.fromarray(np.clip(np.rint(array), 0, 255).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        alpha = rgba.getchannel("A")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flattened = Image.alpha_composite(white, rgba).convert("RGB")
+        return flattened, None if alpha.getextrema() == (255, 255) else alpha
+    return image.convert("RGB"), None
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Colours converted from the image's embedded ICC profile, if any, to sRGB."""
+    profile = image.info.get("icc_profile")
+    if not profile or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(image, source, _SRGB, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image  # a broken profile: the pixels as they are beat no picture
+
+
+def _from_array(source: np.ndarray) -> Image.Image:
     array = np.asarray(source)
     if array.ndim != 3 or array.shape[-1] != 3:
         raise NstError(f"an image array must have shape (height, width, 3), got {array.shape}")
@@ -125,13 +173,24 @@ def check_output_path(path: str | os.PathLike) -> Path:
 
 
 def save_image(
-    pixels: np.ndarray | Image.Image, path: str | os.PathLike, metadata: dict[str, Any] | None = None
+    pixels: np.ndarray | Image.Image,
+    path: str | os.PathLike,
+    metadata: dict[str, Any] | None = None,
+    alpha: Image.Image | None = None,
 ) -> Path:
     """Write the image in the format its extension names, atomically (see :func:`write_atomically`).
-    PNG files carry ``metadata`` as JSON in a text chunk named ``nst:params``."""
+    PNG files carry ``metadata`` as JSON in a text chunk named ``nst:params``. ``alpha`` (the
+    photo's transparency) is kept in PNG and WebP; JPEG has none, so the image is put on white."""
     path = check_output_path(path)
     image = pixels if isinstance(pixels, Image.Image) else to_pil(pixels)
     image_format, save_options = OUTPUT_FORMATS[path.suffix.lower()]
+    if alpha is not None:
+        alpha = alpha.resize(image.size, Image.Resampling.LANCZOS)
+        if image_format == "JPEG":
+            image = Image.composite(image, Image.new("RGB", image.size, "white"), alpha)
+        else:
+            image = image.copy()
+            image.putalpha(alpha)
     save_options = dict(save_options)
     if image_format == "PNG" and metadata is not None:
         info = PngImagePlugin.PngInfo()

@@ -8,6 +8,7 @@ import functools
 import json
 import os
 import platform
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from nst.images import (
     ImageSource,
     describe,
     open_image,
+    open_image_with_alpha,
     read_params,
     resize_longest_side,
     save_image,
@@ -78,15 +80,28 @@ class Result:
 
     pixels: np.ndarray
     report: dict[str, Any]
+    alpha: Image.Image | None = None  # the photo's transparency, if it had any
 
     @property
     def image(self) -> Image.Image:
         """The result as an 8-bit RGB PIL image."""
         return to_pil(self.pixels)
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the image (format from the extension; PNG carries the parameters)."""
-        return save_image(self.pixels, path, metadata=self.report["params"])
+    def save(self, path: str | os.PathLike, *, fallback: bool = False) -> Path:
+        """Write the image (format from the extension; PNG carries the parameters).
+
+        With ``fallback``, a picture that cannot be written there (disk full, folder gone) is
+        written to the system's temporary folder instead, and the error says where: a long
+        run is never lost."""
+        try:
+            return save_image(self.pixels, path, metadata=self.report["params"], alpha=self.alpha)
+        except NstError as error:
+            if not fallback:
+                raise
+            path = Path(path)
+            spare = Path(tempfile.gettempdir()) / f"nst-{path.stem}-{os.getpid()}{path.suffix}"
+            spare = save_image(self.pixels, spare, metadata=self.report["params"], alpha=self.alpha)
+            raise NstError(f"{error}; the picture is safe in {spare}") from None
 
     def save_report(self, path: str | os.PathLike) -> Path:
         """Write the report as JSON, atomically."""
@@ -115,7 +130,7 @@ def stylize(
     started = time.perf_counter()
     options = dataclasses.replace(options or Options(), **settings)
     styles = _as_list(style)
-    content_image, style_images = open_image(content), [open_image(source) for source in styles]
+    (content_image, content_alpha), style_images = open_image_with_alpha(content), [open_image(s) for s in styles]
     options.blend_weights(len(styles))  # a wrong number of weights or masks fails now, not after loading VGG19
     options.check_style_masks(len(styles))
     mask_paths = _mask_paths(options) or None
@@ -186,7 +201,7 @@ def stylize(
         "steps_per_scale": plan.steps_per_scale,
         "wall_s": round(time.perf_counter() - started, 3),
     }
-    return Result(pixels, report)
+    return Result(pixels, report, content_alpha)
 
 
 def reproduce(
