@@ -1,11 +1,13 @@
 """Makes the README's pictures with the project itself: before/after at the defaults, and the controls.
 
-NST_WEIGHTS=... python docs/make_readme_images.py
+NST_WEIGHTS=... python docs/make_readme_images.py [--controls-only]
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import tempfile
 from pathlib import Path
 
 from PIL import Image
@@ -28,21 +30,40 @@ def strip(paths_or_images: list[Path | Image.Image], path: Path) -> None:
     canvas.save(path, quality=88)
 
 
-def main() -> None:
-    content, style = ROOT / "examples" / "cat.jpg", ROOT / "examples" / "starry-night.jpg"
-    scream = ROOT / "examples" / "the-scream.jpg"
-    result = stylize(content, style)  # the defaults: 512 px, 100 L-BFGS steps
-    strip([content, style, result.image], ROOT / "docs" / "before-after.jpg")
-    summary = {"before-after": {"wall_s": result.report["wall_s"], "final": result.report["final"]}}
-    # The controls, at 256 px to keep the script short: colours kept two ways, a blend, a style scale.
-    controls = {
+def half_masks(size: tuple[int, int]) -> tuple[Image.Image, Image.Image]:
+    """Left half white, and right half white: the regions of the style-masks example."""
+    left = Image.new("L", size, 0)
+    left.paste(255, (0, 0, size[0] // 2, size[1]))
+    return left, Image.eval(left, lambda value: 255 - value)
+
+
+def controls(content: Path, style: Path, scream: Path, folder: Path) -> dict:
+    """The controls, at 256 px to keep the script short."""
+    left, right = half_masks((256, 170))
+    masks = [folder / "left.png", folder / "right.png"]
+    for mask, path in zip((left, right), masks, strict=True):
+        mask.save(path)
+    runs = {
         "luminance": stylize(content, style, size=256, preserve_colors="luminance"),
         "histogram": stylize(content, style, size=256, preserve_colors="histogram"),
         "blend": stylize(content, [style, scream], size=256, style_blend=(0.5, 0.5)),
         "style-scale": stylize(content, style, size=256, style_scale=2.0),
+        "style-masks": stylize(content, [style, scream], size=256, style_masks=tuple(map(str, masks))),
     }
-    strip([run.image for run in controls.values()], ROOT / "docs" / "controls.jpg")
-    summary.update({name: {"wall_s": run.report["wall_s"]} for name, run in controls.items()})
+    strip([run.image for run in runs.values()], ROOT / "docs" / "controls.jpg")
+    return {name: {"wall_s": run.report["wall_s"]} for name, run in runs.items()}
+
+
+def main() -> None:
+    content, style = ROOT / "examples" / "cat.jpg", ROOT / "examples" / "starry-night.jpg"
+    scream = ROOT / "examples" / "the-scream.jpg"
+    summary = {}
+    if "--controls-only" not in sys.argv:
+        result = stylize(content, style)  # the defaults: 512 px, 100 L-BFGS steps
+        strip([content, style, result.image], ROOT / "docs" / "before-after.jpg")
+        summary["before-after"] = {"wall_s": result.report["wall_s"], "final": result.report["final"]}
+    with tempfile.TemporaryDirectory() as folder:
+        summary.update(controls(content, style, scream, Path(folder)))
     print(json.dumps(summary))
 
 

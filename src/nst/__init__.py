@@ -12,10 +12,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from nst.errors import NstError  # noqa: E402
+from nst.errors import Interrupted, NstError, StoppedEarly  # noqa: E402
 from nst.options import Options  # noqa: E402
 
-__all__ = ["NstError", "Options", "Progress", "Result", "stylize", "__version__"]
+__all__ = ["Interrupted", "NstError", "Options", "Progress", "Result", "StoppedEarly", "stylize", "__version__"]
 
 _LAZY = {"stylize", "Result", "Progress"}
 

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +21,7 @@ from typing import Any, NoReturn
 
 from nst import __version__
 from nst.checkpoints import load_checkpoint
-from nst.errors import NstError
+from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.images import NstWarning, check_output_path, load_image, read_params
 from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
 from nst.snapshots import Snapshots
@@ -225,7 +226,17 @@ def _stylize(args: argparse.Namespace) -> int:
                 progress_bar(progress)
             snapshots(progress)
 
-        result = stylize(args.content, args.style, options, callback=callback)
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill` keeps the picture so far, as Ctrl-C does
+        try:
+            result = stylize(args.content, args.style, options, callback=callback)
+        except (Interrupted, StoppedEarly) as stop:
+            for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C ends at once
+                signal.signal(number, signal.SIG_DFL)
+            saved = stop.result.save(output, fallback=True)
+            if isinstance(stop, Interrupted):
+                print(f"nst: interrupted; the picture so far is in {saved}", file=sys.stderr)
+                return 130
+            raise NstError(f"{stop} in {saved}") from None
     snapshots.finish(result)
     result.save(output, fallback=True)
     if args.report:
@@ -334,6 +345,10 @@ def _quiet_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _interrupt(number: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _show_note(message, category, *args: Any, **kwargs: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import os
 import platform
 import tempfile
@@ -24,7 +25,7 @@ from PIL import Image
 
 from nst import __version__, colors
 from nst.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
-from nst.errors import NstError
+from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.features import load_vgg19
 from nst.images import (
     ImageSource,
@@ -158,6 +159,8 @@ def stylize(
             start = resumed.state["image"]
         should_step = plan.start_scale(index, target.shape, resumed.steps if resumed else 0)
         latest: dict[str, Callable[[], dict[str, np.ndarray]]] = {}
+        # The last image whose loss was finite, and the one that will be once the next loss is seen.
+        good = {"image": start, "candidate": start}
         region = load_mask(options.mask, photo.shape) if options.mask else None
         shown = _presented(photo, options.preserve_colors, region)
 
@@ -168,8 +171,12 @@ def stylize(
             scale: int = index + 1,
             shown=shown,
             latest=latest,
+            good=good,
         ) -> None:
             step = plan.record_step()
+            if not all(math.isfinite(value) for value in losses.values()):
+                raise _NotFinite(step, losses["total"])
+            good["image"], good["candidate"] = good["candidate"], current()
             latest["state"] = state
             if options.checkpoint and step % options.checkpoint_every == 0:
                 _checkpoint(options, state, step, history)
@@ -186,21 +193,23 @@ def stylize(
             pixels = OPTIMIZERS[options.optimizer](
                 objective, start, options, should_step, on_step, resumed.state if resumed else None
             )
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, _NotFinite) as stop:
             if options.checkpoint and "state" in latest:  # what was done so far is kept
                 _checkpoint(options, latest["state"], plan.steps_done, history)
-            raise
+            so_far = shown(good["image"])
+            report = _report(options, content, styles, so_far, history, None, plan, started)
+            if isinstance(stop, KeyboardInterrupt):
+                raise Interrupted(Result(so_far, report, content_alpha)) from None
+            raise StoppedEarly(
+                f"the loss became {stop.value} at step {stop.step} (a smaller --learning-rate or loss weights may"
+                " help); the picture from the last finite step is kept",
+                Result(so_far, report, content_alpha),
+            ) from None
 
     final = objective.evaluate(pixels)  # the last scale is the output size: this is the objective
     history.append(_history_entry(plan.steps_done, time.perf_counter() - started, final, len(sizes)))
     pixels = shown(pixels)
-    report = {
-        "params": _params(options, content, styles, pixels.shape),
-        "history": history,
-        "final": final,
-        "steps_per_scale": plan.steps_per_scale,
-        "wall_s": round(time.perf_counter() - started, 3),
-    }
+    report = _report(options, content, styles, pixels, history, final, plan, started)
     return Result(pixels, report, content_alpha)
 
 
@@ -380,6 +389,31 @@ def load_mask(source: ImageSource, shape: tuple[int, ...]) -> np.ndarray:
     """A mask image as (H, W) floats in [0, 1] (white 1), stretched to ``shape``'s height and width."""
     grey = open_image(source).convert("L").resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
     return np.asarray(grey, dtype=np.float32) / 255.0
+
+
+class _NotFinite(Exception):
+    def __init__(self, step: int, value: float) -> None:
+        self.step, self.value = step, value
+
+
+def _report(
+    options: Options,
+    content: ImageSource,
+    styles: list[ImageSource],
+    pixels: np.ndarray,
+    history: list[dict[str, Any]],
+    final: dict[str, float] | None,
+    plan: _Plan,
+    started: float,
+) -> dict[str, Any]:
+    """The report of a run; ``final`` is None for a run that stopped early."""
+    return {
+        "params": _params(options, content, styles, pixels.shape),
+        "history": history,
+        "final": final,
+        "steps_per_scale": plan.steps_per_scale,
+        "wall_s": round(time.perf_counter() - started, 3),
+    }
 
 
 def _checkpoint(
