@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
-from nst import NstError, stylize
+from nst import NstError, Options, stylize
 from nst.images import NstWarning, load_image, open_image_with_alpha
+from nst.memory import check_memory, estimate_peak_mb
 from tests.conftest import CONTENT, STYLE
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
@@ -244,3 +245,26 @@ def _mutate(data: bytes, changes: list[tuple[int, int]]) -> bytearray:
     for position, value in changes:
         mutated[position % len(mutated)] = value
     return mutated
+
+
+def test_memory_is_checked_before_the_run_and_the_advice_fits(tmp_path):
+    output = tmp_path / "out.png"
+    result = nst(CONTENT, STYLE, "-o", output, "--size", 1024, "--max-memory", 1500)
+    assert result.returncode == 2 and not output.exists()
+    assert result.stderr.startswith("nst: error: 1024 px needs about ") and "1500 MB are available" in result.stderr
+    largest = int(result.stderr.split("--size ")[1])
+    fits, too_big = (Options(size=size, max_memory=1500) for size in (largest, largest + 8))
+    height, width = load_image(CONTENT, largest).shape[:2]
+    assert check_memory(fits, height, width) <= 1500
+    with pytest.raises(NstError, match="needs about"):
+        check_memory(too_big, *load_image(CONTENT, largest + 8).shape[:2])
+
+
+def test_memory_estimate_grows_with_pixels_and_the_lbfgs_history():
+    small, large = estimate_peak_mb(Options(), 100, 100), estimate_peak_mb(Options(), 200, 200)
+    assert large > small
+    assert (
+        estimate_peak_mb(Options(lbfgs_history=60), 200, 200)
+        > large
+        > estimate_peak_mb(Options(optimizer="adam"), 200, 200)
+    )

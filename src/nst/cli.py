@@ -23,6 +23,7 @@ from nst import __version__
 from nst.checkpoints import load_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.images import NstWarning, check_output_path, load_image, read_params
+from nst.memory import check_memory
 from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
 from nst.snapshots import Snapshots
 
@@ -125,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     _option(run, "beta_1", "Adam's beta_1", type=float)
     _option(run, "epsilon", "Adam's epsilon", type=float)
     _option(run, "lbfgs_history", "L-BFGS: number of correction pairs kept", type=int)
+    _option(run, "max_memory", "refuse runs estimated to need more MB than this (default: what is available)",
+            type=float)  # fmt: skip
     _option(run, "jit_compile", "compile the step with XLA", action=argparse.BooleanOptionalAction)
     return parser
 
@@ -199,7 +202,8 @@ def _stylize(args: argparse.Namespace) -> int:
         raise NstError(f"{output}: already exists; pass --overwrite to replace it")
     if args.report:
         _check_writable(Path(args.report), "the report")
-    load_image(args.content, options.size)
+    height, width = load_image(args.content, options.size).shape[:2]
+    check_memory(options, height, width)
     for path in args.style:
         load_image(path, round((options.style_size or options.size) * options.style_scale))
     options.blend_weights(len(args.style))

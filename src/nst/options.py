@@ -71,6 +71,7 @@ class Options:
     seed: int | None = None
     weights: str | None = None
     history_every: int = 10
+    max_memory: float | None = None
     checkpoint: str | None = None
     checkpoint_every: int = 50
     resume: str | None = None
@@ -114,6 +115,11 @@ class Options:
         _require(
             self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
         )
+        if self.max_memory is not None:
+            _require(
+                math.isfinite(self.max_memory) and self.max_memory > 0,
+                f"max_memory must be a number of MB > 0, got {self.max_memory}",
+            )
         _require(self.checkpoint_every >= 1, f"checkpoint_every must be 1 or more, got {self.checkpoint_every}")
         _require(
             self.scales == 1 or (self.checkpoint is None and self.resume is None),

@@ -39,6 +39,7 @@ from nst.images import (
     to_pil,
     write_atomically,
 )
+from nst.memory import check_memory
 from nst.objective import Objective
 from nst.optimizers import OPTIMIZERS
 from nst.options import Options
@@ -135,6 +136,8 @@ def stylize(
     options.blend_weights(len(styles))  # a wrong number of weights or masks fails now, not after loading VGG19
     options.check_style_masks(len(styles))
     mask_paths = _mask_paths(options) or None
+    width, height = resize_longest_side(content_image, options.size, describe(content)).size
+    check_memory(options, height, width)
     sizes = options.scale_sizes()
     plan = _Plan(options, sizes, started)
     resumed = load_checkpoint(options.resume) if options.resume else None
