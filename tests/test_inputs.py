@@ -268,3 +268,16 @@ def test_memory_estimate_grows_with_pixels_and_the_lbfgs_history():
         > large
         > estimate_peak_mb(Options(optimizer="adam"), 200, 200)
     )
+
+
+def test_an_unreadable_file_says_permission_denied(tmp_path, monkeypatch):
+    # The tests run as root, who may read any file, so the refusal is what Pillow would raise.
+    path = tmp_path / "secret.png"
+    Image.new("RGB", (8, 8)).save(path)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Image, "open", refuse)
+    with pytest.raises(NstError, match=r"secret.png: permission denied$"):
+        load_image(path)
