@@ -216,3 +216,9 @@ def test_checkpoints_need_one_scale_and_a_matching_optimizer(weights, tmp_path):
         stylize(CONTENT, STYLE, weights=weights, optimizer="adam", resume=str(checkpoint), **FAST)
     with pytest.raises(NstError, match="not a checkpoint"):
         load_checkpoint(CONTENT)
+
+
+def test_reproduction_runs_the_whole_run_without_its_checkpoints():
+    params = {"steps": 5, "resume": "run.npz", "checkpoint": "run.npz", "content": "photo.jpg", "versions": {}}
+    options = Options.for_reproduction(params)
+    assert (options.steps, options.resume, options.checkpoint) == (5, None, None)

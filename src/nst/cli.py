@@ -258,7 +258,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     image = Path(args.image)
     stored_style = params["style"] if isinstance(params["style"], list) else [params["style"]]
     arguments = {
-        **vars(Options.from_dict(params)),
+        **vars(Options.for_reproduction(params)),
         "content": args.content or params["content"],
         "style": args.style or stored_style,
         "output": args.output or str(image.with_name(f"{image.stem}-reproduced.png")),

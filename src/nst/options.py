@@ -196,6 +196,12 @@ class Options:
         """Options from a report's or a PNG's ``params`` (keys that are not settings are ignored)."""
         return cls(**{name: value for name, value in values.items() if name in cls.__dataclass_fields__})
 
+    @classmethod
+    def for_reproduction(cls, params: dict[str, Any]) -> Options:
+        """The options that make a picture again from its ``params``: the whole run from the
+        start, so without the checkpoint it may have been resumed from or written to."""
+        return dataclasses.replace(cls.from_dict(params), resume=None, checkpoint=None)
+
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, for reports and image metadata."""
         values = dataclasses.asdict(self)

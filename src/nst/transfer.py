@@ -227,7 +227,7 @@ def reproduce(
 
     The photo and paintings are read from the paths stored, unless given here (if they moved)."""
     params = read_params(path)
-    options = Options.from_dict(params)
+    options = Options.for_reproduction(params)
     return stylize(content or params["content"], style or params["style"], options, callback=callback)
 
 
