@@ -43,7 +43,7 @@ def check_memory(options: Options, height: int, width: int) -> float:
     if needed <= limit:
         return needed
     # Same aspect ratio, smaller: solve estimate(size) = limit for the longer side.
-    per_pixel = (estimate_peak_mb(options, height, width) - _BASE_MB) / (height * width)
+    per_pixel = (needed - _BASE_MB) / (height * width)
     shorter_over_longer = min(height, width) / max(height, width)
     largest = math.floor(math.sqrt(max(0.0, limit - _BASE_MB) / (per_pixel * shorter_over_longer)))
     advice = f"the largest that fits is about --size {largest}" if largest >= 16 else "no size fits"

@@ -30,6 +30,7 @@ from nst.features import load_vgg19
 from nst.images import (
     ImageSource,
     describe,
+    load_image,
     open_image,
     open_image_with_alpha,
     read_params,
@@ -135,7 +136,6 @@ def stylize(
     (content_image, content_alpha), style_images = open_image_with_alpha(content), [open_image(s) for s in styles]
     options.blend_weights(len(styles))  # a wrong number of weights or masks fails now, not after loading VGG19
     options.check_style_masks(len(styles))
-    mask_paths = _mask_paths(options) or None
     width, height = resize_longest_side(content_image, options.size, describe(content)).size
     check_memory(options, height, width)
     sizes = options.scale_sizes()
@@ -155,7 +155,7 @@ def stylize(
             for image, source in zip(style_images, styles, strict=True)
         ]
         target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
-        masks = None if mask_paths is None else [load_mask(path, photo.shape) for path in mask_paths]
+        masks, region = _masks(options, photo.shape)
         objective = Objective(target, paintings, options, masks)
         start = _initial_image(target, paintings, options) if pixels is None else _resize(pixels, target.shape)
         if resumed is not None:
@@ -164,7 +164,6 @@ def stylize(
         latest: dict[str, Callable[[], dict[str, np.ndarray]]] = {}
         # The last image whose loss was finite, and the one that will be once the next loss is seen.
         good = {"image": start, "candidate": start}
-        region = load_mask(options.mask, photo.shape) if options.mask else None
         shown = _presented(photo, options.preserve_colors, region)
 
         def on_step(
@@ -243,21 +242,17 @@ def score(
     image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
     the image's luminance is scored, as the run optimised it."""
     options = options or Options()
-    pixels = load_resized(image, options.size)
+    pixels = load_image(image, options.size)
     height, width = pixels.shape[:2]
     photo = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
     style_longest = round((options.style_size or options.size) * options.style_scale)
-    paintings = [load_resized(source, style_longest) for source in _as_list(style)]
+    paintings = [load_image(source, style_longest) for source in _as_list(style)]
     options.check_style_masks(len(paintings))
     target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
     if options.preserve_colors == "luminance":
         pixels = colors.luminance_image(pixels)
-    masks = [load_mask(path, photo.shape) for path in _mask_paths(options)] or None
+    masks, _ = _masks(options, photo.shape)
     return Objective(target, paintings, options, masks).evaluate(pixels)
-
-
-def load_resized(source: ImageSource, longest_side: int) -> np.ndarray:
-    return to_array(resize_longest_side(open_image(source), longest_side, describe(source)))
 
 
 class _Plan:
@@ -425,9 +420,12 @@ def _checkpoint(
     save_checkpoint(options.checkpoint, Checkpoint(state(), steps, list(history), options.optimizer))
 
 
-def _mask_paths(options: Options) -> list[str]:
-    """The masks the style loss uses: one per painting, or one for all, or none."""
-    return list(options.style_masks or ([options.mask] if options.mask else []))
+def _masks(options: Options, shape: tuple[int, ...]) -> tuple[list[np.ndarray] | None, np.ndarray | None]:
+    """The style loss's masks (one per painting, one for all, or None) and the --mask region."""
+    region = load_mask(options.mask, shape) if options.mask else None
+    if options.style_masks:
+        return [load_mask(path, shape) for path in options.style_masks], region
+    return (None if region is None else [region]), region
 
 
 def _apply(shown: Callable[[np.ndarray], np.ndarray], current: Callable[[], np.ndarray]) -> np.ndarray:
@@ -445,12 +443,12 @@ def _resize(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _history_entry(step: int, elapsed: float, losses: dict[str, float], scale: int) -> dict[str, Any]:
-    entry = {
+    return {
         "step": step,
         "elapsed_s": round(elapsed, 3),
         **{name: losses[name] for name in ("total", "content", "style")},
+        "scale": scale,
     }
-    return {**entry, "scale": scale}
 
 
 def _params(
