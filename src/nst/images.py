@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -77,16 +78,22 @@ def resize_longest_side(image: Image.Image, longest_side: int, name: str = "imag
 
 
 def _open(path: str | os.PathLike) -> tuple[Image.Image, Image.Image | None]:
+    with _reading(path), Image.open(path) as image:
+        if getattr(image, "is_animated", False):
+            warnings.warn(f"{path}: animated; using its first frame", NstWarning, stacklevel=3)
+        return _normalize(ImageOps.exif_transpose(image))
+
+
+@contextlib.contextmanager
+def _reading(path: str | os.PathLike) -> Iterator[None]:
+    """Turns whatever reading ``path`` with Pillow raises into one clear NstError."""
     try:
         if Path(path).is_file() and Path(path).stat().st_size == 0:
             raise NstError(f"{path}: empty file, not an image")
         with warnings.catch_warnings():
             # Pillow only warns between its pixel limit and twice it; refuse there too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                if getattr(image, "is_animated", False):
-                    warnings.warn(f"{path}: animated; using its first frame", NstWarning, stacklevel=2)
-                return _normalize(ImageOps.exif_transpose(image))
+            yield
     except FileNotFoundError:
         raise NstError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -242,8 +249,7 @@ def _umask() -> int:
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any] | None:
     """The parameters a PNG written by :func:`save_image` carries, or None."""
-    _open(path)  # the same clear errors as for any input image
-    with Image.open(path) as image:
+    with _reading(path), Image.open(path) as image:
         text = image.text.get(METADATA_KEY) if hasattr(image, "text") else None
     return json.loads(text) if text else None
 
