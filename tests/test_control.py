@@ -187,10 +187,10 @@ def test_resuming_a_checkpoint_continues_the_run(weights, tmp_path, optimizer):
     resumed = stylize(CONTENT, STYLE, **{**settings, "steps": 8}, resume=str(checkpoint))
     assert resumed.report["steps_per_scale"] == [8]
     assert [entry["step"] for entry in resumed.report["history"]] == [0, 8]  # step 0 came from the checkpoint
-    if optimizer == "adam":  # Adam's moments and step count are in the checkpoint: the very same run
-        np.testing.assert_allclose(resumed.pixels, whole.pixels, atol=1e-5)
-    else:  # SciPy keeps L-BFGS's curvature to itself: the run goes on from the best image, afresh
-        assert resumed.report["final"]["total"] < resumed.report["history"][0]["total"]
+    # The optimizer's whole state is in the checkpoint (Adam's moments; L-BFGS's curvature pairs
+    # and line search): the very same run.
+    np.testing.assert_allclose(resumed.pixels, whole.pixels, atol=1e-5)
+    assert resumed.report["final"]["total"] == pytest.approx(whole.report["final"]["total"], rel=1e-5)
 
 
 def test_ctrl_c_leaves_a_checkpoint(weights, tmp_path):
@@ -207,13 +207,30 @@ def test_ctrl_c_leaves_a_checkpoint(weights, tmp_path):
     assert load_checkpoint(checkpoint).steps == 3
 
 
-def test_checkpoints_need_one_scale_and_a_matching_optimizer(weights, tmp_path):
-    with pytest.raises(NstError, match="one scale"):
-        Options(scales=2, checkpoint="run.npz")
+def test_resuming_on_a_ladder_of_sizes_continues_the_run(weights, tmp_path):
+    settings = {**FAST, "weights": weights, "scales": 2, "scale_start": 48, "coarse_steps": 4, "steps": 4}
+    whole = stylize(CONTENT, STYLE, **settings)
+    checkpoint = tmp_path / "run.npz"
+
+    def interrupt(progress):
+        if progress.scale == 2 and progress.step == 6:  # two steps into the second size
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stylize(CONTENT, STYLE, **settings, checkpoint=str(checkpoint), callback=interrupt)
+    assert load_checkpoint(checkpoint).steps_per_scale == [4, 2]
+    resumed = stylize(CONTENT, STYLE, **settings, resume=str(checkpoint))
+    assert resumed.report["steps_per_scale"] == [4, 4]
+    np.testing.assert_allclose(resumed.pixels, whole.pixels, atol=1e-5)
+
+
+def test_a_checkpoint_must_fit_the_run(weights, tmp_path):
     checkpoint = tmp_path / "run.npz"
     stylize(CONTENT, STYLE, weights=weights, **{**FAST, "steps": 1}, checkpoint=str(checkpoint), checkpoint_every=1)
     with pytest.raises(NstError, match="a checkpoint of lbfgs, not adam"):
         stylize(CONTENT, STYLE, weights=weights, optimizer="adam", resume=str(checkpoint), **FAST)
+    with pytest.raises(NstError, match="a checkpoint of a 64x43 image, but this run's is 96x64"):
+        stylize(CONTENT, STYLE, weights=weights, resume=str(checkpoint), **{**FAST, "size": 96})
     with pytest.raises(NstError, match="not a checkpoint"):
         load_checkpoint(CONTENT)
 
