@@ -1,12 +1,13 @@
 """Artistic control: keeping the photo's colours, several styles, style scale, initialisation."""
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
 
 from nst import NstError, Options, colors, stylize, transfer
 from nst.checkpoints import load_checkpoint
-from nst.images import load_image
+from nst.images import load_image, save_animation
 from nst.snapshots import Snapshots
 from tests.conftest import CONTENT, EXAMPLES, STYLE
 
@@ -128,9 +129,28 @@ def test_snapshots_and_animation(weights, tmp_path):
         animation.seek(animation.n_frames - 1)
         last = np.asarray(animation.convert("RGB"), dtype=np.float64)
     # GIF keeps 256 colours: the last frame is the output up to that quantisation.
-    assert np.abs(last - np.asarray(Image.open(output), dtype=np.float64)).mean() < 6
-    with pytest.raises(NstError, match="name it .gif"):
-        Snapshots(output, animation=tmp_path / "run.mp4")
+    expected = np.asarray(Image.open(output), dtype=np.float64)
+    assert np.abs(last - expected).mean() < 6
+    frames = [*snapshots.frames, result.image]
+
+    save_animation(frames, tmp_path / "run.webp")  # lossless: the last frame is the output exactly
+    with Image.open(tmp_path / "run.webp") as animation:
+        assert animation.n_frames in (3, 4)  # as in the GIF
+        animation.seek(animation.n_frames - 1)
+        np.testing.assert_array_equal(np.asarray(animation.convert("RGB"), dtype=np.float64), expected)
+
+    save_animation(frames, tmp_path / "run.mp4", frame_ms=100)
+    reader = imageio_ffmpeg.read_frames(str(tmp_path / "run.mp4"))
+    meta = next(reader)
+    decoded = [np.frombuffer(frame, np.uint8) for frame in reader]
+    width, height = meta["size"]
+    assert (width, height) == (64, 42)  # 64x43 made even for H.264's yuv420p
+    assert len(decoded) == 3 + 20  # three snapshots, then the result held two seconds at 10 fps
+    last = decoded[-1].reshape(height, width, 3).astype(np.float64)
+    assert np.abs(last - expected[:height, :width]).mean() < 6  # lossy, but the same picture
+
+    with pytest.raises(NstError, match="name it .gif, .webp or .mp4"):
+        Snapshots(output, animation=tmp_path / "run.avi")
 
 
 def test_reproduce_runs_again_from_a_pngs_parameters(weights, tmp_path):
