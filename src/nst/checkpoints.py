@@ -7,7 +7,6 @@ so far: a resumed run takes the very steps the uninterrupted one would have.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import zipfile
@@ -44,9 +43,9 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
         "history": checkpoint.history,
         "optimizer": checkpoint.optimizer,
     }
-    buffer = io.BytesIO()
-    np.savez(buffer, info=np.array(json.dumps(info)), **checkpoint.state)
-    return write_atomically(Path(path), lambda file: file.write(buffer.getvalue()))
+    arrays = {"info": np.array(json.dumps(info)), **checkpoint.state}
+    # Straight into the file: an in-memory archive would double the checkpoint's memory.
+    return write_atomically(Path(path), lambda file: np.savez(file, **arrays))
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:

@@ -157,15 +157,17 @@ class _ProjectedLbfgs:
             "lbfgs/gradient": self.gradient,
             "lbfgs/direction": self.direction,
             "lbfgs/step_size": np.float64(self.step_size),
-            "lbfgs/steps": np.array(self.steps).reshape(len(self.steps), self.trial.size),
-            "lbfgs/changes": np.array(self.changes).reshape(len(self.changes), self.trial.size),
+            # One entry per vector, not stacked: stacking would copy all the pairs at once.
+            **{f"lbfgs/step/{index:03d}": step for index, step in enumerate(self.steps)},
+            **{f"lbfgs/change/{index:03d}": change for index, change in enumerate(self.changes)},
         }
 
     def restore(self, state: OptimizerState) -> None:
         self.trial, self.point, self.gradient = state["lbfgs/trial"], state["lbfgs/point"], state["lbfgs/gradient"]
         self.direction = state["lbfgs/direction"]
         self.loss, self.step_size = float(state["lbfgs/loss"]), float(state["lbfgs/step_size"])
-        self.steps, self.changes = list(state["lbfgs/steps"]), list(state["lbfgs/changes"])
+        self.steps = [state[name] for name in sorted(state) if name.startswith("lbfgs/step/")]
+        self.changes = [state[name] for name in sorted(state) if name.startswith("lbfgs/change/")]
 
 
 def run_lbfgs(
