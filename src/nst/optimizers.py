@@ -22,6 +22,7 @@ from nst.options import Options
 
 OptimizerState = dict[str, np.ndarray]
 _ARMIJO = 1e-4  # the sufficient decrease every accepted step must make
+_PYRAMID_WEIGHT = 2.0  # of each preconditioner level over the next finer (1, 2 and 4 measured at 128 px)
 _CURVATURE_EPSILON = 1e-10  # pairs with less curvature than this would make the direction unstable
 
 StepCallback = Callable[[dict[str, float], Callable[[], np.ndarray], Callable[[], OptimizerState]], None]
@@ -81,10 +82,20 @@ class _ProjectedLbfgs:
     whose gradient pushes it outward is held), moves along it projected onto the box, and
     backtracks until the loss falls enough (Armijo). Pixels are never clipped after the fact,
     so the curvature pairs stay true to the steps taken. All of it is plain arrays, which is
-    what lets a checkpoint hold the whole state and a resumed run take the very same steps."""
+    what lets a checkpoint hold the whole state and a resumed run take the very same steps.
+
+    The recursion starts from a pyramid preconditioner instead of the identity: the gradient
+    plus its averages over 2x2, 4x4... blocks, each level weighted twice the one below, down to
+    blocks a sixteenth of the image's longer side. Moving whole regions at once is what the
+    style loss wants early and what a pixel-wise step does slowly; it is the same as optimising
+    a Laplacian-pyramid parametrisation of the image, without changing what is minimised.
+    Measured at 256 px (benchmarks/lbfgs.py): the objective of 200 unpreconditioned
+    evaluations in about 150."""
 
     def __init__(self, image: np.ndarray, history: int) -> None:
         self.history = history
+        self.shape = image.shape
+        self.levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
         self.trial = image.reshape(-1).astype(np.float64)  # the point evaluated next
         self.point: np.ndarray | None = None  # the last accepted point, its loss and gradient
         self.loss = np.inf
@@ -136,8 +147,10 @@ class _ProjectedLbfgs:
             weight = float(step @ direction) / float(step @ change)
             direction -= weight * change
             weights.append(weight)
-        if self.steps:
-            direction *= float(self.steps[-1] @ self.changes[-1]) / float(self.changes[-1] @ self.changes[-1])
+        direction = self._precondition(direction)
+        if self.steps:  # the newest pair sets the scale (the usual gamma, measured through the preconditioner)
+            newest = self.changes[-1]
+            direction *= float(self.steps[-1] @ newest) / float(newest @ self._precondition(newest))
         for step, change, weight in zip(self.steps, self.changes, reversed(weights), strict=True):
             direction += (weight - float(change @ direction) / float(step @ change)) * step
         direction = -np.where(free, direction, 0.0)
@@ -145,6 +158,11 @@ class _ProjectedLbfgs:
             self.steps, self.changes = [], []
             return -np.where(free, self.gradient, 0.0)
         return direction
+
+    def _precondition(self, vector: np.ndarray) -> np.ndarray:
+        image = vector.reshape(self.shape)
+        blocks = (_PYRAMID_WEIGHT**level * _block_means(image, 2**level) for level in range(1, self.levels + 1))
+        return (image + sum(blocks)).reshape(-1)
 
     def _project(self, size: float) -> np.ndarray:
         return np.clip(self.point + size * self.direction, 0.0, 1.0)
@@ -205,6 +223,17 @@ def run_lbfgs(
         search.observe(losses["total"], gradient.numpy().reshape(-1).astype(np.float64))
         on_step(losses, lambda pixels=pixels: pixels, current_state)
     return best["image"]
+
+
+def _block_means(image: np.ndarray, block: int) -> np.ndarray:
+    """The image with each ``block`` x ``block`` tile (smaller at the edges) set to its mean:
+    an orthogonal projection, so the preconditioner stays symmetric and positive definite."""
+    height, width = image.shape[:2]
+    rows, columns = np.arange(0, height, block), np.arange(0, width, block)
+    sums = np.add.reduceat(np.add.reduceat(image, rows, axis=0), columns, axis=1)
+    row_counts, column_counts = np.diff([*rows, height]), np.diff([*columns, width])
+    means = sums / (row_counts[:, None, None] * column_counts[None, :, None])
+    return np.repeat(np.repeat(means, row_counts, axis=0), column_counts, axis=1)
 
 
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
