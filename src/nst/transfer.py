@@ -19,7 +19,6 @@ from typing import Any
 import keras
 import numpy as np
 import PIL
-import scipy
 import tensorflow as tf
 from PIL import Image
 
@@ -501,7 +500,6 @@ def _params(
             "keras": keras.__version__,
             "numpy": np.__version__,
             "pillow": PIL.__version__,
-            "scipy": scipy.__version__,
             "python": platform.python_version(),
         },
     }
