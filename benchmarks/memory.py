@@ -2,7 +2,7 @@
 
     NST_WEIGHTS=... python benchmarks/memory.py [--sizes 256 512 1024] [--optimizers adam lbfgs] [--steps 40]
 
-Each run is a fresh process. L-BFGS-B touches one more pair of its history per iteration, so
+Each run is a fresh process. L-BFGS stores one more pair of its history per iteration, so
 its runs need more steps than its history length (30) for the estimate's workspace to be real.
 """
 

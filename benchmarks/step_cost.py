@@ -7,7 +7,8 @@ of each, the variants are timed in turn, round after round, and the table shows 
 
 * bare VGG19: the gradient of block5_conv2's activations w.r.t. the image, nothing else;
 * Adam step: losses, gradient, Adam update and clipping, as stylize runs it;
-* L-BFGS step: losses and gradient, plus the image and gradient crossing to NumPy float64;
+* L-BFGS step: losses and gradient, the image and gradient crossing to NumPy, and the
+  optimizer's direction (two-loop recursion over 30 pairs, preconditioner, projection);
 * each of them again compiled with XLA (jit_compile).
 """
 
@@ -36,6 +37,7 @@ def variants(size: int) -> dict:
     from nst.features import FeatureExtractor
     from nst.images import load_image
     from nst.objective import Objective
+    from nst.optimizers import _ProjectedLbfgs
 
     options = Options(size=size)
     content, style = load_image(CONTENT, size), load_image(STYLE, size)
@@ -64,11 +66,20 @@ def variants(size: int) -> dict:
         return losses["total"], tape.gradient(losses["total"], pixels)
 
     def lbfgs_step(compiled):
-        flat = content.reshape(-1).astype(np.float64)
+        # The optimizer's own work as in a run whose memory is full: the two-loop recursion over
+        # lbfgs_history pairs and the preconditioner, on pairs that keep the direction downhill.
+        search = _ProjectedLbfgs(content, options.lbfgs_history)
+        search.point, search.gradient = search.trial, np.ones_like(search.trial)
+        random = np.random.default_rng(0)
+        search.steps = [random.normal(0, 1e-3, search.trial.size).astype(np.float32) for _ in range(30)]
+        search.changes = [2 * step for step in search.steps]
 
         def run():
-            total, gradient = compiled(tf.constant(flat.reshape(image.shape).astype(np.float32)))
-            return float(total), gradient.numpy().reshape(-1).astype(np.float64)
+            total, gradient = compiled(tf.constant(search.trial.reshape(image.shape)))
+            search.gradient = gradient.numpy().reshape(-1)
+            search.direction = search._direction()
+            search.trial = search._project(1e-6)
+            return float(total)
 
         return run
 

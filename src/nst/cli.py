@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_loss_options(parser)
 
     run = parser.add_argument_group("optimisation")
-    _option(run, "optimizer", "'lbfgs' (L-BFGS-B, bounded to [0, 1]) or 'adam' (the spec's)", choices=OPTIMIZERS,
+    _option(run, "optimizer", "'lbfgs' (L-BFGS, bounded to [0, 1]) or 'adam' (the spec's)", choices=OPTIMIZERS,
             metavar="{lbfgs,adam}")  # fmt: skip
     _option(run, "steps", "optimisation steps at the output size (one step: one VGG19 pass)", type=int)
     _option(run, "time_budget", "seconds: plan the steps to deliver the best image in this time", type=float)

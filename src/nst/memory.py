@@ -2,7 +2,7 @@
 
 The model: TensorFlow with VGG19 loaded and compiled costs a fixed amount, VGG19's forward and
 backward activations grow with the output's pixels, and L-BFGS keeps 2 x lbfgs_history
-float64 copies of the image (and a few more). Coefficients measured on this project's CPU
+float32 copies of the image (and a few more). Coefficients measured on this project's CPU
 machine (peak RSS, see the README's table); no TensorFlow import here, so the command line can
 refuse a too-large run at once.
 """
@@ -19,7 +19,7 @@ from nst.options import Options
 # Fitted to Adam's peak RSS at 256 and 512 px (1185 and 1756 MB): base + per_pixel x pixels.
 _BASE_MB = 995.0
 _PER_PIXEL_MB = 4.36e-3
-_FLOAT64_MB = 8 / 2**20
+_FLOAT32_MB = 4 / 2**20
 
 
 def estimate_peak_mb(options: Options, height: int, width: int) -> float:
@@ -27,7 +27,7 @@ def estimate_peak_mb(options: Options, height: int, width: int) -> float:
     pixels = height * width
     estimate = _BASE_MB + _PER_PIXEL_MB * pixels
     if options.optimizer == "lbfgs":  # its curvature pairs (2m vectors of 3 values per pixel), plus 5
-        estimate += (2 * options.lbfgs_history + 5) * 3 * pixels * _FLOAT64_MB
+        estimate += (2 * options.lbfgs_history + 5) * 3 * pixels * _FLOAT32_MB
     return estimate
 
 
