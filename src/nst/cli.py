@@ -23,8 +23,8 @@ from nst import __version__
 from nst.checkpoints import load_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.images import NstWarning, check_output_path, load_image, read_params
-from nst.memory import check_memory
-from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
+from nst.inputs import check_inputs
+from nst.options import NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
 from nst.snapshots import Snapshots
 
 DEFAULTS = Options()
@@ -202,17 +202,7 @@ def _stylize(args: argparse.Namespace) -> int:
         raise NstError(f"{output}: already exists; pass --overwrite to replace it")
     if args.report:
         _check_writable(Path(args.report), "the report")
-    height, width = load_image(args.content, options.size).shape[:2]
-    check_memory(options, height, width)
-    for path in args.style:
-        load_image(path, round((options.style_size or options.size) * options.style_scale))
-    options.blend_weights(len(args.style))
-    options.check_style_masks(len(args.style))
-    other_images = [*(options.style_masks or ()), *([options.mask] if options.mask else [])]
-    if options.init not in INITS:
-        other_images.append(options.init)
-    for path in other_images:
-        load_image(path)
+    check_inputs(args.content, args.style, options)
     if args.animation:
         _check_writable(Path(args.animation), "the animation")
     if options.checkpoint:
