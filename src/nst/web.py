@@ -296,7 +296,7 @@ def _prepare(
     if isinstance(mask, UploadFile) and mask.filename:
         options = replace(options, mask=str(images.add(mask, "mask")))
     check_inputs(content, styles, options)
-    name = "-".join(Path(images.names[path]).stem for path in [content, *styles]) + ".png"
+    name = "-".join(Path(_safe_name(images.names[path])).stem for path in [content, *styles]) + ".png"
     return content, styles, options, name
 
 
@@ -315,11 +315,11 @@ class _Images:
                 raise NstError(f"{item!r} is not one of the examples ({', '.join(self.examples) or 'none here'})")
             self.names[self.examples[item]] = item
             return self.examples[item]
-        name = _safe_name(item.filename)
+        name = Path(item.filename or "").name[:100] or "upload"  # what the user calls it, for messages
         limit = self.config.max_upload_bytes
         if item.size is not None and item.size > limit:
-            raise NstError(f"{name}: {item.size / 2**20:.1f} MB, over the {self.config.max_upload_mb:g} MB limit")
-        path = self.folder / slot / name
+            raise NstError(f"{name}: {item.size / 2**20:.3g} MB, over the {self.config.max_upload_mb:g} MB limit")
+        path = self.folder / slot / _safe_name(name)
         path.parent.mkdir()
         with path.open("wb") as file:
             item.file.seek(0)
@@ -337,14 +337,14 @@ class _Images:
             raise NstError(f"{name}: a {kind} image; the app takes {ACCEPTED_NAMES}")
         if width * height > self.config.max_pixels:
             raise NstError(
-                f"{name}: {width}x{height} is {width * height / 1e6:.0f} million pixels, "
+                f"{name}: {width}x{height} is {width * height / 1e6:.3g} million pixels, "
                 f"over the limit of {self.config.max_pixels / 1e6:g} million"
             )
 
 
 def _safe_name(filename: str | None) -> str:
-    """A file name for an upload that cannot leave its folder or surprise a shell."""
-    name = re.sub(r"[^A-Za-z0-9._ -]", "_", Path(filename or "").name).strip(" .")[:80]
+    """A file name that cannot leave its folder, surprise a shell or need quoting in a download."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename or "").name).strip(".")[:80]
     return name or "upload"
 
 
