@@ -309,7 +309,8 @@ def _serve(args: argparse.Namespace) -> int:
     config = web.WebConfig(max_upload_mb=args.max_upload_mb, max_pixels=round(args.max_pixels * 1e6),
                            max_size=args.max_size)  # fmt: skip
     listener = web.listen(args.host, args.port)  # a busy port fails now, not after TensorFlow has loaded
-    web.serve(listener, config, _library().stylize)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is meant to stop
+        web.serve(listener, config, _library().stylize)
     return 0
 
 

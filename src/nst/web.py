@@ -23,7 +23,7 @@ import secrets
 import shutil
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -109,8 +109,11 @@ def serve(listener: socket.socket, config: WebConfig, stylize: Stylize) -> None:
         config = replace(config, allowed_hosts=None)  # reached by whatever name the machine has
     shown = f"[{host}]" if ":" in host else host
     print(f"nst: serving on http://{shown}:{port} (Ctrl-C to stop)", flush=True)
-    settings = uvicorn.Config(create_app(config, stylize), log_level="warning", timeout_graceful_shutdown=3)
-    uvicorn.Server(settings).run(sockets=[listener])
+    app = create_app(config, stylize)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
+    # Open event streams would hold up Ctrl-C until uvicorn cancels them with a traceback; they end when told.
+    app.state.stopping = lambda: server.should_exit
+    server.run(sockets=[listener])
 
 
 def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) -> FastAPI:
@@ -137,6 +140,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
 
     app = FastAPI(title="nst", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.queue = queue
+    app.state.stopping = lambda: False  # serve() sets it to whether the server is stopping
     if config.allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -202,8 +206,8 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         return queue.status(job_of(job_id, session))
 
     @app.get("/api/jobs/{job_id}/events")
-    def events(job_id: str, session: str = Depends(_session)) -> StreamingResponse:
-        stream = _events(queue, job_of(job_id, session))
+    def events(job_id: str, request: Request, session: str = Depends(_session)) -> StreamingResponse:
+        stream = _events(queue, job_of(job_id, session), request.app.state.stopping)
         return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
     @app.get("/api/jobs/{job_id}/preview")
@@ -249,7 +253,7 @@ def _session(request: Request, response: Response) -> str:
     return session
 
 
-async def _events(queue: JobQueue, job: Any) -> AsyncIterator[str]:
+async def _events(queue: JobQueue, job: Any, stopping: Callable[[], bool]) -> AsyncIterator[str]:
     """Server-Sent Events: the status whenever it changes, until the run ends. Each status read
     tells the queue the page is there, and a closed page stops the stream, so a job nobody
     watches is soon cancelled. A comment every second makes a closed connection show."""
@@ -263,7 +267,7 @@ async def _events(queue: JobQueue, job: Any) -> AsyncIterator[str]:
         elif quiet >= 1.0:
             yield ": waiting\n\n"
             quiet = 0.0
-        if status["state"] in FINISHED:
+        if status["state"] in FINISHED or stopping():
             return
         await asyncio.sleep(0.25)
         quiet += 0.25
