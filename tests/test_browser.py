@@ -129,9 +129,12 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
         shutil.copy(tmp_path / "web.png", SCREENSHOT)
 
 
-def test_cancel_a_run(page):
+def test_wait_in_line_then_cancel(page, server):
+    other = server.client()  # someone else's run goes first
+    other.post("/api/jobs", data={"content": "cat.jpg", "style": "the-scream.jpg", "size": "32", "steps": "3"})
     settings(page, size=64, steps=1000)
     page.click("#start")
+    expect(page.locator("#status")).to_have_text("Waiting: 1 run ahead of yours.")
     expect(page.locator("#status")).to_have_text(re.compile("^Step"), timeout=120_000)
     page.click("#cancel")
     expect(page.locator("#status")).to_have_text("Cancelled.", timeout=15_000)
