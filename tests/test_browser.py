@@ -5,6 +5,7 @@ Chromium is Debian's (``apt-get install chromium``; CI's .ci/run installs it): P
 own browser download is not possible here. Without Chromium these tests fail, not skip.
 """
 
+import email.policy
 import os
 import re
 import select
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from email.parser import BytesParser
 from pathlib import Path
 
 import httpx2
@@ -139,6 +141,53 @@ def test_wait_in_line_then_cancel(page, server):
     page.click("#cancel")
     expect(page.locator("#status")).to_have_text("Cancelled.", timeout=15_000)
     assert page.is_enabled("#start") and page.is_hidden("#cancel")
+
+
+def test_the_page_sends_every_setting(page, tmp_path):
+    """Blend, colours, strength, scale, mask and budget as the form sends them (the server's
+    reading of them is tested in test_web.py); the page shows the server's answer."""
+    mask = tmp_path / "mask.png"
+    Image.new("L", (8, 8), 255).save(mask)
+    page.click("#style-examples .thumb[data-name='the-scream.jpg']")
+    weights = page.locator("#paintings input[type=number]")
+    weights.nth(0).fill("0.7")
+    weights.nth(1).fill("0.3")
+    page.select_option("#preserve-colors", "histogram")
+    page.focus("#strength")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # 10 ** 0.3: about twice the style weight
+    assert page.inner_text("#strength-shown") == "×2.0"
+    page.fill("#style-scale", "1.5")
+    page.fill("#limit-value", "45")
+    page.set_input_files("#mask-file", mask)
+    sent = []
+
+    def answer(route):
+        sent.append((route.request.headers["content-type"], route.request.post_data_buffer))
+        route.fulfill(status=400, json={"error": "stopped by the test"})
+
+    page.route("**/api/jobs", answer)
+    page.click("#start")
+    expect(page.locator("#error")).to_have_text("stopped by the test")
+    content_type, body = sent[0]
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    # Chromium does not hand over an uploaded file's bytes here, only its name.
+    form = [
+        (part.get_param("name", header="content-disposition"), part.get_filename() or part.get_payload(decode=True))
+        for part in message.iter_parts()
+    ]
+    assert form == [
+        ("content", b"cat.jpg"),
+        ("style", b"starry-night.jpg"),
+        ("style", b"the-scream.jpg"),
+        ("style_blend", b"0.7,0.3"),
+        ("size", b"512"),
+        ("time_budget", b"45"),
+        ("style_strength", b"1.9952623149688795"),
+        ("style_scale", b"1.5"),
+        ("preserve_colors", b"histogram"),
+        ("mask", "mask.png"),
+    ]
 
 
 def test_a_text_file_gets_a_clear_message(page):
