@@ -152,6 +152,14 @@ def test_limits_on_bytes_pixels_and_types(client):
     assert huge.status_code == 413 and "too large" in error_of(huge)
 
 
+def test_a_phone_sized_photo_gets_through(client):
+    # Noise does not compress: 5 MB, a real photo's size and over Starlette's 1 MB limits for text fields.
+    photo = png((1500, 1200))
+    assert len(photo) > 5_000_000
+    response = submit(client(), [("content", ("phone.png", photo, "image/png"))])
+    assert response.status_code == 200, response.text
+
+
 def test_runs_are_only_visible_to_the_session_that_started_them(client):
     app = client()
     job_id = submit(app).json()["id"]
