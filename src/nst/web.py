@@ -40,7 +40,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from nst.errors import NstError
 from nst.images import peek_image
 from nst.inputs import check_inputs
-from nst.jobs import FINISHED, JobQueue, Stylize
+from nst.jobs import FINISHED, Job, JobQueue, Stylize
 from nst.options import Options
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -153,7 +153,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"error": "unexpected error in the server (its log says more)"}, status_code=500)
 
-    def job_of(job_id: str, session: str) -> Any:
+    def job_of(job_id: str, session: str) -> Job:
         job = queue.get(job_id, session)
         if job is None:
             raise HTTPException(404, "no such run")
@@ -253,7 +253,7 @@ def _session(request: Request, response: Response) -> str:
     return session
 
 
-async def _events(queue: JobQueue, job: Any, stopping: Callable[[], bool]) -> AsyncIterator[str]:
+async def _events(queue: JobQueue, job: Job, stopping: Callable[[], bool]) -> AsyncIterator[str]:
     """Server-Sent Events: the status whenever it changes, until the run ends. Each status read
     tells the queue the page is there, and a closed page stops the stream, so a job nobody
     watches is soon cancelled. A comment every second makes a closed connection show."""
