@@ -85,7 +85,7 @@ def text_file_named_jpg(tmp_path):
         (lambda tmp: [CONTENT, STYLE, STYLE, "--style-blend", "1,2,3"], "style_blend has 3 weights for 2 style images"),
         (lambda tmp: [CONTENT, STYLE, "--preserve-colors", "hue"], "argument --preserve-colors: invalid choice"),
         (lambda tmp: [CONTENT, STYLE, "--init", tmp / "start.png"], "start.png: no such file"),
-        (lambda tmp: [CONTENT, STYLE, "--animation", tmp / "run.mp4"], "run.mp4: the animation is written as GIF"),
+        (lambda tmp: [CONTENT, STYLE, "--animation", tmp / "run.avi"], "run.avi: the animation is written as GIF"),
     ],
     ids=[
         "missing",

@@ -1,12 +1,13 @@
 """Artistic control: keeping the photo's colours, several styles, style scale, initialisation."""
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
 
 from nst import NstError, Options, colors, stylize, transfer
 from nst.checkpoints import load_checkpoint
-from nst.images import load_image
+from nst.images import load_image, save_animation
 from nst.snapshots import Snapshots
 from tests.conftest import CONTENT, EXAMPLES, STYLE
 
@@ -128,9 +129,28 @@ def test_snapshots_and_animation(weights, tmp_path):
         animation.seek(animation.n_frames - 1)
         last = np.asarray(animation.convert("RGB"), dtype=np.float64)
     # GIF keeps 256 colours: the last frame is the output up to that quantisation.
-    assert np.abs(last - np.asarray(Image.open(output), dtype=np.float64)).mean() < 6
-    with pytest.raises(NstError, match="name it .gif"):
-        Snapshots(output, animation=tmp_path / "run.mp4")
+    expected = np.asarray(Image.open(output), dtype=np.float64)
+    assert np.abs(last - expected).mean() < 6
+    frames = [*snapshots.frames, result.image]
+
+    save_animation(frames, tmp_path / "run.webp")  # lossless: the last frame is the output exactly
+    with Image.open(tmp_path / "run.webp") as animation:
+        assert animation.n_frames in (3, 4)  # as in the GIF
+        animation.seek(animation.n_frames - 1)
+        np.testing.assert_array_equal(np.asarray(animation.convert("RGB"), dtype=np.float64), expected)
+
+    save_animation(frames, tmp_path / "run.mp4", frame_ms=100)
+    reader = imageio_ffmpeg.read_frames(str(tmp_path / "run.mp4"))
+    meta = next(reader)
+    decoded = [np.frombuffer(frame, np.uint8) for frame in reader]
+    width, height = meta["size"]
+    assert (width, height) == (64, 42)  # 64x43 made even for H.264's yuv420p
+    assert len(decoded) == 3 + 20  # three snapshots, then the result held two seconds at 10 fps
+    last = decoded[-1].reshape(height, width, 3).astype(np.float64)
+    assert np.abs(last - expected[:height, :width]).mean() < 6  # lossy, but the same picture
+
+    with pytest.raises(NstError, match="name it .gif, .webp or .mp4"):
+        Snapshots(output, animation=tmp_path / "run.avi")
 
 
 def test_reproduce_runs_again_from_a_pngs_parameters(weights, tmp_path):
@@ -187,10 +207,10 @@ def test_resuming_a_checkpoint_continues_the_run(weights, tmp_path, optimizer):
     resumed = stylize(CONTENT, STYLE, **{**settings, "steps": 8}, resume=str(checkpoint))
     assert resumed.report["steps_per_scale"] == [8]
     assert [entry["step"] for entry in resumed.report["history"]] == [0, 8]  # step 0 came from the checkpoint
-    if optimizer == "adam":  # Adam's moments and step count are in the checkpoint: the very same run
-        np.testing.assert_allclose(resumed.pixels, whole.pixels, atol=1e-5)
-    else:  # SciPy keeps L-BFGS's curvature to itself: the run goes on from the best image, afresh
-        assert resumed.report["final"]["total"] < resumed.report["history"][0]["total"]
+    # The optimizer's whole state is in the checkpoint (Adam's moments; L-BFGS's curvature pairs
+    # and line search): the very same run.
+    np.testing.assert_allclose(resumed.pixels, whole.pixels, atol=1e-5)
+    assert resumed.report["final"]["total"] == pytest.approx(whole.report["final"]["total"], rel=1e-5)
 
 
 def test_ctrl_c_leaves_a_checkpoint(weights, tmp_path):
@@ -207,13 +227,30 @@ def test_ctrl_c_leaves_a_checkpoint(weights, tmp_path):
     assert load_checkpoint(checkpoint).steps == 3
 
 
-def test_checkpoints_need_one_scale_and_a_matching_optimizer(weights, tmp_path):
-    with pytest.raises(NstError, match="one scale"):
-        Options(scales=2, checkpoint="run.npz")
+def test_resuming_on_a_ladder_of_sizes_continues_the_run(weights, tmp_path):
+    settings = {**FAST, "weights": weights, "scales": 2, "scale_start": 48, "coarse_steps": 4, "steps": 4}
+    whole = stylize(CONTENT, STYLE, **settings)
+    checkpoint = tmp_path / "run.npz"
+
+    def interrupt(progress):
+        if progress.scale == 2 and progress.step == 6:  # two steps into the second size
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stylize(CONTENT, STYLE, **settings, checkpoint=str(checkpoint), callback=interrupt)
+    assert load_checkpoint(checkpoint).steps_per_scale == [4, 2]
+    resumed = stylize(CONTENT, STYLE, **settings, resume=str(checkpoint))
+    assert resumed.report["steps_per_scale"] == [4, 4]
+    np.testing.assert_allclose(resumed.pixels, whole.pixels, atol=1e-5)
+
+
+def test_a_checkpoint_must_fit_the_run(weights, tmp_path):
     checkpoint = tmp_path / "run.npz"
     stylize(CONTENT, STYLE, weights=weights, **{**FAST, "steps": 1}, checkpoint=str(checkpoint), checkpoint_every=1)
     with pytest.raises(NstError, match="a checkpoint of lbfgs, not adam"):
         stylize(CONTENT, STYLE, weights=weights, optimizer="adam", resume=str(checkpoint), **FAST)
+    with pytest.raises(NstError, match="a checkpoint of a 64x43 image, but this run's is 96x64"):
+        stylize(CONTENT, STYLE, weights=weights, resume=str(checkpoint), **{**FAST, "size": 96})
     with pytest.raises(NstError, match="not a checkpoint"):
         load_checkpoint(CONTENT)
 

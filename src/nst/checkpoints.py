@@ -1,12 +1,12 @@
 """Checkpoints: what a run needs to continue later, in one ``.npz`` file written atomically.
 
-A checkpoint holds the image, the optimizer's state (Adam's step count and moments; L-BFGS
-keeps none that SciPy lets out), the number of steps taken and the report's history so far.
+A checkpoint holds the image, the optimizer's whole state (Adam's step count and moments;
+L-BFGS's curvature pairs and line search), the number of steps taken and the report's history
+so far: a resumed run takes the very steps the uninterrupted one would have.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import zipfile
@@ -23,16 +23,29 @@ from nst.images import write_atomically
 @dataclass
 class Checkpoint:
     state: dict[str, np.ndarray]
-    steps: int
+    steps_per_scale: list[int]  # the last entry is the scale the state belongs to
     history: list[dict[str, Any]]
     optimizer: str
 
+    @property
+    def steps(self) -> int:
+        return sum(self.steps_per_scale)
+
+    @property
+    def scale(self) -> int:
+        """The index of the scale (size on the ladder) the run was at."""
+        return len(self.steps_per_scale) - 1
+
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
-    info = {"steps": checkpoint.steps, "history": checkpoint.history, "optimizer": checkpoint.optimizer}
-    buffer = io.BytesIO()
-    np.savez(buffer, info=np.array(json.dumps(info)), **checkpoint.state)
-    return write_atomically(Path(path), lambda file: file.write(buffer.getvalue()))
+    info = {
+        "steps_per_scale": checkpoint.steps_per_scale,
+        "history": checkpoint.history,
+        "optimizer": checkpoint.optimizer,
+    }
+    arrays = {"info": np.array(json.dumps(info)), **checkpoint.state}
+    # Straight into the file: an in-memory archive would double the checkpoint's memory.
+    return write_atomically(Path(path), lambda file: np.savez(file, **arrays))
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -40,8 +53,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         with np.load(path, allow_pickle=False) as archive:
             info = json.loads(str(archive["info"]))
             state = {name: archive[name] for name in archive.files if name != "info"}
+            return Checkpoint(state, info["steps_per_scale"], info["history"], info["optimizer"])
     except FileNotFoundError:
         raise NstError(f"{path}: no such checkpoint") from None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile):
         raise NstError(f"{path}: not a checkpoint nst wrote") from None
-    return Checkpoint(state, info["steps"], info["history"], info["optimizer"])

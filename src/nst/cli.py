@@ -100,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", metavar="PATH", help="also write a JSON report: settings, losses, timings")
     parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     parser.add_argument("--save-every", type=int, metavar="N", help="also save every N-th step as OUTPUT-0010.png etc.")
-    parser.add_argument("--animation", metavar="PATH.gif", help="also write an animated GIF of the picture forming")
+    parser.add_argument(
+        "--animation", metavar="PATH", help="also write an animation of the picture forming: .gif, .webp or .mp4"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     parser.add_argument("--version", action="version", version=f"nst {__version__}")
     parser.add_argument(

@@ -1,7 +1,7 @@
 """Peak memory of a run, known before it starts, and the check against what the machine has.
 
 The model: TensorFlow with VGG19 loaded and compiled costs a fixed amount, VGG19's forward and
-backward activations grow with the output's pixels, and L-BFGS-B keeps 2 x lbfgs_history
+backward activations grow with the output's pixels, and L-BFGS keeps 2 x lbfgs_history
 float64 copies of the image (and a few more). Coefficients measured on this project's CPU
 machine (peak RSS, see the README's table); no TensorFlow import here, so the command line can
 refuse a too-large run at once.
@@ -26,7 +26,7 @@ def estimate_peak_mb(options: Options, height: int, width: int) -> float:
     """Estimated peak resident memory, in MB, of a run whose output is ``height`` x ``width``."""
     pixels = height * width
     estimate = _BASE_MB + _PER_PIXEL_MB * pixels
-    if options.optimizer == "lbfgs":  # SciPy's workspace: 2m vectors of 3 values per pixel, plus 5
+    if options.optimizer == "lbfgs":  # its curvature pairs (2m vectors of 3 values per pixel), plus 5
         estimate += (2 * options.lbfgs_history + 5) * 3 * pixels * _FLOAT64_MB
     return estimate
 

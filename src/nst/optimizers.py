@@ -10,18 +10,21 @@ that is what costs time, so that is what is counted.
 
 from __future__ import annotations
 
-import contextlib
+import math
 from collections.abc import Callable
 
 import keras
 import numpy as np
-import scipy.optimize
 import tensorflow as tf
 
 from nst.objective import Objective
 from nst.options import Options
 
 OptimizerState = dict[str, np.ndarray]
+_ARMIJO = 1e-4  # the sufficient decrease every accepted step must make
+_PYRAMID_WEIGHT = 2.0  # of each preconditioner level over the next finer (1, 2 and 4 measured at 128 px)
+_CURVATURE_EPSILON = 1e-10  # pairs with less curvature than this would make the direction unstable
+
 StepCallback = Callable[[dict[str, float], Callable[[], np.ndarray], Callable[[], OptimizerState]], None]
 
 
@@ -72,8 +75,117 @@ def run_adam(
     return variable.numpy()[0]
 
 
-class _Exhausted(Exception):
-    """Ends SciPy's L-BFGS-B from inside the objective when the step budget is spent."""
+class _ProjectedLbfgs:
+    """L-BFGS kept inside the box [0, 1]: the state of one run, advanced one evaluation at a time.
+
+    Each iteration takes the quasi-Newton direction over the free pixels (a pixel at a bound
+    whose gradient pushes it outward is held), moves along it projected onto the box, and
+    backtracks until the loss falls enough (Armijo). Pixels are never clipped after the fact,
+    so the curvature pairs stay true to the steps taken. All of it is plain arrays, which is
+    what lets a checkpoint hold the whole state and a resumed run take the very same steps.
+
+    The recursion starts from a pyramid preconditioner instead of the identity: the gradient
+    plus its averages over 2x2, 4x4... blocks, each level weighted twice the one below, down to
+    blocks a sixteenth of the image's longer side. Moving whole regions at once is what the
+    style loss wants early and what a pixel-wise step does slowly; it is the same as optimising
+    a Laplacian-pyramid parametrisation of the image, without changing what is minimised.
+    Measured at 256 px (benchmarks/lbfgs.py): the objective of 200 unpreconditioned
+    evaluations in about 150."""
+
+    def __init__(self, image: np.ndarray, history: int) -> None:
+        self.history = history
+        self.shape = image.shape
+        self.levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
+        self.trial = image.reshape(-1).astype(np.float64)  # the point evaluated next
+        self.point: np.ndarray | None = None  # the last accepted point, its loss and gradient
+        self.loss = np.inf
+        self.gradient = np.zeros_like(self.trial)
+        self.direction = np.zeros_like(self.trial)
+        self.step_size = 0.0
+        self.steps: list[np.ndarray] = []  # curvature pairs s = x' - x, y = g' - g, oldest first
+        self.changes: list[np.ndarray] = []
+
+    def observe(self, loss: float, gradient: np.ndarray) -> None:
+        """Takes the loss and gradient at ``trial`` and chooses the next ``trial``."""
+        if self.point is not None:
+            step = self.trial - self.point
+            slope = float(self.gradient @ step)
+            if not (math.isfinite(loss) and loss <= self.loss + _ARMIJO * slope):
+                self._backtrack(loss, slope)
+                return
+            change = gradient - self.gradient
+            if float(step @ change) > _CURVATURE_EPSILON * float(change @ change):
+                self.steps.append(step)
+                self.changes.append(change)
+                del self.steps[: -self.history], self.changes[: -self.history]
+        self.point, self.loss, self.gradient = self.trial, loss, gradient
+        self.direction = self._direction()
+        # Without curvature pairs the step has no scale of its own: a unit step, as SciPy takes.
+        self.step_size = 1.0 if self.steps else 1.0 / max(float(np.linalg.norm(self.direction)), 1e-30)
+        self.trial = self._project(self.step_size)
+
+    def _backtrack(self, loss: float, slope: float) -> None:
+        # The minimum of the quadratic through the loss, its slope and the new loss, kept
+        # between a tenth and a half of the step: the classic safeguarded backtracking.
+        size = self.step_size
+        curvature = loss - self.loss - slope
+        shrink = -slope / (2 * curvature) if math.isfinite(loss) and curvature > 0 else 0.5
+        self.step_size = size * min(0.5, max(0.1, shrink))
+        if self.step_size * float(np.abs(self.direction).max(initial=0.0)) < 1e-12:
+            # No step along this direction helps: forget the curvature and go down the gradient.
+            self.steps, self.changes = [], []
+            self.direction = self._direction()
+            self.step_size = 1.0 / max(float(np.linalg.norm(self.direction)), 1e-30)
+        self.trial = self._project(self.step_size)
+
+    def _direction(self) -> np.ndarray:
+        """The two-loop recursion over the pixels free to move (Nocedal and Wright, alg. 7.4)."""
+        free = ~(((self.point <= 0.0) & (self.gradient > 0.0)) | ((self.point >= 1.0) & (self.gradient < 0.0)))
+        direction = np.where(free, self.gradient, 0.0)
+        weights = []
+        for step, change in zip(reversed(self.steps), reversed(self.changes), strict=True):
+            weight = float(step @ direction) / float(step @ change)
+            direction -= weight * change
+            weights.append(weight)
+        direction = self._precondition(direction)
+        if self.steps:  # the newest pair sets the scale (the usual gamma, measured through the preconditioner)
+            newest = self.changes[-1]
+            direction *= float(self.steps[-1] @ newest) / float(newest @ self._precondition(newest))
+        for step, change, weight in zip(self.steps, self.changes, reversed(weights), strict=True):
+            direction += (weight - float(change @ direction) / float(step @ change)) * step
+        direction = -np.where(free, direction, 0.0)
+        if float(direction @ self.gradient) >= 0.0:  # not downhill (rare, numerical): start afresh
+            self.steps, self.changes = [], []
+            return -np.where(free, self.gradient, 0.0)
+        return direction
+
+    def _precondition(self, vector: np.ndarray) -> np.ndarray:
+        image = vector.reshape(self.shape)
+        blocks = (_PYRAMID_WEIGHT**level * _block_means(image, 2**level) for level in range(1, self.levels + 1))
+        return (image + sum(blocks)).reshape(-1)
+
+    def _project(self, size: float) -> np.ndarray:
+        return np.clip(self.point + size * self.direction, 0.0, 1.0)
+
+    def state(self) -> OptimizerState:
+        return {
+            "lbfgs/trial": self.trial,
+            "lbfgs/point": self.point,
+            "lbfgs/loss": np.float64(self.loss),
+            "lbfgs/gradient": self.gradient,
+            "lbfgs/direction": self.direction,
+            "lbfgs/step_size": np.float64(self.step_size),
+            # One entry per vector, not stacked: stacking would copy all the pairs at once.
+            **{f"lbfgs/step/{index:03d}": step for index, step in enumerate(self.steps)},
+            **{f"lbfgs/change/{index:03d}": change for index, change in enumerate(self.changes)},
+        }
+
+    def restore(self, state: OptimizerState) -> None:
+        self.trial, self.point, self.gradient = state["lbfgs/trial"], state["lbfgs/point"], state["lbfgs/gradient"]
+        self.direction = state["lbfgs/direction"]
+        self.loss, self.step_size = float(state["lbfgs/loss"]), float(state["lbfgs/step_size"])
+        self.steps = [state[name] for name in sorted(state) if name.startswith("lbfgs/step/")]
+        self.changes = [state[name] for name in sorted(state) if name.startswith("lbfgs/change/")]
 
 
 def run_lbfgs(
@@ -84,40 +196,44 @@ def run_lbfgs(
     on_step: StepCallback,
     state: OptimizerState | None = None,
 ) -> np.ndarray:
-    """SciPy's L-BFGS-B with every pixel bounded to [0, 1]; returns the best image evaluated.
+    """L-BFGS with every pixel bounded to [0, 1]; returns the best image evaluated.
 
-    L-BFGS-B keeps the bounds exactly, without clipping that would break its curvature pairs,
-    and SciPy's implementation is the reference one. Loss and gradient stay one compiled
+    A projected L-BFGS of our own rather than SciPy's L-BFGS-B: the same evaluations to a given
+    loss here (benchmarks/lbfgs.py), and its whole state (curvature pairs, line search) is
+    ours to checkpoint, so a resumed run continues exactly. Loss and gradient stay one compiled
     TensorFlow function; only the image and its gradient cross to NumPy, once per step.
-    SciPy does not expose its curvature pairs, so a checkpoint holds the best image only and a
-    resumed run starts its curvature afresh from it (``state`` is not needed).
     """
     shape = image.shape
     evaluate = _loss_and_gradient(objective, options.jit_compile)
+    search = _ProjectedLbfgs(image, options.lbfgs_history)
     best = {"total": np.inf, "image": image}
+    if state is not None and "lbfgs/point" in state:
+        search.restore(state)
+        best.update(total=float(state["lbfgs/best_total"]), image=state["image"])
 
-    def loss_and_gradient(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        if not should_step():
-            raise _Exhausted
-        pixels = flat.reshape(shape).astype(np.float32)
+    def current_state() -> OptimizerState:
+        return {"image": best["image"], "lbfgs/best_total": np.float64(best["total"]), **search.state()}
+
+    while should_step():
+        pixels = search.trial.reshape(shape).astype(np.float32)
         losses, gradient = evaluate(tf.constant(pixels[np.newaxis]))
         losses = {name: float(value) for name, value in losses.items()}
         if losses["total"] < best["total"]:
             best.update(total=losses["total"], image=pixels)
-        on_step(losses, lambda: pixels, lambda: {"image": best["image"]})
-        return losses["total"], gradient.numpy().reshape(-1).astype(np.float64)
-
-    with contextlib.suppress(_Exhausted):
-        scipy.optimize.minimize(
-            loss_and_gradient,
-            image.reshape(-1).astype(np.float64),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=scipy.optimize.Bounds(0.0, 1.0),
-            # The step budget ends the run; SciPy's own limits must not end it earlier.
-            options={"maxcor": options.lbfgs_history, "maxiter": 10**9, "maxfun": 10**9, "ftol": 0.0, "gtol": 0.0},
-        )
+        search.observe(losses["total"], gradient.numpy().reshape(-1).astype(np.float64))
+        on_step(losses, lambda pixels=pixels: pixels, current_state)
     return best["image"]
+
+
+def _block_means(image: np.ndarray, block: int) -> np.ndarray:
+    """The image with each ``block`` x ``block`` tile (smaller at the edges) set to its mean:
+    an orthogonal projection, so the preconditioner stays symmetric and positive definite."""
+    height, width = image.shape[:2]
+    rows, columns = np.arange(0, height, block), np.arange(0, width, block)
+    sums = np.add.reduceat(np.add.reduceat(image, rows, axis=0), columns, axis=1)
+    row_counts, column_counts = np.diff([*rows, height]), np.diff([*columns, width])
+    means = sums / (row_counts[:, None, None] * column_counts[None, :, None])
+    return np.repeat(np.repeat(means, row_counts, axis=0), column_counts, axis=1)
 
 
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}

@@ -121,10 +121,6 @@ class Options:
                 f"max_memory must be a number of MB > 0, got {self.max_memory}",
             )
         _require(self.checkpoint_every >= 1, f"checkpoint_every must be 1 or more, got {self.checkpoint_every}")
-        _require(
-            self.scales == 1 or (self.checkpoint is None and self.resume is None),
-            "checkpoints and --resume work on one scale (--scales 1)",
-        )
         _require(self.history_every >= 1, f"history_every must be 1 or more, got {self.history_every}")
         for name in ("content_weight", "style_weight", "tv_weight"):
             value = getattr(self, name)

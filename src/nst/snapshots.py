@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from nst.errors import NstError
-from nst.images import save_animation, save_image, to_pil
+from nst.images import check_animation_path, save_animation, save_image, to_pil
 
 if TYPE_CHECKING:  # nst.transfer loads TensorFlow; the command line builds this before it does
     from nst.transfer import Progress, Result
@@ -27,8 +27,8 @@ _ANIMATION_FRAMES = 50
 
 class Snapshots:
     """Saves every ``save_every``-th step's image as ``OUT-0010.png`` (the output's name and
-    format, numbered by step) and, with ``animation``, collects frames for a GIF whose last
-    frame is the result."""
+    format, numbered by step) and, with ``animation``, collects frames for an animation (GIF,
+    WebP or MP4, by its extension) whose last frame is the result."""
 
     def __init__(
         self,
@@ -39,8 +39,8 @@ class Snapshots:
     ) -> None:
         if save_every is not None and save_every < 1:
             raise NstError(f"save_every must be 1 or more, got {save_every}")
-        if animation is not None and Path(animation).suffix.lower() != ".gif":
-            raise NstError(f"{animation}: the animation is written as GIF; name it .gif")
+        if animation is not None:
+            check_animation_path(animation)
         self.output = Path(output)
         self.save_every = save_every
         self.animation = None if animation is None else Path(animation)

@@ -140,13 +140,14 @@ def stylize(
     check_memory(options, height, width)
     sizes = options.scale_sizes()
     plan = _Plan(options, sizes, started)
-    resumed = load_checkpoint(options.resume) if options.resume else None
-    if resumed is not None and resumed.optimizer != options.optimizer:
-        raise NstError(f"{options.resume}: a checkpoint of {resumed.optimizer}, not {options.optimizer}")
+    resumed = _load_resumed(options, len(sizes))
     history: list[dict[str, Any]] = resumed.history if resumed else []
     pixels = None
     load_vgg19(options.resolved_weights())  # once per process: not a cost of each scale
     for index, size in enumerate(sizes):
+        if resumed is not None and index < resumed.scale:  # done before the checkpoint
+            plan.skip_scale(resumed.steps_per_scale[index])
+            continue
         plan.begin_scale()
         photo = to_array(resize_longest_side(content_image, size, describe(content)))
         style_longest = round((options.style_size or options.size) * options.style_scale * size / options.size)
@@ -157,10 +158,14 @@ def stylize(
         target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
         masks, region = _masks(options, photo.shape)
         objective = Objective(target, paintings, options, masks)
-        start = _initial_image(target, paintings, options) if pixels is None else _resize(pixels, target.shape)
-        if resumed is not None:
-            start = resumed.state["image"]
-        should_step = plan.start_scale(index, target.shape, resumed.steps if resumed else 0)
+        resumed_here = resumed if resumed is not None and index == resumed.scale else None
+        if resumed_here is not None:
+            start = _resumed_image(resumed_here, options, target.shape)
+        elif pixels is None:
+            start = _initial_image(target, paintings, options)
+        else:
+            start = _resize(pixels, target.shape)
+        should_step = plan.start_scale(index, target.shape, resumed_here.steps_per_scale[index] if resumed_here else 0)
         latest: dict[str, Callable[[], dict[str, np.ndarray]]] = {}
         # The last image whose loss was finite, and the one that will be once the next loss is seen.
         good = {"image": start, "candidate": start}
@@ -181,7 +186,7 @@ def stylize(
             good["image"], good["candidate"] = good["candidate"], current()
             latest["state"] = state
             if options.checkpoint and step % options.checkpoint_every == 0:
-                _checkpoint(options, state, step, history)
+                _checkpoint(options, state, plan, history)
             elapsed = time.perf_counter() - started
             if (step - 1) % options.history_every == 0:
                 history.append(_history_entry(step - 1, elapsed, losses, scale))
@@ -193,11 +198,11 @@ def stylize(
 
         try:
             pixels = OPTIMIZERS[options.optimizer](
-                objective, start, options, should_step, on_step, resumed.state if resumed else None
+                objective, start, options, should_step, on_step, resumed_here.state if resumed_here else None
             )
         except (KeyboardInterrupt, _NotFinite) as stop:
             if options.checkpoint and "state" in latest:  # what was done so far is kept
-                _checkpoint(options, latest["state"], plan.steps_done, history)
+                _checkpoint(options, latest["state"], plan, history)
             so_far = shown(good["image"])
             report = _report(options, content, styles, so_far, history, None, plan, started)
             if isinstance(stop, KeyboardInterrupt):
@@ -278,6 +283,11 @@ class _Plan:
         """Called before a scale's targets are computed."""
         self.scale_began = time.perf_counter()
         self.last_step_ended: float | None = None
+
+    def skip_scale(self, done: int) -> None:
+        """Called for a scale a resumed run had finished before its checkpoint."""
+        self.steps_per_scale.append(done)
+        self.steps_done += done
 
     def start_scale(self, index: int, shape: tuple[int, ...], done: int = 0) -> Callable[[], bool]:
         """Called once the targets are ready (``done``: steps a resumed run has already taken);
@@ -415,9 +425,33 @@ def _report(
 
 
 def _checkpoint(
-    options: Options, state: Callable[[], dict[str, np.ndarray]], steps: int, history: list[dict[str, Any]]
+    options: Options, state: Callable[[], dict[str, np.ndarray]], plan: _Plan, history: list[dict[str, Any]]
 ) -> None:
-    save_checkpoint(options.checkpoint, Checkpoint(state(), steps, list(history), options.optimizer))
+    checkpoint = Checkpoint(state(), list(plan.steps_per_scale), list(history), options.optimizer)
+    save_checkpoint(options.checkpoint, checkpoint)
+
+
+def _load_resumed(options: Options, scales: int) -> Checkpoint | None:
+    """The checkpoint to resume from, if it fits this run's optimizer and ladder of sizes."""
+    if not options.resume:
+        return None
+    resumed = load_checkpoint(options.resume)
+    if resumed.optimizer != options.optimizer:
+        raise NstError(f"{options.resume}: a checkpoint of {resumed.optimizer}, not {options.optimizer}")
+    if resumed.scale >= scales:
+        raise NstError(f"{options.resume}: made at scale {resumed.scale + 1}, but this run has {scales} (--scales)")
+    return resumed
+
+
+def _resumed_image(resumed: Checkpoint, options: Options, shape: tuple[int, ...]) -> np.ndarray:
+    image = resumed.state["image"]
+    if image.shape != shape:
+        height, width = shape[:2]
+        raise NstError(
+            f"{options.resume}: a checkpoint of a {image.shape[1]}x{image.shape[0]} image, but this run's is"
+            f" {width}x{height} (resume with the options and photo it was made with)"
+        )
+    return image
 
 
 def _masks(options: Options, shape: tuple[int, ...]) -> tuple[list[np.ndarray] | None, np.ndarray | None]:
