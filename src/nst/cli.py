@@ -3,6 +3,7 @@
 nst PHOTO PAINTING [-o OUT] [options]          stylize
 nst score IMAGE --content PHOTO --style PAINTING [--json]
 nst reproduce OUT.png [-o AGAIN.png]
+nst serve [--host 127.0.0.1] [--port 8000]     the web app
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from nst import __version__
 from nst.checkpoints import load_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.images import NstWarning, check_output_path, load_image, read_params
-from nst.memory import check_memory
-from nst.options import INITS, NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
+from nst.inputs import check_inputs
+from nst.options import NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
 from nst.snapshots import Snapshots
 
 DEFAULTS = Options()
@@ -89,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="nst",
         description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.). "
-        "'nst score --help': score an image; 'nst reproduce --help': run again from a PNG's parameters.",
+        "'nst score --help': score an image; 'nst reproduce --help': run again from a PNG's parameters; "
+        "'nst serve --help': the same in a web browser.",
         epilog=f"VGG19 weights: --weights PATH, else ${WEIGHTS_ENV}, else Keras downloads the ImageNet weights once.",
     )
     parser.add_argument("content", help="the photo (any image Pillow reads)")
@@ -163,6 +165,24 @@ def build_reproduce_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_serve_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nst serve",
+        description="Style transfer in a web browser: pick a photo and paintings, watch the picture form, download "
+        "it. One run at a time; the others wait in line.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
+                        "only; anything else lets others on the network use it)")  # fmt: skip
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free one)")
+    parser.add_argument("--max-upload-mb", type=float, default=20.0, metavar="MB", help="largest image file accepted "
+                        "(default 20)")  # fmt: skip
+    parser.add_argument("--max-pixels", type=float, default=40.0, metavar="MILLIONS", help="largest image accepted, "
+                        "in millions of pixels (default 40)")  # fmt: skip
+    parser.add_argument("--max-size", type=int, default=1024, metavar="N", help="largest --size a run may ask for "
+                        "(default 1024)")  # fmt: skip
+    return parser
+
+
 def options_from(args: argparse.Namespace) -> Options:
     """The library options the parsed arguments describe."""
     return Options(**{name: getattr(args, name) for name in Options.__dataclass_fields__ if hasattr(args, name)})
@@ -175,6 +195,8 @@ def parse(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], int], arg
         return _score, build_score_parser().parse_args(argv[1:])
     if argv and argv[0] == "reproduce":
         return _reproduce, build_reproduce_parser().parse_args(argv[1:])
+    if argv and argv[0] == "serve":
+        return _serve, build_serve_parser().parse_args(argv[1:])
     parser = build_parser()
     preset = parser.parse_known_args(argv)[0].preset if "--preset" in " ".join(argv) else None
     if preset:
@@ -204,17 +226,7 @@ def _stylize(args: argparse.Namespace) -> int:
         raise NstError(f"{output}: already exists; pass --overwrite to replace it")
     if args.report:
         _check_writable(Path(args.report), "the report")
-    height, width = load_image(args.content, options.size).shape[:2]
-    check_memory(options, height, width)
-    for path in args.style:
-        load_image(path, round((options.style_size or options.size) * options.style_scale))
-    options.blend_weights(len(args.style))
-    options.check_style_masks(len(args.style))
-    other_images = [*(options.style_masks or ()), *([options.mask] if options.mask else [])]
-    if options.init not in INITS:
-        other_images.append(options.init)
-    for path in other_images:
-        load_image(path)
+    check_inputs(args.content, args.style, options)
     if args.animation:
         _check_writable(Path(args.animation), "the animation")
     if options.checkpoint:
@@ -285,6 +297,22 @@ def _score(args: argparse.Namespace) -> int:
     else:
         for name in ("total", "content", "style", "tv"):
             print(f"{name:>8}  {losses[name]:.6g}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from nst import web  # FastAPI and uvicorn load only for this command
+
+    if not web.is_loopback(args.host):
+        print(
+            f"nst: warning: listening on {args.host}: anyone who can reach this machine can use the app",
+            file=sys.stderr,
+        )
+    config = web.WebConfig(max_upload_mb=args.max_upload_mb, max_pixels=round(args.max_pixels * 1e6),
+                           max_size=args.max_size)  # fmt: skip
+    listener = web.listen(args.host, args.port)  # a busy port fails now, not after TensorFlow has loaded
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is meant to stop
+        web.serve(listener, config, _library().stylize)
     return 0
 
 

@@ -296,6 +296,14 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any] | None:
     return json.loads(text) if text else None
 
 
+def peek_image(path: str | os.PathLike) -> tuple[str, tuple[int, int]]:
+    """An image file's format (Pillow's name, e.g. ``"JPEG"``) and size, read from its header
+    alone, so that a server can refuse a type or a pixel count before decoding anything; the
+    errors are :func:`load_image`'s."""
+    with _reading(path), Image.open(path) as image:
+        return image.format or "", image.size
+
+
 def read_params(path: str | os.PathLike) -> dict[str, Any]:
     """The parameters of the run that made ``path``; a clear error if it carries none."""
     params = read_metadata(path)

@@ -1,0 +1,289 @@
+"""The queue of runs behind the web app: one run at a time, the others waiting in order, each
+cancelled when its page asks or is gone.
+
+A CPU has no room for two VGG19 runs at once (each would take twice as long and twice the
+memory), so one worker thread runs the jobs in the order they came. A run is the library's
+own ``stylize``; this module only listens to its progress callback, and stops a run by raising
+from it (the library lets an exception from the callback through). Pure Python without HTTP,
+so the tests drive it with a fake ``stylize`` in milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import secrets
+import shutil
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from nst.errors import NstError, StoppedEarly
+from nst.images import to_pil
+from nst.options import Options
+
+log = logging.getLogger("nst.web")
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+FINISHED = (DONE, FAILED, CANCELLED)
+
+
+class Stylize(Protocol):
+    """What runs a job: :func:`nst.stylize`, or a fake in tests. The result needs ``save(path)``."""
+
+    def __call__(
+        self, content: Path, style: Sequence[Path], options: Options, *, callback: Callable[[Any], None]
+    ) -> Any: ...
+
+
+@dataclass(eq=False)
+class Job:
+    """One run: what to run, its private folder (uploads and result, deleted with the job) and
+    what its page is shown."""
+
+    id: str
+    session: str
+    content: Path
+    styles: list[Path]
+    options: Options
+    folder: Path
+    name: str  # the download's file name
+    last_seen: float  # when its page last asked about it; the job is abandoned when that gets old
+    state: str = QUEUED
+    message: str = ""  # why it failed or was cancelled, one line
+    step: int = 0
+    steps: int = 0
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+    losses: dict[str, float] = field(default_factory=dict)
+    preview: bytes | None = None
+    preview_version: int = 0
+    result: Path | None = None
+    finished: float | None = None
+    cancel_requested: bool = False
+    first_step: tuple[int, float] | None = None  # (step, elapsed) when first seen: the ETA's rate starts there
+    last_preview: float = -math.inf
+
+
+class JobQueue:
+    """Jobs by id, the waiting line, one worker thread and a janitor thread.
+
+    ``abandon_after_s``: a job whose page has not asked about it for this long is cancelled,
+    waiting or running, so a closed tab frees the worker. ``keep_s``: finished jobs (and their
+    files) are deleted this long after they end. ``preview_every_s``: at most one preview per
+    this many seconds, as encoding a PNG every step would slow big runs."""
+
+    def __init__(
+        self,
+        stylize: Stylize,
+        *,
+        abandon_after_s: float = 10.0,
+        keep_s: float = 3600.0,
+        preview_every_s: float = 0.5,
+        max_waiting: int = 16,
+        tidy_every_s: float = 1.0,
+    ) -> None:
+        self._stylize = stylize
+        self.abandon_after_s = abandon_after_s
+        self.keep_s = keep_s
+        self.preview_every_s = preview_every_s
+        self.max_waiting = max_waiting
+        self._tidy_every_s = tidy_every_s
+        self._lock = threading.Condition()  # its RLock lets _finish run both inside and outside it
+        self._jobs: dict[str, Job] = {}
+        self._waiting: deque[Job] = deque()
+        self._running: Job | None = None
+        self._closed = False
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start the worker and the janitor."""
+        for target, name in ((self._work, "nst-worker"), (self._tidy, "nst-janitor")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Cancel everything, wait for the threads, delete every job's files."""
+        with self._lock:
+            self._closed = True
+            for job in self._jobs.values():
+                job.cancel_requested = True
+            self._lock.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
+        with self._lock:
+            for job in list(self._jobs.values()):
+                self._forget(job)
+
+    def submit(self, session: str, content: Path, styles: list[Path], options: Options, folder: Path, name: str) -> Job:
+        """Queue a run; the job owns ``folder`` from now on. NstError if the line is full."""
+        with self._lock:
+            if self._closed:
+                raise NstError("the server is shutting down")
+            if len(self._waiting) >= self.max_waiting:
+                raise NstError(f"{len(self._waiting)} runs are already waiting; try again later")
+            job_id = secrets.token_urlsafe(16)
+            job = Job(job_id, session, content, styles, options, folder, name, last_seen=time.monotonic())
+            self._jobs[job_id] = job
+            self._waiting.append(job)
+            self._lock.notify_all()
+            return job
+
+    def get(self, job_id: str, session: str) -> Job | None:
+        """The job, only for the session that made it: to any other, it does not exist."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or not secrets.compare_digest(job.session.encode(), session.encode()):
+                return None
+            return job
+
+    def status(self, job: Job) -> dict[str, Any]:
+        """What the page shows, JSON-ready. Asking counts as the page being there."""
+        with self._lock:
+            job.last_seen = time.monotonic()
+            return {
+                "id": job.id,
+                "state": job.state,
+                "ahead": self._ahead(job),
+                "cancelling": job.cancel_requested and job.state not in FINISHED,
+                "step": job.step,
+                "steps": job.steps,
+                "elapsed_s": round(job.elapsed_s, 1),
+                "eta_s": None if job.eta_s is None else round(job.eta_s, 1),
+                "time_budget_s": job.options.time_budget,
+                "losses": job.losses,
+                "preview": job.preview_version,
+                "result": job.result is not None,
+                "message": job.message,
+            }
+
+    def cancel(self, job: Job) -> None:
+        """A waiting job ends now; a running one at the end of its current step."""
+        with self._lock:
+            if job.state == QUEUED:
+                self._waiting.remove(job)
+                self._finish(job, CANCELLED, "cancelled")
+            elif job.state == RUNNING:
+                job.cancel_requested = True
+
+    def _ahead(self, job: Job) -> int:
+        """How many runs will go before this one (the running one included)."""
+        if job.state != QUEUED:
+            return 0
+        return self._waiting.index(job) + (self._running is not None)
+
+    def _abandoned(self, job: Job, now: float) -> bool:
+        return now - job.last_seen > self.abandon_after_s
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._waiting and not self._closed:
+                    self._lock.wait()
+                if self._closed:
+                    return
+                job = self._waiting.popleft()
+                job.state = RUNNING
+                self._running = job
+            try:
+                self._run(job)
+            finally:
+                with self._lock:
+                    self._running = None
+
+    def _run(self, job: Job) -> None:
+        def callback(progress: Any) -> None:
+            self._on_progress(job, progress)
+
+        try:
+            result = self._stylize(job.content, job.styles, job.options, callback=callback)
+            saved = result.save(job.folder / "result.png")
+        except _Cancelled as stop:
+            self._finish(job, CANCELLED, stop.reason)
+        except StoppedEarly as stop:  # the loss blew up: the picture so far is still worth having
+            self._finish(job, FAILED, str(stop), stop.result.save(job.folder / "result.png"))
+        except NstError as error:
+            self._finish(job, FAILED, str(error))
+        except Exception as error:  # the page gets one line; the server's log gets the traceback
+            log.exception("run %s failed", job.id)
+            self._finish(job, FAILED, f"unexpected error: {type(error).__name__}: {error}")
+        else:
+            self._finish(job, DONE, "", saved)
+
+    def _on_progress(self, job: Job, progress: Any) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if job.cancel_requested:
+                raise _Cancelled("cancelled")
+            if self._abandoned(job, now):
+                raise _Cancelled("cancelled: its page was closed")
+            job.step, job.steps, job.elapsed_s = progress.step, progress.steps, progress.elapsed_s
+            job.losses = {name: float(value) for name, value in progress.losses.items()}
+            job.eta_s = _eta(job, progress)
+            if now - job.last_preview < self.preview_every_s:
+                return
+            job.last_preview = now
+        preview = _png(progress.image())  # outside the lock: the page's questions need not wait for it
+        with self._lock:
+            job.preview = preview
+            job.preview_version += 1
+
+    def _finish(self, job: Job, state: str, message: str, result: Path | None = None) -> None:
+        with self._lock:
+            # Messages name uploads by the private path they were saved at; the user knows them by name.
+            job.message = message.replace(f"{job.folder}/", "").splitlines()[0] if message else ""
+            job.state, job.result, job.finished = state, result, time.monotonic()
+            job.cancel_requested = False
+            if state == CANCELLED:
+                log.info("run %s %s", job.id, job.message)
+            self._lock.notify_all()
+
+    def _tidy(self) -> None:
+        """Cancels waiting jobs whose page is gone (the worker sees only the one it runs) and
+        deletes finished jobs after ``keep_s``."""
+        with self._lock:
+            while not self._closed:
+                now = time.monotonic()
+                for job in [job for job in self._waiting if self._abandoned(job, now)]:
+                    self._waiting.remove(job)
+                    self._finish(job, CANCELLED, "cancelled: its page was closed")
+                for job in [job for job in self._jobs.values() if job.finished is not None]:
+                    if now - job.finished > self.keep_s:
+                        self._forget(job)
+                self._lock.wait(self._tidy_every_s)
+
+    def _forget(self, job: Job) -> None:
+        self._jobs.pop(job.id, None)
+        shutil.rmtree(job.folder, ignore_errors=True)
+
+
+class _Cancelled(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _eta(job: Job, progress: Any) -> float | None:
+    """Seconds left: the budget's rest, or the steps left at the rate measured since the first
+    step seen (the first step also compiles, so it is left out of the rate)."""
+    if progress.time_budget_s is not None:
+        return max(0.0, progress.time_budget_s - progress.elapsed_s)
+    if job.first_step is None:
+        job.first_step = (progress.step, progress.elapsed_s)
+        return None
+    first, started = job.first_step
+    if progress.step <= first:
+        return None
+    return (progress.elapsed_s - started) / (progress.step - first) * max(0, progress.steps - progress.step)
+
+
+def _png(pixels: Any) -> bytes:
+    buffer = io.BytesIO()
+    to_pil(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,409 @@
+"""``nst serve``: style transfer in the browser, for people who never open a terminal.
+
+A FastAPI app and one hand-written page (``static/``: HTML, plain JavaScript, CSS; no build
+step). The page uploads a photo and paintings (or names bundled examples) with the settings;
+the run goes into :class:`nst.jobs.JobQueue`, which calls the library's ``stylize``; the page
+follows it through Server-Sent Events (progress, losses, ETA, the number of a new preview) and
+downloads the PNG that ``Result.save`` wrote, parameters embedded.
+
+Safe by default: loopback only (and only Host headers that name it, against DNS rebinding),
+limits on bytes, pixels, size and image types, uploads in a private temporary folder under
+names the server makes, examples chosen from a fixed list, and every job visible only to the
+browser session (a random cookie) that made it. Bad input gets the command line's one-line
+message as JSON ``{"error": ...}``, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import re
+import secrets
+import shutil
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from nst.errors import NstError
+from nst.images import peek_image
+from nst.inputs import check_inputs
+from nst.jobs import FINISHED, Job, JobQueue, Stylize
+from nst.options import Options
+
+STATIC = Path(__file__).resolve().parent / "static"
+# The repository's examples/ folder (a source checkout or an editable install: how nst is used).
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SESSION_COOKIE = "nst_session"
+# Pillow reads many more; these are what photos and paintings come as, and fewer decoders
+# facing strangers' files means fewer decoder bugs within reach. MPO: many cameras' JPEGs.
+ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+ACCEPTED_NAMES = "JPEG, PNG, WebP, GIF, BMP or TIFF"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+_DEFAULTS = Options()
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The server's limits. ``allowed_hosts``: Host headers accepted (None: any)."""
+
+    max_upload_mb: float = 20.0
+    max_pixels: int = 40_000_000
+    max_size: int = 1024
+    max_steps: int = 1000
+    max_time_budget: float = 1800.0
+    max_paintings: int = 4
+    max_waiting: int = 16
+    abandon_after_s: float = 10.0
+    keep_s: float = 3600.0
+    examples: Path | None = EXAMPLES
+    allowed_hosts: tuple[str, ...] | None = LOOPBACK_NAMES
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return round(self.max_upload_mb * 1024 * 1024)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def listen(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
+    """The listening socket, bound before anything slow loads, so a busy port fails at once
+    with one line."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(family, kind, protocol)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(64)
+    except OSError as error:
+        raise NstError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    return listener
+
+
+def serve(listener: socket.socket, config: WebConfig, stylize: Stylize) -> None:
+    """Run the app on ``listener`` until Ctrl-C."""
+    import uvicorn
+
+    host, port = listener.getsockname()[:2]
+    if not is_loopback(host):
+        config = replace(config, allowed_hosts=None)  # reached by whatever name the machine has
+    shown = f"[{host}]" if ":" in host else host
+    print(f"nst: serving on http://{shown}:{port} (Ctrl-C to stop)", flush=True)
+    app = create_app(config, stylize)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
+    # Open event streams would hold up Ctrl-C until uvicorn cancels them with a traceback; they end when told.
+    app.state.stopping = lambda: server.should_exit
+    server.run(sockets=[listener])
+
+
+def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) -> FastAPI:
+    """The app. ``stylize`` defaults to the library's (TensorFlow loads on the first run)."""
+    config = config or WebConfig()
+    queue = JobQueue(
+        stylize or _library_stylize,
+        abandon_after_s=config.abandon_after_s,
+        keep_s=config.keep_s,
+        max_waiting=config.max_waiting,
+    )
+    examples = _examples(config.examples)
+    folders: dict[str, Path] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        folders["root"] = Path(tempfile.mkdtemp(prefix="nst-web-"))  # mode 0700: this user's only
+        queue.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(queue.close)
+            shutil.rmtree(folders["root"], ignore_errors=True)
+
+    app = FastAPI(title="nst", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.queue = queue
+    app.state.stopping = lambda: False  # serve() sets it to whether the server is stopping
+    if config.allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"error": "unexpected error in the server (its log says more)"}, status_code=500)
+
+    def job_of(job_id: str, session: str) -> Job:
+        job = queue.get(job_id, session)
+        if job is None:
+            raise HTTPException(404, "no such run")
+        return job
+
+    @app.get("/", include_in_schema=False)
+    def page(session: str = Depends(_session)) -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS)
+
+    @app.get("/api/config")
+    def settings() -> dict[str, Any]:
+        return {
+            "examples": list(examples),
+            "max_upload_mb": config.max_upload_mb,
+            "max_size": config.max_size,
+            "max_steps": config.max_steps,
+            "max_time_budget": config.max_time_budget,
+            "max_paintings": config.max_paintings,
+            "defaults": {"size": _DEFAULTS.size, "steps": _DEFAULTS.steps, "style_scale": _DEFAULTS.style_scale},
+        }
+
+    @app.get("/api/examples/{name}")
+    def example(name: str) -> FileResponse:
+        if name not in examples:  # a fixed list: a name never becomes a path
+            raise HTTPException(404, "no such example")
+        return FileResponse(examples[name])
+
+    @app.post("/api/jobs")
+    async def submit(request: Request, session: str = Depends(_session)) -> dict[str, str]:
+        # The whole body is refused before it is read when it could not fit the limits.
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit():
+            raise HTTPException(411, "the upload must say its length")
+        if int(length) > config.max_upload_bytes * (config.max_paintings + 2) + 1_000_000:
+            raise HTTPException(413, f"the upload is too large: at most {config.max_upload_mb:g} MB an image")
+        form = await request.form(max_files=config.max_paintings + 2, max_fields=20)
+        folder = Path(tempfile.mkdtemp(dir=folders["root"]))
+        try:
+            content, styles, options, name = await run_in_threadpool(_prepare, form, folder, config, examples)
+            job = queue.submit(session, content, styles, options, folder, name)
+        except NstError as error:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise HTTPException(400, str(error).replace(f"{folder}/", "")) from None
+        finally:
+            await form.close()
+        return {"id": job.id}
+
+    @app.get("/api/jobs/{job_id}")
+    def status(job_id: str, session: str = Depends(_session)) -> dict[str, Any]:
+        return queue.status(job_of(job_id, session))
+
+    @app.get("/api/jobs/{job_id}/events")
+    def events(job_id: str, request: Request, session: str = Depends(_session)) -> StreamingResponse:
+        stream = _events(queue, job_of(job_id, session), request.app.state.stopping)
+        return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/jobs/{job_id}/preview")
+    def preview(job_id: str, session: str = Depends(_session)) -> Response:
+        job = job_of(job_id, session)
+        if job.preview is None:
+            raise HTTPException(404, "no preview yet")
+        return Response(job.preview, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/jobs/{job_id}/result")
+    def result(job_id: str, session: str = Depends(_session)) -> FileResponse:
+        job = job_of(job_id, session)
+        if job.result is None:
+            raise HTTPException(404, "no result yet")
+        return FileResponse(
+            job.result, media_type="image/png", filename=job.name, headers={"Cache-Control": "no-store"}
+        )
+
+    @app.post("/api/jobs/{job_id}/cancel")
+    def cancel(job_id: str, session: str = Depends(_session)) -> dict[str, Any]:
+        job = job_of(job_id, session)
+        queue.cancel(job)
+        return queue.status(job)
+
+    return app
+
+
+# The page loads nothing from elsewhere, and no other site may frame it.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def _session(request: Request, response: Response) -> str:
+    """The browser's session id, from its cookie, or a new one sent as a cookie. SameSite=Strict:
+    other sites' pages cannot act in it."""
+    session = request.cookies.get(SESSION_COOKIE, "")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{32}", session):
+        session = secrets.token_urlsafe(24)
+        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict")
+    return session
+
+
+async def _events(queue: JobQueue, job: Job, stopping: Callable[[], bool]) -> AsyncIterator[str]:
+    """Server-Sent Events: the status whenever it changes, until the run ends. Each status read
+    tells the queue the page is there, and a closed page stops the stream, so a job nobody
+    watches is soon cancelled. A comment every second makes a closed connection show."""
+    last: dict[str, Any] | None = None
+    quiet = 0.0
+    while True:
+        status = queue.status(job)
+        if status != last:
+            yield f"data: {json.dumps(status)}\n\n"
+            last, quiet = status, 0.0
+        elif quiet >= 1.0:
+            yield ": waiting\n\n"
+            quiet = 0.0
+        if status["state"] in FINISHED or stopping():
+            return
+        await asyncio.sleep(0.25)
+        quiet += 0.25
+
+
+def _examples(folder: Path | None) -> dict[str, Path]:
+    if folder is None or not folder.is_dir():
+        return {}
+    return {path.name: path for path in sorted(folder.iterdir()) if path.suffix.lower() in (".jpg", ".jpeg", ".png")}
+
+
+def _prepare(
+    form: FormData, folder: Path, config: WebConfig, examples: dict[str, Path]
+) -> tuple[Path, list[Path], Options, str]:
+    """The photo, paintings and options of a submitted form, checked as the command line
+    checks them; NstError otherwise. Uploads are written into ``folder``."""
+    options = _options(form, config)
+    images = _Images(folder, config, examples)
+    contents = form.getlist("content")
+    if len(contents) != 1:
+        raise NstError("choose one photo")
+    content = images.add(contents[0], "content")
+    paintings = form.getlist("style")
+    if not paintings:
+        raise NstError("choose at least one painting")
+    if len(paintings) > config.max_paintings:
+        raise NstError(f"at most {config.max_paintings} paintings at once")
+    styles = [images.add(painting, f"style-{index}") for index, painting in enumerate(paintings)]
+    mask = form.get("mask")
+    if isinstance(mask, UploadFile) and mask.filename:
+        options = replace(options, mask=str(images.add(mask, "mask")))
+    check_inputs(content, styles, options)
+    name = "-".join(Path(_safe_name(images.names[path])).stem for path in [content, *styles]) + ".png"
+    return content, styles, options, name
+
+
+class _Images:
+    """Uploads written under names the server makes, each in its own folder (two uploads may
+    share a name), and examples looked up by name; ``names`` maps each path to what the user
+    calls it."""
+
+    def __init__(self, folder: Path, config: WebConfig, examples: dict[str, Path]) -> None:
+        self.folder, self.config, self.examples = folder, config, examples
+        self.names: dict[Path, str] = {}
+
+    def add(self, item: UploadFile | str, slot: str) -> Path:
+        if isinstance(item, str):
+            if item not in self.examples:
+                raise NstError(f"{item!r} is not one of the examples ({', '.join(self.examples) or 'none here'})")
+            self.names[self.examples[item]] = item
+            return self.examples[item]
+        name = Path(item.filename or "").name[:100] or "upload"  # what the user calls it, for messages
+        limit = self.config.max_upload_bytes
+        if item.size is not None and item.size > limit:
+            raise NstError(f"{name}: {item.size / 2**20:.3g} MB, over the {self.config.max_upload_mb:g} MB limit")
+        path = self.folder / slot / _safe_name(name)
+        path.parent.mkdir()
+        with path.open("wb") as file:
+            item.file.seek(0)
+            shutil.copyfileobj(item.file, file)
+        self.names[path] = name
+        self._check(path, name)
+        return path
+
+    def _check(self, path: Path, name: str) -> None:
+        try:
+            kind, (width, height) = peek_image(path)
+        except NstError as error:
+            raise NstError(str(error).replace(str(path), name)) from None
+        if kind not in ACCEPTED_FORMATS:
+            raise NstError(f"{name}: a {kind} image; the app takes {ACCEPTED_NAMES}")
+        if width * height > self.config.max_pixels:
+            raise NstError(
+                f"{name}: {width}x{height} is {width * height / 1e6:.3g} million pixels, "
+                f"over the limit of {self.config.max_pixels / 1e6:g} million"
+            )
+
+
+def _safe_name(filename: str | None) -> str:
+    """A file name that cannot leave its folder, surprise a shell or need quoting in a download."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename or "").name).strip(".")[:80]
+    return name or "upload"
+
+
+def _options(form: FormData, config: WebConfig) -> Options:
+    """The run's options from the form's fields; the library validates them as for the command line."""
+    size = _number(form, "size", int, _DEFAULTS.size)
+    if size > config.max_size:
+        raise NstError(f"size must be at most {config.max_size} px here, got {size}")
+    steps = _number(form, "steps", int, _DEFAULTS.steps)
+    if steps > config.max_steps:
+        raise NstError(f"steps must be at most {config.max_steps} here, got {steps}")
+    budget = _number(form, "time_budget", float, None)
+    if budget is not None and budget > config.max_time_budget:
+        raise NstError(f"time budget must be at most {config.max_time_budget:g} s here, got {budget:g}")
+    strength = _number(form, "style_strength", float, 1.0)
+    if not 0 < strength < float("inf"):
+        raise NstError(f"style strength must be a number > 0, got {strength:g}")
+    blend = _text(form, "style_blend")
+    return Options(
+        size=size,
+        steps=steps,
+        time_budget=budget,
+        style_weight=_DEFAULTS.style_weight * strength,
+        preserve_colors=_text(form, "preserve_colors") or None,
+        style_scale=_number(form, "style_scale", float, _DEFAULTS.style_scale),
+        style_blend=_numbers(blend, "style blend") if blend else None,
+    )
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    if value is not None and not isinstance(value, str):
+        raise NstError(f"{name.replace('_', ' ')} must be text, not a file")
+    return (value or "").strip()
+
+
+def _number(form: FormData, name: str, kind: type, default: Any) -> Any:
+    text = _text(form, name)
+    if not text:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise NstError(f"{name.replace('_', ' ')} must be {what}, got {text!r}") from None
+
+
+def _numbers(text: str, what: str) -> Sequence[float]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise NstError(f"{what} must be comma-separated numbers, got {text!r}") from None
+
+
+def _library_stylize(*args: Any, **kwargs: Any) -> Any:
+    from nst.transfer import stylize
+
+    return stylize(*args, **kwargs)

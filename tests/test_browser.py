@@ -1,0 +1,253 @@
+"""``nst serve`` end to end: the real command in its own process, driven by Debian's Chromium
+through Playwright as a person would use it, and by two HTTP clients at once.
+
+Chromium is Debian's (``apt-get install chromium``; CI's .ci/run installs it): Playwright's
+own browser download is not possible here. Without Chromium these tests fail, not skip.
+"""
+
+import email.policy
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import time
+from email.parser import BytesParser
+from pathlib import Path
+
+import httpx2
+import psutil
+import pytest
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+from nst.images import read_metadata
+from tests.conftest import CONTENT, ROOT, STYLE
+
+CHROMIUM = os.environ.get("NST_CHROMIUM", "/usr/bin/chromium")
+# The closed network here refuses Chromium's own background connections; these keep it quiet.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = ROOT / "docs" / "web.png"
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, url: str) -> None:
+        self.process, self.url = process, url
+
+    def client(self) -> httpx2.Client:
+        """A new browser session, as far as the server can tell."""
+        client = httpx2.Client(base_url=self.url, timeout=30)
+        assert client.get("/").status_code == 200  # the session cookie
+        return client
+
+
+@pytest.fixture(scope="module")
+def server(weights, tmp_path_factory):
+    """``nst serve --port 0`` as a user starts it; its stderr must stay empty (no TensorFlow
+    notices, no tracebacks)."""
+    stderr_path = tmp_path_factory.mktemp("serve") / "stderr.txt"
+    env = {**os.environ, "NST_WEIGHTS": weights}
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nst", "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=stderr, env=env
+        )
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 180)
+        line = process.stdout.readline().decode() if ready else ""
+        assert line.startswith("nst: serving on http://127.0.0.1:"), (line, stderr_path.read_text())
+        yield Server(process, line.split()[3])
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert stderr_path.read_text() == ""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set NST_CHROMIUM)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(server.url)
+    yield page
+    context.close()
+
+
+def settings(page, size: int, steps: int) -> None:
+    page.fill("#size", str(size))
+    page.select_option("#limit", "steps")
+    page.fill("#limit-value", str(steps))
+
+
+def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
+    previews = []
+    page.on("response", lambda response: previews.append(response) if "/preview" in response.url else None)
+    page.set_input_files("#content-file", CONTENT)
+    page.click("#paintings li button")  # the example painting chosen at first: an upload instead
+    page.set_input_files("#style-file", STYLE)
+    assert page.locator("#paintings li").all_inner_texts() == ["starry-night.jpg\n×"]
+    settings(page, size=160, steps=30)
+    page.click("#start")
+    page.wait_for_selector("#download", state="visible", timeout=300_000)
+    assert page.inner_text("#status").startswith("Done: 30 steps in")
+    assert page.inner_text("#error") == ""
+
+    bodies = {response.body() for response in previews if response.ok}
+    assert len(bodies) >= 2, "at least two different live previews"
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == "cat-starry-night.png"
+    path = tmp_path / "result.png"
+    download.value.save_as(path)
+    with Image.open(path) as image:
+        assert (image.format, max(image.size)) == ("PNG", 160)
+    params = read_metadata(path)
+    assert (params["size"], params["steps"]) == (160, 30)
+    assert params["content"].endswith("cat.jpg") and params["style"].endswith("starry-night.jpg")
+    assert page.eval_on_selector("#picture", "img => img.naturalWidth") == 160  # the result is shown
+
+    page.screenshot(path=tmp_path / "web.png")
+    assert (tmp_path / "web.png").stat().st_size > 10_000
+    if os.environ.get("NST_UPDATE_SCREENSHOT"):  # the README's picture: NST_UPDATE_SCREENSHOT=1 make test
+        shutil.copy(tmp_path / "web.png", SCREENSHOT)
+
+
+def test_wait_in_line_then_cancel(page, server):
+    other = server.client()  # someone else's run goes first
+    other.post("/api/jobs", data={"content": "cat.jpg", "style": "the-scream.jpg", "size": "32", "steps": "3"})
+    settings(page, size=64, steps=1000)
+    page.click("#start")
+    expect(page.locator("#status")).to_have_text("Waiting: 1 run ahead of yours.")
+    expect(page.locator("#status")).to_have_text(re.compile("^Step"), timeout=120_000)
+    page.click("#cancel")
+    expect(page.locator("#status")).to_have_text("Cancelled.", timeout=15_000)
+    assert page.is_enabled("#start") and page.is_hidden("#cancel")
+
+
+def test_the_page_sends_every_setting(page, tmp_path):
+    """Blend, colours, strength, scale, mask and budget as the form sends them (the server's
+    reading of them is tested in test_web.py); the page shows the server's answer."""
+    mask = tmp_path / "mask.png"
+    Image.new("L", (8, 8), 255).save(mask)
+    page.click("#style-examples .thumb[data-name='the-scream.jpg']")
+    weights = page.locator("#paintings input[type=number]")
+    weights.nth(0).fill("0.7")
+    weights.nth(1).fill("0.3")
+    page.select_option("#preserve-colors", "histogram")
+    page.focus("#strength")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # 10 ** 0.3: about twice the style weight
+    assert page.inner_text("#strength-shown") == "×2.0"
+    page.fill("#style-scale", "1.5")
+    page.fill("#limit-value", "45")
+    page.set_input_files("#mask-file", mask)
+    sent = []
+
+    def answer(route):
+        sent.append((route.request.headers["content-type"], route.request.post_data_buffer))
+        route.fulfill(status=400, json={"error": "stopped by the test"})
+
+    page.route("**/api/jobs", answer)
+    page.click("#start")
+    expect(page.locator("#error")).to_have_text("stopped by the test")
+    content_type, body = sent[0]
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    # Chromium does not hand over an uploaded file's bytes here, only its name.
+    form = [
+        (part.get_param("name", header="content-disposition"), part.get_filename() or part.get_payload(decode=True))
+        for part in message.iter_parts()
+    ]
+    assert form == [
+        ("content", b"cat.jpg"),
+        ("style", b"starry-night.jpg"),
+        ("style", b"the-scream.jpg"),
+        ("style_blend", b"0.7,0.3"),
+        ("size", b"512"),
+        ("time_budget", b"45"),
+        ("style_strength", b"1.9952623149688795"),
+        ("style_scale", b"1.5"),
+        ("preserve_colors", b"histogram"),
+        ("mask", "mask.png"),
+    ]
+
+
+def test_a_text_file_gets_a_clear_message(page):
+    page.set_input_files("#content-file", {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"a shopping list"})
+    page.click("#start")
+    page.wait_for_selector("#error:not(:empty)")
+    assert page.inner_text("#error") == "notes.txt: not an image Pillow can read"
+    assert page.is_enabled("#start")
+
+
+def test_closing_the_page_frees_the_worker(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url)
+    settings(page, size=64, steps=1000)
+    page.click("#start")
+    expect(page.locator("#status")).to_have_text(re.compile("^Step"), timeout=120_000)
+    context.close()  # the tab is gone mid-run; nobody cancels
+    closed = time.monotonic()
+    client = server.client()
+    job = client.post("/api/jobs", data={"content": "cat.jpg", "style": "starry-night.jpg", "size": "32", "steps": "2"})
+    state = wait_for_end(client, job.json()["id"])
+    assert state == "done"
+    # 10 s without the page, then the next run's few seconds; 1000 steps would take minutes.
+    assert time.monotonic() - closed < 60
+
+
+def test_two_runs_at_once_one_waits_and_neither_is_mixed_up(server, tmp_path):
+    first, second = server.client(), server.client()
+    ask = {"content": "cat.jpg", "size": "64", "steps": "10"}
+    one = first.post("/api/jobs", data={**ask, "style": "starry-night.jpg"}).json()["id"]
+    two = second.post("/api/jobs", data={**ask, "style": "the-scream.jpg", "size": "48"}).json()["id"]
+    status = second.get(f"/api/jobs/{two}").json()
+    assert (status["state"], status["ahead"]) == ("queued", 1)
+    seen = set()
+    while not {"one done", "two done"} <= seen:
+        states = first.get(f"/api/jobs/{one}").json()["state"], second.get(f"/api/jobs/{two}").json()["state"]
+        assert states != ("running", "running")
+        seen |= {f"one {states[0]}", f"two {states[1]}"}
+        assert not seen & {"one failed", "two failed", "one cancelled", "two cancelled"}, seen
+        time.sleep(0.1)
+    assert "two queued" in seen
+    assert second.get(f"/api/jobs/{one}/result").status_code == 404  # not its run
+    for client, job, size, style in ((first, one, 64, "starry-night.jpg"), (second, two, 48, "the-scream.jpg")):
+        path = tmp_path / f"{job}.png"
+        path.write_bytes(client.get(f"/api/jobs/{job}/result").content)
+        params = read_metadata(path)
+        assert params["size"] == size and params["style"].endswith(style)
+
+
+def test_it_listens_on_loopback_only(server):
+    listening = [c for c in psutil.Process(server.process.pid).net_connections("inet") if c.status == "LISTEN"]
+    assert [c.laddr.ip for c in listening] == ["127.0.0.1"]
+
+
+def wait_for_end(client: httpx2.Client, job_id: str, timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = client.get(f"/api/jobs/{job_id}").json()["state"]
+        if state in ("done", "failed", "cancelled"):
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"run {job_id} did not end in {timeout} s")

@@ -1,0 +1,215 @@
+"""The web app's job queue, with a fake stylize so that each test takes milliseconds: order,
+one run at a time, positions, cancelling, abandoned pages, errors, clean-up."""
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, PngImagePlugin
+
+from nst.errors import NstError
+from nst.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue
+from nst.options import Options
+
+
+@dataclass
+class FakeProgress:
+    step: int
+    steps: int
+    elapsed_s: float
+    losses: dict
+    time_budget_s: float | None = None
+    pixels: np.ndarray = field(default_factory=lambda: np.zeros((8, 8, 3), np.float32))
+
+    def image(self) -> np.ndarray:
+        return self.pixels
+
+
+class FakeResult:
+    """Writes a PNG that says which photo and painting it was made from."""
+
+    def __init__(self, content: Path, styles: list[Path]) -> None:
+        self.text = f"{content.name}|{','.join(style.name for style in styles)}"
+
+    def save(self, path: Path) -> Path:
+        info = PngImagePlugin.PngInfo()
+        info.add_text("made-from", self.text)
+        Image.new("RGB", (4, 4)).save(path, pnginfo=info)
+        return path
+
+
+class FakeStylize:
+    """Takes ``options.steps`` steps of ``step_s`` seconds each, calling back after each; records
+    when each run started and ended. ``gate``: the first step waits for it."""
+
+    def __init__(self, step_s: float = 0.005, error: Exception | None = None) -> None:
+        self.step_s, self.error = step_s, error
+        self.runs: list[tuple[str, float, float]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, content, styles, options, *, callback):
+        started = time.monotonic()
+        self.gate.wait()
+        for step in range(1, options.steps + 1):
+            time.sleep(self.step_s)
+            pixels = np.full((8, 8, 3), step / options.steps, np.float32)
+            callback(FakeProgress(step, options.steps, time.monotonic() - started, {"total": 1.0 / step}, None, pixels))
+        if self.error is not None:
+            raise self.error
+        self.runs.append((content.name, started, time.monotonic()))
+        return FakeResult(content, styles)
+
+
+@pytest.fixture
+def make_queue():
+    queues = []
+
+    def make(stylize, **settings) -> JobQueue:
+        queue = JobQueue(stylize, **{"tidy_every_s": 0.05, **settings})
+        queue.start()
+        queues.append(queue)
+        return queue
+
+    yield make
+    for queue in queues:
+        queue.close()
+
+
+def submit(queue, tmp_path, name, steps=5, session="session"):
+    folder = tmp_path / name
+    folder.mkdir()
+    return queue.submit(session, Path(name), [Path("painting.jpg")], Options(steps=steps), folder, f"{name}.png")
+
+
+def wait_until(condition, timeout=10.0, watch=()):
+    """Polls ``condition``; asking about the ``watch`` jobs meanwhile, as their pages would."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        for queue, job in watch:
+            queue.status(job)
+        time.sleep(0.01)
+
+
+def test_runs_go_one_at_a_time_in_order_and_waiting_ones_know_their_place(make_queue, tmp_path):
+    stylize = FakeStylize()
+    stylize.gate.clear()
+    queue = make_queue(stylize)
+    jobs = [submit(queue, tmp_path, f"photo{i}.jpg") for i in range(3)]
+    wait_until(lambda: jobs[0].state == RUNNING)
+    assert [(queue.status(job)["state"], queue.status(job)["ahead"]) for job in jobs] == [
+        (RUNNING, 0),
+        (QUEUED, 1),
+        (QUEUED, 2),
+    ]
+    stylize.gate.set()
+    wait_until(lambda: all(job.state == DONE for job in jobs), watch=[(queue, job) for job in jobs])
+    assert [name for name, _, _ in stylize.runs] == ["photo0.jpg", "photo1.jpg", "photo2.jpg"]
+    for (_, _, ended), (_, started, _) in zip(stylize.runs, stylize.runs[1:], strict=False):
+        assert ended <= started  # never two at once
+
+
+def test_each_job_gets_its_own_result(make_queue, tmp_path):
+    queue = make_queue(FakeStylize())
+    first, second = submit(queue, tmp_path, "a.jpg"), submit(queue, tmp_path, "b.jpg")
+    wait_until(lambda: first.state == second.state == DONE, watch=[(queue, first), (queue, second)])
+    for job, name in ((first, "a.jpg"), (second, "b.jpg")):
+        assert job.result.parent == job.folder
+        with Image.open(job.result) as image:
+            assert image.text["made-from"] == f"{name}|painting.jpg"
+
+
+def test_progress_previews_and_eta_reach_the_status(make_queue, tmp_path):
+    queue = make_queue(FakeStylize(step_s=0.02), preview_every_s=0.0)
+    job = submit(queue, tmp_path, "photo.jpg", steps=10)
+    seen = set()
+    while job.state != DONE:
+        status = queue.status(job)
+        if status["preview"]:
+            seen.add(job.preview)
+        time.sleep(0.005)
+    status = queue.status(job)
+    assert (status["step"], status["steps"], status["losses"]) == (10, 10, {"total": 0.1})
+    assert status["eta_s"] == 0.0 and status["result"]
+    assert len(seen) >= 2  # the previews change as the picture forms
+    assert all(preview.startswith(b"\x89PNG") for preview in seen)
+
+
+def test_cancelling_a_run_frees_the_worker_within_seconds(make_queue, tmp_path):
+    queue = make_queue(FakeStylize(step_s=0.05))
+    endless, next_one = submit(queue, tmp_path, "long.jpg", steps=100_000), submit(queue, tmp_path, "next.jpg")
+    wait_until(lambda: endless.step >= 2, watch=[(queue, endless), (queue, next_one)])
+    asked = time.monotonic()
+    queue.cancel(endless)
+    assert queue.status(endless)["cancelling"]
+    wait_until(lambda: next_one.state == DONE, watch=[(queue, next_one)])
+    assert time.monotonic() - asked < 3
+    assert (endless.state, endless.message, endless.result) == (CANCELLED, "cancelled", None)
+
+
+def test_a_cancelled_waiting_job_never_runs(make_queue, tmp_path):
+    stylize = FakeStylize()
+    stylize.gate.clear()
+    queue = make_queue(stylize)
+    first, second = submit(queue, tmp_path, "first.jpg"), submit(queue, tmp_path, "second.jpg")
+    queue.cancel(second)
+    assert second.state == CANCELLED
+    stylize.gate.set()
+    wait_until(lambda: first.state == DONE, watch=[(queue, first)])
+    assert [name for name, _, _ in stylize.runs] == ["first.jpg"]
+
+
+def test_a_run_whose_page_is_gone_is_cancelled(make_queue, tmp_path):
+    queue = make_queue(FakeStylize(step_s=0.02), abandon_after_s=0.3)
+    job = submit(queue, tmp_path, "photo.jpg", steps=100_000)
+    wait_until(lambda: job.state == CANCELLED, timeout=5)  # nobody asks about it
+    assert job.message == "cancelled: its page was closed"
+
+
+def test_a_waiting_job_whose_page_is_gone_leaves_the_line(make_queue, tmp_path):
+    queue = make_queue(FakeStylize(step_s=0.02), abandon_after_s=0.3)
+    watched = submit(queue, tmp_path, "watched.jpg", steps=100)
+    forgotten = submit(queue, tmp_path, "forgotten.jpg")
+    wait_until(lambda: forgotten.state == CANCELLED, timeout=5, watch=[(queue, watched)])
+    assert watched.state == RUNNING  # the janitor took it out of the line; the worker never saw it
+    wait_until(lambda: watched.state == DONE, watch=[(queue, watched)])
+
+
+def test_errors_reach_the_page_as_one_line(make_queue, tmp_path):
+    folder = tmp_path / "bad.jpg"
+    queue = make_queue(FakeStylize(error=NstError(f"{folder}/painting.jpg: not an image Pillow can read")))
+    job = submit(queue, tmp_path, "bad.jpg")
+    wait_until(lambda: job.state == FAILED, watch=[(queue, job)])
+    assert job.message == "painting.jpg: not an image Pillow can read"  # the private folder is not shown
+
+    queue = make_queue(FakeStylize(error=RuntimeError("boom\n  and a second line")))
+    job = submit(queue, tmp_path, "boom.jpg")
+    wait_until(lambda: job.state == FAILED, watch=[(queue, job)])
+    assert job.message == "unexpected error: RuntimeError: boom"
+
+
+def test_jobs_are_private_to_their_session_and_deleted_after_a_while(make_queue, tmp_path):
+    queue = make_queue(FakeStylize(), keep_s=0.3)
+    job = submit(queue, tmp_path, "photo.jpg", session="mine")
+    assert queue.get(job.id, "mine") is job
+    assert queue.get(job.id, "someone else") is None
+    wait_until(lambda: job.state == DONE, watch=[(queue, job)])
+    assert job.folder.is_dir()
+    wait_until(lambda: queue.get(job.id, "mine") is None, timeout=5)
+    assert not job.folder.exists()
+
+
+def test_a_full_line_is_refused(make_queue, tmp_path):
+    stylize = FakeStylize()
+    stylize.gate.clear()
+    queue = make_queue(stylize, max_waiting=1)
+    running = submit(queue, tmp_path, "one.jpg")
+    wait_until(lambda: running.state == RUNNING)
+    submit(queue, tmp_path, "two.jpg")
+    with pytest.raises(NstError, match="1 runs are already waiting"):
+        submit(queue, tmp_path, "three.jpg")
+    stylize.gate.set()

@@ -1,0 +1,226 @@
+"""The web app's HTTP side, in-process (FastAPI's TestClient): limits, bad input as one clear
+line, sessions, examples by name only, loopback by default; and one real tiny run."""
+
+import contextlib
+import io
+import json
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from nst import cli, web
+from nst.errors import NstError
+from nst.images import read_metadata
+from nst.web import WebConfig, create_app
+from tests.conftest import CONTENT
+from tests.test_jobs import FakeStylize
+
+
+class RecordingStylize(FakeStylize):
+    """The fake run, remembering what it was asked to do."""
+
+    def __call__(self, content, styles, options, *, callback):
+        self.asked = (content, list(styles), options, [path.is_file() for path in [content, *styles]])
+        return super().__call__(content, styles, options, callback=callback)
+
+
+@pytest.fixture
+def client():
+    """``client(stylize, **limits)``: a TestClient of an app with a fake run unless told
+    (None: the library's)."""
+    with contextlib.ExitStack() as stack:
+
+        def make(stylize="fake", **limits) -> TestClient:
+            app = create_app(WebConfig(**limits), FakeStylize() if stylize == "fake" else stylize)
+            test_client = stack.enter_context(TestClient(app, base_url="http://127.0.0.1"))
+            assert test_client.get("/").status_code == 200  # the page gives the session cookie
+            return test_client
+
+        yield make
+
+
+def png(size=(48, 32), seed=0, format="PNG") -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def submit(client, files=(), **fields):
+    """Posts the form: the examples cat.jpg and starry-night.jpg unless ``files`` upload a photo
+    or painting, or a field says otherwise (None: left out)."""
+    data = {"content": "cat.jpg", "style": "starry-night.jpg", "size": "64", "steps": "3", **fields}
+    data = {name: value for name, value in data.items() if value is not None and name not in dict(files)}
+    return client.post("/api/jobs", data=data, files=list(files))
+
+
+def events(client, job_id) -> list[dict]:
+    """The run's Server-Sent Events, read to the end (the stream ends with the run)."""
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    return [json.loads(line.removeprefix("data: ")) for line in lines]
+
+
+def error_of(response) -> str:
+    assert response.status_code >= 400
+    body = response.json()
+    assert list(body) == ["error"]
+    assert "Traceback" not in body["error"] and "\n" not in body["error"]
+    return body["error"]
+
+
+def test_the_page_its_headers_and_the_examples(client):
+    app = client()
+    page = app.get("/")
+    assert "<form" in page.text and "app.js" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert app.get("/api/config").json()["examples"] == ["cat.jpg", "starry-night.jpg", "the-scream.jpg"]
+    assert app.get("/api/examples/cat.jpg").content == CONTENT.read_bytes()
+    for sneaky in ("..%2Fpyproject.toml", "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "..", "cat.jpg%00.png"):
+        assert app.get(f"/api/examples/{sneaky}").status_code == 404
+    assert app.get("/static/../pyproject.toml").status_code == 404
+
+
+def test_a_form_runs_with_the_options_and_files_it_names(client):
+    stylize = RecordingStylize()
+    app = client(stylize)
+    files = [("style", ("my painting.png", png(seed=1), "image/png")), ("mask", ("mask.png", png(seed=2), "image/png"))]
+    fields = {"style_blend": "0.7,0.3", "preserve_colors": "histogram", "style_strength": "2", "style_scale": "1.5"}
+    response = app.post("/api/jobs", data={"content": "cat.jpg", "style": "starry-night.jpg", "size": "64",
+                        "time_budget": "30", **fields}, files=files)  # fmt: skip
+    assert response.status_code == 200, response.text
+    statuses = events(app, response.json()["id"])
+    assert statuses[-1]["state"] == "done"
+    content, styles, options, existed = stylize.asked
+    assert content == web.EXAMPLES / "cat.jpg"
+    assert [styles[0], styles[1].name] == [web.EXAMPLES / "starry-night.jpg", "my_painting.png"]
+    assert all(existed) and options.mask.endswith("/mask/mask.png")
+    assert (options.size, options.time_budget, options.style_blend) == (64, 30.0, (0.7, 0.3))
+    assert (options.preserve_colors, options.style_weight, options.style_scale) == ("histogram", 2e-2, 1.5)
+    download = app.get(f"/api/jobs/{statuses[-1]['id']}/result")
+    assert download.headers["content-disposition"] == 'attachment; filename="cat-starry-night-my_painting.png"'
+
+
+def test_a_text_file_gets_the_command_lines_message(client):
+    app = client()
+    response = submit(app, [("content", ("notes.txt", b"not a picture\n", "text/plain"))])
+    assert (response.status_code, error_of(response)) == (400, "notes.txt: not an image Pillow can read")
+    empty = submit(app, [("style", ("empty.jpg", b"", "image/jpeg"))], style=None)
+    assert error_of(empty) == "empty.jpg: empty file, not an image"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"size": "abc"}, "size must be a whole number, got 'abc'"),
+        ({"size": "8"}, "size must be at least 16 px, got 8"),
+        ({"size": "4096"}, "size must be at most 1024 px here, got 4096"),
+        ({"steps": "1000000"}, "steps must be at most 1000 here, got 1000000"),
+        ({"time_budget": "-5"}, "time_budget must be a number of seconds > 0, got -5.0"),
+        ({"style_strength": "0"}, "style strength must be a number > 0, got 0"),
+        ({"style_blend": "1,2"}, "style_blend has 2 weights for 1 style images"),
+        ({"preserve_colors": "sepia"}, "preserve_colors must be one of luminance, histogram, got 'sepia'"),
+        ({"content": "../pyproject.toml"}, "'../pyproject.toml' is not one of the examples"),
+        ({"style": "/etc/passwd"}, "'/etc/passwd' is not one of the examples"),
+        ({"style": None}, "choose at least one painting"),
+    ],
+)
+def test_bad_settings_get_one_clear_line(client, fields, message):
+    response = submit(client(), **fields)
+    assert response.status_code == 400
+    assert error_of(response).startswith(message)
+
+
+def test_limits_on_bytes_pixels_and_types(client):
+    app = client(max_upload_mb=0.01, max_pixels=10_000)
+    big = png((80, 80), format="BMP")  # 19 KB
+    assert error_of(submit(app, [("content", ("big.bmp", big, "image/bmp"))])).startswith(
+        "big.bmp: 0.0184 MB, over the 0.01 MB limit"
+    )
+    many = png((120, 100), format="JPEG")
+    assert error_of(submit(app, [("content", ("many.jpg", many, "image/jpeg"))])) == (
+        "many.jpg: 120x100 is 0.012 million pixels, over the limit of 0.01 million"
+    )
+    pcx = png((20, 20), format="PCX")
+    assert error_of(submit(app, [("content", ("old.pcx", pcx, "image/x-pcx"))])) == (
+        "old.pcx: a PCX image; the app takes JPEG, PNG, WebP, GIF, BMP or TIFF"
+    )
+    huge = submit(app, [("content", ("huge.png", b"\0" * 1_200_000, "image/png"))])
+    assert huge.status_code == 413 and "too large" in error_of(huge)
+
+
+def test_a_phone_sized_photo_gets_through(client):
+    # Noise does not compress: 5 MB, a real photo's size and over Starlette's 1 MB limits for text fields.
+    photo = png((1500, 1200))
+    assert len(photo) > 5_000_000
+    response = submit(client(), [("content", ("phone.png", photo, "image/png"))])
+    assert response.status_code == 200, response.text
+
+
+def test_runs_are_only_visible_to_the_session_that_started_them(client):
+    app = client()
+    job_id = submit(app).json()["id"]
+    assert events(app, job_id)[-1]["state"] == "done"
+    mine = dict(app.cookies)
+    app.cookies.clear()
+    for path in ("", "/events", "/preview", "/result"):
+        assert app.get(f"/api/jobs/{job_id}{path}").status_code == 404
+    assert app.post(f"/api/jobs/{job_id}/cancel").status_code == 404
+    app.cookies.update(mine)
+    assert app.get(f"/api/jobs/{job_id}/result").status_code == 200
+
+
+def test_cancel_through_the_api(client):
+    app = client(FakeStylize(step_s=0.02))
+    job_id = submit(app, steps="1000").json()["id"]
+    assert app.post(f"/api/jobs/{job_id}/cancel").status_code == 200
+    assert events(app, job_id)[-1]["state"] == "cancelled"
+
+
+def test_only_the_loopback_names_may_ask(client):
+    app = client()
+    assert app.get("/", headers={"host": "evil.example"}).status_code == 400  # DNS rebinding
+    assert app.get("/", headers={"host": "localhost:8000"}).status_code == 200
+
+
+def test_serve_listens_on_loopback_unless_told_and_warns_when_told(monkeypatch, capsys):
+    assert cli.build_serve_parser().parse_args([]).host == "127.0.0.1"
+    assert web.is_loopback("127.0.0.1") and web.is_loopback("::1") and web.is_loopback("localhost")
+    assert not web.is_loopback("0.0.0.0") and not web.is_loopback("192.168.1.10")
+    asked = []
+
+    def listen(host, port):
+        asked.append((host, port))
+        raise NstError(f"cannot listen on {host}:{port}: stopped by the test")
+
+    monkeypatch.setattr(web, "listen", listen)
+    assert cli.main(["serve"]) == 2
+    assert capsys.readouterr().err == "nst: error: cannot listen on 127.0.0.1:8000: stopped by the test\n"
+    assert cli.main(["serve", "--host", "0.0.0.0", "--port", "9"]) == 2
+    warning, error = capsys.readouterr().err.splitlines()
+    assert warning == "nst: warning: listening on 0.0.0.0: anyone who can reach this machine can use the app"
+    assert asked == [("127.0.0.1", 8000), ("0.0.0.0", 9)]
+
+
+def test_a_busy_port_is_one_line(capsys):
+    with web.listen("127.0.0.1", 0) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(NstError, match=f"cannot listen on 127.0.0.1:{port}: Address already in use"):
+            web.listen("127.0.0.1", port)
+
+
+def test_a_real_tiny_run(client, weights, monkeypatch):
+    monkeypatch.setenv("NST_WEIGHTS", weights)
+    app = client(stylize=None)  # the library's stylize
+    job_id = submit(app, size="32", steps="3").json()["id"]
+    statuses = events(app, job_id)
+    assert statuses[-1]["state"] == "done", statuses[-1]
+    assert statuses[-1]["step"] == 3 and any(status["state"] == "running" for status in statuses)
+    download = app.get(f"/api/jobs/{job_id}/result")
+    path = app.app.state.queue.get(job_id, app.cookies["nst_session"]).result
+    with Image.open(io.BytesIO(download.content)) as image:
+        assert (image.format, max(image.size)) == ("PNG", 32)
+    assert read_metadata(path)["size"] == 32 and read_metadata(path)["steps"] == 3
