@@ -202,8 +202,8 @@ def run_lbfgs(
     A projected L-BFGS of our own rather than SciPy's L-BFGS-B: with its pyramid preconditioner
     it needs fewer evaluations for a given loss after the first few dozen (benchmarks/lbfgs.py),
     and its whole state (curvature pairs, line search) is ours to checkpoint, so a resumed run
-    continues exactly. Loss and gradient stay one compiled
-    TensorFlow function; only the image and its gradient cross to NumPy, once per step.
+    continues exactly. Loss and gradient stay one compiled TensorFlow function; only the image
+    and its gradient cross to NumPy, once per step.
     """
     shape = image.shape
     evaluate = _loss_and_gradient(objective, options.jit_compile)
