@@ -121,8 +121,7 @@ class _ProjectedLbfgs:
                 del self.steps[: -self.history], self.changes[: -self.history]
         self.point, self.loss, self.gradient = self.trial, loss, gradient
         self.direction = self._direction()
-        # Without curvature pairs the step has no scale of its own: one of length 1, as SciPy takes.
-        self.step_size = 1.0 if self.steps else 1.0 / max(math.sqrt(_dot(self.direction, self.direction)), 1e-30)
+        self.step_size = 1.0 if self.steps else self._unit_length()
         self.trial = self._project(self.step_size)
 
     def _backtrack(self, loss: float, slope: float) -> None:
@@ -133,11 +132,16 @@ class _ProjectedLbfgs:
         shrink = -slope / (2 * curvature) if math.isfinite(loss) and curvature > 0 else 0.5
         self.step_size = size * min(0.5, max(0.1, shrink))
         if self.step_size * float(np.abs(self.direction).max(initial=0.0)) < 1e-12:
-            # No step along this direction helps: forget the curvature and go down the gradient.
+            # No step along this direction helps: forget the curvature and go down the
+            # (preconditioned) gradient.
             self.steps, self.changes = [], []
             self.direction = self._direction()
-            self.step_size = 1.0 / max(math.sqrt(_dot(self.direction, self.direction)), 1e-30)
+            self.step_size = self._unit_length()
         self.trial = self._project(self.step_size)
+
+    def _unit_length(self) -> float:
+        # Without curvature pairs the step has no scale of its own: one of length 1, as SciPy takes.
+        return 1.0 / max(math.sqrt(_dot(self.direction, self.direction)), 1e-30)
 
     def _direction(self) -> np.ndarray:
         """The two-loop recursion over the pixels free to move (Nocedal and Wright, alg. 7.4)."""
