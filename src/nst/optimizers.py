@@ -145,7 +145,7 @@ class _ProjectedLbfgs:
     def _first_step(self) -> float:
         # Without curvature pairs the step has no scale of its own. SciPy's length 1 moves a
         # pixel by ~0.003 at 256 px; this moves them as much as Adam's first step (its learning
-        # rate): 8.9e7 after 10 evaluations at 256 px against 2.7e8 (benchmarks/lbfgs.py).
+        # rate): 9.2e7 after 10 evaluations at 256 px against 3.1e8 (benchmarks/lbfgs.py).
         root_mean_square = math.sqrt(_dot(self.direction, self.direction) / self.direction.size)
         return _FIRST_STEP_RMS / max(root_mean_square, 1e-30)
 
