@@ -88,10 +88,11 @@ class _ProjectedLbfgs:
     what lets a checkpoint hold the whole state and a resumed run take the very same steps.
 
     The recursion starts from a pyramid preconditioner instead of the identity: the gradient
-    plus its averages over 2x2, 4x4... blocks, each level weighted 1.4 times the next finer, down to
-    blocks a sixteenth of the image's longer side. Moving whole regions at once is what the
-    style loss wants early and what a pixel-wise step does slowly; it is the same as optimising
-    a Laplacian-pyramid parametrisation of the image, without changing what is minimised.
+    plus its averages over 2x2, 4x4... blocks, each level weighted 1.4 times the next finer,
+    down to blocks a sixteenth of the image's longer side. Moving whole regions at once is what
+    the style loss wants early and what a pixel-wise step does slowly; it is the same as
+    optimising a Laplacian-pyramid parametrisation of the image, without changing what is
+    minimised.
     Measured at 256 px (benchmarks/lbfgs.py): the objective of 200 unpreconditioned
     evaluations in about 150."""
 
