@@ -22,7 +22,7 @@ import PIL
 import tensorflow as tf
 from PIL import Image
 
-from nst import __version__, colors
+from nst import __version__, colors, measures
 from nst.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.features import load_vgg19
@@ -215,6 +215,7 @@ def stylize(
     final = objective.evaluate(pixels)  # the last scale is the output size: this is the objective
     history.append(_history_entry(plan.steps_done, time.perf_counter() - started, final, len(sizes)))
     pixels = shown(pixels)
+    final.update(picture_measures(pixels, content_image, style_images))
     report = _report(options, content, styles, pixels, history, final, plan, started)
     return Result(pixels, report, content_alpha)
 
@@ -246,17 +247,19 @@ def score(
     image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
     the image's luminance is scored, as the run optimised it."""
     options = options or Options()
-    pixels = load_image(image, options.size)
+    pixels = shown = load_image(image, options.size)
+    styles = _as_list(style)
     height, width = pixels.shape[:2]
     photo = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
     style_longest = round((options.style_size or options.size) * options.style_scale)
-    paintings = [load_image(source, style_longest) for source in _as_list(style)]
+    paintings = [load_image(source, style_longest) for source in styles]
     options.check_style_masks(len(paintings))
     target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
     if options.preserve_colors == "luminance":
         pixels = colors.luminance_image(pixels)
     masks, _ = _masks(options, photo.shape)
-    return Objective(target, paintings, options, masks).evaluate(pixels)
+    losses = Objective(target, paintings, options, masks).evaluate(pixels)
+    return {**losses, **picture_measures(shown, content, styles)}
 
 
 class _Plan:
@@ -350,6 +353,19 @@ class _Plan:
             return sum(self.planned)
         remaining = max(0.0, self.deadline - time.perf_counter())
         return self.steps_done + round(remaining / self._step_cost(self.pixels))
+
+
+def picture_measures(
+    pixels: np.ndarray, content: ImageSource, style: ImageSource | Sequence[ImageSource]
+) -> dict[str, float]:
+    """``grid`` and ``noise`` of a picture (H, W, 3), against the photo at its size and the
+    paintings with its longer side (see :mod:`nst.measures`)."""
+    height, width = pixels.shape[:2]
+    photo_array = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
+    painting_arrays = [
+        to_array(resize_longest_side(open_image(painting), max(height, width))) for painting in _as_list(style)
+    ]
+    return measures.picture_measures(pixels, photo_array, painting_arrays)
 
 
 def _initial_image(content: np.ndarray, styles: list[np.ndarray], options: Options) -> np.ndarray:
