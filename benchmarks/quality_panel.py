@@ -6,8 +6,8 @@
 
 For each candidate and pair it records, from one run at the candidate's settings and the same
 number of evaluations (load-independent, unlike seconds):
-- ``objective``: today's default objective (mean losses, plain VGG19, equal layer weights),
-  the common yardstick; ``content``: its content loss;
+- ``objective``: the plain VGG19's objective (the spec's weights, mean losses, equal layer
+  weights; the default until this panel), the common yardstick; ``content``: its content loss;
 - ``grid`` and ``noise`` (nst.measures), and each style layer's share of the candidate's own
   style loss;
 - ``coarse/2`` and ``coarse/4``: the style loss of the result halved and quartered against the
@@ -25,7 +25,7 @@ import statistics
 import time
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -36,16 +36,18 @@ PAIRS_512 = (("cat.jpg", "starry-night.jpg"), ("coffee.jpg", "the-scream.jpg"), 
 
 # Each candidate: the options it changes from the defaults. Every candidate gets the same number
 # of VGG19 passes at the output size (``--steps``), the ladder the same in full-size passes.
+# The loss settings of the plain VGG19 (the spec's weights): the default objective until the panel.
+PLAIN = {"vgg_normalization": "none", "content_weight": 1e4, "style_weight": 1e-2}
 CANDIDATES: dict[str, dict] = {
-    "blocks": {"preconditioner": "blocks"},  # the default until this panel: block-mean pyramid
-    "gaussian": {"preconditioner": "gaussian"},  # the smooth pyramid
-    "none": {"preconditioner": "none"},  # L-BFGS without a preconditioner
-    # Gatys et al.'s normalised VGG19; beta/alpha set so that the photo's style loss over the
-    # result's content loss has the plain network's balance (cat/Starry Night, 256 px).
-    "gatys": {"vgg_normalization": "gatys", "content_weight": 1.0, "style_weight": 40.0},
-    "balanced": {"balance_style_layers": True},
-    "ladder-balanced": {"balance_style_layers": True, "scales": "ladder", "coarse_steps": 100},
-    "spec-adam": {"optimizer": "adam"},  # the spec's Adam loop, same number of steps
+    "blocks": {**PLAIN, "preconditioner": "blocks"},  # the default until this panel: block-mean pyramid
+    "gaussian": {**PLAIN, "preconditioner": "gaussian"},  # the smooth pyramid on the same objective
+    "none": {**PLAIN, "preconditioner": "none"},  # L-BFGS without a preconditioner
+    # Gatys et al.'s normalised VGG19 with the smooth pyramid: the default now. Its beta/alpha
+    # gives the photo's style loss over the result's content loss the plain network's balance.
+    "gatys": {},
+    "balanced": {**PLAIN, "balance_style_layers": True},
+    "ladder-balanced": {**PLAIN, "balance_style_layers": True, "scales": "ladder", "coarse_steps": 100},
+    "spec-adam": {**PLAIN, "optimizer": "adam"},  # the spec's Adam loop, same number of steps
     # The TensorFlow tutorial's full recipe: the spec's loop, 1000 steps, total variation 30 (sum form).
     "tutorial": {"preset": "spec", "steps": 1000, "tv_per_pixel": 30.0},
 }
@@ -88,7 +90,7 @@ def run_candidate(name: str, settings: dict, photo: str, painting: str, size: in
     seconds = time.perf_counter() - started
     path = out / f"{name}-{Path(photo).stem}-{Path(painting).stem}-{size}.png"
     save_image(result.pixels, path)
-    yardstick = transfer.score(result.pixels, EXAMPLES / photo, EXAMPLES / painting, Options(size=size))
+    yardstick = transfer.score(result.pixels, EXAMPLES / photo, EXAMPLES / painting, Options(size=size, **PLAIN))
     terms = Objective(photo_pixels, painting_pixels, options).style_layer_losses(result.pixels)
     row = {
         "candidate": name,
@@ -103,7 +105,7 @@ def run_candidate(name: str, settings: dict, photo: str, painting: str, size: in
         "shares": {layer: term / sum(terms.values()) for layer, term in terms.items()},
     }
     for divisor in (2, 4):
-        coarse = Options(size=size // divisor)
+        coarse = Options(size=size // divisor, **PLAIN)
         result_style = transfer.score(result.pixels, EXAMPLES / photo, EXAMPLES / painting, coarse)["style"]
         photo_style = transfer.score(EXAMPLES / photo, EXAMPLES / photo, EXAMPLES / painting, coarse)["style"]
         row[f"coarse/{divisor}"] = result_style / photo_style
@@ -122,7 +124,7 @@ def contact_sheet(rows: list[dict], out: Path, size: int) -> None:
             result = Image.open(out / f"{name}-{photo}-{painting}-{size}.png").convert("RGB")
             originals = [_fit(EXAMPLES / f"{stem}.jpg", result.size) for stem in (photo, painting)]
             lines.append(_row([*originals, result]))
-        _column(lines).save(out / f"sheet-{name}-{size}.png")
+        _labelled(_column(lines), name).save(out / f"sheet-{name}-{size}.png")
     crops = []
     for name, entries in by_candidate.items():
         images = []
@@ -131,8 +133,15 @@ def contact_sheet(rows: list[dict], out: Path, size: int) -> None:
             result = Image.open(out / f"{name}-{photo}-{painting}-{size}.png").convert("RGB")
             left, top = result.width // 2 - 32, result.height // 2 - 32
             images.append(result.crop((left, top, left + 64, top + 64)).resize((256, 256), Image.Resampling.NEAREST))
-        crops.append(_row(images))
+        crops.append(_labelled(_row(images), name))
     _column(crops).save(out / f"zoom400-{size}.png")
+
+
+def _labelled(image: Image.Image, label: str) -> Image.Image:
+    sheet = Image.new("RGB", (image.width, image.height + 14), "white")
+    sheet.paste(image, (0, 14))
+    ImageDraw.Draw(sheet).text((2, 1), label, fill="black")
+    return sheet
 
 
 def _fit(path: Path, size: tuple[int, int]) -> Image.Image:

@@ -37,9 +37,19 @@ MAX_GRID, MAX_NOISE = 1.05, 1.3  # the picture's bounds (nst.measures), besides 
 
 
 def reference_options(size: int, steps: int):
+    """The spec's loop (its optimizer, start and clipping) on the default objective."""
     from nst import Options
 
-    return Options.preset("spec", size=size, steps=steps)
+    spec = Options.preset("spec")
+    return Options(
+        size=size,
+        steps=steps,
+        optimizer=spec.optimizer,
+        learning_rate=spec.learning_rate,
+        beta_1=spec.beta_1,
+        epsilon=spec.epsilon,
+        init=spec.init,
+    )
 
 
 def record_reference(size: int) -> list[float]:

@@ -8,7 +8,7 @@ from nst import Options, measures, stylize
 from nst.features import FeatureExtractor, gatys_scales, load_vgg19
 from nst.images import load_image
 from nst.objective import Objective
-from nst.optimizers import PYRAMIDS
+from nst.optimizers import PRECONDITIONERS
 from nst.options import STYLE_LAYERS, VGG19_LAYERS
 from tests.conftest import CONTENT, STYLE
 
@@ -57,15 +57,18 @@ def test_the_default_method_adds_no_grid_and_the_old_preconditioner_does(weights
     assert blocks.report["final"]["grid"] > 1.1  # what the measure is for: the block pyramid's squares
 
 
-def test_the_smooth_pyramid_is_symmetric_and_keeps_a_constant_image_in_the_interior():
+def test_the_preconditioners_are_symmetric_and_the_smooth_one_halves_a_checkerboard():
     rng = np.random.default_rng(1)
     first, second = rng.random((2, 37, 53, 3), dtype=np.float32)
-    for pyramid in PYRAMIDS.values():
-        assert np.vdot(pyramid(first, 3), second) == pytest.approx(np.vdot(first, pyramid(second, 3)), rel=1e-5)
-        assert np.vdot(pyramid(first, 3), first) >= 0
+    for precondition in PRECONDITIONERS.values():
+        product = np.vdot(precondition(first, 3), second)
+        assert product == pytest.approx(np.vdot(first, precondition(second, 3)), rel=1e-5)
+        assert np.vdot(precondition(first, 3), first) > 0
     flat = np.ones((64, 64, 3), np.float32)
-    centre = PYRAMIDS["gaussian"](flat, 2)[24:40, 24:40]
-    np.testing.assert_allclose(centre, 1.4 + 1.4**2, rtol=1e-5)  # each level passes the mean through
+    centre = PRECONDITIONERS["gaussian"](flat, 2)[24:40, 24:40]
+    np.testing.assert_allclose(centre, 1 + 1.4 + 1.4**2, rtol=1e-5)  # each level passes the mean through
+    checkerboard = np.indices((64, 64)).sum(axis=0)[..., None] % 2 * np.ones(3, np.float32) - 0.5
+    assert np.abs(PRECONDITIONERS["gaussian"](checkerboard, 2)[24:40, 24:40]).max() == pytest.approx(0.25, rel=0.05)
 
 
 def test_gatys_normalization_is_the_plain_network_with_each_filter_scaled(weights):
@@ -101,3 +104,16 @@ def test_balanced_layers_count_equally_for_the_photo(weights):
     np.testing.assert_allclose(terms, terms[0], rtol=1e-4)
     assert sum(terms) == pytest.approx(sum(plain.style_layer_losses(photo).values()), rel=1e-4)
     assert max(plain.style_layer_losses(photo).values()) > 0.5 * sum(terms)  # unbalanced: one layer dominates
+
+
+def test_an_older_pictures_parameters_reproduce_the_method_it_was_made_with():
+    # A PNG written before these settings existed ran the plain VGG19 and the block pyramid.
+    older = Options.for_reproduction({"steps": 5, "content_weight": 1e4, "style_weight": 1e-2})
+    assert (older.vgg_normalization, older.preconditioner) == ("none", "blocks")
+    newer = Options.for_reproduction(Options(steps=5).as_dict())
+    assert newer == Options(steps=5)
+
+
+def test_the_spec_preset_keeps_the_plain_network():
+    spec = Options.preset("spec")
+    assert (spec.vgg_normalization, spec.content_weight, spec.style_weight) == ("none", 1e4, 1e-2)

@@ -87,18 +87,18 @@ class _ProjectedLbfgs:
     so the curvature pairs stay true to the steps taken. All of it is plain arrays, which is
     what lets a checkpoint hold the whole state and a resumed run take the very same steps.
 
-    The recursion starts from a pyramid preconditioner instead of the identity: the gradient
-    plus its averages over 2x2, 4x4... blocks, each level weighted 1.4 times the next finer,
-    down to blocks a sixteenth of the image's longer side. Moving whole regions at once is what
-    the style loss wants early and what a pixel-wise step does slowly; it is the same as
-    optimising a Laplacian-pyramid parametrisation of the image, without changing what is
-    minimised.
-    Measured at 256 px (benchmarks/lbfgs.py): the objective of 200 unpreconditioned
-    evaluations in about 150."""
+    The recursion starts from a pyramid preconditioner instead of the identity (``PRECONDITIONERS``):
+    the gradient, lightly smoothed, plus its Gaussian-pyramid levels (blurred and halved 1, 2...
+    times, then enlarged back), each level weighted 1.4 times the next finer, down to a
+    sixteenth of the image's longer side. Moving whole regions at once is what the style loss
+    wants early and what a pixel-wise step does slowly; it is the same as optimising a
+    Laplacian-pyramid parametrisation of the image, without changing what is minimised. Block
+    means (``"blocks"``, the earlier default) did the same with flat squares, and left them in
+    the picture as a grid; docs/quality.md has the comparison."""
 
-    def __init__(self, image: np.ndarray, history: int, pyramid: str = "gaussian") -> None:
+    def __init__(self, image: np.ndarray, history: int, preconditioner: str = "gaussian") -> None:
         self.history = history
-        self.pyramid = pyramid
+        self.preconditioner = preconditioner
         self.shape = image.shape
         self.levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
         # float32, as the image and gradient are: half the memory and time of float64 vectors.
@@ -174,7 +174,7 @@ class _ProjectedLbfgs:
 
     def _precondition(self, vector: np.ndarray) -> np.ndarray:
         image = vector.reshape(self.shape)
-        return (image + PYRAMIDS[self.pyramid](image, self.levels)).reshape(-1)
+        return PRECONDITIONERS[self.preconditioner](image, self.levels).reshape(-1)
 
     def _project(self, size: float) -> np.ndarray:
         return np.clip(self.point + size * self.direction, 0.0, 1.0)
@@ -271,15 +271,17 @@ def _gaussian_pyramid(image: np.ndarray, levels: int) -> np.ndarray:
 
 
 _BINOMIAL = np.array([1, 4, 6, 4, 1], np.float32) / 16
+_BINOMIAL_3 = np.array([1, 2, 1], np.float32) / 4
 
 
-def _blur(image: np.ndarray, axis: int) -> np.ndarray:
-    """The binomial blur along ``axis``, zeros beyond the edges: a symmetric matrix."""
-    length = image.shape[axis]
+def _blur(image: np.ndarray, axis: int, kernel: np.ndarray = _BINOMIAL) -> np.ndarray:
+    """A symmetric blur along ``axis``, zeros beyond the edges: a symmetric matrix, positive
+    semi-definite for a binomial kernel (its Fourier transform is a power of a cosine)."""
+    length, reach = image.shape[axis], len(kernel) // 2
     padding = [(0, 0)] * image.ndim
-    padding[axis] = (2, 2)
+    padding[axis] = (reach, reach)
     padded = np.pad(image, padding)
-    return sum(weight * np.take(padded, range(tap, tap + length), axis=axis) for tap, weight in enumerate(_BINOMIAL))
+    return sum(weight * np.take(padded, range(tap, tap + length), axis=axis) for tap, weight in enumerate(kernel))
 
 
 def _reduce(image: np.ndarray, axis: int) -> np.ndarray:
@@ -311,5 +313,22 @@ def _block_means(image: np.ndarray, block: int) -> np.ndarray:
     return np.repeat(np.repeat(means, row_counts, axis=0), column_counts, axis=1)
 
 
-PYRAMIDS = {"gaussian": _gaussian_pyramid, "blocks": _block_pyramid, "none": lambda image, levels: 0 * image}
+def _smooth_identity(image: np.ndarray) -> np.ndarray:
+    """(I + B) / 2 with B the binomial blur [1 2 1]/4 along both axes: passes smooth changes
+    whole and halves a checkerboard. Without it, L-BFGS's pixel-wise part grows a period-2
+    pattern (VGG19's pooling grid) and speckle: at 256 px, 100 evaluations, grid 1.047 -> 1.028
+    and noise 0.85 -> 0.80 on cat / Starry Night, for a 0.2% higher objective."""
+    blurred = image
+    for axis in (0, 1):
+        blurred = _blur(blurred, axis, _BINOMIAL_3)
+    return 0.5 * (image + blurred)
+
+
+# Each maps an image-shaped vector and the number of pyramid levels to H0 times it, the start
+# of the two-loop recursion: symmetric positive definite, as L-BFGS needs.
+PRECONDITIONERS = {
+    "gaussian": lambda image, levels: _smooth_identity(image) + _gaussian_pyramid(image, levels),
+    "blocks": lambda image, levels: image + _block_pyramid(image, levels),
+    "none": lambda image, levels: image,
+}
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}

@@ -36,9 +36,11 @@ MIN_SIDE = 16
 
 @dataclass(frozen=True)
 class Options:
-    """All settings of a run. The defaults are the measured ones described in the README.
+    """All settings of a run. The defaults are the measured ones described in docs/quality.md.
 
-    Loss weights: ``content_weight`` is the spec's alpha, ``style_weight`` its beta.
+    Loss weights: ``content_weight`` is the spec's alpha, ``style_weight`` its beta; their
+    defaults are for ``vgg_normalization="gatys"`` (the spec's 1e4 and 1e-2 are for the plain
+    network: ``Options.preset("spec")``).
     ``normalization`` chooses how the losses are scaled ("mean": the TensorFlow tutorial's
     means, whose balance does not change with resolution; "sum": the spec's sums as written);
     see :mod:`nst.losses` for the exact relation between the two.
@@ -57,11 +59,13 @@ class Options:
     scale_start: int = 128
     coarse_steps: int = 100
     time_budget: float | None = None
-    content_weight: float = 1e4
-    style_weight: float = 1e-2
+    # On the normalised VGG19: balance chosen by the quality panel (docs/quality.md), magnitude
+    # the plain network's (so Adam's epsilon means what it meant).
+    content_weight: float = 1e6
+    style_weight: float = 4e7
     tv_weight: float = 0.0
     normalization: str = "mean"
-    vgg_normalization: str = "none"
+    vgg_normalization: str = "gatys"
     content_layers: tuple[str, ...] = CONTENT_LAYERS
     style_layers: tuple[str, ...] = STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None
@@ -202,8 +206,12 @@ class Options:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Options:
-        """Options from a report's or a PNG's ``params`` (keys that are not settings are ignored)."""
-        return cls(**{name: value for name, value in values.items() if name in cls.__dataclass_fields__})
+        """Options from a report's or a PNG's ``params`` (keys that are not settings are ignored).
+
+        A setting that did not exist when the params were written takes the value every run
+        had then, not today's default, so that an older picture is made again as it was."""
+        known = {name: value for name, value in values.items() if name in cls.__dataclass_fields__}
+        return cls(**{**_BEFORE_THE_SETTING_EXISTED, **known})
 
     @classmethod
     def for_reproduction(cls, params: dict[str, Any]) -> Options:
@@ -222,6 +230,9 @@ def _require(condition: bool, message: str) -> None:
         raise NstError(message)
 
 
+# What runs did before each of these settings was added (nst 0.x PNGs and reports lack them).
+_BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {"vgg_normalization": "none", "preconditioner": "blocks"}
+
 # The spec's plain loop, as the TensorFlow tutorial runs it: Adam (0.02, 0.99, 0.1) from the
 # photo, clipped to [0, 1], one scale, 1000 steps, mean losses with alpha 1e4, beta 1e-2.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -236,6 +247,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "normalization": "mean",
         "content_weight": 1e4,
         "style_weight": 1e-2,
+        "vgg_normalization": "none",
         "tv_weight": 0.0,
         "content_layers": CONTENT_LAYERS,
         "style_layers": STYLE_LAYERS,
