@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from nst import __version__
 from nst.checkpoints import load_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.images import NstWarning, check_output_path, load_image, read_params
+from nst.images import NstWarning, check_output_path, check_writable, load_image, read_params
 from nst.inputs import check_inputs
 from nst.options import NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
 from nst.snapshots import Snapshots
@@ -224,13 +224,14 @@ def _stylize(args: argparse.Namespace) -> int:
     check_output_path(output)
     if output.exists() and not args.overwrite:
         raise NstError(f"{output}: already exists; pass --overwrite to replace it")
+    check_writable(output)
     if args.report:
-        _check_writable(Path(args.report), "the report")
+        check_writable(args.report, "the report")
     check_inputs(args.content, args.style, options)
     if args.animation:
-        _check_writable(Path(args.animation), "the animation")
+        check_writable(args.animation, "the animation")
     if options.checkpoint:
-        _check_writable(Path(options.checkpoint), "the checkpoint")
+        check_writable(options.checkpoint, "the checkpoint")
     if options.resume:
         load_checkpoint(options.resume)
     snapshots = Snapshots(output, args.save_every, args.animation, steps=options.steps)
@@ -328,12 +329,6 @@ def _library():
     # programmers, not for someone waiting on a picture.
     tf.get_logger().setLevel(logging.ERROR)
     return transfer
-
-
-def _check_writable(path: Path, what: str) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise NstError(f"{path}: cannot write {what} there")
 
 
 @contextlib.contextmanager

@@ -187,6 +187,20 @@ def check_output_path(path: str | os.PathLike) -> Path:
     return path
 
 
+def check_writable(path: str | os.PathLike, what: str = "the picture") -> Path:
+    """Create and remove a file in ``path``'s folder, so that a folder that refuses files (a
+    read-only disk, /proc, a full quota) fails now, not after a long run."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        descriptor, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+    except OSError as error:
+        raise NstError(f"{path}: cannot write {what} there ({error.strerror or error})") from None
+    os.close(descriptor)
+    os.unlink(probe)
+    return path
+
+
 def save_image(
     pixels: np.ndarray | Image.Image,
     path: str | os.PathLike,
