@@ -318,16 +318,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _library():
-    """nst.transfer, imported with TensorFlow's start-up notices hidden."""
-    with _quiet_stderr():
-        import tensorflow as tf
+    """nst.transfer (TensorFlow starts without its notices, see nst.quiet_start)."""
+    from nst import transfer
 
-        from nst import transfer
-
-        tf.config.list_physical_devices()  # looks for CUDA, which logs its absence
-    # Each scale compiles its own step function; TensorFlow's warning about that is for
-    # programmers, not for someone waiting on a picture.
-    tf.get_logger().setLevel(logging.ERROR)
+    # Each scale compiles its own step function; TensorFlow's warning about that (on its Python
+    # logger) is for programmers, not for someone waiting on a picture.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return transfer
 
 
@@ -354,26 +350,6 @@ def _progress_bar(options: Options, enabled: bool) -> Iterator[object]:
             bar.update(done - bar.n)
 
         yield update
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """TensorFlow's C++ core writes start-up notices (CUDA, oneDNN) straight to file
-    descriptor 2 while it is imported and looks for devices, ignoring TF_CPP_MIN_LOG_LEVEL;
-    hide them. NST_DEBUG=1 shows them."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if os.environ.get("NST_DEBUG"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _interrupt(number: int, frame: object) -> None:

@@ -3,6 +3,9 @@ by a time budget), progress, the report, and scoring an image."""
 
 from __future__ import annotations
 
+import nst.quiet_start  # noqa: F401  before TensorFlow is imported below: it starts without its notices
+
+# isort: split
 import dataclasses
 import functools
 import json
