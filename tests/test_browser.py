@@ -122,7 +122,7 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
         assert (image.format, max(image.size)) == ("PNG", 160)
     params = read_metadata(path)
     assert (params["size"], params["steps"]) == (160, 30)
-    assert params["content"].endswith("cat.jpg") and params["style"].endswith("starry-night.jpg")
+    assert (params["content"], params["style"]) == ("cat.jpg", "starry-night.jpg")  # as uploaded, not server paths
     assert page.eval_on_selector("#picture", "img => img.naturalWidth") == 160  # the result is shown
 
     page.screenshot(path=tmp_path / "web.png")
@@ -148,6 +148,9 @@ def test_the_page_sends_every_setting(page, tmp_path):
     reading of them is tested in test_web.py); the page shows the server's answer."""
     mask = tmp_path / "mask.png"
     Image.new("L", (8, 8), 255).save(mask)
+    names = "buttons => buttons.map(button => button.dataset.name)"
+    assert page.eval_on_selector_all("#content-examples .thumb", names) == ["cat.jpg"]  # photos as photos
+    assert page.eval_on_selector_all("#style-examples .thumb", names) == ["starry-night.jpg", "the-scream.jpg"]
     page.click("#style-examples .thumb[data-name='the-scream.jpg']")
     weights = page.locator("#paintings input[type=number]")
     weights.nth(0).fill("0.7")

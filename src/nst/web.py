@@ -40,12 +40,15 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from nst.errors import NstError
 from nst.images import peek_image
 from nst.inputs import check_inputs
-from nst.jobs import FINISHED, Job, JobQueue, Stylize
+from nst.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
 from nst.options import Options
 
 STATIC = Path(__file__).resolve().parent / "static"
-# The repository's examples/ folder (a source checkout or an editable install: how nst is used).
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# The bundled examples, package data: every image in photos/ is offered as a photo, every one in
+# paintings/ as a painting. Adding an image there is all it takes to offer it.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+EXAMPLE_KINDS = ("photos", "paintings")
+EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png")
 SESSION_COOKIE = "nst_session"
 # Pillow reads many more; these are what photos and paintings come as, and fewer decoders
 # facing strangers' files means fewer decoder bugs within reach. MPO: many cameras' JPEGs.
@@ -125,7 +128,8 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         keep_s=config.keep_s,
         max_waiting=config.max_waiting,
     )
-    examples = _examples(config.examples)
+    kinds = _examples(config.examples)
+    examples = {path.name: path for paths in kinds.values() for path in paths}
     folders: dict[str, Path] = {}
 
     @asynccontextmanager
@@ -166,7 +170,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
     @app.get("/api/config")
     def settings() -> dict[str, Any]:
         return {
-            "examples": list(examples),
+            "examples": {kind: [path.name for path in paths] for kind, paths in kinds.items()},
             "max_upload_mb": config.max_upload_mb,
             "max_size": config.max_size,
             "max_steps": config.max_steps,
@@ -192,8 +196,8 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         form = await request.form(max_files=config.max_paintings + 2, max_fields=20)
         folder = Path(tempfile.mkdtemp(dir=folders["root"]))
         try:
-            content, styles, options, name = await run_in_threadpool(_prepare, form, folder, config, examples)
-            job = queue.submit(session, content, styles, options, folder, name)
+            request = await run_in_threadpool(_prepare, form, folder, config, examples)
+            job = queue.submit(session, request, folder)
         except NstError as error:
             shutil.rmtree(folder, ignore_errors=True)
             raise HTTPException(400, str(error).replace(f"{folder}/", "")) from None
@@ -223,7 +227,10 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         if job.result is None:
             raise HTTPException(404, "no result yet")
         return FileResponse(
-            job.result, media_type="image/png", filename=job.name, headers={"Cache-Control": "no-store"}
+            job.result,
+            media_type="image/png",
+            filename=job.request.download_name,
+            headers={"Cache-Control": "no-store"},
         )
 
     @app.post("/api/jobs/{job_id}/cancel")
@@ -273,15 +280,17 @@ async def _events(queue: JobQueue, job: Job, stopping: Callable[[], bool]) -> As
         quiet += 0.25
 
 
-def _examples(folder: Path | None) -> dict[str, Path]:
-    if folder is None or not folder.is_dir():
-        return {}
-    return {path.name: path for path in sorted(folder.iterdir()) if path.suffix.lower() in (".jpg", ".jpeg", ".png")}
+def _examples(folder: Path | None) -> dict[str, list[Path]]:
+    """The example images of each kind (``photos``, ``paintings``), in order of name."""
+    if folder is None:
+        return {kind: [] for kind in EXAMPLE_KINDS}
+    return {
+        kind: [path for path in sorted(folder.glob(f"{kind}/*")) if path.suffix.lower() in EXAMPLE_SUFFIXES]
+        for kind in EXAMPLE_KINDS
+    }
 
 
-def _prepare(
-    form: FormData, folder: Path, config: WebConfig, examples: dict[str, Path]
-) -> tuple[Path, list[Path], Options, str]:
+def _prepare(form: FormData, folder: Path, config: WebConfig, examples: dict[str, Path]) -> RunRequest:
     """The photo, paintings and options of a submitted form, checked as the command line
     checks them; NstError otherwise. Uploads are written into ``folder``."""
     options = _options(form, config)
@@ -301,7 +310,7 @@ def _prepare(
         options = replace(options, mask=str(images.add(mask, "mask")))
     check_inputs(content, styles, options)
     name = "-".join(Path(_safe_name(images.names[path])).stem for path in [content, *styles]) + ".png"
-    return content, styles, options, name
+    return RunRequest(content, styles, options, name, {str(path): given for path, given in images.names.items()})
 
 
 class _Images:
