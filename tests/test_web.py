@@ -242,3 +242,32 @@ def test_a_real_tiny_run(client, weights, monkeypatch):
     with Image.open(io.BytesIO(download.content)) as image:
         assert (image.format, max(image.size)) == ("PNG", 32)
     assert read_metadata(path)["size"] == 32 and read_metadata(path)["steps"] == 3
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "https://evil.example"},
+        {"origin": "http://127.0.0.1:9999"},  # another port on this machine is another site's page
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+    ],
+    ids=["other-site", "other-port", "null", "cross-site", "same-site"],
+)
+def test_other_sites_cannot_start_or_cancel_runs(client, headers):
+    app = client()
+    job_id = submit(app).json()["id"]
+    app.cookies.clear()  # what a forged request brings: no session, so none must be made for it
+    forged = app.post("/api/jobs", data={"content": "cat.jpg", "style": "starry-night.jpg"}, headers=headers)
+    assert forged.status_code == 403
+    assert error_of(forged) == "refused: the request came from another site's page"
+    assert "set-cookie" not in forged.headers
+    assert app.post(f"/api/jobs/{job_id}/cancel", headers=headers).status_code == 403
+
+
+def test_the_apps_own_page_may_post(client):
+    app = client()
+    own = {"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin"}
+    response = app.post("/api/jobs", data={"content": "cat.jpg", "style": "starry-night.jpg"}, headers=own)
+    assert response.status_code == 200, response.text

@@ -178,6 +178,11 @@ class JobQueue:
             for job in list(self._jobs.values()):
                 self._forget(job)
 
+    def still_working(self) -> bool:
+        """Whether a thread is still at work after :meth:`close` stopped waiting for it: a run
+        inside a step, which cannot be stopped before the step ends."""
+        return any(thread.is_alive() for thread in self._threads)
+
     def submit(self, session: str, request: RunRequest, folder: Path) -> Job:
         """Queue a run; the job owns ``folder`` from now on. NstError if the line is full."""
         with self._lock:

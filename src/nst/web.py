@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import os
 import re
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -55,6 +57,10 @@ SESSION_COOKIE = "nst_session"
 ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 ACCEPTED_NAMES = "JPEG, PNG, WebP, GIF, BMP or TIFF"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+# A stopping server waits this long for the run in progress to end, no longer: a run has nothing
+# to save, and a step at 1024 px takes many seconds.
+STOP_WAIT_S = 0.5
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _DEFAULTS = Options()
 
 
@@ -116,7 +122,15 @@ def serve(listener: socket.socket, config: WebConfig, stylize: Stylize) -> None:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
     # Open event streams would hold up Ctrl-C until uvicorn cancels them with a traceback; they end when told.
     app.state.stopping = lambda: server.should_exit
-    server.run(sockets=[listener])
+    try:
+        server.run(sockets=[listener])
+    finally:
+        if app.state.queue.still_working():
+            # A run inside a TensorFlow step, whose clean-up at exit would wait for the step
+            # (seconds at 1024 px). The run has nothing to save: the process ends now.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
 
 def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) -> FastAPI:
@@ -139,7 +153,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         try:
             yield
         finally:
-            await run_in_threadpool(queue.close)
+            await run_in_threadpool(queue.close, STOP_WAIT_S)
             shutil.rmtree(folders["root"], ignore_errors=True)
 
     app = FastAPI(title="nst", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -148,6 +162,14 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
     if config.allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.middleware("http")
+    async def same_origin_only(request: Request, call_next: Callable) -> Response:
+        # Against cross-site request forgery: another site's page may send the browser here, but
+        # nothing it sends may start, change or cancel a run.
+        if request.method not in SAFE_METHODS and not _from_this_origin(request):
+            return JSONResponse({"error": "refused: the request came from another site's page"}, status_code=403)
+        return await call_next(request)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -248,6 +270,16 @@ _PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+
+
+def _from_this_origin(request: Request) -> bool:
+    """Whether the browser says the request comes from this app's own page (or from no page at
+    all: a command-line client). Browsers send ``Origin`` with every cross-origin POST and
+    ``Sec-Fetch-Site`` with every request; another port on this machine is another origin."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
 def _session(request: Request, response: Response) -> str:
