@@ -13,6 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CONTENT = EXAMPLES / "cat.jpg"
 STYLE = EXAMPLES / "starry-night.jpg"
+# The tests check what a user sees on stderr by default: a developer's own switches for
+# TensorFlow's logs must not reach the processes they start.
+for _name in ("TF_CPP_MIN_LOG_LEVEL", "NST_DEBUG"):
+    os.environ.pop(_name, None)
 KERAS_CACHE = Path.home() / ".keras" / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
 

@@ -15,6 +15,7 @@ from PIL import Image, ImageCms
 from nst import NstError, Options, stylize
 from nst.images import NstWarning, load_image, open_image_with_alpha
 from nst.memory import check_memory, estimate_peak_mb
+from nst.transfer import score
 from tests.conftest import CONTENT, STYLE
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
@@ -286,6 +287,8 @@ def test_the_library_refuses_a_size_before_anything_is_resized(monkeypatch):
     monkeypatch.setattr(Image.Image, "resize", refuse)
     with pytest.raises(NstError, match="100000 px needs about"):
         stylize(CONTENT, STYLE, size=100_000)
+    with pytest.raises(NstError, match="the painting at 100000 px needs about"):
+        score(CONTENT, CONTENT, STYLE, Options(style_size=100_000))
 
 
 def test_the_number_of_paintings_counts_in_the_memory_estimate():

@@ -33,7 +33,6 @@ from nst.images import (
     ImageSource,
     describe,
     fitted_size,
-    load_image,
     open_image,
     open_image_with_alpha,
     read_params,
@@ -168,11 +167,11 @@ class _Inputs:
         check_memory(options, height, width, painting_sizes)
         return cls(content, styles, photo, alpha, paintings)
 
-    def at_size(self, size: int, options: Options) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The photo with ``size`` as its longer side, and the paintings at their size for it."""
+    def at_size(self, size: int, painting_side: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The photo with ``size`` as its longer side, and the paintings with ``painting_side``."""
         photo = to_array(resize_longest_side(self.photo, size, describe(self.content)))
         paintings = [
-            to_array(resize_longest_side(painting, options.painting_side(size), describe(source)))
+            to_array(resize_longest_side(painting, painting_side, describe(source)))
             for painting, source in zip(self.paintings, self.styles, strict=True)
         ]
         return photo, paintings
@@ -221,7 +220,7 @@ class _Run:
         image, or the previous size's result enlarged."""
         options = self.options
         self.plan.begin_scale()
-        photo, paintings = self.inputs.at_size(size, options)
+        photo, paintings = self.inputs.at_size(size, options.painting_side(size))
         target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
         masks, region = _masks(options, photo.shape)
         objective = Objective(target, paintings, options, masks)
@@ -336,11 +335,10 @@ def score(
     image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
     the image's luminance is scored, as the run optimised it."""
     options = options or Options()
-    pixels = load_image(image, options.size)
+    scored = _Inputs.open(image, style, options)  # sizes are checked before anything is resized
+    pixels, paintings = scored.at_size(options.size, options.painting_side())
     height, width = pixels.shape[:2]
     photo = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
-    paintings = [load_image(source, options.painting_side()) for source in _as_list(style)]
-    options.check_style_masks(len(paintings))
     target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
     if options.preserve_colors == "luminance":
         pixels = colors.luminance_image(pixels)
