@@ -113,6 +113,20 @@ class Job:
         self.losses = {name: float(value) for name, value in progress.losses.items()}
         self.eta_s = self._eta(progress)
 
+    def preview_due(self, now: float, every_s: float) -> bool:
+        """Whether a new preview is due (and then it counts as made)."""
+        if now - self.last_preview < every_s:
+            return False
+        self.last_preview = now
+        return True
+
+    def finish(self, state: str, message: str, result: Path | None) -> None:
+        """The job's end; ``message`` is cut to one line, naming uploads as the user knows them
+        rather than by the private path they were saved at."""
+        self.message = message.replace(f"{self.folder}/", "").splitlines()[0] if message else ""
+        self.state, self.result, self.finished = state, result, time.monotonic()
+        self.cancel_requested = False
+
     def _eta(self, progress: Any) -> float | None:
         """Seconds left: the budget's rest, or the steps left at the rate measured since the first
         step seen (the first step also compiles, so it is left out of the rate)."""
@@ -273,9 +287,8 @@ class JobQueue:
             if self._abandoned(job, now):
                 raise _Cancelled("cancelled: its page was closed")
             job.record(progress)
-            if now - job.last_preview < self.preview_every_s:
+            if not job.preview_due(now, self.preview_every_s):
                 return
-            job.last_preview = now
         preview = _png(progress.image())  # outside the lock: the page's questions need not wait for it
         with self._lock:
             job.preview = preview
@@ -283,10 +296,7 @@ class JobQueue:
 
     def _finish(self, job: Job, state: str, message: str, result: Path | None = None) -> None:
         with self._lock:
-            # Messages name uploads by the private path they were saved at; the user knows them by name.
-            job.message = message.replace(f"{job.folder}/", "").splitlines()[0] if message else ""
-            job.state, job.result, job.finished = state, result, time.monotonic()
-            job.cancel_requested = False
+            job.finish(state, message, result)
             if state == CANCELLED:
                 log.info("run %s %s", job.id, job.message)
             self._lock.notify_all()
