@@ -8,9 +8,10 @@ downloads the PNG that ``Result.save`` wrote, parameters embedded.
 
 Safe by default: loopback only (and only Host headers that name it, against DNS rebinding),
 limits on bytes, pixels, size and image types, uploads in a private temporary folder under
-names the server makes, examples chosen from a fixed list, and every job visible only to the
-browser session (a random cookie) that made it. Bad input gets the command line's one-line
-message as JSON ``{"error": ...}``, never a stack trace.
+names the server makes, examples chosen by name from the package's list, no request that
+changes anything from another site's page, and every job visible only to the browser session
+(a random cookie) that made it. Bad input gets the command line's one-line message as JSON
+``{"error": ...}``, never a stack trace. Ctrl-C or SIGTERM stops it at once, a run or not.
 """
 
 from __future__ import annotations
