@@ -38,3 +38,13 @@ $(NST_CHROMIUM):
 		$(SUDO) apt-get update -q </dev/null && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium </dev/null; fi; true
 	@test -x $@ || { echo "make: no Chromium at $@: install Chromium, or set NST_CHROMIUM=/path/to/chromium" >&2; exit 1; }
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/ruff format --check src tests benchmarks docs
+
+benchmark: $(INSTALLED)
+	$(BIN)/python benchmarks/step_cost.py
+
+clean:
+	rm -rf $(VENV) demo.png demo.json
