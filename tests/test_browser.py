@@ -1,8 +1,9 @@
 """``nst serve`` end to end: the real command in its own process, driven by Debian's Chromium
 through Playwright as a person would use it, and by two HTTP clients at once.
 
-Chromium is Debian's (``apt-get install chromium``; CI's .ci/run installs it): Playwright's
-own browser download is not possible here. Without Chromium these tests fail, not skip.
+Chromium is Debian's, which ``make test`` installs when it is missing, or the one
+``NST_CHROMIUM`` names: Playwright's own browser download is not possible here. Without
+Chromium these tests fail, not skip.
 """
 
 import contextlib
@@ -88,7 +89,7 @@ def server(weights, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set NST_CHROMIUM)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: make test installs Debian's, or set NST_CHROMIUM=/path/to/chromium")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
