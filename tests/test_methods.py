@@ -150,7 +150,7 @@ def test_score_command_prints_the_losses_of_a_result(tmp_path, weights):
     )
     assert completed.returncode == 0, completed.stderr
     scored = json.loads(completed.stdout)
-    assert set(scored) == {"content", "style", "tv", "total"}
+    assert set(scored) == {"content", "style", "tv", "total", "grid", "noise"}
     for name in scored:  # the saved PNG is the result rounded to 8 bits
         assert scored[name] == pytest.approx(result.report["final"][name], rel=0.02)
 

@@ -25,7 +25,16 @@ from nst.checkpoints import load_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.images import NstWarning, check_output_path, check_writable, load_image, read_params
 from nst.inputs import check_inputs
-from nst.options import NORMALIZATIONS, OPTIMIZERS, PRESERVE_COLORS, PRESETS, WEIGHTS_ENV, Options
+from nst.options import (
+    NORMALIZATIONS,
+    OPTIMIZERS,
+    PRECONDITIONERS,
+    PRESERVE_COLORS,
+    PRESETS,
+    VGG_NORMALIZATIONS,
+    WEIGHTS_ENV,
+    Options,
+)
 from nst.snapshots import Snapshots
 
 DEFAULTS = Options()
@@ -83,6 +92,10 @@ def _add_loss_options(parser: argparse.ArgumentParser) -> None:
     _option(loss, "content_layers", "VGG19 layers for content", type=_names, metavar="L1,L2")
     _option(loss, "style_layers", "VGG19 layers for style", type=_names, metavar="L1,L2")
     _option(loss, "style_layer_weights", "one weight per style layer (default 1 each)", type=_numbers, metavar="W1,W2")
+    _option(loss, "balance_style_layers", "scale the style layers' weights so that each counts equally for the photo",
+            action=argparse.BooleanOptionalAction)  # fmt: skip
+    _option(loss, "vgg_normalization", "'gatys': VGG19 with each filter's mean activation scaled to 1 (Gatys et al."
+            " 2016), 'none': as trained", choices=VGG_NORMALIZATIONS, metavar="{none,gatys}")  # fmt: skip
     _option(loss, "weights", f"Keras VGG19 weights file (default ${WEIGHTS_ENV}, else imagenet)", metavar="PATH")
 
 
@@ -130,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     _option(run, "beta_1", "Adam's beta_1", type=float)
     _option(run, "epsilon", "Adam's epsilon", type=float)
     _option(run, "lbfgs_history", "L-BFGS: number of correction pairs kept", type=int)
+    _option(run, "preconditioner", "L-BFGS: 'gaussian' (smooth image pyramid), 'blocks' (block means: leaves a grid),"
+            " 'none'", choices=PRECONDITIONERS, metavar="{gaussian,blocks,none}")  # fmt: skip
     _option(run, "max_memory", "refuse runs estimated to need more MB than this (default: what is available)",
             type=float)  # fmt: skip
     _option(run, "jit_compile", "compile the step with XLA", action=argparse.BooleanOptionalAction)
@@ -139,12 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
 def build_score_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="nst score",
-        description="Print the content, style, total-variation and total loss of IMAGE under the given loss settings.",
+        description="Print the content, style, total-variation and total loss of IMAGE under the given loss settings,"
+        " and its picture measures: grid (1.00: no block grid added) and noise (speckle relative to the photo's"
+        " and painting's).",
     )
     parser.add_argument("image", help="the image to score (e.g. a result)")
     parser.add_argument("--content", required=True, metavar="PHOTO", help="the photo")
     parser.add_argument("--style", required=True, nargs="+", metavar="PAINTING", help="the painting (or several)")
-    parser.add_argument("--json", action="store_true", help="print JSON with keys content, style, tv, total")
+    parser.add_argument("--json", action="store_true", help="print JSON: total, content, style, tv, grid, noise")
     _add_loss_options(parser)
     parser.set_defaults(size=None)  # the image's own size, so that a result is scored as it is
     return parser
@@ -286,6 +303,9 @@ def _reproduce(args: argparse.Namespace) -> int:
     return _stylize(argparse.Namespace(**arguments))
 
 
+_SCORES = ("total", "content", "style", "tv", "grid", "noise")
+
+
 def _score(args: argparse.Namespace) -> int:
     size = args.size or max(load_image(args.image).shape[:2])
     options = options_from(argparse.Namespace(**{**vars(args), "size": size}))
@@ -294,9 +314,9 @@ def _score(args: argparse.Namespace) -> int:
         load_image(path)
     losses = _library().score(args.image, args.content, args.style, options)
     if args.json:
-        print(json.dumps({name: losses[name] for name in ("content", "style", "tv", "total")}))
+        print(json.dumps({name: losses[name] for name in _SCORES}))
     else:
-        for name in ("total", "content", "style", "tv"):
+        for name in _SCORES:
             print(f"{name:>8}  {losses[name]:.6g}")
     return 0
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
+from importlib import resources
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from nst.errors import NstError
@@ -38,14 +40,38 @@ def preprocess(image: tf.Tensor) -> tf.Tensor:
     return keras.applications.vgg19.preprocess_input(image * 255.0)
 
 
+@functools.lru_cache(maxsize=1)
+def gatys_scales() -> dict[str, np.ndarray]:
+    """Each conv layer's per-filter mean activation over the images and positions of a fixed set
+    (docs/make_gatys_scales.py says which, and how the file was made); 1 for a filter that
+    never fires there, so that it is left as it is."""
+    with resources.files("nst").joinpath("data/vgg19_gatys_scales.npz").open("rb") as file, np.load(file) as data:
+        return {name: np.where(data[name] > 0, data[name], 1.0).astype(np.float32) for name in data.files}
+
+
+def mean_activations(extractor: FeatureExtractor, images: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Each layer's per-filter activation averaged over positions, then over ``images``."""
+    sums: dict[str, np.ndarray] = {}
+    for image in images:
+        for name, value in extractor(tf.convert_to_tensor(image[np.newaxis])).items():
+            sums[name] = sums.get(name, 0.0) + value.numpy().mean(axis=(0, 1, 2))
+    return {name: total / len(images) for name, total in sums.items()}
+
+
 class FeatureExtractor:
     """Maps a batch of [0, 1] RGB images to VGG19 activations of the named layers.
 
     The model is cut after the deepest requested layer: Keras builds a functional model
     from the input to exactly these outputs, so nothing after it is computed.
+
+    With ``normalization="gatys"``, the activations of Gatys et al.'s normalised VGG19: the
+    network whose filters are scaled so that each one's mean activation over images and
+    positions is 1. ReLU and max pooling commute with a positive factor per channel, so that
+    network's layer l is exactly this one's divided per filter by its mean activation m_l
+    (:func:`gatys_scales`); the features detect the same things at comparable scales.
     """
 
-    def __init__(self, layers: Sequence[str], weights: str = "imagenet") -> None:
+    def __init__(self, layers: Sequence[str], weights: str = "imagenet", normalization: str = "none") -> None:
         unknown = [layer for layer in layers if layer not in VGG19_LAYERS]
         if unknown:
             raise NstError(f"unknown VGG19 layer {unknown[0]!r}")
@@ -54,6 +80,14 @@ class FeatureExtractor:
         self.model = keras.Model(
             vgg19.input, {name: vgg19.get_layer(name).output for name in self.layers}, name="vgg19_features"
         )
+        self.scales = None
+        if normalization == "gatys":
+            # A pooling layer takes the maximum of the conv layer before it: the same factor.
+            conv = {name: VGG19_LAYERS[VGG19_LAYERS.index(name) - ("pool" in name)] for name in self.layers}
+            self.scales = {name: tf.constant(1.0 / gatys_scales()[conv[name]]) for name in self.layers}
 
     def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
-        return self.model(preprocess(image))
+        features = self.model(preprocess(image))
+        if self.scales is None:
+            return features
+        return {name: value * self.scales[name] for name, value in features.items()}

@@ -36,7 +36,9 @@ class Objective:
         masks: Sequence[np.ndarray] | None = None,
     ) -> None:
         self.options = options
-        self.extractor = FeatureExtractor(options.content_layers + options.style_layers, options.resolved_weights())
+        self.extractor = FeatureExtractor(
+            options.content_layers + options.style_layers, options.resolved_weights(), options.vgg_normalization
+        )
         content_features = self.extractor(_batch(content))
         styles = [style] if isinstance(style, np.ndarray) else list(style)
         style_features = [self.extractor(_batch(image)) for image in styles]
@@ -51,6 +53,9 @@ class Objective:
             blended = self._grams(style_features, options.blend_weights(len(styles)))
             self.style_groups = [(blended, None if masks is None else self._layer_masks(masks[0], content_features))]
         self.style_targets = self.style_groups[0][0]
+        self.layer_weights = options.layer_weights
+        if options.balance_style_layers:
+            self.layer_weights = self._balanced_weights(content_features)
 
     def _grams(self, style_features: list[dict[str, tf.Tensor]], blend: Sequence[float]) -> list[tf.Tensor]:
         weighted = list(zip(blend, style_features, strict=True))
@@ -80,7 +85,7 @@ class Objective:
         generated = [features[name] for name in options.style_layers]
         style = tf.add_n(
             [
-                losses.style_loss(targets, generated, options.layer_weights, options.normalization, masks)
+                losses.style_loss(targets, generated, self.layer_weights, options.normalization, masks)
                 for targets, masks in self.style_groups
             ]
         )
@@ -89,6 +94,34 @@ class Objective:
             content, style, variation, options.content_weight, options.style_weight, options.tv_weight
         )
         return {"total": total, "content": content, "style": style, "tv": variation}
+
+    def style_layer_losses(self, image: np.ndarray) -> dict[str, float]:
+        """Each style layer's term w_l E_l of the style loss (summed over the paintings'
+        groups), before the 1/L of the mean form: what each layer contributes."""
+        terms = self._style_terms(self.extractor(_batch(image)), self.layer_weights)
+        return {name: float(term) for name, term in zip(self.options.style_layers, terms, strict=True)}
+
+    def _style_terms(self, features: dict[str, tf.Tensor], layer_weights: Sequence[float]) -> list[tf.Tensor]:
+        terms = []
+        for index, (name, weight) in enumerate(zip(self.options.style_layers, layer_weights, strict=True)):
+            groups = [
+                losses.style_layer_loss(
+                    targets[index], features[name], self.options.normalization, masks and masks[index]
+                )
+                for targets, masks in self.style_groups
+            ]
+            terms.append(weight * tf.add_n(groups))
+        return terms
+
+    def _balanced_weights(self, features: dict[str, tf.Tensor]) -> tuple[float, ...]:
+        """Layer weights under which every style layer's term is the same for the photo, and
+        their sum what it was: each layer counts equally at the start, whatever its scale."""
+        terms = [float(term) for term in self._style_terms(features, self.options.layer_weights)]
+        equal_share = sum(terms) / len(terms)
+        return tuple(
+            weight * equal_share / term if term > 0 else weight
+            for weight, term in zip(self.options.layer_weights, terms, strict=True)
+        )
 
     def evaluate(self, image: np.ndarray) -> dict[str, float]:
         """The losses of one (H, W, 3) image, as Python floats."""

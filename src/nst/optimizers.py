@@ -96,8 +96,9 @@ class _ProjectedLbfgs:
     Measured at 256 px (benchmarks/lbfgs.py): the objective of 200 unpreconditioned
     evaluations in about 150."""
 
-    def __init__(self, image: np.ndarray, history: int) -> None:
+    def __init__(self, image: np.ndarray, history: int, pyramid: str = "gaussian") -> None:
         self.history = history
+        self.pyramid = pyramid
         self.shape = image.shape
         self.levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
         # float32, as the image and gradient are: half the memory and time of float64 vectors.
@@ -173,8 +174,7 @@ class _ProjectedLbfgs:
 
     def _precondition(self, vector: np.ndarray) -> np.ndarray:
         image = vector.reshape(self.shape)
-        blocks = (_PYRAMID_WEIGHT**level * _block_means(image, 2**level) for level in range(1, self.levels + 1))
-        return (image + sum(blocks)).reshape(-1)
+        return (image + PYRAMIDS[self.pyramid](image, self.levels)).reshape(-1)
 
     def _project(self, size: float) -> np.ndarray:
         return np.clip(self.point + size * self.direction, 0.0, 1.0)
@@ -218,7 +218,7 @@ def run_lbfgs(
     """
     shape = image.shape
     evaluate = _loss_and_gradient(objective, options.jit_compile)
-    search = _ProjectedLbfgs(image, options.lbfgs_history)
+    search = _ProjectedLbfgs(image, options.lbfgs_history, options.preconditioner)
     best = {"total": np.inf, "image": image}
     if state is not None and "lbfgs/point" in state:
         search.restore(state)
@@ -244,6 +244,62 @@ def _dot(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.einsum("i,i->", first, second))
 
 
+def _block_pyramid(image: np.ndarray, levels: int) -> np.ndarray:
+    """Sum over levels of the image's 2^l x 2^l block means, weighted ``_PYRAMID_WEIGHT``^l:
+    piecewise constant, so it leaves a grid of flat squares in the picture (the old default)."""
+    blocks = (_PYRAMID_WEIGHT**level * _block_means(image, 2**level) for level in range(1, levels + 1))
+    return sum(blocks, np.zeros_like(image))
+
+
+def _gaussian_pyramid(image: np.ndarray, levels: int) -> np.ndarray:
+    r"""Sum over levels l of E^l R^l x, weighted ``_PYRAMID_WEIGHT``^l, where R blurs with the
+    binomial kernel [1 4 6 4 1]/16 and keeps every second row and column (Burt and Adelson's
+    REDUCE) and E = 4 R^T (their EXPAND). E^l R^l = 4^l (R^l)^T R^l is symmetric positive
+    semi-definite, so the preconditioner stays symmetric positive definite; unlike block means
+    it is smooth, so what it adds to a step has no edges on a lattice. Evaluated from the
+    coarsest level up, one EXPAND per level:
+
+        sum_l w^l E^l a_l = E (w a_1 + E (w^2 a_2 + E (...)))   with a_l = R^l x
+    """
+    reduced = [image]
+    for _ in range(levels):
+        reduced.append(_reduce(_reduce(reduced[-1], 0), 1))
+    total = np.zeros_like(reduced[-1])
+    for level in range(levels, 0, -1):
+        total = _expand(total + np.float32(_PYRAMID_WEIGHT**level) * reduced[level], reduced[level - 1].shape)
+    return total
+
+
+_BINOMIAL = np.array([1, 4, 6, 4, 1], np.float32) / 16
+
+
+def _blur(image: np.ndarray, axis: int) -> np.ndarray:
+    """The binomial blur along ``axis``, zeros beyond the edges: a symmetric matrix."""
+    length = image.shape[axis]
+    padding = [(0, 0)] * image.ndim
+    padding[axis] = (2, 2)
+    padded = np.pad(image, padding)
+    return sum(weight * np.take(padded, range(tap, tap + length), axis=axis) for tap, weight in enumerate(_BINOMIAL))
+
+
+def _reduce(image: np.ndarray, axis: int) -> np.ndarray:
+    return np.take(_blur(image, axis), range(0, image.shape[axis], 2), axis=axis)
+
+
+def _expand(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """4 R^T: the transpose of :func:`_reduce` along both axes, times 4 so that it keeps the
+    mean (each R^T halves it along its axis)."""
+    for axis in (0, 1):
+        spread_shape = list(image.shape)
+        spread_shape[axis] = shape[axis]
+        spread = np.zeros(spread_shape, image.dtype)
+        index = [slice(None)] * image.ndim
+        index[axis] = slice(0, None, 2)
+        spread[tuple(index)] = image
+        image = 2 * _blur(spread, axis)
+    return image
+
+
 def _block_means(image: np.ndarray, block: int) -> np.ndarray:
     """The image with each ``block`` x ``block`` tile (smaller at the edges) set to its mean:
     an orthogonal projection, so the preconditioner stays symmetric and positive definite."""
@@ -255,4 +311,5 @@ def _block_means(image: np.ndarray, block: int) -> np.ndarray:
     return np.repeat(np.repeat(means, row_counts, axis=0), column_counts, axis=1)
 
 
+PYRAMIDS = {"gaussian": _gaussian_pyramid, "blocks": _block_pyramid, "none": lambda image, levels: 0 * image}
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}

@@ -27,6 +27,8 @@ NORMALIZATIONS = ("mean", "sum")
 INITS = ("content", "noise", "style-mean")  # or the path of an image
 PRESERVE_COLORS = ("luminance", "histogram")
 OPTIMIZERS = ("lbfgs", "adam")
+PRECONDITIONERS = ("gaussian", "blocks", "none")
+VGG_NORMALIZATIONS = ("none", "gatys")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
 MIN_SIDE = 16
@@ -59,13 +61,16 @@ class Options:
     style_weight: float = 1e-2
     tv_weight: float = 0.0
     normalization: str = "mean"
+    vgg_normalization: str = "none"
     content_layers: tuple[str, ...] = CONTENT_LAYERS
     style_layers: tuple[str, ...] = STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None
+    balance_style_layers: bool = False
     learning_rate: float = 0.02
     beta_1: float = 0.99
     epsilon: float = 0.1
     lbfgs_history: int = 30
+    preconditioner: str = "gaussian"
     jit_compile: bool = True
     init: str = "content"
     seed: int | None = None
@@ -115,6 +120,10 @@ class Options:
         _require(
             self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
         )
+        _require(
+            self.preconditioner in PRECONDITIONERS,
+            f"preconditioner must be one of {', '.join(PRECONDITIONERS)}, got {self.preconditioner!r}",
+        )
         if self.max_memory is not None:
             _require(
                 math.isfinite(self.max_memory) and self.max_memory > 0,
@@ -132,6 +141,10 @@ class Options:
         _require(
             self.normalization in NORMALIZATIONS,
             f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}",
+        )
+        _require(
+            self.vgg_normalization in VGG_NORMALIZATIONS,
+            f"vgg_normalization must be one of {', '.join(VGG_NORMALIZATIONS)}, got {self.vgg_normalization!r}",
         )
         _require(bool(self.init), f"init must be one of {', '.join(INITS)} or an image's path")
         for name in ("content_layers", "style_layers"):

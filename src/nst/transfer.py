@@ -25,7 +25,7 @@ import PIL
 import tensorflow as tf
 from PIL import Image
 
-from nst import __version__, colors
+from nst import __version__, colors, measures
 from nst.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.features import load_vgg19
@@ -291,6 +291,7 @@ class _Run:
         final = size.objective.evaluate(pixels)  # the last size is the output size: this is the objective
         self.history.append(_history_entry(self.plan.steps_done, _clock() - self.started, final, len(self.sizes)))
         pixels = size.shown(pixels)
+        final.update(picture_measures(pixels, self.inputs.photo, self.inputs.paintings))
         return Result(pixels, self.report(pixels, final), self.inputs.alpha)
 
     def report(self, pixels: np.ndarray, final: dict[str, float] | None) -> dict[str, Any]:
@@ -335,15 +336,18 @@ def score(
     image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
     the image's luminance is scored, as the run optimised it."""
     options = options or Options()
-    scored = _Inputs.open(image, style, options)  # sizes are checked before anything is resized
+    styles = _as_list(style)
+    scored = _Inputs.open(image, styles, options)  # sizes are checked before anything is resized
     pixels, paintings = scored.at_size(options.size, options.painting_side())
+    shown = pixels
     height, width = pixels.shape[:2]
     photo = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
     target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
     if options.preserve_colors == "luminance":
         pixels = colors.luminance_image(pixels)
     masks, _ = _masks(options, photo.shape)
-    return Objective(target, paintings, options, masks).evaluate(pixels)
+    losses = Objective(target, paintings, options, masks).evaluate(pixels)
+    return {**losses, **picture_measures(shown, content, styles)}
 
 
 class _Plan:
@@ -437,6 +441,19 @@ class _Plan:
             return sum(self.planned)
         remaining = max(0.0, self.deadline - _clock())
         return self.steps_done + round(remaining / self._step_cost(self.pixels))
+
+
+def picture_measures(
+    pixels: np.ndarray, content: ImageSource, style: ImageSource | Sequence[ImageSource]
+) -> dict[str, float]:
+    """``grid`` and ``noise`` of a picture (H, W, 3), against the photo at its size and the
+    paintings with its longer side (see :mod:`nst.measures`)."""
+    height, width = pixels.shape[:2]
+    photo_array = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
+    painting_arrays = [
+        to_array(resize_longest_side(open_image(painting), max(height, width))) for painting in _as_list(style)
+    ]
+    return measures.picture_measures(pixels, photo_array, painting_arrays)
 
 
 def _initial_image(content: np.ndarray, styles: list[np.ndarray], options: Options) -> np.ndarray:

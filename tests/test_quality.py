@@ -1,0 +1,103 @@
+"""Picture measures (grid, noise), the smooth preconditioner, the normalised VGG19 and layer balance."""
+
+import keras
+import numpy as np
+import pytest
+
+from nst import Options, measures, stylize
+from nst.features import FeatureExtractor, gatys_scales, load_vgg19
+from nst.images import load_image
+from nst.objective import Objective
+from nst.optimizers import PYRAMIDS
+from nst.options import STYLE_LAYERS, VGG19_LAYERS
+from tests.conftest import CONTENT, STYLE
+
+PHOTO = load_image(CONTENT, 128)
+
+
+def _block_means(image: np.ndarray, block: int) -> np.ndarray:
+    height, width = (side - side % block for side in image.shape[:2])
+    tiles = image[:height, :width].reshape(height // block, block, width // block, block, 3).mean(axis=(1, 3))
+    return np.repeat(np.repeat(tiles, block, axis=0), block, axis=1)
+
+
+def test_block_means_of_a_photo_score_a_grid_and_the_photo_none():
+    photo = PHOTO[:80, :120]
+    assert measures.grid(_block_means(photo, 4), photo) > 1.3
+    assert measures.grid(photo, photo) == pytest.approx(1.0)
+
+
+def test_a_grid_already_in_the_photo_does_not_count():
+    photo = _block_means(PHOTO[:80, :120], 8)  # as if the photo were made of 8x8 blocks (a JPEG at its worst)
+    assert measures.boundary_ratio(photo, 8) > 2
+    assert measures.grid(photo, photo) == pytest.approx(1.0)
+
+
+def test_noise_rises_with_the_strength_of_white_noise():
+    rng = np.random.default_rng(0)
+    painting = load_image(STYLE, 128)
+    scores = [
+        measures.noise(np.clip(PHOTO + rng.normal(0, strength, PHOTO.shape), 0, 1), PHOTO, [painting])
+        for strength in (0.0, 0.02, 0.05, 0.1)
+    ]
+    assert scores == sorted(scores) and scores[-1] > 2 * scores[0]
+    assert scores[0] <= 1.0  # the photo itself is no busier than the larger of itself and the painting
+
+
+def test_the_spec_loop_adds_no_grid(weights):
+    result = stylize(CONTENT, STYLE, Options.preset("spec", size=96, steps=30, weights=weights))
+    assert result.report["final"]["grid"] <= 1.05
+
+
+def test_the_default_method_adds_no_grid_and_the_old_preconditioner_does(weights):
+    default = stylize(CONTENT, STYLE, size=128, steps=50, weights=weights)
+    assert default.report["final"]["grid"] <= 1.05
+    assert default.report["final"]["noise"] <= 1.3
+    blocks = stylize(CONTENT, STYLE, size=128, steps=50, weights=weights, preconditioner="blocks")
+    assert blocks.report["final"]["grid"] > 1.1  # what the measure is for: the block pyramid's squares
+
+
+def test_the_smooth_pyramid_is_symmetric_and_keeps_a_constant_image_in_the_interior():
+    rng = np.random.default_rng(1)
+    first, second = rng.random((2, 37, 53, 3), dtype=np.float32)
+    for pyramid in PYRAMIDS.values():
+        assert np.vdot(pyramid(first, 3), second) == pytest.approx(np.vdot(first, pyramid(second, 3)), rel=1e-5)
+        assert np.vdot(pyramid(first, 3), first) >= 0
+    flat = np.ones((64, 64, 3), np.float32)
+    centre = PYRAMIDS["gaussian"](flat, 2)[24:40, 24:40]
+    np.testing.assert_allclose(centre, 1.4 + 1.4**2, rtol=1e-5)  # each level passes the mean through
+
+
+def test_gatys_normalization_is_the_plain_network_with_each_filter_scaled(weights):
+    """Against Gatys et al.'s construction itself: a VGG19 whose weights are rescaled so that each
+    filter's mean activation is 1 gives, layer by layer, nst's normalised features."""
+    layers = [name for name in VGG19_LAYERS if "conv" in name]
+    scales = gatys_scales()
+    plain = load_vgg19(weights)
+    rescaled = keras.models.clone_model(plain)
+    previous = np.ones(3, np.float32)
+    for name in layers:
+        kernel, bias = plain.get_layer(name).get_weights()
+        kernel = kernel * previous[None, None, :, None] / scales[name]
+        rescaled.get_layer(name).set_weights([kernel, bias / scales[name]])
+        previous = scales[name]
+    image = load_image(CONTENT, 48)[np.newaxis]
+    normalised = FeatureExtractor(layers, weights, normalization="gatys")(image)
+    outputs = keras.Model(rescaled.input, [rescaled.get_layer(name).output for name in layers])
+    expected = outputs(keras.applications.vgg19.preprocess_input(image * 255.0))
+    for name, value in zip(layers, expected, strict=True):
+        np.testing.assert_allclose(normalised[name], value, rtol=1e-3, atol=1e-4 * float(np.abs(value).max()))
+    plain_features = FeatureExtractor(layers, weights)(image)
+    for name in layers:
+        np.testing.assert_allclose(normalised[name] * scales[name], plain_features[name], rtol=1e-4, atol=1e-3)
+
+
+def test_balanced_layers_count_equally_for_the_photo(weights):
+    photo, painting = load_image(CONTENT, 64), load_image(STYLE, 64)
+    plain = Objective(photo, painting, Options(size=64, weights=weights))
+    balanced = Objective(photo, painting, Options(size=64, weights=weights, balance_style_layers=True))
+    terms = list(balanced.style_layer_losses(photo).values())
+    assert len(terms) == len(STYLE_LAYERS)
+    np.testing.assert_allclose(terms, terms[0], rtol=1e-4)
+    assert sum(terms) == pytest.approx(sum(plain.style_layer_losses(photo).values()), rel=1e-4)
+    assert max(plain.style_layer_losses(photo).values()) > 0.5 * sum(terms)  # unbalanced: one layer dominates
