@@ -14,6 +14,12 @@ endif
 
 .PHONY: demo test lint benchmark clean
 
+# The browser tests drive a Chromium (Playwright's own download is not used): NST_CHROMIUM, else
+# Debian's, which `make test` installs when it is missing (through sudo unless root).
+NST_CHROMIUM ?= /usr/bin/chromium
+export NST_CHROMIUM
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -23,8 +29,15 @@ $(INSTALLED): pyproject.toml
 demo: $(INSTALLED)
 	$(BIN)/nst examples/cat.jpg examples/starry-night.jpg -o demo.png --size 256 --report demo.json --overwrite
 
-test: $(INSTALLED) lint
+test: $(INSTALLED) lint $(NST_CHROMIUM)
 	$(BIN)/python -m pytest
+
+$(NST_CHROMIUM):
+	@if [ "$@" = /usr/bin/chromium ] && command -v apt-get >/dev/null; then \
+		echo "make: installing Debian's Chromium for the browser tests"; \
+		$(SUDO) apt-get update -q </dev/null && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium </dev/null; fi; true
+	@test -x $@ || { echo "make: no Chromium at $@: install Chromium, or set NST_CHROMIUM=/path/to/chromium" >&2; exit 1; }
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests benchmarks docs

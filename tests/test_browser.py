@@ -1,18 +1,25 @@
 """``nst serve`` end to end: the real command in its own process, driven by Debian's Chromium
 through Playwright as a person would use it, and by two HTTP clients at once.
 
-Chromium is Debian's (``apt-get install chromium``; CI's .ci/run installs it): Playwright's
-own browser download is not possible here. Without Chromium these tests fail, not skip.
+Chromium is Debian's, which ``make test`` installs when it is missing, or the one
+``NST_CHROMIUM`` names: Playwright's own browser download is not possible here. Without
+Chromium these tests fail, not skip.
 """
 
+import contextlib
 import email.policy
+import functools
+import http.server
 import os
 import re
 import select
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -23,7 +30,7 @@ from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from nst.images import read_metadata
-from tests.conftest import CONTENT, ROOT, STYLE
+from tests.conftest import CONTENT, ROOT, STYLE, started
 
 CHROMIUM = os.environ.get("NST_CHROMIUM", "/usr/bin/chromium")
 # The closed network here refuses Chromium's own background connections; these keep it quiet.
@@ -51,31 +58,38 @@ class Server:
         return client
 
 
-@pytest.fixture(scope="module")
-def server(weights, tmp_path_factory):
-    """``nst serve --port 0`` as a user starts it; its stderr must stay empty (no TensorFlow
-    notices, no tracebacks)."""
-    stderr_path = tmp_path_factory.mktemp("serve") / "stderr.txt"
+@contextlib.contextmanager
+def serving(weights: str, stderr_path: Path) -> Iterator[Server]:
+    """``nst serve --port 0`` as a user starts it, ended with its process group at the end."""
     env = {**os.environ, "NST_WEIGHTS": weights}
-    with stderr_path.open("w") as stderr:
-        process = subprocess.Popen(
+    with (
+        stderr_path.open("w") as stderr,
+        started(
             [sys.executable, "-m", "nst", "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=stderr, env=env
-        )
-    try:
+        ) as process,
+    ):
         ready, _, _ = select.select([process.stdout], [], [], 180)
         line = process.stdout.readline().decode() if ready else ""
         assert line.startswith("nst: serving on http://127.0.0.1:"), (line, stderr_path.read_text())
         yield Server(process, line.split()[3])
-    finally:
-        process.terminate()
-        process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def server(weights, tmp_path_factory):
+    """The server the page tests share; its stderr must stay empty (no TensorFlow notices, no
+    tracebacks)."""
+    stderr_path = tmp_path_factory.mktemp("serve") / "stderr.txt"
+    with serving(weights, stderr_path) as server:
+        yield server
+        server.process.terminate()
+        server.process.wait(30)
     assert stderr_path.read_text() == ""
 
 
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set NST_CHROMIUM)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: make test installs Debian's, or set NST_CHROMIUM=/path/to/chromium")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -122,7 +136,7 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
         assert (image.format, max(image.size)) == ("PNG", 160)
     params = read_metadata(path)
     assert (params["size"], params["steps"]) == (160, 30)
-    assert params["content"].endswith("cat.jpg") and params["style"].endswith("starry-night.jpg")
+    assert (params["content"], params["style"]) == ("cat.jpg", "starry-night.jpg")  # as uploaded, not server paths
     assert page.eval_on_selector("#picture", "img => img.naturalWidth") == 160  # the result is shown
 
     page.screenshot(path=tmp_path / "web.png")
@@ -148,6 +162,9 @@ def test_the_page_sends_every_setting(page, tmp_path):
     reading of them is tested in test_web.py); the page shows the server's answer."""
     mask = tmp_path / "mask.png"
     Image.new("L", (8, 8), 255).save(mask)
+    names = "buttons => buttons.map(button => button.dataset.name)"
+    assert page.eval_on_selector_all("#content-examples .thumb", names) == ["cat.jpg"]  # photos as photos
+    assert page.eval_on_selector_all("#style-examples .thumb", names) == ["starry-night.jpg", "the-scream.jpg"]
     page.click("#style-examples .thumb[data-name='the-scream.jpg']")
     weights = page.locator("#paintings input[type=number]")
     weights.nth(0).fill("0.7")
@@ -241,6 +258,67 @@ def test_two_runs_at_once_one_waits_and_neither_is_mixed_up(server, tmp_path):
 def test_it_listens_on_loopback_only(server):
     listening = [c for c in psutil.Process(server.process.pid).net_connections("inet") if c.status == "LISTEN"]
     assert [c.laddr.ip for c in listening] == ["127.0.0.1"]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # not on the test's stderr
+        pass
+
+
+def test_another_sites_page_cannot_start_a_run(page, server, tmp_path):
+    """A page served from another port (another origin, the same site) submits a form to the
+    app, as a forged request would: refused. The app's own page still starts runs."""
+    port = server.url.rsplit(":", 1)[1]
+    (tmp_path / "forge.html").write_text(
+        f'<form method="post" enctype="multipart/form-data" action="http://127.0.0.1:{port}/api/jobs">'
+        '<input name="content" value="cat.jpg"><input name="style" value="starry-night.jpg">'
+        '<input name="size" value="32"><input name="steps" value="1"></form>'
+        "<script>document.forms[0].submit()</script>"
+    )
+    handler = functools.partial(QuietHandler, directory=tmp_path)
+    other_site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=other_site.serve_forever, daemon=True).start()
+    try:
+        with page.expect_response(f"{server.url}/api/jobs") as answer:
+            page.goto(f"http://127.0.0.1:{other_site.server_address[1]}/forge.html")
+        assert answer.value.status == 403
+        assert answer.value.json() == {"error": "refused: the request came from another site's page"}
+    finally:
+        other_site.shutdown()
+        other_site.server_close()
+    page.goto(server.url)  # the app's own page: its fetch is same-origin
+    own = page.evaluate(
+        """async () => {
+            const form = new FormData();
+            for (const [name, value] of [["content", "cat.jpg"], ["style", "starry-night.jpg"], ["size", "32"],
+                                         ["steps", "1"]]) form.append(name, value);
+            const response = await fetch("/api/jobs", { method: "POST", body: form });
+            return [response.status, await response.json()];
+        }"""
+    )
+    assert own[0] == 200 and set(own[1]) == {"id"}
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_server_stops_at_once_with_a_run_in_progress(weights, tmp_path, number):
+    """A run has nothing to save: the server does not wait for its step. The first step at
+    1024 px (loading, compiling, one pass) takes far longer than the 10 s allowed here; waiting
+    for it took 22 s."""
+    stderr_path = tmp_path / "stderr.txt"
+    with serving(weights, stderr_path) as server:
+        client = server.client()
+        job = client.post("/api/jobs", data={"content": "cat.jpg", "style": "starry-night.jpg", "size": "1024"})
+        job_id = job.json()["id"]
+        while client.get(f"/api/jobs/{job_id}").json()["state"] != "running":
+            time.sleep(0.1)
+        time.sleep(1.0)  # into the run: loading the network, compiling, the first step
+        asked = time.monotonic()
+        server.process.send_signal(number)
+        server.process.wait(timeout=10)
+        stopped_s = time.monotonic() - asked
+    print(f"stopped {stopped_s:.1f} s after {signal.Signals(number).name}")  # the figure the README gives
+    assert server.process.returncode in (0, -number)
+    assert stderr_path.read_text() == ""
 
 
 def wait_for_end(client: httpx2.Client, job_id: str, timeout: float = 120) -> str:

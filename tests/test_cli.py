@@ -114,12 +114,18 @@ def test_bad_arguments_give_one_clear_line_and_no_output(tmp_path, arguments, me
 
 
 @pytest.mark.parametrize(
-    ("output", "message"), [("out.bmp", "unknown output format '.bmp'"), ("no/such/folder/out.png", "does not exist")]
+    ("output", "message"),
+    [
+        ("out.bmp", "unknown output format '.bmp'"),
+        ("no/such/folder/out.png", "does not exist"),
+        ("/proc/out.png", "/proc/out.png: cannot write the picture there"),  # a folder that takes no files
+    ],
 )
 def test_bad_output_paths_are_refused_before_the_run(tmp_path, output, message):
-    result = nst(CONTENT, STYLE, "-o", tmp_path / output)
+    result = nst(CONTENT, STYLE, "-o", tmp_path / output, "--report", tmp_path / "report.json")
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # no run, no report, no probe left behind
 
 
 def test_reproduce_makes_the_same_picture_from_the_png_alone(tmp_path, weights):

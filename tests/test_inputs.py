@@ -15,6 +15,7 @@ from PIL import Image, ImageCms
 from nst import NstError, Options, stylize
 from nst.images import NstWarning, load_image, open_image_with_alpha
 from nst.memory import check_memory, estimate_peak_mb
+from nst.transfer import score
 from tests.conftest import CONTENT, STYLE
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
@@ -258,6 +259,43 @@ def test_memory_is_checked_before_the_run_and_the_advice_fits(tmp_path):
     assert check_memory(fits, height, width) <= 1500
     with pytest.raises(NstError, match="needs about"):
         check_memory(too_big, *load_image(CONTENT, largest + 8).shape[:2])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--size", 100_000], "100000 px needs about "),
+        (["--style-size", 100_000], "the painting at 100000 px needs about "),
+        (["--style-scale", 1000], "the painting at 512000 px needs about "),
+    ],
+    ids=["size", "style-size", "style-scale"],
+)
+def test_sizes_that_would_need_terabytes_are_refused_at_once(tmp_path, arguments, message):
+    output = tmp_path / "out.png"
+    result = nst(CONTENT, STYLE, "-o", output, *arguments)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"nst: error: {message}") and result.stderr.count("\n") == 1, result.stderr
+    needed_mb = float(result.stderr.split(" about ")[1].split()[0])
+    assert needed_mb > 1e6  # terabytes: refused by arithmetic, nothing was resized
+    assert not output.exists()
+
+
+def test_the_library_refuses_a_size_before_anything_is_resized(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("an image was resized before the size was checked")
+
+    monkeypatch.setattr(Image.Image, "resize", refuse)
+    with pytest.raises(NstError, match="100000 px needs about"):
+        stylize(CONTENT, STYLE, size=100_000)
+    with pytest.raises(NstError, match="the painting at 100000 px needs about"):
+        score(CONTENT, CONTENT, STYLE, Options(style_size=100_000))
+
+
+def test_the_number_of_paintings_counts_in_the_memory_estimate():
+    options = Options(max_memory=3000)
+    assert check_memory(options, 300, 451, [(451, 300)] * 2) <= 3000
+    with pytest.raises(NstError, match="^1000 paintings at up to 451 px need about .* choose fewer paintings"):
+        check_memory(options, 300, 451, [(451, 300)] * 1000)
 
 
 def test_memory_estimate_grows_with_pixels_and_the_lbfgs_history():

@@ -1,6 +1,7 @@
 """The web app's job queue, with a fake stylize so that each test takes milliseconds: order,
 one run at a time, positions, cancelling, abandoned pages, errors, clean-up."""
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from nst.errors import NstError
-from nst.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue
+from nst.images import METADATA_KEY, read_metadata
+from nst.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue, RunRequest
 from nst.options import Options
 
 
@@ -29,14 +31,14 @@ class FakeProgress:
 
 
 class FakeResult:
-    """Writes a PNG that says which photo and painting it was made from."""
+    """A PNG whose parameters name the photo and paintings it was made from, as nst's do."""
 
     def __init__(self, content: Path, styles: list[Path]) -> None:
-        self.text = f"{content.name}|{','.join(style.name for style in styles)}"
+        self.report = {"params": {"content": str(content), "style": [str(style) for style in styles]}}
 
     def save(self, path: Path) -> Path:
         info = PngImagePlugin.PngInfo()
-        info.add_text("made-from", self.text)
+        info.add_text(METADATA_KEY, json.dumps(self.report["params"]))
         Image.new("RGB", (4, 4)).save(path, pnginfo=info)
         return path
 
@@ -82,7 +84,9 @@ def make_queue():
 def submit(queue, tmp_path, name, steps=5, session="session"):
     folder = tmp_path / name
     folder.mkdir()
-    return queue.submit(session, Path(name), [Path("painting.jpg")], Options(steps=steps), folder, f"{name}.png")
+    photo = folder / name  # where the server put the upload the user calls ``name``
+    request = RunRequest(photo, [Path("painting.jpg")], Options(steps=steps), f"{name}.png", {str(photo): name})
+    return queue.submit(session, request, folder)
 
 
 def wait_until(condition, timeout=10.0, watch=()):
@@ -119,8 +123,8 @@ def test_each_job_gets_its_own_result(make_queue, tmp_path):
     wait_until(lambda: first.state == second.state == DONE, watch=[(queue, first), (queue, second)])
     for job, name in ((first, "a.jpg"), (second, "b.jpg")):
         assert job.result.parent == job.folder
-        with Image.open(job.result) as image:
-            assert image.text["made-from"] == f"{name}|painting.jpg"
+        # The photo by the name it was given, not the server's path for it.
+        assert read_metadata(job.result) == {"content": name, "style": ["painting.jpg"]}
 
 
 def test_progress_previews_and_eta_reach_the_status(make_queue, tmp_path):

@@ -1,5 +1,6 @@
 """Runs that stop early keep their picture: a loss that is no longer a number, Ctrl-C, SIGTERM."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from PIL import Image
 
 from nst import StoppedEarly, stylize, transfer
 from nst.images import load_image
-from tests.conftest import CONTENT, STYLE
+from tests.conftest import CONTENT, STYLE, started
 
 
 def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weights, monkeypatch):
@@ -37,24 +38,25 @@ def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weight
     assert kept.report["final"] is None and kept.report["steps_per_scale"] == [2]
 
 
-def start_long_run(tmp_path, weights):
+@contextlib.contextmanager
+def long_run(tmp_path, weights):
     """A run far too long to finish, writing a snapshot after every step so we know it is going."""
     output = tmp_path / "out.png"
     command = [sys.executable, "-m", "nst", CONTENT, STYLE, "-o", output, "--size", 48, "--steps", 100_000]
     command += ["--save-every", 1, "--no-jit-compile", "--weights", weights]
-    process = subprocess.Popen(list(map(str, command)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not (tmp_path / "out-0003.png").exists():
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.2)
-    return process, output
+    with started(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "out-0003.png").exists():
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.2)
+        yield process, output
 
 
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_saves_the_picture_so_far(tmp_path, weights, number):
-    process, output = start_long_run(tmp_path, weights)
-    process.send_signal(number)
-    _, stderr = process.communicate(timeout=60)
+    with long_run(tmp_path, weights) as (process, output):
+        process.send_signal(number)
+        _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert stderr == f"nst: interrupted; the picture so far is in {output}\n"
     with Image.open(output) as image:
@@ -62,10 +64,10 @@ def test_a_signal_saves_the_picture_so_far(tmp_path, weights, number):
 
 
 def test_a_second_ctrl_c_ends_at_once_and_leaves_no_half_file(tmp_path, weights):
-    process, output = start_long_run(tmp_path, weights)
-    process.send_signal(signal.SIGINT)
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=60)
+    with long_run(tmp_path, weights) as (process, output):
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
     assert process.returncode in (130, -signal.SIGINT)
     leftovers = [name for name in os.listdir(tmp_path) if name.endswith(".part")]
     assert leftovers == []

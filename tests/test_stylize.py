@@ -1,6 +1,9 @@
 """End to end with the real weights on the bundled pair, resized to 128 px (longer side)."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -115,3 +118,19 @@ def test_bad_settings_raise_nst_error():
         stylize(CONTENT, STYLE, steps=-1)
     with pytest.raises(NstError, match="unknown VGG19 layer 'block9_conv1'"):
         stylize(CONTENT, STYLE, style_layers=["block9_conv1"])
+
+
+@pytest.mark.parametrize(("level", "shown"), [(None, False), ("0", True)], ids=["default", "asked-for"])
+def test_the_python_api_starts_tensorflow_quietly_unless_asked(weights, level, shown):
+    # A fresh interpreter: TensorFlow's C++ notices come once, when it starts.
+    run = f"stylize({str(CONTENT)!r}, {str(STYLE)!r}, size=32, steps=1, weights={weights!r})"
+    script = f"from nst import stylize; {run}"
+    env = {name: value for name, value in os.environ.items() if name not in ("TF_CPP_MIN_LOG_LEVEL", "NST_DEBUG")}
+    if level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = level
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    if shown:  # TF_CPP_MIN_LOG_LEVEL=0 is TensorFlow's own switch for all its logs
+        assert "absl::InitializeLog()" in completed.stderr
+    else:
+        assert completed.stderr == ""

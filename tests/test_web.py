@@ -4,9 +4,11 @@ line, sessions, examples by name only, loopback by default; and one real tiny ru
 import contextlib
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -14,7 +16,7 @@ from nst import cli, web
 from nst.errors import NstError
 from nst.images import read_metadata
 from nst.web import WebConfig, create_app
-from tests.conftest import CONTENT
+from tests.conftest import CONTENT, ROOT
 from tests.test_jobs import FakeStylize
 
 
@@ -77,14 +79,15 @@ def test_the_page_its_headers_and_the_examples(client):
     page = app.get("/")
     assert "<form" in page.text and "app.js" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert app.get("/api/config").json()["examples"] == ["cat.jpg", "starry-night.jpg", "the-scream.jpg"]
+    examples = {"photos": ["cat.jpg"], "paintings": ["starry-night.jpg", "the-scream.jpg"]}
+    assert app.get("/api/config").json()["examples"] == examples
     assert app.get("/api/examples/cat.jpg").content == CONTENT.read_bytes()
     for sneaky in ("..%2Fpyproject.toml", "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "..", "cat.jpg%00.png"):
         assert app.get(f"/api/examples/{sneaky}").status_code == 404
     assert app.get("/static/../pyproject.toml").status_code == 404
 
 
-def test_a_form_runs_with_the_options_and_files_it_names(client):
+def test_a_form_runs_with_the_options_and_files_it_names(client, tmp_path):
     stylize = RecordingStylize()
     app = client(stylize)
     files = [("style", ("my painting.png", png(seed=1), "image/png")), ("mask", ("mask.png", png(seed=2), "image/png"))]
@@ -95,13 +98,28 @@ def test_a_form_runs_with_the_options_and_files_it_names(client):
     statuses = events(app, response.json()["id"])
     assert statuses[-1]["state"] == "done"
     content, styles, options, existed = stylize.asked
-    assert content == web.EXAMPLES / "cat.jpg"
-    assert [styles[0], styles[1].name] == [web.EXAMPLES / "starry-night.jpg", "my_painting.png"]
+    assert content == web.EXAMPLES / "photos" / "cat.jpg"
+    assert [styles[0], styles[1].name] == [web.EXAMPLES / "paintings" / "starry-night.jpg", "my_painting.png"]
     assert all(existed) and options.mask.endswith("/mask/mask.png")
     assert (options.size, options.time_budget, options.style_blend) == (64, 30.0, (0.7, 0.3))
     assert (options.preserve_colors, options.style_weight, options.style_scale) == ("histogram", 2e-2, 1.5)
     download = app.get(f"/api/jobs/{statuses[-1]['id']}/result")
     assert download.headers["content-disposition"] == 'attachment; filename="cat-starry-night-my_painting.png"'
+    # The PNG's parameters name the images as the user did, not by the server's private paths.
+    (tmp_path / "result.png").write_bytes(download.content)
+    params = read_metadata(tmp_path / "result.png")
+    assert params == {"content": "cat.jpg", "style": ["starry-night.jpg", "my painting.png"]}
+
+
+def test_the_examples_are_package_data_sorted_into_photos_and_paintings():
+    """A wheel carries them: the files offered are under the package and matched by its package-data."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nst"]
+    package = Path(web.__file__).parent
+    shipped = {path for pattern in patterns for path in package.glob(pattern)}
+    kinds = web._examples(web.EXAMPLES)
+    assert web.EXAMPLES.parent == package
+    assert kinds["photos"] and kinds["paintings"]
+    assert set(kinds["photos"] + kinds["paintings"]) <= shipped
 
 
 def test_a_text_file_gets_the_command_lines_message(client):
@@ -224,3 +242,32 @@ def test_a_real_tiny_run(client, weights, monkeypatch):
     with Image.open(io.BytesIO(download.content)) as image:
         assert (image.format, max(image.size)) == ("PNG", 32)
     assert read_metadata(path)["size"] == 32 and read_metadata(path)["steps"] == 3
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "https://evil.example"},
+        {"origin": "http://127.0.0.1:9999"},  # another port on this machine is another site's page
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+    ],
+    ids=["other-site", "other-port", "null", "cross-site", "same-site"],
+)
+def test_other_sites_cannot_start_or_cancel_runs(client, headers):
+    app = client()
+    job_id = submit(app).json()["id"]
+    app.cookies.clear()  # what a forged request brings: no session, so none must be made for it
+    forged = app.post("/api/jobs", data={"content": "cat.jpg", "style": "starry-night.jpg"}, headers=headers)
+    assert forged.status_code == 403
+    assert error_of(forged) == "refused: the request came from another site's page"
+    assert "set-cookie" not in forged.headers
+    assert app.post(f"/api/jobs/{job_id}/cancel", headers=headers).status_code == 403
+
+
+def test_the_apps_own_page_may_post(client):
+    app = client()
+    own = {"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin"}
+    response = app.post("/api/jobs", data={"content": "cat.jpg", "style": "starry-night.jpg"}, headers=own)
+    assert response.status_code == 200, response.text

@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from nst import __version__
 from nst.checkpoints import load_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.images import NstWarning, check_output_path, load_image, read_params
+from nst.images import NstWarning, check_output_path, check_writable, load_image, read_params
 from nst.inputs import check_inputs
 from nst.options import (
     NORMALIZATIONS,
@@ -241,13 +241,14 @@ def _stylize(args: argparse.Namespace) -> int:
     check_output_path(output)
     if output.exists() and not args.overwrite:
         raise NstError(f"{output}: already exists; pass --overwrite to replace it")
+    check_writable(output)
     if args.report:
-        _check_writable(Path(args.report), "the report")
+        check_writable(args.report, "the report")
     check_inputs(args.content, args.style, options)
     if args.animation:
-        _check_writable(Path(args.animation), "the animation")
+        check_writable(args.animation, "the animation")
     if options.checkpoint:
-        _check_writable(Path(options.checkpoint), "the checkpoint")
+        check_writable(options.checkpoint, "the checkpoint")
     if options.resume:
         load_checkpoint(options.resume)
     snapshots = Snapshots(output, args.save_every, args.animation, steps=options.steps)
@@ -337,23 +338,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _library():
-    """nst.transfer, imported with TensorFlow's start-up notices hidden."""
-    with _quiet_stderr():
-        import tensorflow as tf
+    """nst.transfer (TensorFlow starts without its notices, see nst.quiet_start)."""
+    from nst import transfer
 
-        from nst import transfer
-
-        tf.config.list_physical_devices()  # looks for CUDA, which logs its absence
-    # Each scale compiles its own step function; TensorFlow's warning about that is for
-    # programmers, not for someone waiting on a picture.
-    tf.get_logger().setLevel(logging.ERROR)
+    # Each scale compiles its own step function; TensorFlow's warning about that (on its Python
+    # logger) is for programmers, not for someone waiting on a picture.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return transfer
-
-
-def _check_writable(path: Path, what: str) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise NstError(f"{path}: cannot write {what} there")
 
 
 @contextlib.contextmanager
@@ -379,26 +370,6 @@ def _progress_bar(options: Options, enabled: bool) -> Iterator[object]:
             bar.update(done - bar.n)
 
         yield update
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """TensorFlow's C++ core writes start-up notices (CUDA, oneDNN) straight to file
-    descriptor 2 while it is imported and looks for devices, ignoring TF_CPP_MIN_LOG_LEVEL;
-    hide them. NST_DEBUG=1 shows them."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if os.environ.get("NST_DEBUG"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _interrupt(number: int, frame: object) -> None:

@@ -65,7 +65,16 @@ def to_array(image: Image.Image) -> np.ndarray:
 
 def resize_longest_side(image: Image.Image, longest_side: int, name: str = "image") -> Image.Image:
     """Scale ``image`` so that its longer side is ``longest_side`` pixels."""
-    width, height = image.size
+    new_size = fitted_size(image.size, longest_side, name)
+    if new_size == image.size:
+        return image
+    return image.resize(new_size, Image.Resampling.LANCZOS)
+
+
+def fitted_size(size: tuple[int, int], longest_side: int, name: str = "image") -> tuple[int, int]:
+    """The (width, height) that :func:`resize_longest_side` gives an image of ``size``, found
+    by arithmetic alone, so that a run can be sized up before anything is allocated."""
+    width, height = size
     scale = longest_side / max(width, height)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     if min(new_size) < MIN_SIDE:
@@ -73,9 +82,7 @@ def resize_longest_side(image: Image.Image, longest_side: int, name: str = "imag
             f"{name}: {width}x{height} is too narrow: at {longest_side} px its shorter side would be "
             f"{min(new_size)} px, and VGG19 needs at least {MIN_SIDE}"
         )
-    if new_size == image.size:
-        return image
-    return image.resize(new_size, Image.Resampling.LANCZOS)
+    return new_size
 
 
 def _open(path: str | os.PathLike) -> tuple[Image.Image, Image.Image | None]:
@@ -177,6 +184,20 @@ def check_output_path(path: str | os.PathLike) -> Path:
         raise NstError(f"{path}: folder {folder} is not writable")
     if path.is_dir():
         raise NstError(f"{path}: is a folder")
+    return path
+
+
+def check_writable(path: str | os.PathLike, what: str = "the picture") -> Path:
+    """Create and remove a file in ``path``'s folder, so that a folder that refuses files (a
+    read-only disk, /proc, a full quota) fails now, not after a long run."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        descriptor, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+    except OSError as error:
+        raise NstError(f"{path}: cannot write {what} there ({error.strerror or error})") from None
+    os.close(descriptor)
+    os.unlink(probe)
     return path
 
 

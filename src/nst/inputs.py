@@ -9,18 +9,23 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from nst.images import load_image
+from nst.images import fitted_size, load_image, peek_image
 from nst.memory import check_memory
 from nst.options import INITS, Options
 
 
 def check_inputs(content: str | os.PathLike, styles: Sequence[str | os.PathLike], options: Options) -> None:
     """Raise :class:`nst.NstError` if the images cannot be read or resized as the run will, the
-    run would not fit in memory, or the blend weights or style masks do not match the paintings."""
-    height, width = load_image(content, options.size).shape[:2]
-    check_memory(options, height, width)
+    run would not fit in memory, or the blend weights or style masks do not match the paintings.
+
+    Sizes are checked on the images' headers, by arithmetic, before any image is decoded or
+    resized: a size that would need terabytes is refused at once."""
+    width, height = fitted_size(peek_image(content)[1], options.size, os.fspath(content))
+    paintings = [fitted_size(peek_image(path)[1], options.painting_side(), os.fspath(path)) for path in styles]
+    check_memory(options, height, width, paintings)
+    load_image(content, options.size)
     for path in styles:
-        load_image(path, round((options.style_size or options.size) * options.style_scale))
+        load_image(path, options.painting_side())
     options.blend_weights(len(styles))
     options.check_style_masks(len(styles))
     other_images = [*(options.style_masks or ()), *([options.mask] if options.mask else [])]

@@ -41,18 +41,38 @@ class Stylize(Protocol):
     ) -> Any: ...
 
 
-@dataclass(eq=False)
-class Job:
-    """One run: what to run, its private folder (uploads and result, deleted with the job) and
-    what its page is shown."""
+@dataclass(frozen=True)
+class RunRequest:
+    """What a page asked for: the photo and paintings (files the server wrote, or bundled
+    examples), the options, the download's file name, and what the user calls each image."""
 
-    id: str
-    session: str
     content: Path
     styles: list[Path]
     options: Options
+    download_name: str
+    given_names: dict[str, str] = field(default_factory=dict)  # an image's path -> the user's name for it
+
+    def as_given(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A result's parameters naming the images as the user knows them, not by the server's
+        private paths."""
+
+        def given(value: Any) -> Any:
+            if isinstance(value, list):
+                return [given(item) for item in value]
+            return self.given_names.get(value, value) if isinstance(value, str) else value
+
+        return {**params, **{key: given(params[key]) for key in ("content", "style", "mask") if key in params}}
+
+
+@dataclass(eq=False)
+class Job:
+    """One run: what was asked, its private folder (uploads and result, deleted with the job)
+    and what its page is shown."""
+
+    id: str
+    session: str
+    request: RunRequest
     folder: Path
-    name: str  # the download's file name
     last_seen: float  # when its page last asked about it; the job is abandoned when that gets old
     state: str = QUEUED
     message: str = ""  # why it failed or was cancelled, one line
@@ -68,6 +88,57 @@ class Job:
     cancel_requested: bool = False
     first_step: tuple[int, float] | None = None  # (step, elapsed) when first seen: the ETA's rate starts there
     last_preview: float = -math.inf
+
+    def status(self, ahead: int) -> dict[str, Any]:
+        """What the page shows, JSON-ready; ``ahead``: runs that will go before this one."""
+        return {
+            "id": self.id,
+            "state": self.state,
+            "ahead": ahead,
+            "cancelling": self.cancel_requested and self.state not in FINISHED,
+            "step": self.step,
+            "steps": self.steps,
+            "elapsed_s": round(self.elapsed_s, 1),
+            "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
+            "time_budget_s": self.request.options.time_budget,
+            "losses": self.losses,
+            "preview": self.preview_version,
+            "result": self.result is not None,
+            "message": self.message,
+        }
+
+    def record(self, progress: Any) -> None:
+        """A step's progress: the step, the losses and the time left."""
+        self.step, self.steps, self.elapsed_s = progress.step, progress.steps, progress.elapsed_s
+        self.losses = {name: float(value) for name, value in progress.losses.items()}
+        self.eta_s = self._eta(progress)
+
+    def preview_due(self, now: float, every_s: float) -> bool:
+        """Whether a new preview is due (and then it counts as made)."""
+        if now - self.last_preview < every_s:
+            return False
+        self.last_preview = now
+        return True
+
+    def finish(self, state: str, message: str, result: Path | None) -> None:
+        """The job's end; ``message`` is cut to one line, naming uploads as the user knows them
+        rather than by the private path they were saved at."""
+        self.message = message.replace(f"{self.folder}/", "").splitlines()[0] if message else ""
+        self.state, self.result, self.finished = state, result, time.monotonic()
+        self.cancel_requested = False
+
+    def _eta(self, progress: Any) -> float | None:
+        """Seconds left: the budget's rest, or the steps left at the rate measured since the first
+        step seen (the first step also compiles, so it is left out of the rate)."""
+        if progress.time_budget_s is not None:
+            return max(0.0, progress.time_budget_s - progress.elapsed_s)
+        if self.first_step is None:
+            self.first_step = (progress.step, progress.elapsed_s)
+            return None
+        first, started = self.first_step
+        if progress.step <= first:
+            return None
+        return (progress.elapsed_s - started) / (progress.step - first) * max(0, progress.steps - progress.step)
 
 
 class JobQueue:
@@ -121,7 +192,12 @@ class JobQueue:
             for job in list(self._jobs.values()):
                 self._forget(job)
 
-    def submit(self, session: str, content: Path, styles: list[Path], options: Options, folder: Path, name: str) -> Job:
+    def still_working(self) -> bool:
+        """Whether a thread is still at work after :meth:`close` stopped waiting for it: a run
+        inside a step, which cannot be stopped before the step ends."""
+        return any(thread.is_alive() for thread in self._threads)
+
+    def submit(self, session: str, request: RunRequest, folder: Path) -> Job:
         """Queue a run; the job owns ``folder`` from now on. NstError if the line is full."""
         with self._lock:
             if self._closed:
@@ -129,7 +205,7 @@ class JobQueue:
             if len(self._waiting) >= self.max_waiting:
                 raise NstError(f"{len(self._waiting)} runs are already waiting; try again later")
             job_id = secrets.token_urlsafe(16)
-            job = Job(job_id, session, content, styles, options, folder, name, last_seen=time.monotonic())
+            job = Job(job_id, session, request, folder, last_seen=time.monotonic())
             self._jobs[job_id] = job
             self._waiting.append(job)
             self._lock.notify_all()
@@ -147,21 +223,7 @@ class JobQueue:
         """What the page shows, JSON-ready. Asking counts as the page being there."""
         with self._lock:
             job.last_seen = time.monotonic()
-            return {
-                "id": job.id,
-                "state": job.state,
-                "ahead": self._ahead(job),
-                "cancelling": job.cancel_requested and job.state not in FINISHED,
-                "step": job.step,
-                "steps": job.steps,
-                "elapsed_s": round(job.elapsed_s, 1),
-                "eta_s": None if job.eta_s is None else round(job.eta_s, 1),
-                "time_budget_s": job.options.time_budget,
-                "losses": job.losses,
-                "preview": job.preview_version,
-                "result": job.result is not None,
-                "message": job.message,
-            }
+            return job.status(self._ahead(job))
 
     def cancel(self, job: Job) -> None:
         """A waiting job ends now; a running one at the end of its current step."""
@@ -201,13 +263,14 @@ class JobQueue:
         def callback(progress: Any) -> None:
             self._on_progress(job, progress)
 
+        request = job.request
         try:
-            result = self._stylize(job.content, job.styles, job.options, callback=callback)
-            saved = result.save(job.folder / "result.png")
+            result = self._stylize(request.content, request.styles, request.options, callback=callback)
+            saved = _save(result, job)
         except _Cancelled as stop:
             self._finish(job, CANCELLED, stop.reason)
         except StoppedEarly as stop:  # the loss blew up: the picture so far is still worth having
-            self._finish(job, FAILED, str(stop), stop.result.save(job.folder / "result.png"))
+            self._finish(job, FAILED, str(stop), _save(stop.result, job))
         except NstError as error:
             self._finish(job, FAILED, str(error))
         except Exception as error:  # the page gets one line; the server's log gets the traceback
@@ -223,12 +286,9 @@ class JobQueue:
                 raise _Cancelled("cancelled")
             if self._abandoned(job, now):
                 raise _Cancelled("cancelled: its page was closed")
-            job.step, job.steps, job.elapsed_s = progress.step, progress.steps, progress.elapsed_s
-            job.losses = {name: float(value) for name, value in progress.losses.items()}
-            job.eta_s = _eta(job, progress)
-            if now - job.last_preview < self.preview_every_s:
+            job.record(progress)
+            if not job.preview_due(now, self.preview_every_s):
                 return
-            job.last_preview = now
         preview = _png(progress.image())  # outside the lock: the page's questions need not wait for it
         with self._lock:
             job.preview = preview
@@ -236,10 +296,7 @@ class JobQueue:
 
     def _finish(self, job: Job, state: str, message: str, result: Path | None = None) -> None:
         with self._lock:
-            # Messages name uploads by the private path they were saved at; the user knows them by name.
-            job.message = message.replace(f"{job.folder}/", "").splitlines()[0] if message else ""
-            job.state, job.result, job.finished = state, result, time.monotonic()
-            job.cancel_requested = False
+            job.finish(state, message, result)
             if state == CANCELLED:
                 log.info("run %s %s", job.id, job.message)
             self._lock.notify_all()
@@ -269,18 +326,10 @@ class _Cancelled(Exception):
         self.reason = reason
 
 
-def _eta(job: Job, progress: Any) -> float | None:
-    """Seconds left: the budget's rest, or the steps left at the rate measured since the first
-    step seen (the first step also compiles, so it is left out of the rate)."""
-    if progress.time_budget_s is not None:
-        return max(0.0, progress.time_budget_s - progress.elapsed_s)
-    if job.first_step is None:
-        job.first_step = (progress.step, progress.elapsed_s)
-        return None
-    first, started = job.first_step
-    if progress.step <= first:
-        return None
-    return (progress.elapsed_s - started) / (progress.step - first) * max(0, progress.steps - progress.step)
+def _save(result: Any, job: Job) -> Path:
+    """The result in the job's folder, its parameters naming the images as the user knows them."""
+    result.report["params"] = job.request.as_given(result.report["params"])
+    return result.save(job.folder / "result.png")
 
 
 def _png(pixels: Any) -> bytes:

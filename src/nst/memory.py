@@ -10,6 +10,7 @@ refuse a too-large run at once.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import psutil
 
@@ -22,10 +23,13 @@ _PER_PIXEL_MB = 4.36e-3
 _FLOAT32_MB = 4 / 2**20
 
 
-def estimate_peak_mb(options: Options, height: int, width: int) -> float:
-    """Estimated peak resident memory, in MB, of a run whose output is ``height`` x ``width``."""
+def estimate_peak_mb(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:
+    """Estimated peak resident memory, in MB, of a run whose output is ``height`` x ``width``,
+    with paintings of these sizes ((width, height), as Pillow gives them): each is kept as an
+    array, and VGG19's activations are those of the largest image it sees."""
     pixels = height * width
-    estimate = _BASE_MB + _PER_PIXEL_MB * pixels
+    painting_pixels = [painting_width * painting_height for painting_width, painting_height in paintings]
+    estimate = _BASE_MB + _PER_PIXEL_MB * max([pixels, *painting_pixels]) + 3 * _FLOAT32_MB * sum(painting_pixels)
     if options.optimizer == "lbfgs":  # its curvature pairs (2m vectors of 3 values per pixel), plus 5
         estimate += (2 * options.lbfgs_history + 5) * 3 * pixels * _FLOAT32_MB
     return estimate
@@ -36,14 +40,28 @@ def available_mb() -> float:
     return psutil.virtual_memory().available / 2**20
 
 
-def check_memory(options: Options, height: int, width: int) -> float:
-    """Refuse a run that would not fit, saying the largest size that would; returns the estimate."""
+def check_memory(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:
+    """Refuse a run that would not fit, saying the largest size that would; returns the estimate.
+    Arithmetic only: sizes that would need terabytes are refused at once."""
     limit = options.max_memory if options.max_memory is not None else available_mb()
-    needed = estimate_peak_mb(options, height, width)
+    needed = estimate_peak_mb(options, height, width, paintings)
     if needed <= limit:
         return needed
+    alone = estimate_peak_mb(options, height, width)
+    if alone <= limit:  # the output would fit: the paintings are what does not
+        largest = max(max(size) for size in paintings)
+        which = (
+            f"the painting at {largest} px needs"
+            if len(paintings) == 1
+            else f"{len(paintings)} paintings at up to {largest} px need"
+        )
+        fewer = "" if len(paintings) == 1 else "fewer paintings, or "
+        raise NstError(
+            f"{which} about {needed:.0f} MB and {limit:.0f} MB are available; choose {fewer}a smaller --style-size"
+            " or --style-scale"
+        )
     # Same aspect ratio, smaller: solve estimate(size) = limit for the longer side.
-    per_pixel = (needed - _BASE_MB) / (height * width)
+    per_pixel = (alone - _BASE_MB) / (height * width)
     shorter_over_longer = min(height, width) / max(height, width)
     largest = math.floor(math.sqrt(max(0.0, limit - _BASE_MB) / (per_pixel * shorter_over_longer)))
     advice = f"the largest that fits is about --size {largest}" if largest >= 16 else "no size fits"

@@ -190,6 +190,12 @@ class Options:
         """The VGG19 weights to load: this option, else $NST_WEIGHTS, else Keras's "imagenet"."""
         return self.weights or os.environ.get(WEIGHTS_ENV) or "imagenet"
 
+    def painting_side(self, output_side: int | None = None) -> int:
+        """Longer side the paintings are resized to: ``style_size`` (else ``size``) times
+        ``style_scale``; on a smaller size of the ladder (``output_side``), in proportion."""
+        longest = (self.style_size or self.size) * self.style_scale
+        return round(longest if output_side is None else longest * output_side / self.size)
+
     def scale_sizes(self) -> list[int]:
         """Longer sides of the coarse-to-fine ladder, geometric from ``scale_start`` to ``size``."""
         if self.scales == 1 or self.size <= self.scale_start:

@@ -3,6 +3,9 @@ by a time budget), progress, the report, and scoring an image."""
 
 from __future__ import annotations
 
+import nst.quiet_start  # noqa: F401  before TensorFlow is imported below: it starts without its notices
+
+# isort: split
 import dataclasses
 import functools
 import json
@@ -29,7 +32,7 @@ from nst.features import load_vgg19
 from nst.images import (
     ImageSource,
     describe,
-    load_image,
+    fitted_size,
     open_image,
     open_image_with_alpha,
     read_params,
@@ -49,6 +52,8 @@ from nst.options import Options
 # up a scale (targets, compiling the step).
 _PRIOR_SECONDS_PER_PIXEL = 7e-6
 _PRIOR_SCALE_OVERHEAD_S = 1.0
+# The clock of elapsed times and of time budgets (the tests plan budgets with a fake one).
+_clock = time.perf_counter
 
 
 @dataclass
@@ -129,95 +134,179 @@ def stylize(
     With ``preserve_colors="luminance"`` the optimisation and the report's losses are about
     luminance images; the returned picture has the photo's colours.
     """
-    started = time.perf_counter()
+    started = _clock()
     options = dataclasses.replace(options or Options(), **settings)
-    styles = _as_list(style)
-    (content_image, content_alpha), style_images = open_image_with_alpha(content), [open_image(s) for s in styles]
-    options.blend_weights(len(styles))  # a wrong number of weights or masks fails now, not after loading VGG19
-    options.check_style_masks(len(styles))
-    width, height = resize_longest_side(content_image, options.size, describe(content)).size
-    check_memory(options, height, width)
-    sizes = options.scale_sizes()
-    plan = _Plan(options, sizes, started)
-    resumed = _load_resumed(options, len(sizes))
-    history: list[dict[str, Any]] = resumed.history if resumed else []
-    pixels = None
-    load_vgg19(options.resolved_weights())  # once per process: not a cost of each scale
-    for index, size in enumerate(sizes):
-        if resumed is not None and index < resumed.scale:  # done before the checkpoint
-            plan.skip_scale(resumed.steps_per_scale[index])
-            continue
-        plan.begin_scale()
-        photo = to_array(resize_longest_side(content_image, size, describe(content)))
-        style_longest = round((options.style_size or options.size) * options.style_scale * size / options.size)
-        paintings = [
-            to_array(resize_longest_side(image, style_longest, describe(source)))
-            for image, source in zip(style_images, styles, strict=True)
+    inputs = _Inputs.open(content, style, options)
+    return _Run(options, inputs, callback, started).run()
+
+
+@dataclass
+class _Inputs:
+    """The photo and paintings as given (for the report) and opened, at their own sizes."""
+
+    content: ImageSource
+    styles: list[ImageSource]
+    photo: Image.Image
+    alpha: Image.Image | None  # the photo's transparency, given back with the result
+    paintings: list[Image.Image]
+
+    @classmethod
+    def open(cls, content: ImageSource, style: ImageSource | Sequence[ImageSource], options: Options) -> _Inputs:
+        """Opens the images and refuses, before anything is resized or loaded, a run whose
+        weights or masks do not match the paintings or whose sizes would not fit in memory."""
+        styles = _as_list(style)
+        photo, alpha = open_image_with_alpha(content)
+        paintings = [open_image(source) for source in styles]
+        options.blend_weights(len(styles))
+        options.check_style_masks(len(styles))
+        width, height = fitted_size(photo.size, options.size, describe(content))
+        painting_sizes = [
+            fitted_size(painting.size, options.painting_side(), describe(source))
+            for painting, source in zip(paintings, styles, strict=True)
         ]
+        check_memory(options, height, width, painting_sizes)
+        return cls(content, styles, photo, alpha, paintings)
+
+    def at_size(self, size: int, painting_side: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The photo with ``size`` as its longer side, and the paintings with ``painting_side``."""
+        photo = to_array(resize_longest_side(self.photo, size, describe(self.content)))
+        paintings = [
+            to_array(resize_longest_side(painting, painting_side, describe(source)))
+            for painting, source in zip(self.paintings, self.styles, strict=True)
+        ]
+        return photo, paintings
+
+
+@dataclass
+class _Size:
+    """One size of the ladder, ready to run: what its image is compared with, where it starts,
+    how it is shown, and what its steps have seen so far."""
+
+    index: int
+    objective: Objective
+    start: np.ndarray
+    shown: Callable[[np.ndarray], np.ndarray]
+    should_step: Callable[[], bool]
+    resumed_state: dict[str, np.ndarray] | None
+    last_finite: np.ndarray  # the last image whose loss was finite
+    candidate: np.ndarray  # the image that will be, once the next loss is seen
+    state: Callable[[], dict[str, np.ndarray]] | None = None  # the optimizer's state, latest
+
+
+class _Run:
+    """One call of :func:`stylize`, read top to bottom in :meth:`run`: plan the sizes and
+    steps, run each size, report. It owns the plan, the history and the checkpoints."""
+
+    def __init__(self, options: Options, inputs: _Inputs, callback: ProgressCallback | None, started: float) -> None:
+        self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
+        self.sizes = options.scale_sizes()
+        self.plan = _Plan(options, self.sizes, started)
+        self.resumed = _load_resumed(options, len(self.sizes))
+        self.history: list[dict[str, Any]] = self.resumed.history if self.resumed else []
+
+    def run(self) -> Result:
+        load_vgg19(self.options.resolved_weights())  # once per process: not a cost of each size
+        pixels = None
+        for index, size in enumerate(self.sizes):
+            if self.resumed is not None and index < self.resumed.scale:  # done before the checkpoint
+                self.plan.skip_scale(self.resumed.steps_per_scale[index])
+                continue
+            stage = self.prepare_size(index, size, pixels)
+            pixels = self.run_size(stage)
+        return self.finish(stage, pixels)
+
+    def prepare_size(self, index: int, size: int, previous: np.ndarray | None) -> _Size:
+        """The targets of one size and its starting image: the checkpoint's, the initial
+        image, or the previous size's result enlarged."""
+        options = self.options
+        self.plan.begin_scale()
+        photo, paintings = self.inputs.at_size(size, options.painting_side(size))
         target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
         masks, region = _masks(options, photo.shape)
         objective = Objective(target, paintings, options, masks)
-        resumed_here = resumed if resumed is not None and index == resumed.scale else None
-        if resumed_here is not None:
-            start = _resumed_image(resumed_here, options, target.shape)
-        elif pixels is None:
+        resumed = self.resumed if self.resumed is not None and index == self.resumed.scale else None
+        if resumed is not None:
+            start = _resumed_image(resumed, options, target.shape)
+        elif previous is None:
             start = _initial_image(target, paintings, options)
         else:
-            start = _resize(pixels, target.shape)
-        should_step = plan.start_scale(index, target.shape, resumed_here.steps_per_scale[index] if resumed_here else 0)
-        latest: dict[str, Callable[[], dict[str, np.ndarray]]] = {}
-        # The last image whose loss was finite, and the one that will be once the next loss is seen.
-        good = {"image": start, "candidate": start}
+            start = _resize(previous, target.shape)
+        should_step = self.plan.start_scale(index, target.shape, resumed.steps_per_scale[index] if resumed else 0)
         shown = _presented(photo, options.preserve_colors, region)
+        return _Size(index, objective, start, shown, should_step, resumed.state if resumed else None, start, start)
 
-        def on_step(
-            losses: dict[str, float],
-            current: Callable[[], np.ndarray],
-            state: Callable[[], dict[str, np.ndarray]],
-            scale: int = index + 1,
-            shown=shown,
-            latest=latest,
-            good=good,
-        ) -> None:
-            step = plan.record_step()
-            if not all(math.isfinite(value) for value in losses.values()):
-                raise _NotFinite(step, losses["total"])
-            good["image"], good["candidate"] = good["candidate"], current()
-            latest["state"] = state
-            if options.checkpoint and step % options.checkpoint_every == 0:
-                _checkpoint(options, state, plan, history)
-            elapsed = time.perf_counter() - started
-            if (step - 1) % options.history_every == 0:
-                history.append(_history_entry(step - 1, elapsed, losses, scale))
-            if callback is not None:
-                image = functools.partial(_apply, shown, current)  # computed only when asked for
-                callback(
-                    Progress(step, plan.total_steps(), elapsed, losses, scale, len(sizes), options.time_budget, image)
-                )
-
+    def run_size(self, size: _Size) -> np.ndarray:
+        """Optimises one size. Ctrl-C or a loss that is no longer finite ends the run with the
+        picture so far (and a checkpoint, when asked for)."""
+        optimize = OPTIMIZERS[self.options.optimizer]
+        on_step = functools.partial(self.on_step, size)
         try:
-            pixels = OPTIMIZERS[options.optimizer](
-                objective, start, options, should_step, on_step, resumed_here.state if resumed_here else None
-            )
+            return optimize(size.objective, size.start, self.options, size.should_step, on_step, size.resumed_state)
         except (KeyboardInterrupt, _NotFinite) as stop:
-            if options.checkpoint and "state" in latest:  # what was done so far is kept
-                _checkpoint(options, latest["state"], plan, history)
-            so_far = shown(good["image"])
-            report = _report(options, content, styles, so_far, history, None, plan, started)
-            if isinstance(stop, KeyboardInterrupt):
-                raise Interrupted(Result(so_far, report, content_alpha)) from None
-            raise StoppedEarly(
-                f"the loss became {stop.value} at step {stop.step} (a smaller --learning-rate or loss weights may"
-                " help); the picture from the last finite step is kept",
-                Result(so_far, report, content_alpha),
-            ) from None
+            raise self.stopped(size, stop) from None
 
-    final = objective.evaluate(pixels)  # the last scale is the output size: this is the objective
-    history.append(_history_entry(plan.steps_done, time.perf_counter() - started, final, len(sizes)))
-    pixels = shown(pixels)
-    final.update(picture_measures(pixels, content_image, style_images))
-    report = _report(options, content, styles, pixels, history, final, plan, started)
-    return Result(pixels, report, content_alpha)
+    def on_step(
+        self,
+        size: _Size,
+        losses: dict[str, float],
+        current: Callable[[], np.ndarray],
+        state: Callable[[], dict[str, np.ndarray]],
+    ) -> None:
+        """After each step: the plan, the checkpoint, the history and the callback."""
+        options = self.options
+        step = self.plan.record_step()
+        if not all(math.isfinite(value) for value in losses.values()):
+            raise _NotFinite(step, losses["total"])
+        size.last_finite, size.candidate = size.candidate, current()
+        size.state = state
+        if options.checkpoint and step % options.checkpoint_every == 0:
+            self.checkpoint(state)
+        elapsed = _clock() - self.started
+        if (step - 1) % options.history_every == 0:
+            self.history.append(_history_entry(step - 1, elapsed, losses, size.index + 1))
+        if self.callback is not None:
+            image = functools.partial(_apply, size.shown, current)  # computed only when asked for
+            progress = Progress(
+                step, self.plan.total_steps(), elapsed, losses, size.index + 1, len(self.sizes), options.time_budget,
+                image,
+            )  # fmt: skip
+            self.callback(progress)
+
+    def stopped(self, size: _Size, stop: BaseException) -> BaseException:
+        """What a run that stopped early raises: it carries the last picture whose loss was finite."""
+        if self.options.checkpoint and size.state is not None:  # what was done so far is kept
+            self.checkpoint(size.state)
+        so_far = size.shown(size.last_finite)
+        result = Result(so_far, self.report(so_far, None), self.inputs.alpha)
+        if isinstance(stop, KeyboardInterrupt):
+            return Interrupted(result)
+        return StoppedEarly(
+            f"the loss became {stop.value} at step {stop.step} (a smaller --learning-rate or loss weights may"
+            " help); the picture from the last finite step is kept",
+            result,
+        )
+
+    def finish(self, size: _Size, pixels: np.ndarray) -> Result:
+        """The final evaluation and the finished run's report: the one place ``final`` is made."""
+        final = size.objective.evaluate(pixels)  # the last size is the output size: this is the objective
+        self.history.append(_history_entry(self.plan.steps_done, _clock() - self.started, final, len(self.sizes)))
+        pixels = size.shown(pixels)
+        final.update(picture_measures(pixels, self.inputs.photo, self.inputs.paintings))
+        return Result(pixels, self.report(pixels, final), self.inputs.alpha)
+
+    def report(self, pixels: np.ndarray, final: dict[str, float] | None) -> dict[str, Any]:
+        """The report of the run; ``final`` is None for a run that stopped early."""
+        return {
+            "params": _params(self.options, self.inputs.content, self.inputs.styles, pixels.shape),
+            "history": self.history,
+            "final": final,
+            "steps_per_scale": self.plan.steps_per_scale,
+            "wall_s": round(_clock() - self.started, 3),
+        }
+
+    def checkpoint(self, state: Callable[[], dict[str, np.ndarray]]) -> None:
+        checkpoint = Checkpoint(state(), list(self.plan.steps_per_scale), list(self.history), self.options.optimizer)
+        save_checkpoint(self.options.checkpoint, checkpoint)
 
 
 def reproduce(
@@ -247,13 +336,12 @@ def score(
     image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
     the image's luminance is scored, as the run optimised it."""
     options = options or Options()
-    pixels = shown = load_image(image, options.size)
     styles = _as_list(style)
+    scored = _Inputs.open(image, styles, options)  # sizes are checked before anything is resized
+    pixels, paintings = scored.at_size(options.size, options.painting_side())
+    shown = pixels
     height, width = pixels.shape[:2]
     photo = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
-    style_longest = round((options.style_size or options.size) * options.style_scale)
-    paintings = [load_image(source, style_longest) for source in styles]
-    options.check_style_masks(len(paintings))
     target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
     if options.preserve_colors == "luminance":
         pixels = colors.luminance_image(pixels)
@@ -283,7 +371,7 @@ class _Plan:
 
     def begin_scale(self) -> None:
         """Called before a scale's targets are computed."""
-        self.scale_began = time.perf_counter()
+        self.scale_began = _clock()
         self.last_step_ended: float | None = None
 
     def skip_scale(self, done: int) -> None:
@@ -309,7 +397,7 @@ class _Plan:
         self.reserve = 0.4 * self._step_cost(later_pixels[-1] if later_pixels else self.pixels)
         self.later_scales = len(later_pixels)
         self.share = work[0] / sum(work) if sum(work) > 0 else 1.0
-        self._plan_scale_deadline(time.perf_counter())
+        self._plan_scale_deadline(_clock())
         return self._time_allows
 
     def _plan_scale_deadline(self, now: float) -> None:
@@ -323,7 +411,7 @@ class _Plan:
         return self.seconds_per_pixel * pixels
 
     def _time_allows(self) -> bool:
-        now = time.perf_counter()
+        now = _clock()
         if self.steps_per_scale[self.index] == 0:
             # The first step also compiles: start it if it fits at all, or the targets were for nothing.
             return now + self.scale_overhead / 2 + self._step_cost(self.pixels) <= self.deadline - self.reserve
@@ -331,7 +419,7 @@ class _Plan:
 
     def record_step(self) -> int:
         """Called after each step; measures the costs under a budget."""
-        now = time.perf_counter()
+        now = _clock()
         done = self.steps_per_scale[self.index]
         if self.last_step_ended is not None and done >= 1:
             measured = (now - self.last_step_ended) / self.pixels
@@ -351,7 +439,7 @@ class _Plan:
     def total_steps(self) -> int:
         if self.deadline is None:
             return sum(self.planned)
-        remaining = max(0.0, self.deadline - time.perf_counter())
+        remaining = max(0.0, self.deadline - _clock())
         return self.steps_done + round(remaining / self._step_cost(self.pixels))
 
 
@@ -417,33 +505,6 @@ def load_mask(source: ImageSource, shape: tuple[int, ...]) -> np.ndarray:
 class _NotFinite(Exception):
     def __init__(self, step: int, value: float) -> None:
         self.step, self.value = step, value
-
-
-def _report(
-    options: Options,
-    content: ImageSource,
-    styles: list[ImageSource],
-    pixels: np.ndarray,
-    history: list[dict[str, Any]],
-    final: dict[str, float] | None,
-    plan: _Plan,
-    started: float,
-) -> dict[str, Any]:
-    """The report of a run; ``final`` is None for a run that stopped early."""
-    return {
-        "params": _params(options, content, styles, pixels.shape),
-        "history": history,
-        "final": final,
-        "steps_per_scale": plan.steps_per_scale,
-        "wall_s": round(time.perf_counter() - started, 3),
-    }
-
-
-def _checkpoint(
-    options: Options, state: Callable[[], dict[str, np.ndarray]], plan: _Plan, history: list[dict[str, Any]]
-) -> None:
-    checkpoint = Checkpoint(state(), list(plan.steps_per_scale), list(history), options.optimizer)
-    save_checkpoint(options.checkpoint, checkpoint)
 
 
 def _load_resumed(options: Options, scales: int) -> Checkpoint | None:

@@ -8,9 +8,10 @@ downloads the PNG that ``Result.save`` wrote, parameters embedded.
 
 Safe by default: loopback only (and only Host headers that name it, against DNS rebinding),
 limits on bytes, pixels, size and image types, uploads in a private temporary folder under
-names the server makes, examples chosen from a fixed list, and every job visible only to the
-browser session (a random cookie) that made it. Bad input gets the command line's one-line
-message as JSON ``{"error": ...}``, never a stack trace.
+names the server makes, examples chosen by name from the package's list, no request that
+changes anything from another site's page, and every job visible only to the browser session
+(a random cookie) that made it. Bad input gets the command line's one-line message as JSON
+``{"error": ...}``, never a stack trace. Ctrl-C or SIGTERM stops it at once, a run or not.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import os
 import re
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -40,18 +43,25 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from nst.errors import NstError
 from nst.images import peek_image
 from nst.inputs import check_inputs
-from nst.jobs import FINISHED, Job, JobQueue, Stylize
+from nst.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
 from nst.options import Options
 
 STATIC = Path(__file__).resolve().parent / "static"
-# The repository's examples/ folder (a source checkout or an editable install: how nst is used).
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# The bundled examples, package data: every image in photos/ is offered as a photo, every one in
+# paintings/ as a painting. Adding an image there is all it takes to offer it.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+EXAMPLE_KINDS = ("photos", "paintings")
+EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png")
 SESSION_COOKIE = "nst_session"
 # Pillow reads many more; these are what photos and paintings come as, and fewer decoders
 # facing strangers' files means fewer decoder bugs within reach. MPO: many cameras' JPEGs.
 ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 ACCEPTED_NAMES = "JPEG, PNG, WebP, GIF, BMP or TIFF"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+# A stopping server waits this long for the run in progress to end, no longer: a run has nothing
+# to save, and a step at 1024 px takes many seconds.
+STOP_WAIT_S = 0.5
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _DEFAULTS = Options()
 
 
@@ -113,7 +123,15 @@ def serve(listener: socket.socket, config: WebConfig, stylize: Stylize) -> None:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
     # Open event streams would hold up Ctrl-C until uvicorn cancels them with a traceback; they end when told.
     app.state.stopping = lambda: server.should_exit
-    server.run(sockets=[listener])
+    try:
+        server.run(sockets=[listener])
+    finally:
+        if app.state.queue.still_working():
+            # A run inside a TensorFlow step, whose clean-up at exit would wait for the step
+            # (seconds at 1024 px). The run has nothing to save: the process ends now.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
 
 def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) -> FastAPI:
@@ -125,7 +143,8 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         keep_s=config.keep_s,
         max_waiting=config.max_waiting,
     )
-    examples = _examples(config.examples)
+    kinds = _examples(config.examples)
+    examples = {path.name: path for paths in kinds.values() for path in paths}
     folders: dict[str, Path] = {}
 
     @asynccontextmanager
@@ -135,7 +154,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         try:
             yield
         finally:
-            await run_in_threadpool(queue.close)
+            await run_in_threadpool(queue.close, STOP_WAIT_S)
             shutil.rmtree(folders["root"], ignore_errors=True)
 
     app = FastAPI(title="nst", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -144,6 +163,14 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
     if config.allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.middleware("http")
+    async def same_origin_only(request: Request, call_next: Callable) -> Response:
+        # Against cross-site request forgery: another site's page may send the browser here, but
+        # nothing it sends may start, change or cancel a run.
+        if request.method not in SAFE_METHODS and not _from_this_origin(request):
+            return JSONResponse({"error": "refused: the request came from another site's page"}, status_code=403)
+        return await call_next(request)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -166,7 +193,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
     @app.get("/api/config")
     def settings() -> dict[str, Any]:
         return {
-            "examples": list(examples),
+            "examples": {kind: [path.name for path in paths] for kind, paths in kinds.items()},
             "max_upload_mb": config.max_upload_mb,
             "max_size": config.max_size,
             "max_steps": config.max_steps,
@@ -192,8 +219,8 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         form = await request.form(max_files=config.max_paintings + 2, max_fields=20)
         folder = Path(tempfile.mkdtemp(dir=folders["root"]))
         try:
-            content, styles, options, name = await run_in_threadpool(_prepare, form, folder, config, examples)
-            job = queue.submit(session, content, styles, options, folder, name)
+            request = await run_in_threadpool(_prepare, form, folder, config, examples)
+            job = queue.submit(session, request, folder)
         except NstError as error:
             shutil.rmtree(folder, ignore_errors=True)
             raise HTTPException(400, str(error).replace(f"{folder}/", "")) from None
@@ -223,7 +250,10 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         if job.result is None:
             raise HTTPException(404, "no result yet")
         return FileResponse(
-            job.result, media_type="image/png", filename=job.name, headers={"Cache-Control": "no-store"}
+            job.result,
+            media_type="image/png",
+            filename=job.request.download_name,
+            headers={"Cache-Control": "no-store"},
         )
 
     @app.post("/api/jobs/{job_id}/cancel")
@@ -241,6 +271,16 @@ _PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+
+
+def _from_this_origin(request: Request) -> bool:
+    """Whether the browser says the request comes from this app's own page (or from no page at
+    all: a command-line client). Browsers send ``Origin`` with every cross-origin POST and
+    ``Sec-Fetch-Site`` with every request; another port on this machine is another origin."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
 def _session(request: Request, response: Response) -> str:
@@ -273,15 +313,17 @@ async def _events(queue: JobQueue, job: Job, stopping: Callable[[], bool]) -> As
         quiet += 0.25
 
 
-def _examples(folder: Path | None) -> dict[str, Path]:
-    if folder is None or not folder.is_dir():
-        return {}
-    return {path.name: path for path in sorted(folder.iterdir()) if path.suffix.lower() in (".jpg", ".jpeg", ".png")}
+def _examples(folder: Path | None) -> dict[str, list[Path]]:
+    """The example images of each kind (``photos``, ``paintings``), in order of name."""
+    if folder is None:
+        return {kind: [] for kind in EXAMPLE_KINDS}
+    return {
+        kind: [path for path in sorted(folder.glob(f"{kind}/*")) if path.suffix.lower() in EXAMPLE_SUFFIXES]
+        for kind in EXAMPLE_KINDS
+    }
 
 
-def _prepare(
-    form: FormData, folder: Path, config: WebConfig, examples: dict[str, Path]
-) -> tuple[Path, list[Path], Options, str]:
+def _prepare(form: FormData, folder: Path, config: WebConfig, examples: dict[str, Path]) -> RunRequest:
     """The photo, paintings and options of a submitted form, checked as the command line
     checks them; NstError otherwise. Uploads are written into ``folder``."""
     options = _options(form, config)
@@ -301,7 +343,7 @@ def _prepare(
         options = replace(options, mask=str(images.add(mask, "mask")))
     check_inputs(content, styles, options)
     name = "-".join(Path(_safe_name(images.names[path])).stem for path in [content, *styles]) + ".png"
-    return content, styles, options, name
+    return RunRequest(content, styles, options, name, {str(path): given for path, given in images.names.items()})
 
 
 class _Images:

@@ -11,12 +11,13 @@ async function init() {
   $("size").value = Math.min(defaults.size, max_size);
   $("size").max = max_size;
   $("limit-value").value = 60;
-  for (const name of state.config.examples) {
+  const { photos, paintings } = state.config.examples;
+  for (const name of photos) {
     $("content-examples").append(thumb(name, () => { state.content = { example: name }; render(); }));
-    $("style-examples").append(thumb(name, () => addPainting({ example: name })));
   }
-  state.content = state.config.examples.includes("cat.jpg") ? { example: "cat.jpg" } : null;
-  if (state.config.examples.includes("starry-night.jpg")) addPainting({ example: "starry-night.jpg" });
+  for (const name of paintings) $("style-examples").append(thumb(name, () => addPainting({ example: name })));
+  state.content = photos.length ? { example: photos[0] } : null;
+  if (paintings.length) addPainting({ example: paintings[0] });
   $("content-file").addEventListener("change", (e) => {
     if (e.target.files.length) state.content = { file: e.target.files[0] };
     render();
