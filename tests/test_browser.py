@@ -163,7 +163,7 @@ def test_the_page_sends_every_setting(page, tmp_path):
     mask = tmp_path / "mask.png"
     Image.new("L", (8, 8), 255).save(mask)
     names = "buttons => buttons.map(button => button.dataset.name)"
-    assert page.eval_on_selector_all("#content-examples .thumb", names) == ["cat.jpg"]  # photos as photos
+    assert page.eval_on_selector_all("#content-examples .thumb", names) == ["cat.jpg", "coffee.jpg"]  # photos as photos
     assert page.eval_on_selector_all("#style-examples .thumb", names) == ["starry-night.jpg", "the-scream.jpg"]
     page.click("#style-examples .thumb[data-name='the-scream.jpg']")
     weights = page.locator("#paintings input[type=number]")

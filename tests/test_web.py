@@ -79,7 +79,7 @@ def test_the_page_its_headers_and_the_examples(client):
     page = app.get("/")
     assert "<form" in page.text and "app.js" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    examples = {"photos": ["cat.jpg"], "paintings": ["starry-night.jpg", "the-scream.jpg"]}
+    examples = {"photos": ["cat.jpg", "coffee.jpg"], "paintings": ["starry-night.jpg", "the-scream.jpg"]}
     assert app.get("/api/config").json()["examples"] == examples
     assert app.get("/api/examples/cat.jpg").content == CONTENT.read_bytes()
     for sneaky in ("..%2Fpyproject.toml", "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "..", "cat.jpg%00.png"):
