@@ -10,7 +10,7 @@ stays fast.
 
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from nst.errors import Interrupted, NstError, StoppedEarly  # noqa: E402
 from nst.options import Options  # noqa: E402

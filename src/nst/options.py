@@ -62,7 +62,7 @@ class Options:
     # On the normalised VGG19: balance chosen by the quality panel (docs/quality.md), magnitude
     # the plain network's (so Adam's epsilon means what it meant).
     content_weight: float = 1e6
-    style_weight: float = 4e7
+    style_weight: float = 5e6
     tv_weight: float = 0.0
     normalization: str = "mean"
     vgg_normalization: str = "gatys"
@@ -236,7 +236,7 @@ def _require(condition: bool, message: str) -> None:
         raise NstError(message)
 
 
-# What runs did before each of these settings was added (nst 0.x PNGs and reports lack them).
+# What runs did before each of these settings was added (PNGs and reports of nst 0.1 lack them).
 _BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {"vgg_normalization": "none", "preconditioner": "blocks"}
 
 # The spec's plain loop, as the TensorFlow tutorial runs it: Adam (0.02, 0.99, 0.1) from the
