@@ -241,7 +241,10 @@ def test_two_runs_at_once_one_waits_and_neither_is_mixed_up(server, tmp_path):
     assert (status["state"], status["ahead"]) == ("queued", 1)
     seen = set()
     while not {"one done", "two done"} <= seen:
-        states = first.get(f"/api/jobs/{one}").json()["state"], second.get(f"/api/jobs/{two}").json()["state"]
+        # Two first: it runs only after one has ended, so seeing it running and then one running
+        # means they overlapped; the other order could see one just before it ended, then two.
+        two_state = second.get(f"/api/jobs/{two}").json()["state"]
+        states = first.get(f"/api/jobs/{one}").json()["state"], two_state
         assert states != ("running", "running")
         seen |= {f"one {states[0]}", f"two {states[1]}"}
         assert not seen & {"one failed", "two failed", "one cancelled", "two cancelled"}, seen

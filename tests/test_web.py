@@ -12,7 +12,7 @@ import tomllib
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from nst import cli, web
+from nst import Options, cli, web
 from nst.errors import NstError
 from nst.images import read_metadata
 from nst.web import WebConfig, create_app
@@ -102,7 +102,9 @@ def test_a_form_runs_with_the_options_and_files_it_names(client, tmp_path):
     assert [styles[0], styles[1].name] == [web.EXAMPLES / "paintings" / "starry-night.jpg", "my_painting.png"]
     assert all(existed) and options.mask.endswith("/mask/mask.png")
     assert (options.size, options.time_budget, options.style_blend) == (64, 30.0, (0.7, 0.3))
-    assert (options.preserve_colors, options.style_weight, options.style_scale) == ("histogram", 2e-2, 1.5)
+    assert (options.preserve_colors, options.style_weight, options.style_scale) == (
+        "histogram", 2 * Options().style_weight, 1.5
+    )  # fmt: skip
     download = app.get(f"/api/jobs/{statuses[-1]['id']}/result")
     assert download.headers["content-disposition"] == 'attachment; filename="cat-starry-night-my_painting.png"'
     # The PNG's parameters name the images as the user did, not by the server's private paths.
