@@ -7,7 +7,7 @@
 For each candidate and pair it records, from one run at the candidate's settings and the same
 number of evaluations (load-independent, unlike seconds):
 - ``objective``: the plain VGG19's objective (the spec's weights, mean losses, equal layer
-  weights; the default until this panel), the common yardstick; ``content``: its content loss;
+  weights; the default), the common yardstick; ``content``: its content loss;
 - ``grid`` and ``noise`` (nst.measures), and each style layer's share of the candidate's own
   style loss;
 - ``coarse/2`` and ``coarse/4``: the style loss of the result halved and quartered against the
@@ -36,15 +36,14 @@ PAIRS_512 = (("cat.jpg", "starry-night.jpg"), ("coffee.jpg", "the-scream.jpg"), 
 
 # Each candidate: the options it changes from the defaults. Every candidate gets the same number
 # of VGG19 passes at the output size (``--steps``), the ladder the same in full-size passes.
-# The loss settings of the plain VGG19 (the spec's weights): the default objective until the panel.
+# The loss settings of the plain VGG19 (the spec's weights): the default objective.
 PLAIN = {"vgg_normalization": "none", "content_weight": 1e4, "style_weight": 1e-2}
 CANDIDATES: dict[str, dict] = {
     "blocks": {**PLAIN, "preconditioner": "blocks"},  # the default until this panel: block-mean pyramid
-    "gaussian": {**PLAIN, "preconditioner": "gaussian"},  # the smooth pyramid on the same objective
+    "gaussian": {**PLAIN, "preconditioner": "gaussian"},  # the smooth pyramid: the default since the panel
     "none": {**PLAIN, "preconditioner": "none"},  # L-BFGS without a preconditioner
-    # Gatys et al.'s normalised VGG19 with the smooth pyramid: the default now. Its beta/alpha
-    # gives the photo's style loss over the result's content loss the plain network's balance.
-    "gatys": {},
+    # Gatys et al.'s normalised VGG19 with the smooth pyramid, at the strength docs/quality.md chose.
+    "gatys": {"vgg_normalization": "gatys", "content_weight": 1e6, "style_weight": 5e6},
     "balanced": {**PLAIN, "balance_style_layers": True},
     "ladder-balanced": {**PLAIN, "balance_style_layers": True, "scales": "ladder", "coarse_steps": 100},
     "spec-adam": {**PLAIN, "optimizer": "adam"},  # the spec's Adam loop, same number of steps
@@ -79,11 +78,11 @@ def pairs(size: int, count: int | None) -> list[tuple[str, str]]:
 
 def run_candidate(name: str, settings: dict, photo: str, painting: str, size: int, steps: int, out: Path) -> dict:
     from nst import Options, stylize, transfer
-    from nst.images import save_image
+    from nst.images import load_image, save_image
     from nst.objective import Objective
 
-    photo_pixels = transfer.load_image(EXAMPLES / photo, size)
-    painting_pixels = transfer.load_image(EXAMPLES / painting, size)
+    photo_pixels = load_image(EXAMPLES / photo, size)
+    painting_pixels = load_image(EXAMPLES / painting, size)
     options = candidate_options(settings, size, steps, photo_pixels.shape)
     started = time.perf_counter()
     result = stylize(EXAMPLES / photo, EXAMPLES / painting, options)

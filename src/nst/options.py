@@ -38,9 +38,9 @@ MIN_SIDE = 16
 class Options:
     """All settings of a run. The defaults are the measured ones described in docs/quality.md.
 
-    Loss weights: ``content_weight`` is the spec's alpha, ``style_weight`` its beta; their
-    defaults are for ``vgg_normalization="gatys"`` (the spec's 1e4 and 1e-2 are for the plain
-    network: ``Options.preset("spec")``).
+    Loss weights: ``content_weight`` is the spec's alpha, ``style_weight`` its beta (the spec's
+    1e4 and 1e-2, for the plain network; with ``vgg_normalization="gatys"`` about 1e6 and 5e6,
+    see docs/quality.md).
     ``normalization`` chooses how the losses are scaled ("mean": the TensorFlow tutorial's
     means, whose balance does not change with resolution; "sum": the spec's sums as written);
     see :mod:`nst.losses` for the exact relation between the two.
@@ -59,13 +59,11 @@ class Options:
     scale_start: int = 128
     coarse_steps: int = 100
     time_budget: float | None = None
-    # On the normalised VGG19: balance chosen by the quality panel (docs/quality.md), magnitude
-    # the plain network's (so Adam's epsilon means what it meant).
-    content_weight: float = 1e6
-    style_weight: float = 5e6
+    content_weight: float = 1e4
+    style_weight: float = 1e-2
     tv_weight: float = 0.0
     normalization: str = "mean"
-    vgg_normalization: str = "gatys"
+    vgg_normalization: str = "none"
     content_layers: tuple[str, ...] = CONTENT_LAYERS
     style_layers: tuple[str, ...] = STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None
@@ -237,7 +235,7 @@ def _require(condition: bool, message: str) -> None:
 
 
 # What runs did before each of these settings was added (PNGs and reports of nst 0.1 lack them).
-_BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {"vgg_normalization": "none", "preconditioner": "blocks"}
+_BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {"preconditioner": "blocks"}
 
 # The spec's plain loop, as the TensorFlow tutorial runs it: Adam (0.02, 0.99, 0.1) from the
 # photo, clipped to [0, 1], one scale, 1000 steps, mean losses with alpha 1e4, beta 1e-2.
