@@ -22,8 +22,9 @@ from nst.options import Options
 
 OptimizerState = dict[str, np.ndarray]
 _ARMIJO = 1e-4  # the sufficient decrease every accepted step must make
-# Of each preconditioner level over the next finer. Objective after 150 evaluations at 256 px
-# with weights 1, 1.4, 1.7, 2 and 3: 9.13e6, 9.07e6, 9.12e6, 9.25e6, 9.76e6.
+# Of each preconditioner level over the next finer, fitted with the block pyramid (not yet refitted
+# for the smooth one): objective after 150 evaluations at 256 px with weights 1, 1.4, 1.7, 2
+# and 3: 9.13e6, 9.07e6, 9.12e6, 9.25e6, 9.76e6.
 _PYRAMID_WEIGHT = 1.4
 _FIRST_STEP_RMS = 0.02  # root-mean-square pixel change of a step taken without curvature pairs
 _CURVATURE_EPSILON = 1e-10  # pairs with less curvature than this would make the direction unstable
