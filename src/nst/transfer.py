@@ -330,7 +330,8 @@ def score(
     style: ImageSource | Sequence[ImageSource],
     options: Options | None = None,
 ) -> dict[str, float]:
-    """The losses (``content``, ``style``, ``tv``, ``total``) of any image under ``options``.
+    """The losses (``content``, ``style``, ``tv``, ``total``) of any image under ``options``,
+    and its picture measures (``grid``, ``noise``: :func:`picture_measures`).
 
     The image is scored at ``options.size`` (its longer side); the photo is resized to the
     image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
@@ -341,13 +342,14 @@ def score(
     pixels, paintings = scored.at_size(options.size, options.painting_side())
     shown = pixels
     height, width = pixels.shape[:2]
-    photo = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
+    photo_image = open_image(content)
+    photo = to_array(photo_image.resize((width, height), Image.Resampling.LANCZOS))
     target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
     if options.preserve_colors == "luminance":
         pixels = colors.luminance_image(pixels)
     masks, _ = _masks(options, photo.shape)
     losses = Objective(target, paintings, options, masks).evaluate(pixels)
-    return {**losses, **picture_measures(shown, content, styles)}
+    return {**losses, **picture_measures(shown, photo_image, scored.paintings)}
 
 
 class _Plan:
