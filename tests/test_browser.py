@@ -163,6 +163,9 @@ def test_the_page_sends_every_setting(page, tmp_path):
     mask = tmp_path / "mask.png"
     Image.new("L", (8, 8), 255).save(mask)
     names = "buttons => buttons.map(button => button.dataset.name)"
+    # The page fills the pickers from /api/config after it loads: wait for them, then read them.
+    expect(page.locator("#content-examples .thumb")).to_have_count(2)
+    expect(page.locator("#style-examples .thumb")).to_have_count(2)
     assert page.eval_on_selector_all("#content-examples .thumb", names) == ["cat.jpg", "coffee.jpg"]  # photos as photos
     assert page.eval_on_selector_all("#style-examples .thumb", names) == ["starry-night.jpg", "the-scream.jpg"]
     page.click("#style-examples .thumb[data-name='the-scream.jpg']")
