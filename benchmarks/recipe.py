@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 RECIPE_STEPS = 1000
 RECIPE_TV = 30.0
-MAX_GRID, MAX_NOISE = 1.05, 1.3
 
 
 class _Done(Exception):
@@ -35,6 +34,7 @@ class _Done(Exception):
 def compare(photo: Path, painting: Path, size: int, max_steps: int) -> dict:
     from nst import Options, stylize
     from nst.images import load_image
+    from nst.measures import is_clean
     from nst.transfer import picture_measures, score
 
     height, width = load_image(photo, size).shape[:2]
@@ -57,7 +57,7 @@ def compare(photo: Path, painting: Path, size: int, max_steps: int) -> dict:
             tenth.update(step=progress.step, objective=total, **picture_measures(progress.image(), photo, painting))
         if total <= yardstick["total"]:
             measures = picture_measures(progress.image(), photo, painting)
-            if measures["grid"] <= MAX_GRID and measures["noise"] <= MAX_NOISE:
+            if is_clean(measures):
                 reached.update(step=progress.step, seconds=elapsed, **measures)
                 raise _Done
 

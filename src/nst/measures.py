@@ -16,6 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 
 GRID_BLOCKS = (2, 4, 8, 16, 32)
+# The bounds a clean picture stays within (docs/quality.md): no grid added, no more speckle
+# than 1.3 times the busier of photo and painting.
+MAX_GRID, MAX_NOISE = 1.05, 1.3
 
 
 def boundary_ratio(image: np.ndarray, block: int) -> float:
@@ -69,3 +72,8 @@ def noise(image: np.ndarray, photo: np.ndarray, paintings: Sequence[np.ndarray])
 def picture_measures(image: np.ndarray, photo: np.ndarray, paintings: Sequence[np.ndarray]) -> dict[str, float]:
     """``{"grid", "noise"}`` of an image, rounded to what is meaningful."""
     return {"grid": round(grid(image, photo), 4), "noise": round(noise(image, photo, paintings), 4)}
+
+
+def is_clean(values: dict[str, float]) -> bool:
+    """Whether picture measures (``grid``, ``noise``) are within :data:`MAX_GRID` and :data:`MAX_NOISE`."""
+    return values["grid"] <= MAX_GRID and values["noise"] <= MAX_NOISE
