@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 from nst.errors import NstError
 from nst.features import FeatureExtractor, load_vgg19, preprocess
@@ -14,18 +14,20 @@ def full_vgg19_activations(weights, image):
     activations, x = {}, preprocess(image)
     for layer in load_vgg19(weights).layers[1:]:
         x = layer(x)
-        activations[layer.name] = x.numpy()
+        activations[layer.name] = ops.convert_to_numpy(x)
     return activations
 
 
 def test_extractor_matches_full_vgg19_and_stops_at_the_deepest_layer(weights):
-    image = tf.constant(np.random.default_rng(1).uniform(size=(1, 64, 48, 3)).astype(np.float32))
+    image = ops.convert_to_tensor(np.random.default_rng(1).uniform(size=(1, 64, 48, 3)).astype(np.float32))
     extractor = FeatureExtractor(CONTENT_LAYERS + STYLE_LAYERS, weights)
     features = extractor(image)
     full = full_vgg19_activations(weights, image)
     assert set(features) == set(CONTENT_LAYERS + STYLE_LAYERS)
     for name, value in features.items():
-        np.testing.assert_allclose(value.numpy(), full[name], rtol=1e-4, atol=1e-3 * np.abs(full[name]).max())
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(value), full[name], rtol=1e-4, atol=1e-3 * np.abs(full[name]).max()
+        )
     computed = [layer.name for layer in extractor.model.layers]
     assert computed[-1] == "block5_conv2"
     assert not {"block5_conv3", "block5_conv4", "block5_pool"} & set(computed)
@@ -39,7 +41,9 @@ def test_shallow_extractor_computes_only_the_first_block(weights):
 def test_preprocess_is_caffe_style():
     image = np.random.default_rng(2).uniform(size=(1, 2, 2, 3)).astype(np.float32)
     expected = image[..., ::-1] * 255.0 - np.array([103.939, 116.779, 123.68], dtype=np.float32)
-    np.testing.assert_allclose(preprocess(tf.constant(image)).numpy(), expected, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(preprocess(ops.convert_to_tensor(image))), expected, rtol=1e-5, atol=1e-4
+    )
 
 
 def test_missing_weights_file_is_a_clear_error(tmp_path):

@@ -7,7 +7,6 @@ import sys
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from nst import Options, stylize, transfer
 from nst.features import FeatureExtractor
@@ -100,6 +99,8 @@ def test_a_time_budget_is_shared_by_the_scales_as_their_planned_work(weights, mo
 
 def test_spec_preset_is_the_tutorial_loop(weights):
     """The preset against the TensorFlow tutorial's loop written out here independently."""
+    import tensorflow as tf  # the tutorial's own library (this test runs on the TensorFlow backend)
+
     options = Options.preset("spec", size=48, steps=4, weights=weights)
     assert (options.optimizer, options.learning_rate, options.beta_1, options.epsilon) == ("adam", 0.02, 0.99, 0.1)
     assert (options.init, options.scales, options.normalization, options.steps) == ("content", 1, "mean", 4)

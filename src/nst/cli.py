@@ -360,6 +360,11 @@ def _progress_bar(options: Options, enabled: bool) -> Iterator[object]:
     with tqdm(total=total, unit="s" if budget else "step", dynamic_ncols=True, file=sys.stderr) as bar:
 
         def update(progress) -> None:
+            if not bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
+                from nst import backend
+
+                name = backend.name()
+                bar.set_description_str(backend.device() + ("" if name == "tensorflow" else f", {name}"), refresh=False)
             losses = progress.losses
             scale = f"size {progress.scale}/{progress.scales}, " if progress.scales > 1 else ""
             summary = (

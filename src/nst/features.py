@@ -9,9 +9,10 @@ from importlib import resources
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from nst.errors import NstError
+from nst.losses import Tensor
 from nst.options import VGG19_LAYERS, WEIGHTS_ENV
 
 _WEIGHTS_HELP = f"pass --weights PATH or set {WEIGHTS_ENV} to a Keras VGG19 (include_top=False) weights file"
@@ -34,7 +35,7 @@ def load_vgg19(weights: str = "imagenet") -> keras.Model:
     return model
 
 
-def preprocess(image: tf.Tensor) -> tf.Tensor:
+def preprocess(image: Tensor) -> Tensor:
     """Images in [0, 1] to what VGG19 was trained on: Keras's ``vgg19.preprocess_input``
     (Caffe style: 0..255, RGB to BGR, ImageNet channel means subtracted)."""
     return keras.applications.vgg19.preprocess_input(image * 255.0)
@@ -53,8 +54,8 @@ def mean_activations(extractor: FeatureExtractor, images: Sequence[np.ndarray]) 
     """Each layer's per-filter activation averaged over positions, then over ``images``."""
     sums: dict[str, np.ndarray] = {}
     for image in images:
-        for name, value in extractor(tf.convert_to_tensor(image[np.newaxis])).items():
-            sums[name] = sums.get(name, 0.0) + value.numpy().mean(axis=(0, 1, 2))
+        for name, value in extractor(ops.convert_to_tensor(image[np.newaxis])).items():
+            sums[name] = sums.get(name, 0.0) + ops.convert_to_numpy(value).mean(axis=(0, 1, 2))
     return {name: total / len(images) for name, total in sums.items()}
 
 
@@ -84,9 +85,9 @@ class FeatureExtractor:
         if normalization == "gatys":
             # A pooling layer takes the maximum of the conv layer before it: the same factor.
             conv = {name: VGG19_LAYERS[VGG19_LAYERS.index(name) - ("pool" in name)] for name in self.layers}
-            self.scales = {name: tf.constant(1.0 / gatys_scales()[conv[name]]) for name in self.layers}
+            self.scales = {name: ops.convert_to_tensor(1.0 / gatys_scales()[conv[name]]) for name in self.layers}
 
-    def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+    def __call__(self, image: Tensor) -> dict[str, Tensor]:
         features = self.model(preprocess(image))
         if self.scales is None:
             return features

@@ -34,24 +34,26 @@ the formula meaningful when the style image has another size (a raw Gram grows w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import tensorflow as tf
+from keras import ops
+
+Tensor = Any  # a tensor of the Keras backend in use (TensorFlow, JAX or PyTorch)
 
 
-def gram_matrix(features: tf.Tensor) -> tf.Tensor:
+def gram_matrix(features: Tensor) -> Tensor:
     r"""G_cd = sum_ij F_ijc F_ijd, for features of shape (batch, height, width, channels).
 
     Returns shape (batch, channels, channels)."""
-    return tf.linalg.einsum("bijc,bijd->bcd", features, features)
+    return ops.einsum("bijc,bijd->bcd", features, features)
 
 
-def positions(features: tf.Tensor) -> tf.Tensor:
-    """M: the number of spatial positions (height x width) of a feature map, as float32."""
-    shape = tf.shape(features)
-    return tf.cast(shape[1] * shape[2], tf.float32)
+def positions(features: Tensor) -> float:
+    """M: the number of spatial positions (height x width) of a feature map."""
+    return float(features.shape[1] * features.shape[2])
 
 
-def normalized_gram(features: tf.Tensor, mask: tf.Tensor | None = None) -> tf.Tensor:
+def normalized_gram(features: Tensor, mask: Tensor | None = None) -> Tensor:
     r"""G / M: the Gram matrix per position, the form style targets are kept in.
 
     With a mask m of shape (batch, height, width, 1) at the layer's size, the masked Gram
@@ -59,78 +61,77 @@ def normalized_gram(features: tf.Tensor, mask: tf.Tensor | None = None) -> tf.Te
     when m is 1 everywhere."""
     if mask is None:
         return gram_matrix(features) / positions(features)
-    return gram_matrix(features * mask) / tf.maximum(tf.reduce_sum(tf.square(mask)), 1e-6)
+    return gram_matrix(features * mask) / ops.maximum(ops.sum(ops.square(mask)), 1e-6)
 
 
-def content_loss(content_features: tf.Tensor, generated_features: tf.Tensor, normalization: str = "mean") -> tf.Tensor:
+def content_loss(content_features: Tensor, generated_features: Tensor, normalization: str = "mean") -> Tensor:
     r"""Content loss of one layer.
 
     sum:  L = 1/2 sum_ij (F^C_ij - F^G_ij)^2
     mean: L = mean_ij (F^C_ij - F^G_ij)^2  = 2/(N M) x the sum form
     """
-    squared = tf.square(content_features - generated_features)
+    squared = ops.square(content_features - generated_features)
     if normalization == "sum":
-        return 0.5 * tf.reduce_sum(squared)
-    return tf.reduce_mean(squared)
+        return 0.5 * ops.sum(squared)
+    return ops.mean(squared)
 
 
 def style_layer_loss(
-    target_gram: tf.Tensor, generated_features: tf.Tensor, normalization: str = "mean", mask: tf.Tensor | None = None
-) -> tf.Tensor:
+    target_gram: Tensor, generated_features: Tensor, normalization: str = "mean", mask: Tensor | None = None
+) -> Tensor:
     r"""Style loss E_l of one layer, from the target's per-position Gram matrix G^S / M
     (with ``mask``, the generated image's masked Gram matrix, see :func:`normalized_gram`).
 
     sum:  E_l = 1/(4 N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2 = 1/(4 N_l^2) sum_ij (G^S_ij/M_l - G^G_ij/M_l)^2
     mean: E_l = 1/(N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2    = 4 x the sum form
     """
-    difference = tf.reduce_sum(tf.square(target_gram - normalized_gram(generated_features, mask)))
-    channels = tf.cast(tf.shape(generated_features)[-1], tf.float32)
+    difference = ops.sum(ops.square(target_gram - normalized_gram(generated_features, mask)))
+    channels = float(generated_features.shape[-1])
     scale = 4.0 if normalization == "sum" else 1.0
     return difference / (scale * channels * channels)
 
 
 def style_loss(
-    target_grams: Sequence[tf.Tensor],
-    generated_features: Sequence[tf.Tensor],
+    target_grams: Sequence[Tensor],
+    generated_features: Sequence[Tensor],
     layer_weights: Sequence[float],
     normalization: str = "mean",
-    masks: Sequence[tf.Tensor] | None = None,
-) -> tf.Tensor:
+    masks: Sequence[Tensor] | None = None,
+) -> Tensor:
     r"""Style loss over the style layers (``masks``: one per layer, for a region's style).
 
     sum:  L_style = sum_l w_l E_l
     mean: L_style = 1/L sum_l w_l E_l   (E_l in its mean form)
     """
     layers = zip(target_grams, generated_features, layer_weights, masks or [None] * len(target_grams), strict=True)
-    total = tf.add_n(
-        [weight * style_layer_loss(target, features, normalization, mask) for target, features, weight, mask in layers]
+    total = sum(
+        weight * style_layer_loss(target, features, normalization, mask) for target, features, weight, mask in layers
     )
     if normalization == "sum":
         return total
     return total / float(len(target_grams))
 
 
-def total_variation_loss(image: tf.Tensor, normalization: str = "mean") -> tf.Tensor:
+def total_variation_loss(image: Tensor, normalization: str = "mean") -> Tensor:
     r"""Total variation: sum of absolute differences between neighbouring pixels.
 
-    sum:  TV = sum_ij |x_i+1,j - x_ij| + |x_i,j+1 - x_ij|   (``tf.image.total_variation``)
+    sum:  TV = sum_ij |x_i+1,j - x_ij| + |x_i,j+1 - x_ij|   (as ``tf.image.total_variation``)
     mean: TV / (H W), so that its weight does not depend on the resolution.
     """
-    image = tf.convert_to_tensor(image)
-    variation = tf.reduce_sum(tf.image.total_variation(image))
+    image = ops.convert_to_tensor(image)
+    variation = ops.sum(ops.abs(image[:, 1:] - image[:, :-1])) + ops.sum(ops.abs(image[:, :, 1:] - image[:, :, :-1]))
     if normalization == "sum":
         return variation
-    shape = tf.shape(image)
-    return variation / tf.cast(shape[1] * shape[2], tf.float32)
+    return variation / float(image.shape[1] * image.shape[2])
 
 
 def total_loss(
-    content: tf.Tensor,
-    style: tf.Tensor,
-    variation: tf.Tensor,
+    content: Tensor,
+    style: Tensor,
+    variation: Tensor,
     content_weight: float,
     style_weight: float,
     tv_weight: float = 0.0,
-) -> tf.Tensor:
+) -> Tensor:
     r"""L_total = alpha L_content + beta L_style (+ tv_weight TV, an optional smoothness term)."""
     return content_weight * content + style_weight * style + tv_weight * variation

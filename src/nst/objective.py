@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from nst import losses
 from nst.features import FeatureExtractor
+from nst.losses import Tensor
 from nst.options import Options
 
 LOSS_NAMES = ("total", "content", "style", "tv")
@@ -57,37 +58,34 @@ class Objective:
         if options.balance_style_layers:
             self.layer_weights = self._balanced_weights(content_features)
 
-    def _grams(self, style_features: list[dict[str, tf.Tensor]], blend: Sequence[float]) -> list[tf.Tensor]:
+    def _grams(self, style_features: list[dict[str, Tensor]], blend: Sequence[float]) -> list[Tensor]:
         weighted = list(zip(blend, style_features, strict=True))
         return [
-            tf.add_n([weight * losses.normalized_gram(features[name]) for weight, features in weighted])
+            sum(weight * losses.normalized_gram(features[name]) for weight, features in weighted)
             for name in self.options.style_layers
         ]
 
-    def _layer_masks(self, mask: np.ndarray, layer_features: dict[str, tf.Tensor]) -> list[tf.Tensor]:
+    def _layer_masks(self, mask: np.ndarray, layer_features: dict[str, Tensor]) -> list[Tensor]:
         """The mask at each style layer's resolution (area-averaged, as the layers pool)."""
-        mask = tf.convert_to_tensor(np.asarray(mask, np.float32)[np.newaxis, :, :, np.newaxis])
+        mask = np.asarray(mask, np.float32)
         return [
-            tf.image.resize(mask, layer_features[name].shape[1:3], method="area") for name in self.options.style_layers
+            ops.convert_to_tensor(area_resize(mask, layer_features[name].shape[1:3])[np.newaxis, :, :, np.newaxis])
+            for name in self.options.style_layers
         ]
 
-    def __call__(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+    def __call__(self, image: Tensor) -> dict[str, Tensor]:
         options = self.options
         features = self.extractor(image)
-        content = tf.add_n(
-            [
-                losses.content_loss(target, features[name], options.normalization)
-                for target, name in zip(self.content_targets, options.content_layers, strict=True)
-            ]
+        content = sum(
+            losses.content_loss(target, features[name], options.normalization)
+            for target, name in zip(self.content_targets, options.content_layers, strict=True)
         )
         if options.normalization == "mean":
             content = content / float(len(options.content_layers))
         generated = [features[name] for name in options.style_layers]
-        style = tf.add_n(
-            [
-                losses.style_loss(targets, generated, self.layer_weights, options.normalization, masks)
-                for targets, masks in self.style_groups
-            ]
+        style = sum(
+            losses.style_loss(targets, generated, self.layer_weights, options.normalization, masks)
+            for targets, masks in self.style_groups
         )
         variation = losses.total_variation_loss(image, options.normalization)
         total = losses.total_loss(
@@ -101,7 +99,7 @@ class Objective:
         terms = self._style_terms(self.extractor(_batch(image)), self.layer_weights)
         return {name: float(term) for name, term in zip(self.options.style_layers, terms, strict=True)}
 
-    def _style_terms(self, features: dict[str, tf.Tensor], layer_weights: Sequence[float]) -> list[tf.Tensor]:
+    def _style_terms(self, features: dict[str, Tensor], layer_weights: Sequence[float]) -> list[Tensor]:
         terms = []
         for index, (name, weight) in enumerate(zip(self.options.style_layers, layer_weights, strict=True)):
             groups = [
@@ -110,10 +108,10 @@ class Objective:
                 )
                 for targets, masks in self.style_groups
             ]
-            terms.append(weight * tf.add_n(groups))
+            terms.append(weight * sum(groups))
         return terms
 
-    def _balanced_weights(self, features: dict[str, tf.Tensor]) -> tuple[float, ...]:
+    def _balanced_weights(self, features: dict[str, Tensor]) -> tuple[float, ...]:
         """Layer weights under which every style layer's term is the same for the photo, and
         their sum what it was: each layer counts equally at the start, whatever its scale."""
         terms = [float(term) for term in self._style_terms(features, self.options.layer_weights)]
@@ -128,5 +126,20 @@ class Objective:
         return {name: float(value) for name, value in self(_batch(image)).items()}
 
 
-def _batch(image: np.ndarray) -> tf.Tensor:
-    return tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[np.newaxis])
+def _batch(image: np.ndarray) -> Tensor:
+    return ops.convert_to_tensor(np.asarray(image, dtype=np.float32)[np.newaxis])
+
+
+def area_resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``image`` (H, W) brought to ``shape`` by area averaging: each output pixel the mean of the
+    input area it covers, fractions of pixels counted by their fraction (as TensorFlow's "area")."""
+    return _area_weights(shape[0], image.shape[0]) @ image @ _area_weights(shape[1], image.shape[1]).T
+
+
+def _area_weights(size: int, source: int) -> np.ndarray:
+    """The (size, source) matrix whose row i averages the source cells under output cell i."""
+    edges = np.arange(size + 1) * (source / size)
+    starts, ends = edges[:-1, None], edges[1:, None]
+    cells = np.arange(source)[None, :]
+    overlap = np.clip(np.minimum(ends, cells + 1) - np.maximum(starts, cells), 0.0, None)
+    return (overlap / (source / size)).astype(np.float32)

@@ -15,8 +15,10 @@ from collections.abc import Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from nst import backend
+from nst.losses import Tensor
 from nst.objective import Objective
 from nst.options import Options
 
@@ -32,17 +34,6 @@ _CURVATURE_EPSILON = 1e-10  # pairs with less curvature than this would make the
 StepCallback = Callable[[dict[str, float], Callable[[], np.ndarray], Callable[[], OptimizerState]], None]
 
 
-def _loss_and_gradient(objective: Objective, jit_compile: bool) -> Callable[[tf.Tensor], tuple[dict, tf.Tensor]]:
-    @tf.function(jit_compile=jit_compile)
-    def evaluate(image: tf.Tensor) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
-        with tf.GradientTape() as tape:
-            tape.watch(image)
-            losses = objective(image)
-        return losses, tape.gradient(losses["total"], image)
-
-    return evaluate
-
-
 def run_adam(
     objective: Objective,
     image: np.ndarray,
@@ -51,32 +42,56 @@ def run_adam(
     on_step: StepCallback,
     state: OptimizerState | None = None,
 ) -> np.ndarray:
-    """Adam on the pixels, clipped to [0, 1] after every step (the spec's loop)."""
-    variable = tf.Variable(image[np.newaxis], name="generated_image")
+    """Adam on the pixels, clipped to [0, 1] after every step (the spec's loop): Keras's Adam,
+    on whichever backend Keras runs."""
+    variable = keras.Variable(image[np.newaxis], name="generated_image")
     optimizer = keras.optimizers.Adam(
         learning_rate=options.learning_rate, beta_1=options.beta_1, epsilon=options.epsilon
     )
-    optimizer.build([variable])  # Keras creates its slot variables here, outside the compiled step.
+    optimizer.build([variable])  # Keras creates its slot variables here, before the first step.
     if state is not None:  # the step count and both moments: the run goes on exactly as before
         for index, slot in enumerate(optimizer.variables):
             slot.assign(state[f"adam/{index}"])
+    evaluate = backend.value_and_grad(objective)
 
     def current_state() -> OptimizerState:
-        slots = {f"adam/{index}": slot.numpy() for index, slot in enumerate(optimizer.variables)}
-        return {"image": variable.numpy()[0], **slots}
+        slots = {f"adam/{index}": backend.to_numpy(slot) for index, slot in enumerate(optimizer.variables)}
+        return {"image": backend.to_numpy(variable)[0], **slots}
 
-    @tf.function(jit_compile=options.jit_compile)
-    def step() -> dict[str, tf.Tensor]:
-        with tf.GradientTape() as tape:
-            losses = objective(variable)
-        optimizer.apply_gradients([(tape.gradient(losses["total"], variable), variable)])
-        variable.assign(tf.clip_by_value(variable, 0.0, 1.0))
+    def step() -> dict[str, Tensor]:
+        losses, gradient = evaluate(variable.value)
+        optimizer.apply([gradient], [variable])
+        variable.assign(ops.clip(variable.value, 0.0, 1.0))
         return losses
+
+    def pure_step(image: Tensor, slots: list[Tensor]) -> tuple[dict[str, Tensor], Tensor, list[Tensor]]:
+        losses, gradient = evaluate(image)
+        [image], slots = optimizer.stateless_apply(slots, [gradient], [image])
+        return losses, ops.clip(image, 0.0, 1.0), slots
+
+    if backend.stateless():  # a compiled function may not change variables: it returns their new values
+        compiled = backend.compile(pure_step)
+
+        def step() -> dict[str, Tensor]:
+            losses, image, slots = compiled(variable.value, [slot.value for slot in optimizer.variables])
+            variable.assign(image)
+            for slot, value in zip(optimizer.variables, slots, strict=True):
+                slot.assign(value)
+            return losses
+
+    else:
+        step = backend.compile(step, options.jit_compile)
 
     while should_step():
         losses = step()
-        on_step({name: float(value) for name, value in losses.items()}, lambda: variable.numpy()[0], current_state)
-    return variable.numpy()[0]
+        pixels = ops.copy(variable.value)  # this step's picture, kept on the device until asked for
+        on_step(backend.floats(losses), _fetch(pixels), current_state)
+    return backend.to_numpy(variable)[0]
+
+
+def _fetch(pixels: Tensor) -> Callable[[], np.ndarray]:
+    """A picture on the device, brought to the host only when the caller asks for it."""
+    return lambda: backend.to_numpy(pixels)[0]
 
 
 class _ProjectedLbfgs:
@@ -85,8 +100,14 @@ class _ProjectedLbfgs:
     Each iteration takes the quasi-Newton direction over the free pixels (a pixel at a bound
     whose gradient pushes it outward is held), moves along it projected onto the box, and
     backtracks until the loss falls enough (Armijo). Pixels are never clipped after the fact,
-    so the curvature pairs stay true to the steps taken. All of it is plain arrays, which is
-    what lets a checkpoint hold the whole state and a resumed run take the very same steps.
+    so the curvature pairs stay true to the steps taken.
+
+    The whole state (point, trial, gradient, direction, step size, the curvature pairs, the best
+    image so far) is a dictionary of tensors on the device, and one step (the loss and gradient
+    at the trial point, then the choice of the next trial) is one compiled function of it, in
+    ``keras.ops``: no image crosses to the host between steps. The pairs live in fixed-size
+    buffers, oldest first, the valid ones at the end, so that the compiled shapes never change;
+    a checkpoint holds the state as arrays, and a resumed run takes the very same steps.
 
     The recursion starts from a pyramid preconditioner instead of the identity (``PRECONDITIONERS``):
     the gradient, lightly smoothed, plus its Gaussian-pyramid levels (blurred and halved 1, 2...
@@ -97,108 +118,171 @@ class _ProjectedLbfgs:
     means (``"blocks"``, the earlier default) did the same with flat squares, and left them in
     the picture as a grid; docs/quality.md has the comparison."""
 
-    def __init__(self, image: np.ndarray, history: int, preconditioner: str = "gaussian") -> None:
-        self.history = history
-        self.preconditioner = preconditioner
-        self.shape = image.shape
-        self.levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
-        # float32, as the image and gradient are: half the memory and time of float64 vectors.
-        self.trial = image.reshape(-1).astype(np.float32)  # the point evaluated next
-        self.point: np.ndarray | None = None  # the last accepted point, its loss and gradient
-        self.loss = np.inf
-        self.gradient = np.zeros_like(self.trial)
-        self.direction = np.zeros_like(self.trial)
-        self.step_size = 0.0
-        self.steps: list[np.ndarray] = []  # curvature pairs s = x' - x, y = g' - g, oldest first
-        self.changes: list[np.ndarray] = []
-
-    def observe(self, loss: float, gradient: np.ndarray) -> None:
-        """Takes the loss and gradient at ``trial`` and chooses the next ``trial``."""
-        if self.point is not None:
-            step = self.trial - self.point
-            slope = _dot(self.gradient, step)
-            if not (math.isfinite(loss) and loss <= self.loss + _ARMIJO * slope):
-                self._backtrack(loss, slope)
-                return
-            change = gradient - self.gradient
-            if _dot(step, change) > _CURVATURE_EPSILON * _dot(change, change):
-                self.steps.append(step)
-                self.changes.append(change)
-                del self.steps[: -self.history], self.changes[: -self.history]
-        self.point, self.loss, self.gradient = self.trial, loss, gradient
-        self.direction = self._direction()
-        self.step_size = 1.0 if self.steps else self._first_step()
-        self.trial = self._project(self.step_size)
-
-    def _backtrack(self, loss: float, slope: float) -> None:
-        # The minimum of the quadratic through the loss, its slope and the new loss, kept
-        # between a tenth and a half of the step: the classic safeguarded backtracking.
-        size = self.step_size
-        curvature = loss - self.loss - slope
-        shrink = -slope / (2 * curvature) if math.isfinite(loss) and curvature > 0 else 0.5
-        self.step_size = size * min(0.5, max(0.1, shrink))
-        if self.step_size * float(np.abs(self.direction).max(initial=0.0)) < 1e-12:
-            # No step along this direction helps: forget the curvature and go down the
-            # (preconditioned) gradient.
-            self.steps, self.changes = [], []
-            self.direction = self._direction()
-            self.step_size = self._first_step()
-        self.trial = self._project(self.step_size)
-
-    def _first_step(self) -> float:
-        # Without curvature pairs the step has no scale of its own. SciPy's length 1 moves a
-        # pixel by ~0.003 at 256 px; this moves them as much as Adam's first step (its learning
-        # rate): 9.2e7 after 10 evaluations at 256 px against 3.1e8 (benchmarks/lbfgs.py).
-        root_mean_square = math.sqrt(_dot(self.direction, self.direction) / self.direction.size)
-        return _FIRST_STEP_RMS / max(root_mean_square, 1e-30)
-
-    def _direction(self) -> np.ndarray:
-        """The two-loop recursion over the pixels free to move (Nocedal and Wright, alg. 7.4)."""
-        free = ~(((self.point <= 0.0) & (self.gradient > 0.0)) | ((self.point >= 1.0) & (self.gradient < 0.0)))
-        direction = np.where(free, self.gradient, np.float32(0.0))
-        weights = []
-        for step, change in zip(reversed(self.steps), reversed(self.changes), strict=True):
-            weight = _dot(step, direction) / _dot(step, change)
-            direction -= np.float32(weight) * change
-            weights.append(weight)
-        direction = self._precondition(direction)
-        if self.steps:  # the newest pair sets the scale (the usual gamma, measured through the preconditioner)
-            newest = self.changes[-1]
-            direction *= np.float32(_dot(self.steps[-1], newest) / _dot(newest, self._precondition(newest)))
-        for step, change, weight in zip(self.steps, self.changes, reversed(weights), strict=True):
-            direction += np.float32(weight - _dot(change, direction) / _dot(step, change)) * step
-        direction = -np.where(free, direction, np.float32(0.0))
-        if _dot(direction, self.gradient) >= 0.0:  # not downhill (rare, numerical): start afresh
-            self.steps, self.changes = [], []
-            return -np.where(free, self.gradient, np.float32(0.0))
-        return direction
-
-    def _precondition(self, vector: np.ndarray) -> np.ndarray:
-        image = vector.reshape(self.shape)
-        return PRECONDITIONERS[self.preconditioner](image, self.levels).reshape(-1)
-
-    def _project(self, size: float) -> np.ndarray:
-        return np.clip(self.point + size * self.direction, 0.0, 1.0)
-
-    def state(self) -> OptimizerState:
-        return {
-            "lbfgs/trial": self.trial,
-            "lbfgs/point": self.point,
-            "lbfgs/loss": np.float64(self.loss),
-            "lbfgs/gradient": self.gradient,
-            "lbfgs/direction": self.direction,
-            "lbfgs/step_size": np.float64(self.step_size),
-            # One entry per vector, not stacked: stacking would copy all the pairs at once.
-            **{f"lbfgs/step/{index:03d}": step for index, step in enumerate(self.steps)},
-            **{f"lbfgs/change/{index:03d}": change for index, change in enumerate(self.changes)},
+    def __init__(self, objective: Objective, image: np.ndarray, options: Options) -> None:
+        self.history = options.lbfgs_history
+        levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
+        precondition = PRECONDITIONERS[options.preconditioner]
+        self.precondition = lambda vector: precondition(vector, levels)
+        self.evaluate = backend.value_and_grad(objective)
+        self.step = backend.compile(self._step, options.jit_compile)
+        pixels = ops.convert_to_tensor(np.asarray(image, np.float32))
+        pairs = ops.zeros((self.history, *image.shape), "float32")
+        self.state: dict[str, Tensor] = {
+            "trial": pixels,  # the point evaluated next
+            "point": pixels,  # the last accepted point, its loss and gradient (none yet: loss infinite)
+            "loss": ops.convert_to_tensor(np.float32(np.inf)),
+            "gradient": ops.zeros_like(pixels),
+            "direction": ops.zeros_like(pixels),
+            "step_size": ops.convert_to_tensor(np.float32(0.0)),
+            "steps": pairs,  # curvature pairs s = x' - x, y = g' - g, oldest first, the last `count` valid
+            "changes": pairs,
+            "curvatures": ops.zeros((self.history,), "float32"),  # s.y of each pair
+            "count": ops.convert_to_tensor(np.int32(0)),
+            "best_total": ops.convert_to_tensor(np.float32(np.inf)),
+            "best_image": pixels,
         }
 
-    def restore(self, state: OptimizerState) -> None:
-        self.trial, self.point, self.gradient = state["lbfgs/trial"], state["lbfgs/point"], state["lbfgs/gradient"]
-        self.direction = state["lbfgs/direction"]
-        self.loss, self.step_size = float(state["lbfgs/loss"]), float(state["lbfgs/step_size"])
-        self.steps = [state[name] for name in sorted(state) if name.startswith("lbfgs/step/")]
-        self.changes = [state[name] for name in sorted(state) if name.startswith("lbfgs/change/")]
+    def _step(self, state: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """Evaluates the trial point and chooses the next one: one iteration of the search, or
+        one backtrack of its line search."""
+        losses, gradient = self.evaluate(state["trial"][None])
+        loss, gradient = losses["total"], gradient[0]
+        better = loss < state["best_total"]
+        state = {
+            **state,
+            "best_total": ops.where(better, loss, state["best_total"]),
+            "best_image": ops.where(better, state["trial"], state["best_image"]),
+        }
+        return losses, self._observe(state, loss, gradient)
+
+    def _observe(self, state: dict[str, Tensor], loss: Tensor, gradient: Tensor) -> dict[str, Tensor]:
+        step = state["trial"] - state["point"]
+        slope = _dot(state["gradient"], step)
+        finite = ops.isfinite(loss)
+        accepted = finite & (loss <= state["loss"] + _ARMIJO * slope)
+
+        # An accepted point whose step shows positive curvature gives a new pair.
+        change = gradient - state["gradient"]
+        curvature = _dot(step, change)
+        keep = accepted & (curvature > _CURVATURE_EPSILON * _dot(change, change))
+        steps, changes, curvatures = ops.cond(
+            keep,
+            lambda: tuple(_push(state[name], new) for name, new in zip(_PAIRS, (step, change, curvature), strict=True)),
+            lambda: tuple(state[name] for name in _PAIRS),
+        )
+        count = ops.where(keep, ops.minimum(state["count"] + 1, self.history), state["count"])
+
+        # A rejected point: the minimum of the quadratic through the loss, its slope and the new
+        # loss, kept between a tenth and a half of the step (the classic safeguarded backtracking).
+        rise = loss - state["loss"] - slope
+        shrink = ops.where(finite & (rise > 0), -slope / (2 * ops.where(rise > 0, rise, 1.0)), 0.5)
+        backtracked = state["step_size"] * ops.clip(shrink, 0.1, 0.5)
+        # No step along this direction helps: forget the curvature and go down the (preconditioned) gradient.
+        stuck = ~accepted & (backtracked * ops.max(ops.abs(state["direction"])) < 1e-12)
+        count = ops.where(stuck, 0, count)
+
+        point = ops.where(accepted, state["trial"], state["point"])
+        gradient = ops.where(accepted, gradient, state["gradient"])
+        fresh = accepted | stuck
+        direction, count = ops.cond(
+            fresh,
+            lambda: self._direction(point, gradient, steps, changes, curvatures, count),
+            lambda: (state["direction"], count),
+        )
+        step_size = ops.where(fresh, ops.where(count > 0, 1.0, _first_step(direction)), backtracked)
+        return {
+            **state,
+            "trial": ops.clip(point + step_size * direction, 0.0, 1.0),
+            "point": point,
+            "loss": ops.where(accepted, loss, state["loss"]),
+            "gradient": gradient,
+            "direction": direction,
+            "step_size": step_size,
+            "steps": steps,
+            "changes": changes,
+            "curvatures": curvatures,
+            "count": count,
+        }
+
+    def _direction(
+        self, point: Tensor, gradient: Tensor, steps: Tensor, changes: Tensor, curvatures: Tensor, count: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """The two-loop recursion over the pixels free to move (Nocedal and Wright, alg. 7.4),
+        over the last ``count`` pairs; and the number of pairs kept (0 if they had to go)."""
+        free = ~(((point <= 0.0) & (gradient > 0.0)) | ((point >= 1.0) & (gradient < 0.0)))
+        direction = ops.where(free, gradient, 0.0)
+        valid = [ops.convert_to_tensor(index) >= self.history - count for index in range(self.history)]
+        weights = {}
+        for index in reversed(range(self.history)):  # newest first
+            weights[index] = ops.where(valid[index], _dot(steps[index], direction) / curvatures[index], 0.0)
+            direction = direction - weights[index] * changes[index]
+        direction = self.precondition(direction)
+        # The newest pair sets the scale (the usual gamma, measured through the preconditioner).
+        newest = changes[-1]
+        scale = ops.where(count > 0, curvatures[-1] / _dot(newest, self.precondition(newest)), 1.0)
+        direction = direction * scale
+        for index in range(self.history):  # oldest first
+            correction = weights[index] - _dot(changes[index], direction) / curvatures[index]
+            direction = direction + ops.where(valid[index], correction, 0.0) * steps[index]
+        direction = -ops.where(free, direction, 0.0)
+        # Not downhill (rare, numerical): start afresh from the plain gradient.
+        downhill = _dot(direction, gradient) < 0.0
+        return ops.where(downhill, direction, -ops.where(free, gradient, 0.0)), ops.where(downhill, count, 0)
+
+    def best_image(self) -> np.ndarray:
+        return backend.to_numpy(self.state["best_image"])
+
+    def checkpoint(self) -> OptimizerState:
+        """The state as arrays: the pairs one entry each (not stacked, which would copy them all
+        at once), oldest first."""
+        state = {name: backend.to_numpy(value) for name, value in self.state.items() if name not in _PAIRS}
+        count = int(state.pop("count"))
+        pairs = range(self.history - count, self.history)
+        return {
+            "image": state.pop("best_image"),
+            "lbfgs/best_total": np.float64(state.pop("best_total")),
+            **{f"lbfgs/{name}": value for name, value in state.items()},
+            **{
+                f"lbfgs/{kind}/{number:03d}": backend.to_numpy(self.state[f"{kind}s"][index])
+                for kind in ("step", "change")
+                for number, index in enumerate(pairs)
+            },
+            "lbfgs/curvatures": backend.to_numpy(self.state["curvatures"])[self.history - count :],
+        }
+
+    def restore(self, saved: OptimizerState) -> None:
+        shape = tuple(self.state["point"].shape)
+        steps = [saved[name].reshape(shape) for name in sorted(saved) if name.startswith("lbfgs/step/")]
+        changes = [saved[name].reshape(shape) for name in sorted(saved) if name.startswith("lbfgs/change/")]
+        steps, changes = steps[-self.history :], changes[-self.history :]
+        curvatures = saved.get("lbfgs/curvatures")
+        if curvatures is None:  # a checkpoint from before the pairs' curvatures were kept
+            curvatures = np.array([np.dot(s.ravel(), y.ravel()) for s, y in zip(steps, changes, strict=True)])
+        count, empty = len(steps), self.history - len(steps)
+        kept_curvatures = np.zeros(self.history, np.float32)
+        kept_curvatures[empty:] = np.asarray(curvatures, np.float32)[len(curvatures) - count :]
+
+        def buffer(vectors: list[np.ndarray]) -> Tensor:
+            return ops.convert_to_tensor(np.stack([np.zeros(shape, np.float32)] * empty + vectors))
+
+        self.state = {
+            **self.state,
+            **{
+                name: ops.convert_to_tensor(np.asarray(saved[f"lbfgs/{name}"], np.float32).reshape(shape))
+                for name in ("trial", "point", "gradient", "direction")
+            },
+            "loss": ops.convert_to_tensor(np.float32(saved["lbfgs/loss"])),
+            "step_size": ops.convert_to_tensor(np.float32(saved["lbfgs/step_size"])),
+            "steps": buffer(steps),
+            "changes": buffer(changes),
+            "curvatures": ops.convert_to_tensor(kept_curvatures),
+            "count": ops.convert_to_tensor(np.int32(count)),
+            "best_total": ops.convert_to_tensor(np.float32(saved["lbfgs/best_total"])),
+            "best_image": ops.convert_to_tensor(np.asarray(saved["image"], np.float32)),
+        }
+
+
+_PAIRS = ("steps", "changes", "curvatures")
 
 
 def run_lbfgs(
@@ -213,46 +297,44 @@ def run_lbfgs(
 
     A projected L-BFGS of our own rather than SciPy's L-BFGS-B: with its pyramid preconditioner
     it needs fewer evaluations for a given loss after the first few dozen (benchmarks/lbfgs.py),
-    and its whole state (curvature pairs, line search) is ours to checkpoint, so a resumed run
-    continues exactly. Loss and gradient stay one compiled TensorFlow function; only the image
-    and its gradient cross to NumPy, once per step.
+    its whole state (curvature pairs, line search) is ours to checkpoint, so a resumed run
+    continues exactly, and it runs on the device: one compiled function a step, and only the
+    losses cross to the host.
     """
-    shape = image.shape
-    evaluate = _loss_and_gradient(objective, options.jit_compile)
-    search = _ProjectedLbfgs(image, options.lbfgs_history, options.preconditioner)
-    best = {"total": np.inf, "image": image}
+    search = _ProjectedLbfgs(objective, image, options)
     if state is not None and "lbfgs/point" in state:
         search.restore(state)
-        best.update(total=float(state["lbfgs/best_total"]), image=state["image"])
-
-    def current_state() -> OptimizerState:
-        return {"image": best["image"], "lbfgs/best_total": np.float64(best["total"]), **search.state()}
-
     while should_step():
-        pixels = search.trial.reshape(shape)
-        losses, gradient = evaluate(tf.constant(pixels[np.newaxis]))
-        losses = {name: float(value) for name, value in losses.items()}
-        if losses["total"] < best["total"]:
-            best.update(total=losses["total"], image=pixels)
-        search.observe(losses["total"], gradient.numpy().reshape(-1))
-        on_step(losses, lambda pixels=pixels: pixels, current_state)
-    return best["image"]
+        evaluated = search.state["trial"]
+        losses, search.state = search.step(search.state)
+        on_step(backend.floats(losses), _fetch(evaluated[None]), search.checkpoint)
+    return search.best_image()
 
 
-def _dot(first: np.ndarray, second: np.ndarray) -> float:
-    """A dot product without BLAS: OpenBLAS's threads, started for vectors this long, fight
-    TensorFlow's for the cores and made one product ~50x slower here than einsum's loop."""
-    return float(np.einsum("i,i->", first, second))
+def _dot(first: Tensor, second: Tensor) -> Tensor:
+    return ops.sum(first * second)
 
 
-def _block_pyramid(image: np.ndarray, levels: int) -> np.ndarray:
+def _push(buffer: Tensor, newest: Tensor) -> Tensor:
+    """The buffer with its oldest entry dropped and ``newest`` added at the end."""
+    return ops.concatenate([buffer[1:], ops.expand_dims(newest, 0)], axis=0)
+
+
+def _first_step(direction: Tensor) -> Tensor:
+    # Without curvature pairs the step has no scale of its own. SciPy's length 1 moves a
+    # pixel by ~0.003 at 256 px; this moves them as much as Adam's first step (its learning
+    # rate): 9.2e7 after 10 evaluations at 256 px against 3.1e8 (benchmarks/lbfgs.py).
+    root_mean_square = ops.sqrt(_dot(direction, direction) / float(np.prod(direction.shape)))
+    return _FIRST_STEP_RMS / ops.maximum(root_mean_square, 1e-30)
+
+
+def _block_pyramid(image: Tensor, levels: int) -> Tensor:
     """Sum over levels of the image's 2^l x 2^l block means, weighted ``_PYRAMID_WEIGHT``^l:
     piecewise constant, so it leaves a grid of flat squares in the picture (the old default)."""
-    blocks = (_PYRAMID_WEIGHT**level * _block_means(image, 2**level) for level in range(1, levels + 1))
-    return sum(blocks, np.zeros_like(image))
+    return sum((_PYRAMID_WEIGHT**level * _block_means(image, 2**level) for level in range(1, levels + 1)), 0.0)
 
 
-def _gaussian_pyramid(image: np.ndarray, levels: int) -> np.ndarray:
+def _gaussian_pyramid(image: Tensor, levels: int) -> Tensor:
     r"""Sum over levels l of E^l R^l x, weighted ``_PYRAMID_WEIGHT``^l, where R blurs with the
     binomial kernel [1 4 6 4 1]/16 and keeps every second row and column (Burt and Adelson's
     REDUCE) and E = 4 R^T (their EXPAND). E^l R^l = 4^l (R^l)^T R^l is symmetric positive
@@ -265,56 +347,62 @@ def _gaussian_pyramid(image: np.ndarray, levels: int) -> np.ndarray:
     reduced = [image]
     for _ in range(levels):
         reduced.append(_reduce(_reduce(reduced[-1], 0), 1))
-    total = np.zeros_like(reduced[-1])
+    total = ops.zeros_like(reduced[-1])
     for level in range(levels, 0, -1):
-        total = _expand(total + np.float32(_PYRAMID_WEIGHT**level) * reduced[level], reduced[level - 1].shape)
+        total = _expand(total + _PYRAMID_WEIGHT**level * reduced[level], tuple(reduced[level - 1].shape))
     return total
 
 
-_BINOMIAL = np.array([1, 4, 6, 4, 1], np.float32) / 16
-_BINOMIAL_3 = np.array([1, 2, 1], np.float32) / 4
+_BINOMIAL = (1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16)
+_BINOMIAL_3 = (1 / 4, 2 / 4, 1 / 4)
 
 
-def _blur(image: np.ndarray, axis: int, kernel: np.ndarray = _BINOMIAL) -> np.ndarray:
+def _along(image: Tensor, axis: int, part: slice) -> Tensor:
+    """``image[part]`` along ``axis`` (0: rows, 1: columns) of an (H, W, C) image."""
+    return image[part] if axis == 0 else image[:, part]
+
+
+def _blur(image: Tensor, axis: int, kernel: tuple[float, ...] = _BINOMIAL) -> Tensor:
     """A symmetric blur along ``axis``, zeros beyond the edges: a symmetric matrix, positive
     semi-definite for a binomial kernel (its Fourier transform is a power of a cosine)."""
     length, reach = image.shape[axis], len(kernel) // 2
-    padding = [(0, 0)] * image.ndim
+    padding = [(0, 0)] * 3
     padding[axis] = (reach, reach)
-    padded = np.pad(image, padding)
-    return sum(weight * np.take(padded, range(tap, tap + length), axis=axis) for tap, weight in enumerate(kernel))
+    padded = ops.pad(image, padding)
+    return sum(weight * _along(padded, axis, slice(tap, tap + length)) for tap, weight in enumerate(kernel))
 
 
-def _reduce(image: np.ndarray, axis: int) -> np.ndarray:
-    return np.take(_blur(image, axis), range(0, image.shape[axis], 2), axis=axis)
+def _reduce(image: Tensor, axis: int) -> Tensor:
+    return _along(_blur(image, axis), axis, slice(0, None, 2))
 
 
-def _expand(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def _expand(image: Tensor, shape: tuple[int, ...]) -> Tensor:
     """4 R^T: the transpose of :func:`_reduce` along both axes, times 4 so that it keeps the
     mean (each R^T halves it along its axis)."""
     for axis in (0, 1):
-        spread_shape = list(image.shape)
-        spread_shape[axis] = shape[axis]
-        spread = np.zeros(spread_shape, image.dtype)
-        index = [slice(None)] * image.ndim
-        index[axis] = slice(0, None, 2)
-        spread[tuple(index)] = image
+        # The values at the even positions and zeros between them: stacked, then interleaved.
+        spread = ops.stack([image, ops.zeros_like(image)], axis=axis + 1)
+        merged = list(image.shape)
+        merged[axis] *= 2
+        spread = _along(ops.reshape(spread, merged), axis, slice(0, shape[axis]))
         image = 2 * _blur(spread, axis)
     return image
 
 
-def _block_means(image: np.ndarray, block: int) -> np.ndarray:
+def _block_means(image: Tensor, block: int) -> Tensor:
     """The image with each ``block`` x ``block`` tile (smaller at the edges) set to its mean:
     an orthogonal projection, so the preconditioner stays symmetric and positive definite."""
-    height, width = image.shape[:2]
-    rows, columns = np.arange(0, height, block), np.arange(0, width, block)
-    sums = np.add.reduceat(np.add.reduceat(image, rows, axis=0), columns, axis=1)
-    row_counts, column_counts = np.diff([*rows, height]), np.diff([*columns, width])
-    means = sums / (row_counts[:, None, None] * column_counts[None, :, None]).astype(image.dtype)
-    return np.repeat(np.repeat(means, row_counts, axis=0), column_counts, axis=1)
+    height, width, channels = image.shape
+    rows, columns = -(-height // block), -(-width // block)
+    padded = ops.pad(image, [(0, rows * block - height), (0, columns * block - width), (0, 0)])
+    sums = ops.sum(ops.reshape(padded, (rows, block, columns, block, channels)), axis=(1, 3))
+    row_counts = np.diff([*range(0, height, block), height])
+    column_counts = np.diff([*range(0, width, block), width])
+    means = sums / ops.convert_to_tensor((row_counts[:, None, None] * column_counts[None, :, None]).astype(np.float32))
+    return ops.repeat(ops.repeat(means, block, axis=0), block, axis=1)[:height, :width]
 
 
-def _smooth_identity(image: np.ndarray) -> np.ndarray:
+def _smooth_identity(image: Tensor) -> Tensor:
     """(I + B) / 2 with B the binomial blur [1 2 1]/4 along both axes: passes smooth changes
     whole and halves a checkerboard. Without it, L-BFGS's pixel-wise part grows a period-2
     pattern (VGG19's pooling grid) and speckle: at 256 px, 100 evaluations, grid 1.047 -> 1.028

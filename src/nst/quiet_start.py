@@ -1,4 +1,5 @@
 """TensorFlow, started without its C++ start-up notices; imported by :mod:`nst.transfer` first.
+Under another Keras backend (``KERAS_BACKEND=jax`` or ``torch``) TensorFlow is not imported at all.
 
 While it is imported and looks for devices, TensorFlow's C++ core writes notices straight to
 file descriptor 2 ("Could not find cuda drivers", "oneDNN custom operations are on", "All log
@@ -9,8 +10,21 @@ unless the user asked for them: TF_CPP_MIN_LOG_LEVEL=0 (TensorFlow's own switch)
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
+
+
+def _keras_backend() -> str:
+    """The backend Keras will start with, read as Keras reads it, without importing Keras."""
+    if "KERAS_BACKEND" in os.environ:
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return json.loads(config.read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
 
 
 def _asked_for_logs() -> bool:
@@ -18,7 +32,7 @@ def _asked_for_logs() -> bool:
 
 
 def _start_quietly() -> None:
-    if "tensorflow" in sys.modules or _asked_for_logs():
+    if "tensorflow" in sys.modules or _asked_for_logs() or _keras_backend() != "tensorflow":
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()

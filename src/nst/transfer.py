@@ -3,7 +3,7 @@ by a time budget), progress, the report, and scoring an image."""
 
 from __future__ import annotations
 
-import nst.quiet_start  # noqa: F401  before TensorFlow is imported below: it starts without its notices
+import nst.quiet_start  # noqa: F401  before Keras's backend is imported below: TensorFlow starts without its notices
 
 # isort: split
 import dataclasses
@@ -22,10 +22,9 @@ from typing import Any
 import keras
 import numpy as np
 import PIL
-import tensorflow as tf
 from PIL import Image
 
-from nst import __version__, colors, measures
+from nst import __version__, backend, colors, measures
 from nst.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.features import load_vgg19
@@ -188,8 +187,10 @@ class _Size:
     shown: Callable[[np.ndarray], np.ndarray]
     should_step: Callable[[], bool]
     resumed_state: dict[str, np.ndarray] | None
-    last_finite: np.ndarray  # the last image whose loss was finite
-    candidate: np.ndarray  # the image that will be, once the next loss is seen
+    # The last image whose loss was finite, and the image that will be once the next loss is seen:
+    # on the device, fetched only if the run stops early.
+    last_finite: Callable[[], np.ndarray]
+    candidate: Callable[[], np.ndarray]
     state: Callable[[], dict[str, np.ndarray]] | None = None  # the optimizer's state, latest
 
 
@@ -233,7 +234,8 @@ class _Run:
             start = _resize(previous, target.shape)
         should_step = self.plan.start_scale(index, target.shape, resumed.steps_per_scale[index] if resumed else 0)
         shown = _presented(photo, options.preserve_colors, region)
-        return _Size(index, objective, start, shown, should_step, resumed.state if resumed else None, start, start)
+        kept = functools.partial(np.asarray, start)
+        return _Size(index, objective, start, shown, should_step, resumed.state if resumed else None, kept, kept)
 
     def run_size(self, size: _Size) -> np.ndarray:
         """Optimises one size. Ctrl-C or a loss that is no longer finite ends the run with the
@@ -257,7 +259,7 @@ class _Run:
         step = self.plan.record_step()
         if not all(math.isfinite(value) for value in losses.values()):
             raise _NotFinite(step, losses["total"])
-        size.last_finite, size.candidate = size.candidate, current()
+        size.last_finite, size.candidate = size.candidate, current
         size.state = state
         if options.checkpoint and step % options.checkpoint_every == 0:
             self.checkpoint(state)
@@ -276,7 +278,7 @@ class _Run:
         """What a run that stopped early raises: it carries the last picture whose loss was finite."""
         if self.options.checkpoint and size.state is not None:  # what was done so far is kept
             self.checkpoint(size.state)
-        so_far = size.shown(size.last_finite)
+        so_far = size.shown(size.last_finite())
         result = Result(so_far, self.report(so_far, None), self.inputs.alpha)
         if isinstance(stop, KeyboardInterrupt):
             return Interrupted(result)
@@ -549,9 +551,11 @@ def _as_list(style: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
 
 
 def _resize(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """The previous scale's result, brought to the next scale's size (bicubic, clipped)."""
-    resized = tf.image.resize(pixels[np.newaxis], shape[:2], method="bicubic")[0]
-    return np.clip(resized.numpy(), 0.0, 1.0)
+    """The previous scale's result, brought to the next scale's size (bicubic, clipped): by
+    Pillow, so that every backend starts the next scale from the same image."""
+    size = (shape[1], shape[0])
+    channels = [Image.fromarray(pixels[..., channel]).resize(size, Image.Resampling.BICUBIC) for channel in range(3)]
+    return np.clip(np.stack([np.asarray(channel) for channel in channels], axis=-1), 0.0, 1.0)
 
 
 def _history_entry(step: int, elapsed: float, losses: dict[str, float], scale: int) -> dict[str, Any]:
@@ -573,9 +577,11 @@ def _params(
         "style": [describe(source) for source in styles] if len(styles) > 1 else describe(styles[0]),
         "output_size": [shape[1], shape[0]],
         "scale_sizes": options.scale_sizes(),
+        "backend": backend.name(),
+        "device": backend.device(),
         "versions": {
             "nst": __version__,
-            "tensorflow": tf.__version__,
+            backend.name(): backend.library_version(),
             "keras": keras.__version__,
             "numpy": np.__version__,
             "pillow": PIL.__version__,

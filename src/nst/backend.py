@@ -1,0 +1,134 @@
+"""The only backend-specific code: how a loss's value and gradient are taken, how a function is
+compiled, and which device runs it. Everything else is written in ``keras.ops`` and runs on
+whichever backend Keras was started with (``KERAS_BACKEND``: tensorflow, the default, jax or
+torch)."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+
+Losses = dict[str, Any]
+LossFunction = Callable[[Any], Losses]
+# The library that does the work on each backend, for the report's versions.
+_LIBRARIES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+
+
+def name() -> str:
+    """The Keras backend in use: ``"tensorflow"``, ``"jax"`` or ``"torch"``."""
+    return keras.backend.backend()
+
+
+def library_version() -> str:
+    return importlib.import_module(_LIBRARIES[name()]).__version__
+
+
+@functools.lru_cache(maxsize=1)
+def device() -> str:
+    """Where the tensors live, in words: ``"CPU"`` or ``"GPU (NVIDIA H200)"``."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        if not gpus:
+            return "CPU"
+        details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+        return f"GPU ({details.get('device_name', gpus[0].name)})"
+    if backend == "jax":
+        import jax
+
+        first = jax.devices()[0]
+        return "CPU" if first.platform == "cpu" else f"{first.platform.upper()} ({first.device_kind})"
+    if backend == "torch":
+        import torch
+
+        return f"GPU ({torch.cuda.get_device_name()})" if torch.cuda.is_available() else "CPU"
+    return backend
+
+
+def value_and_grad(function: LossFunction) -> Callable[[Any], tuple[Losses, Any]]:
+    """``image -> (function(image), d function(image)["total"] / d image)``: a GradientTape,
+    ``jax.value_and_grad`` or ``torch.autograd``. Not compiled: :func:`compile` compiles it, or
+    the larger function it is part of."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def evaluate(image):
+            with tf.GradientTape() as tape:
+                tape.watch(image)
+                losses = function(image)
+            return losses, tape.gradient(losses["total"], image)
+
+        return evaluate
+    if backend == "jax":
+        import jax
+
+        def total(image):
+            losses = function(image)
+            return losses["total"], losses
+
+        gradient_of = jax.value_and_grad(total, has_aux=True)
+
+        def evaluate(image):
+            (_, losses), gradient = gradient_of(image)
+            return losses, gradient
+
+        return evaluate
+    if backend == "torch":
+        import torch
+
+        def evaluate(image):
+            image = image.detach().requires_grad_(True)
+            losses = function(image)
+            (gradient,) = torch.autograd.grad(losses["total"], image)
+            return {key: value.detach() for key, value in losses.items()}, gradient
+
+        return evaluate
+    raise NotImplementedError(f"nst does not support the Keras backend {backend!r}")
+
+
+def stateless() -> bool:
+    """Whether a compiled function must leave variables alone and return their new values
+    instead (JAX's rule); TensorFlow's tf.function and PyTorch change them in place."""
+    return name() == "jax"
+
+
+def compile(function: Callable, jit_compile: bool = True) -> Callable:
+    """``function``, a pure function of tensors, compiled where the backend compiles it. PyTorch
+    runs it as it is: its operations are each one kernel already, and torch.compile's start-up
+    (tens of seconds) would cost more than it saves on the optimizer's few element-wise passes."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, jit_compile=jit_compile)
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    return function
+
+
+def to_numpy(tensor: Any) -> np.ndarray:
+    """A tensor brought to the host. Under JAX an explicit transfer (``jax.device_get``), so that
+    ``jax.transfer_guard`` can tell it from an accidental one."""
+    if isinstance(tensor, keras.Variable):
+        tensor = keras.ops.convert_to_tensor(tensor)
+    if name() == "jax":
+        import jax
+
+        return np.asarray(jax.device_get(tensor))
+    return keras.ops.convert_to_numpy(tensor)
+
+
+def floats(values: dict[str, Any]) -> dict[str, float]:
+    """Scalar tensors as Python floats, fetched from the device together (one transfer)."""
+    numbers = to_numpy(keras.ops.stack([keras.ops.cast(value, "float32") for value in values.values()]))
+    return {key: float(number) for key, number in zip(values, numbers, strict=True)}

@@ -1,0 +1,93 @@
+"""Run under a chosen ``KERAS_BACKEND`` by tests/test_backends.py, in a process of its own.
+
+``python -m tests.backend_probe losses OUT.npz``: the losses and gradient of a small image and a
+short run's picture. ``python -m tests.backend_probe lbfgs [fetch]``: L-BFGS steps on JAX, with
+every copy of an array to the host recorded (on the CPU, JAX's transfer guard lets them all
+pass); prints what was compiled, called and copied, as JSON. With ``fetch`` the progress
+callback asks for each step's picture, as a deliberate host copy."""
+
+import json
+import sys
+
+import numpy as np
+from keras import ops
+
+from nst import Options, backend, optimizers, stylize
+from nst.images import load_image
+from nst.objective import Objective
+from tests.conftest import CONTENT, STYLE
+
+SIZE = 48
+
+
+def losses(path: str) -> None:
+    options = Options(size=SIZE)
+    photo, painting = load_image(CONTENT, SIZE), load_image(STYLE, SIZE)
+    image = np.clip(photo + np.random.default_rng(0).normal(0, 0.1, photo.shape), 0, 1).astype(np.float32)
+    objective = Objective(photo, painting, options)
+    values, gradient = backend.value_and_grad(objective)(ops.convert_to_tensor(image[np.newaxis]))
+    picture = stylize(CONTENT, STYLE, options, steps=10).pixels
+    gradient = backend.to_numpy(gradient)[0]
+    np.savez(path, gradient=gradient, picture=picture, backend=backend.name(), **backend.floats(values))
+
+
+def lbfgs(fetch: bool, steps: int = 6) -> None:
+    import jax
+    from jax._src.array import ArrayImpl
+
+    options = Options(size=SIZE)
+    photo = load_image(CONTENT, SIZE)
+    objective = Objective(photo, load_image(STYLE, SIZE), options)
+    compiled = []
+
+    def compile_and_count(function, jit_compile=True):
+        jitted = jax.jit(function)
+        compiled.append({"calls": 0, "function": jitted})
+
+        def call(*args):
+            compiled[-1]["calls"] += 1
+            return jitted(*args)
+
+        return call
+
+    optimizers.backend.compile = compile_and_count
+    copied = []  # the number of values in each array copied to the host, in the loop
+    # np.asarray(array) goes through __array__, float(array) and jax.device_get through _value.
+    to_numpy, value = ArrayImpl.__array__, ArrayImpl._value
+
+    def recorded(array, *args, **kwargs):
+        copied.append(array.size)
+        return to_numpy(array, *args, **kwargs)
+
+    ArrayImpl.__array__ = recorded
+    ArrayImpl._value = property(lambda array: copied.append(array.size) or value.fget(array))
+    totals, largest_copies = [], []
+
+    def should_step() -> bool:
+        if not totals:
+            copied.clear()  # what setting up copied (the targets, the weights) is not a step's
+        return len(totals) < steps
+
+    def on_step(losses, current, state):
+        if fetch:
+            current()
+        totals.append(losses["total"])
+        largest_copies.append(max(copied, default=0))
+        copied.clear()
+
+    optimizers.run_lbfgs(objective, photo, options, should_step, on_step)
+    report = {
+        "compiled": len(compiled),
+        "calls": [entry["calls"] for entry in compiled],
+        "compilations": [entry["function"]._cache_size() for entry in compiled],
+        "totals": totals,
+        "largest_copy_per_step": largest_copies,
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "losses":
+        losses(sys.argv[2])
+    else:
+        lbfgs(fetch=sys.argv[2:] == ["fetch"])

@@ -1,0 +1,79 @@
+"""The same results on every Keras backend (TensorFlow, JAX, PyTorch), and the run on JAX:
+one compiled function a step, no image copied to the host between steps. Each backend runs in a
+process of its own, started with the KERAS_BACKEND it tests."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+OTHER_BACKENDS = ("jax", "torch")
+
+
+def run_python(arguments: list, backend: str, weights: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KERAS_BACKEND": backend, "NST_WEIGHTS": weights}
+    result = subprocess.run(
+        [sys.executable, *map(str, arguments)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def probes(tmp_path_factory, weights) -> dict[str, dict[str, np.ndarray]]:
+    folder = tmp_path_factory.mktemp("backends")
+    results = {}
+    for backend in ("tensorflow", *OTHER_BACKENDS):
+        run_python(["-m", "tests.backend_probe", "losses", folder / f"{backend}.npz"], backend, weights)
+        with np.load(folder / f"{backend}.npz") as saved:
+            results[backend] = dict(saved)
+    return results
+
+
+def test_each_probe_ran_on_its_own_backend(probes):
+    assert {name: str(result["backend"]) for name, result in probes.items()} == {name: name for name in probes}
+
+
+@pytest.mark.parametrize("backend", OTHER_BACKENDS)
+def test_losses_and_gradients_agree_with_tensorflow(probes, backend):
+    reference, other = probes["tensorflow"], probes[backend]
+    for name in ("total", "content", "style", "tv"):
+        assert float(other[name]) == pytest.approx(float(reference[name]), rel=1e-4), name
+    difference = np.linalg.norm(other["gradient"] - reference["gradient"])
+    assert difference <= 1e-4 * np.linalg.norm(reference["gradient"])
+
+
+@pytest.mark.parametrize("backend", OTHER_BACKENDS)
+def test_a_short_run_paints_the_same_picture_on_every_backend(probes, backend):
+    """10 L-BFGS steps at 48 px: every pixel within 1/255 of TensorFlow's (docs/backends.md)."""
+    difference = np.abs(probes[backend]["picture"] - probes["tensorflow"]["picture"])
+    assert difference.max() <= 1 / 255
+    assert difference.mean() <= 1e-4
+
+
+@pytest.mark.parametrize("fetch", [False, True], ids=["losses only", "picture fetched"])
+def test_under_jax_an_lbfgs_step_is_one_compiled_function_with_no_copy_to_the_host(weights, fetch):
+    arguments = ["-m", "tests.backend_probe", "lbfgs", *(["fetch"] if fetch else [])]
+    report = json.loads(run_python(arguments, "jax", weights).stdout.splitlines()[-1])
+    assert report["compiled"] == 1  # loss, gradient and the search's update: one function
+    assert report["calls"] == [6] and report["compilations"] == [1]  # called every step, compiled once
+    assert report["totals"][-1] < report["totals"][0]
+    # After the first step (which compiles, reading the weights): only the four losses cross,
+    # unless the callback asks for the picture (48 x 32 x 3 values), which shows what a copy looks like.
+    assert report["largest_copy_per_step"][1:] == [48 * 32 * 3 if fetch else 4] * 5
+
+
+def test_the_command_runs_on_jax_and_says_so_in_its_report(tmp_path, weights):
+    output, report = tmp_path / "out.png", tmp_path / "out.json"
+    command = ["-m", "nst", ROOT / "examples/cat.jpg", ROOT / "examples/starry-night.jpg", "-o", output]
+    result = run_python([*command, "--size", 32, "--steps", 3, "--report", report], "jax", weights)
+    assert output.is_file() and "wrote" in result.stdout + result.stderr
+    params = json.loads(report.read_text())["params"]
+    assert (params["backend"], params["device"]) == ("jax", "CPU")
+    assert "jax" in params["versions"] and "tensorflow" not in params["versions"]
+    assert "tensorflow" not in result.stderr.lower()
