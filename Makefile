@@ -20,17 +20,24 @@ NST_CHROMIUM ?= /usr/bin/chromium
 export NST_CHROMIUM
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
+# The core tests also run on PyTorch: its CPU build, pinned because a plain `torch` from PyPI is
+# the CUDA build (several GB); 2.13.0's CPU wheel is on the disk of this project's CI machines.
+TORCH_FOR_TESTS ?= torch==2.13.0
+
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' '$(TORCH_FOR_TESTS)'
 	touch $@
 
 demo: $(INSTALLED)
 	$(BIN)/nst examples/cat.jpg examples/starry-night.jpg -o demo.png --size 256 --report demo.json --overwrite
 
+# The whole suite on TensorFlow (the default backend), then the core tests on JAX and PyTorch.
 test: $(INSTALLED) lint $(NST_CHROMIUM)
 	$(BIN)/python -m pytest
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -m core
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -m core
 
 $(NST_CHROMIUM):
 	@if [ "$@" = /usr/bin/chromium ] && command -v apt-get >/dev/null; then \

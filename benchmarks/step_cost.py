@@ -1,15 +1,22 @@
-"""What one optimisation step costs, next to a bare VGG19 forward and backward pass.
+"""What one optimisation step costs next to a bare VGG19 forward and backward pass, on whichever
+Keras backend and device this runs (the GPU check of docs/backends.md runs it too).
 
     NST_WEIGHTS=... python benchmarks/step_cost.py [--sizes 256 512] [--repeats 10]
+    KERAS_BACKEND=jax python benchmarks/step_cost.py --random-weights --sizes 512 2048 4096
 
-Each size runs in a fresh process (so its peak RSS is its own). In it, after a warm-up call
-of each, the variants are timed in turn, round after round, and the table shows medians:
+Each size runs in a fresh process (so its peak memory is its own). In it, each variant is timed
+step by step after a warm-up (which compiles), and the table shows medians:
 
-* bare VGG19: the gradient of block5_conv2's activations w.r.t. the image, nothing else;
-* Adam step: losses, gradient, Adam update and clipping, as stylize runs it;
-* L-BFGS step: losses and gradient, the image and gradient crossing to NumPy, and the
-  optimizer's direction (two-loop recursion over 30 pairs, preconditioner, projection);
-* each of them again compiled with XLA (jit_compile).
+* bare VGG19: the gradient of the sum of the extracted activations (block1_conv1 to
+  block5_conv2) with respect to the image, nothing else: the network's own cost;
+* Adam step: a step of ``run_adam`` as stylize runs it (losses, gradient, Keras's Adam update,
+  clipping, the losses fetched for the progress bar);
+* L-BFGS step: a step of ``run_lbfgs`` (losses, gradient, the two-loop recursion over all
+  lbfgs_history pair slots, the preconditioner, the projection; the losses fetched).
+
+Every variant fetches its loss to the host each step, which waits for the device, so the times
+are the device's. ``--random-weights`` uses an untrained VGG19 (the same cost), for machines
+without the weights file.
 """
 
 from __future__ import annotations
@@ -28,107 +35,88 @@ CONTENT = ROOT / "examples" / "cat.jpg"
 STYLE = ROOT / "examples" / "starry-night.jpg"
 
 
-def variants(size: int) -> dict:
-    import keras
-    import numpy as np
-    import tensorflow as tf
+def step_times(run, objective, image, options, steps: int) -> list[float]:
+    """Seconds between the callbacks of ``steps`` steps of an optimizer, after two untimed."""
+    stamps = []
+    run(objective, image, options, lambda: len(stamps) < steps + 2, lambda *_: stamps.append(time.perf_counter()))
+    return [later - earlier for earlier, later in zip(stamps[1:], stamps[2:], strict=False)]
 
-    from nst import Options
-    from nst.features import FeatureExtractor
+
+def measure(size: int, repeats: int, random_weights: bool) -> dict:
+    import numpy as np
+    from keras import ops
+
+    from nst import Options, backend, features, optimizers
     from nst.images import load_image
     from nst.objective import Objective
-    from nst.optimizers import _ProjectedLbfgs
+    from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 
+    if random_weights:  # an untrained VGG19: the same layers, so the same cost
+        import keras
+
+        features.load_vgg19 = lambda weights: keras.applications.VGG19(include_top=False, weights=None)
     options = Options(size=size)
-    content, style = load_image(CONTENT, size), load_image(STYLE, size)
-    objective = Objective(content, style, options)
-    bare_extractor = FeatureExtractor(["block5_conv2"], options.resolved_weights())
-    image = tf.Variable(content[np.newaxis])
-    optimizer = keras.optimizers.Adam(learning_rate=0.02, beta_1=0.99, epsilon=0.1)
-    optimizer.build([image])
+    photo = load_image(CONTENT, size)
+    objective = Objective(photo, load_image(STYLE, size), options)
+    extractor = objective.extractor
 
-    def bare():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(bare_extractor(image)["block5_conv2"])
-        return tape.gradient(loss, image)
+    def activations(image):
+        return {"total": sum(ops.sum(value) for value in extractor(image).values())}
 
-    def adam_step():
-        with tf.GradientTape() as tape:
-            losses = objective(image)
-        optimizer.apply_gradients([(tape.gradient(losses["total"], image), image)])
-        image.assign(tf.clip_by_value(image, 0.0, 1.0))
-        return losses["total"]
-
-    def loss_and_gradient(pixels):
-        with tf.GradientTape() as tape:
-            tape.watch(pixels)
-            losses = objective(pixels)
-        return losses["total"], tape.gradient(losses["total"], pixels)
-
-    def lbfgs_step(compiled):
-        # The optimizer's own work as in a run whose memory is full: the two-loop recursion over
-        # lbfgs_history pairs and the preconditioner, on pairs that keep the direction downhill.
-        search = _ProjectedLbfgs(content, options.lbfgs_history)
-        search.point, search.gradient = search.trial, np.ones_like(search.trial)
-        random = np.random.default_rng(0)
-        search.steps = [random.normal(0, 1e-3, search.trial.size).astype(np.float32) for _ in range(30)]
-        search.changes = [2 * step for step in search.steps]
-
-        def run():
-            total, gradient = compiled(tf.constant(search.trial.reshape(image.shape)))
-            search.gradient = gradient.numpy().reshape(-1)
-            search.direction = search._direction()
-            search.trial = search._project(1e-6)
-            return float(total)
-
-        return run
-
-    table = {}
-    for jit in (False, True):
-        suffix = " +XLA" if jit else ""
-        table["bare VGG19" + suffix] = tf.function(bare, jit_compile=jit)
-        table["Adam step" + suffix] = tf.function(adam_step, jit_compile=jit)
-        table["L-BFGS step" + suffix] = lbfgs_step(tf.function(loss_and_gradient, jit_compile=jit))
-    return table
-
-
-def measure(size: int, repeats: int) -> dict:
-    functions = variants(size)
-    for function in functions.values():
-        function()  # compiles
-    seconds = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            started = time.perf_counter()
-            result = function()
-            if hasattr(result, "numpy"):
-                result.numpy()  # waits for the computation
-            seconds[name].append(time.perf_counter() - started)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    bare = backend.compile(backend.value_and_grad(activations), options.jit_compile)
+    pixels = ops.convert_to_tensor(photo[np.newaxis])
+    bare_times = []
+    for _ in range(repeats + 2):
+        started = time.perf_counter()
+        backend.floats(bare(pixels)[0])
+        bare_times.append(time.perf_counter() - started)
+    assert set(extractor.layers) == set(CONTENT_LAYERS + STYLE_LAYERS)
+    medians = {
+        "bare VGG19": statistics.median(bare_times[2:]),
+        "Adam step": statistics.median(step_times(optimizers.run_adam, objective, photo, options, repeats)),
+        "L-BFGS step": statistics.median(step_times(optimizers.run_lbfgs, objective, photo, options, repeats)),
+    }
     return {
         "size": size,
-        "median_s": {name: statistics.median(times) for name, times in seconds.items()},
-        "peak_mb": peak_mb,
+        "shape": list(photo.shape[:2]),
+        "backend": backend.name(),
+        "device": backend.device(),
+        "median_s": medians,
+        "peak_host_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_device_mb": backend.peak_device_memory_mb(),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
-    parser.add_argument("--repeats", type=int, default=10, help="timed rounds per size")
+    parser.add_argument("--repeats", type=int, default=10, help="timed steps of each variant per size")
+    parser.add_argument("--random-weights", action="store_true", help="an untrained VGG19 (no weights file)")
+    parser.add_argument("--json", help="also write the rows to this file")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.repeats)))
+        print(json.dumps(measure(args.one, args.repeats, args.random_weights)))
         return
+    rows = []
     for size in args.sizes:
         command = [sys.executable, __file__, "--one", str(size), "--repeats", str(args.repeats)]
-        row = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+        command += ["--random-weights"] if args.random_weights else []
+        finished = subprocess.run(command, capture_output=True, text=True)
+        if finished.returncode != 0:
+            print(f"\n{size} px: failed: {(finished.stderr.strip().splitlines() or ['?'])[-1]}")
+            continue
+        row = json.loads(finished.stdout.splitlines()[-1])
+        rows.append(row)
         medians = row["median_s"]
-        print(f"\n{size} px (peak RSS {row['peak_mb']:.0f} MB, all variants in one process)")
-        print(f"{'variant':<18} {'s/step':>8} {'x bare VGG19':>13}")
+        device_memory = f", peak device memory {row['peak_device_mb']:.0f} MB" if row["peak_device_mb"] else ""
+        print(f"\n{size} px ({row['shape'][1]}x{row['shape'][0]}), {row['backend']} on {row['device']}, "
+              f"peak RSS {row['peak_host_mb']:.0f} MB{device_memory}")  # fmt: skip
+        print(f"{'variant':<14} {'s/step':>9} {'x bare VGG19':>13}")
         for name, seconds in medians.items():
-            print(f"{name:<18} {seconds:>8.3f} {seconds / medians['bare VGG19']:>13.2f}")
+            print(f"{name:<14} {seconds:>9.4f} {seconds / medians['bare VGG19']:>13.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":

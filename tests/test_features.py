@@ -8,6 +8,8 @@ from nst.errors import NstError
 from nst.features import FeatureExtractor, load_vgg19, preprocess
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 
+pytestmark = pytest.mark.core  # runs on every Keras backend (make test)
+
 
 def full_vgg19_activations(weights, image):
     """Runs every layer of the full Keras VGG19, one after the other, recording each output."""

@@ -6,6 +6,8 @@ from keras import ops
 
 from nst import losses
 
+pytestmark = pytest.mark.core  # runs on every Keras backend (make test)
+
 RNG = np.random.default_rng(42)
 
 

@@ -15,6 +15,7 @@ from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from tests.conftest import CONTENT, STYLE
 
 
+@pytest.mark.core
 def test_lbfgs_stays_in_bounds_and_beats_adam_per_evaluation(weights):
     evaluated = []
     lbfgs = stylize(

@@ -58,23 +58,24 @@ def test_the_default_method_adds_no_grid_and_the_old_preconditioner_does(weights
     assert blocks.report["final"]["grid"] > 1.1  # what the measure is for: the block pyramid's squares
 
 
+@pytest.mark.core
 def test_the_preconditioners_are_symmetric_and_the_smooth_one_halves_a_checkerboard():
     rng = np.random.default_rng(1)
     first, second = rng.random((2, 37, 53, 3), dtype=np.float32)
     for name in PRECONDITIONERS:
 
         def precondition(image, levels, name=name):
-            return ops.convert_to_numpy(PRECONDITIONERS[name](image, levels))
+            return ops.convert_to_numpy(PRECONDITIONERS[name](ops.convert_to_tensor(image), levels))
 
         product = np.vdot(precondition(first, 3), second)
         assert product == pytest.approx(np.vdot(first, precondition(second, 3)), rel=1e-5)
         assert np.vdot(precondition(first, 3), first) > 0
     flat = np.ones((64, 64, 3), np.float32)
-    centre = ops.convert_to_numpy(PRECONDITIONERS["gaussian"](flat, 2))[24:40, 24:40]
+    centre = ops.convert_to_numpy(PRECONDITIONERS["gaussian"](ops.convert_to_tensor(flat), 2))[24:40, 24:40]
     np.testing.assert_allclose(centre, 1 + 1.4 + 1.4**2, rtol=1e-5)  # each level passes the mean through
     checkerboard = np.indices((64, 64)).sum(axis=0)[..., None] % 2 * np.ones(3, np.float32) - 0.5
     assert np.abs(
-        ops.convert_to_numpy(PRECONDITIONERS["gaussian"](checkerboard, 2))[24:40, 24:40]
+        ops.convert_to_numpy(PRECONDITIONERS["gaussian"](ops.convert_to_tensor(checkerboard), 2))[24:40, 24:40]
     ).max() == pytest.approx(0.25, rel=0.05)
 
 

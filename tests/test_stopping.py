@@ -17,6 +17,7 @@ from nst.images import load_image
 from tests.conftest import CONTENT, STYLE, started
 
 
+@pytest.mark.core
 def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weights, monkeypatch):
     class FailingObjective(transfer.Objective):
         """Finite for the photo itself, NaN once the image has moved away from it."""

@@ -52,6 +52,24 @@ def device() -> str:
     return backend
 
 
+def peak_device_memory_mb() -> float | None:
+    """The most memory the GPU has held for this process so far, in MB; None on the CPU."""
+    if device() == "CPU":
+        return None
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+    if backend == "jax":
+        import jax
+
+        return jax.devices()[0].memory_stats().get("peak_bytes_in_use", 0) / 2**20
+    import torch
+
+    return torch.cuda.max_memory_allocated() / 2**20
+
+
 def value_and_grad(function: LossFunction) -> Callable[[Any], tuple[Losses, Any]]:
     """``image -> (function(image), d function(image)["total"] / d image)``: a GradientTape,
     ``jax.value_and_grad`` or ``torch.autograd``. Not compiled: :func:`compile` compiles it, or
