@@ -14,11 +14,11 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from nst import Options, losses, stylize
 from nst.images import load_image
-from nst.objective import Objective
+from nst.objective import Objective, area_resize
 from nst.transfer import _resize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,8 @@ STYLE = ROOT / "examples" / "starry-night.jpg"
 
 def shrunk_and_enlarged(image: np.ndarray, factor: int) -> np.ndarray:
     height, width = image.shape[:2]
-    small = tf.image.resize(image[np.newaxis], (height // factor, width // factor), method="area")[0].numpy()
+    shape = (height // factor, width // factor)
+    small = np.stack([area_resize(image[..., channel], shape) for channel in range(3)], axis=-1)
     return _resize(small, image.shape)
 
 
@@ -51,7 +52,7 @@ def main() -> None:
     print(f"{args.size} px, style loss per layer (mean form) and the whole objective")
     print(f"{'image':<40}" + "".join(f"{name:>14}" for name in options.style_layers) + f"{'objective':>12}")
     for name, objective, image in rows:
-        features = objective.extractor(tf.constant(image[np.newaxis]))
+        features = objective.extractor(ops.convert_to_tensor(image[np.newaxis]))
         per_layer = [
             float(losses.style_layer_loss(target, features[layer]))
             for target, layer in zip(objective.style_targets, options.style_layers, strict=True)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy.optimize
-import tensorflow as tf
+from keras import ops
 
-from nst import optimizers, stylize, transfer
+from nst import backend, optimizers, stylize, transfer
 from nst.options import Options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,19 +33,19 @@ class _Exhausted(Exception):
 
 def scipy_lbfgs(objective, image, options: Options, should_step, on_step, state=None) -> np.ndarray:
     """What nst ran before: SciPy's L-BFGS-B, bounded to [0, 1], stopped by the step budget."""
-    evaluate = optimizers._loss_and_gradient(objective, options.jit_compile)
+    evaluate = backend.compile(backend.value_and_grad(objective), options.jit_compile)
     best = {"total": np.inf, "image": image}
 
     def loss_and_gradient(flat: np.ndarray) -> tuple[float, np.ndarray]:
         if not should_step():
             raise _Exhausted
         pixels = flat.reshape(image.shape).astype(np.float32)
-        losses, gradient = evaluate(tf.constant(pixels[np.newaxis]))
-        losses = {name: float(value) for name, value in losses.items()}
+        losses, gradient = evaluate(ops.convert_to_tensor(pixels[np.newaxis]))
+        losses = backend.floats(losses)
         if losses["total"] < best["total"]:
             best.update(total=losses["total"], image=pixels)
         on_step(losses, lambda: pixels, lambda: {"image": best["image"]})
-        return losses["total"], gradient.numpy().reshape(-1).astype(np.float64)
+        return losses["total"], backend.to_numpy(gradient).reshape(-1).astype(np.float64)
 
     with contextlib.suppress(_Exhausted):
         scipy.optimize.minimize(

@@ -58,7 +58,7 @@ def record_reference(size: int) -> list[float]:
     result = stylize(
         CONTENT,
         STYLE,
-        reference_options(size, REFERENCE_STEPS[size]),
+        reference_options(size, REFERENCE_STEPS.get(size, 300)),
         callback=lambda p: curve.append(p.losses["total"]),
     )
     return curve[1:] + [result.report["final"]["total"]]  # losses are measured before each step
@@ -148,17 +148,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--record-reference", action="store_true", help="re-run the reference and save its curves")
+    parser.add_argument("--curves", type=Path, default=CURVES, help="where the reference curves are kept")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--target", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.sizes[0], args.target)
         return
-    curves = json.loads(CURVES.read_text()) if CURVES.exists() else {}
+    curves = json.loads(args.curves.read_text()) if args.curves.exists() else {}
     if args.record_reference:
         for size in args.sizes:
             curves[str(size)] = spawn("record", size)["curve"]
-            CURVES.write_text(json.dumps(curves) + "\n")
+            args.curves.write_text(json.dumps(curves) + "\n")
     header = (
         f"{'size':>4} {'ref steps':>9} {'target':>10} {'ref s/step':>10} {'ref time s':>10} {'nst time s':>10}"
         f" {'nst steps':>9} {'ratio':>6} {'ref obj @ nst time':>18} {'ref MB':>7} {'nst MB':>7}"

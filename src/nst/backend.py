@@ -137,12 +137,14 @@ def compile(function: Callable, jit_compile: bool = True) -> Callable:
 def to_numpy(tensor: Any) -> np.ndarray:
     """A tensor brought to the host. Under JAX an explicit transfer (``jax.device_get``), so that
     ``jax.transfer_guard`` can tell it from an accidental one."""
-    if isinstance(tensor, keras.Variable):
-        tensor = keras.ops.convert_to_tensor(tensor)
+    if isinstance(tensor, keras.Variable):  # its value as a plain tensor (TensorFlow's would be a tf.Variable)
+        tensor = keras.ops.copy(tensor)
     if name() == "jax":
         import jax
 
         return np.asarray(jax.device_get(tensor))
+    if name() == "torch":  # Keras's np.array(tensor) is deprecated by NumPy 2 for PyTorch's tensors
+        return keras.ops.convert_to_tensor(tensor).detach().cpu().numpy()
     return keras.ops.convert_to_numpy(tensor)
 
 

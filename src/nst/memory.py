@@ -2,7 +2,8 @@
 
 The model: TensorFlow with VGG19 loaded and compiled costs a fixed amount, VGG19's forward and
 backward activations grow with the output's pixels, and L-BFGS keeps 2 x lbfgs_history
-float32 copies of the image (and a few more). Coefficients measured on this project's CPU
+float32 copies of the image in its pair buffers, twice over while a step writes the new buffers
+before the old ones are freed (and a few more). Coefficients measured on this project's CPU
 machine (peak RSS, see the README's table); no TensorFlow import here, so the command line can
 refuse a too-large run at once.
 """
@@ -17,9 +18,10 @@ import psutil
 from nst.errors import NstError
 from nst.options import Options
 
-# Fitted to Adam's peak RSS at 256 and 512 px (1185 and 1756 MB): base + per_pixel x pixels.
-_BASE_MB = 995.0
-_PER_PIXEL_MB = 4.36e-3
+# Fitted to Adam's peak RSS at 512 and 1024 px (2153 and 5409 MB, measured 2026-11-28 with
+# TensorFlow 2.21, which also imports JAX when it is installed): base + per_pixel x pixels.
+_BASE_MB = 1068.0
+_PER_PIXEL_MB = 6.21e-3
 _FLOAT32_MB = 4 / 2**20
 
 
@@ -30,8 +32,8 @@ def estimate_peak_mb(options: Options, height: int, width: int, paintings: Seque
     pixels = height * width
     painting_pixels = [painting_width * painting_height for painting_width, painting_height in paintings]
     estimate = _BASE_MB + _PER_PIXEL_MB * max([pixels, *painting_pixels]) + 3 * _FLOAT32_MB * sum(painting_pixels)
-    if options.optimizer == "lbfgs":  # its curvature pairs (2m vectors of 3 values per pixel), plus 5
-        estimate += (2 * options.lbfgs_history + 5) * 3 * pixels * _FLOAT32_MB
+    if options.optimizer == "lbfgs":  # its pair buffers (2m vectors of 3 values per pixel) twice, plus 10
+        estimate += (4 * options.lbfgs_history + 10) * 3 * pixels * _FLOAT32_MB
     return estimate
 
 
