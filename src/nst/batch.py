@@ -359,7 +359,7 @@ class _Pool:
         # Through the object store once, whatever the number of workers: no copy on the nodes needed.
         self.weights = None if weights_bytes is None else ray.put(weights_bytes)
         self.threads = max(1, round(workers.cpus_per_worker))
-        self.actor_class = ray.remote(_Worker).options(
+        self.actor_class = ray.remote(BatchWorker).options(
             num_cpus=workers.cpus_per_worker, num_gpus=workers.gpus_per_worker, scheduling_strategy="SPREAD",
             max_restarts=0,
         )  # fmt: skip
@@ -415,7 +415,7 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-class _Worker:
+class BatchWorker:
     """A Ray actor: one process with TensorFlow, that loads VGG19 on its first item and keeps
     it (nst.stylize loads it once per process) for the items after."""
 
