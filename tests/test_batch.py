@@ -197,3 +197,26 @@ def test_a_worker_killed_in_the_middle_of_an_item_has_the_item_retried(local_ray
     assert sorted(outcome.attempts for outcome in summary.items) == [1, 2]
     for outcome in summary.items:
         assert read_params(outcome.output)["content"] == outcome.input
+
+
+def test_ctrl_c_stops_the_batch_and_keeps_the_finished_pictures(tmp_path, pictures, weights):
+    photos, paintings = pictures
+    env = {**os.environ, "NST_WEIGHTS": weights}
+    env.pop("RAY_ADDRESS", None)
+    outdir = tmp_path / "out"
+    arguments = [*photos[:2], "--style", paintings[0], "-o", outdir, "--workers", 1, "--size", 32, "--steps", 100,
+                 "--no-jit-compile"]  # fmt: skip
+    with started([sys.executable, "-m", "nst", "batch", *arguments], stderr=subprocess.PIPE, text=True,
+                 env=env) as process:  # fmt: skip
+        for line in process.stderr:
+            if line.startswith("done"):
+                break
+        process.send_signal(signal.SIGINT)  # during the second item
+        error = process.communicate(timeout=60)[1]
+    assert process.returncode == 130
+    assert error == f"nst: interrupted; 1 finished picture in {outdir}, the summary in {outdir / 'summary.json'}\n"
+    listed = json.loads((outdir / "summary.json").read_text())
+    assert [row["status"] for row in listed["items"]] == ["done", "interrupted"]
+    assert sorted(path.name for path in outdir.iterdir()) == [
+        f"{photos[0].stem}-{paintings[0].stem}.json", f"{photos[0].stem}-{paintings[0].stem}.png", "summary.json",
+    ]  # fmt: skip

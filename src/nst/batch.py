@@ -74,6 +74,9 @@ class Outcome:
     error: str | None = None  # the single command's one-line message
     node: str | None = None  # the Ray node that made it
     attempts: int = 0  # workers that started it (more than 1: a worker died under it)
+    # Seconds from handing the item to Ray to having its answer, beyond the worker's own run:
+    # sending, scheduling, returning. A worker's first item also waits for the worker to start.
+    overhead_s: float | None = None
 
     @classmethod
     def of(cls, item: Item, status: str, **details: Any) -> Outcome:
@@ -365,7 +368,7 @@ class _Pool:
         )  # fmt: skip
         self.names = weights
         self.idle = deque(self._start() for _ in range(count))
-        self.busy: dict[Any, tuple[Item, Any]] = {}
+        self.busy: dict[Any, tuple[Item, Any, float]] = {}  # an answer to come: its item, worker, when sent
 
     def _start(self):
         return self.actor_class.remote(self.weights, self.threads)
@@ -383,9 +386,9 @@ class _Pool:
                 styles = [paintings[path] for path in item.paintings]
                 # Top-level arguments: Ray resolves those references to the bytes, on the worker's node.
                 reference = actor.stylize.remote(item.photo.read_bytes(), options, item.names(self.names), *styles)
-                self.busy[reference] = (item, actor)
+                self.busy[reference] = (item, actor, time.perf_counter())
             [ready], _ = self.ray.wait(list(self.busy), num_returns=1)
-            item, actor = self.busy.pop(ready)
+            item, actor, sent = self.busy.pop(ready)
             try:
                 answer = self.ray.get(ready)
             except self.ray.exceptions.RayActorError as error:
@@ -398,7 +401,9 @@ class _Pool:
                 yield item, Outcome.of(item, FAILED, error=reason, attempts=attempts[item]), None
                 continue
             self.idle.append(actor)
-            common = {"seconds": answer["seconds"], "node": answer["node"], "attempts": attempts[item]}
+            overhead = round(time.perf_counter() - sent - answer["seconds"], 3)
+            common = {"seconds": answer["seconds"], "node": answer["node"], "attempts": attempts[item],
+                      "overhead_s": overhead}  # fmt: skip
             if "error" in answer:
                 yield item, Outcome.of(item, FAILED, error=answer["error"], **common), None
             else:
@@ -406,7 +411,7 @@ class _Pool:
                 yield item, Outcome.of(item, DONE, losses=made.report["final"], **common), made
 
     def close(self) -> None:
-        for actor in [*self.idle, *(actor for _, actor in self.busy.values())]:
+        for actor in [*self.idle, *(actor for _, actor, _ in self.busy.values())]:
             self.ray.kill(actor)
 
 

@@ -391,13 +391,13 @@ def _batch(args: argparse.Namespace) -> int:
         except Interrupted as stop:
             made = stop.result.count(batch.DONE) + stop.result.count(batch.SKIPPED)
             where = Path(args.output) / batch.SUMMARY_NAME
-            print(f"nst: interrupted; {made} finished pictures are in {args.output}, the summary in {where}",
+            print(f"nst: interrupted; {_count(made, 'finished picture')} in {args.output}, the summary in {where}",
                   file=sys.stderr)  # fmt: skip
             return 130
     if not args.quiet:
         counts = ", ".join(f"{summary.count(status)} {status}" for status in (batch.DONE, batch.SKIPPED, batch.FAILED))
         where = Path(args.output) / batch.SUMMARY_NAME
-        on = f" on {summary.workers} workers" if summary.workers else ""
+        on = f" on {_count(summary.workers, 'worker')}" if summary.workers else ""
         print(f"{counts} in {_duration(summary.wall_s)}{on}; summary in {where}")
     return 1 if summary.failed else 0
 
@@ -415,13 +415,17 @@ def _batch_progress(quiet: bool) -> Iterator[Callable[[Any], None] | None]:
         def update(progress) -> None:
             bar.total = progress.total
             if progress.outcome is None:
-                bar.write(f"nst batch: {progress.total - progress.done} pictures to make on {progress.workers} "
-                          "workers", file=sys.stderr)  # fmt: skip
+                to_make = _count(progress.total - progress.done, "picture")
+                bar.write(f"nst batch: {to_make} to make on {_count(progress.workers, 'worker')}", file=sys.stderr)
             else:
                 bar.write(_item_line(progress.outcome), file=sys.stderr)
             bar.update(progress.done - bar.n)
 
         yield update
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
 
 
 def _item_line(outcome) -> str:
