@@ -377,9 +377,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from nst import batch  # Ray loads only for this command, and only when an item is left to run
+    # Ray loads only for this command, when an item is left to run; TensorFlow only in the workers.
+    from nst import batch
 
-    _library()  # TensorFlow's notices off here too: the driver checks the inputs as `nst` does
     workers = batch.Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the batch as Ctrl-C does
     with _batch_progress(args.quiet) as progress:
