@@ -17,9 +17,8 @@ Overhead: a cluster of three nodes on this machine (``ray.cluster_utils.Cluster`
 no CPUs for work, as on a real cluster, and two nodes of 1 CPU), against one local node with 2
 workers. Six 1024 px photos (crops of the large ladybird photo, JPEG) at ``--size 1024`` with
 ``--steps 0``: the least work that still sends a 1024 px photo and brings back a 1024 px PNG.
-Per item, ``overhead_s`` from the summary: the time from handing the item to Ray to its answer,
-beyond the worker's own run (sending, scheduling, returning), median over the items that were
-not a worker's first (those also wait for the worker to start).
+Per item, ``overhead_s`` from the summary: the time from handing the item to a started worker
+to having its answer, beyond the worker's own run (sending, scheduling, returning); medians.
 
 Projection: the seconds per step per pixel measured in the 256 px runs (from the reports'
 history, after compiling), scaled to a 1024x683 photo and 100 steps, plus the measured fixed
@@ -126,8 +125,7 @@ def fixed_cost(reports: list[dict], rate: float) -> float:
 
 
 def overheads(photos: list[Path], folder: Path, address: str | None) -> tuple[float, float, int]:
-    """Median overhead per item (without the two largest: each worker's first item, which waits
-    for the worker to start), the median worker's run, and the number of nodes used."""
+    """Median overhead per item, the median worker's run, and the number of nodes used."""
     import ray
 
     from nst import Options, batch
@@ -142,53 +140,66 @@ def overheads(photos: list[Path], folder: Path, address: str | None) -> tuple[fl
     finally:
         ray.shutdown()
     assert all(outcome.status == batch.DONE for outcome in summary.items), summary.failed
-    later = sorted(outcome.overhead_s for outcome in summary.items)[:-2]
     nodes = len({outcome.node for outcome in summary.items})
-    return statistics.median(later), statistics.median(outcome.seconds for outcome in summary.items), nodes
+    overhead = statistics.median(outcome.overhead_s for outcome in summary.items)
+    return overhead, statistics.median(outcome.seconds for outcome in summary.items), nodes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--overhead-only", action="store_true", help="only the overhead per item, no throughput")
     args = parser.parse_args()
     if not os.environ.get("NST_WEIGHTS"):
         sys.exit("set NST_WEIGHTS to the VGG19 weights file (../shared/weights/vgg19_notop_q8.h5)")
 
     with tempfile.TemporaryDirectory(prefix="nst-batch-bench-") as temporary:
         folder = Path(temporary)
-        photos = eight_photos(folder)
-        rounds, reports = [], {way: [] for way in BATCH_WAYS}
-        for index in range(args.repeats):
-            walls, made = one_round(photos, folder / f"round{index}", args.steps)
-            rounds.append(walls)
-            for way in BATCH_WAYS:
-                reports[way] += made[way]
-        print(f"\n8 photos at 256 px, {args.steps} L-BFGS steps each, medians of {args.repeats} round(s)\n")
-        print("| way | wall | pictures per hour | vs nst 8 times |")
-        print("|---|---|---|---|")
-        medians = {way: statistics.median(walls[way] for walls in rounds) for way in WAYS}
-        for way in WAYS:
-            per_hour = 8 * 3600 / medians[way]
-            print(f"| {way} | {medians[way]:.1f} s | {per_hour:.0f} | {medians[WAYS[0]] / medians[way]:.2f}x |")
+        reports = None if args.overhead_only else throughput(folder, args.steps, args.repeats)
+        overhead = overhead_table(folder)
+        if reports is not None:
+            project(reports, overhead)
 
-        from ray.cluster_utils import Cluster
 
-        large = large_photos(folder)[:6]  # 3 items per worker: 2 after its first
-        local = overheads(large, folder / "local", None)
-        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
-        try:
-            for _ in range(2):
-                cluster.add_node(num_cpus=1)
-            remote = overheads(large, folder / "cluster", cluster.address)
-        finally:
-            cluster.shutdown()
-        print("\n6 photos of 1024 px at --size 1024, --steps 0, 2 workers\n")
-        print("| Ray | nodes used | worker's run (median) | overhead per item (median) |")
-        print("|---|---|---|---|")
-        for name, (overhead, seconds, nodes) in (("local, 1 node", local), ("Cluster, head + 2 nodes", remote)):
-            print(f"| {name} | {nodes} | {seconds:.2f} s | {overhead * 1000:.0f} ms |")
-        project(reports, overhead=remote[0])
+def throughput(folder: Path, steps: int, repeats: int) -> dict[str, list[dict]]:
+    """Prints the throughput table; returns the batches' reports."""
+    photos = eight_photos(folder)
+    rounds, reports = [], {way: [] for way in BATCH_WAYS}
+    for index in range(repeats):
+        walls, made = one_round(photos, folder / f"round{index}", steps)
+        rounds.append(walls)
+        for way in BATCH_WAYS:
+            reports[way] += made[way]
+    print(f"\n8 photos at 256 px, {steps} L-BFGS steps each, medians of {repeats} round(s)\n")
+    print("| way | wall | pictures per hour | vs nst 8 times |")
+    print("|---|---|---|---|")
+    medians = {way: statistics.median(walls[way] for walls in rounds) for way in WAYS}
+    for way in WAYS:
+        per_hour = 8 * 3600 / medians[way]
+        print(f"| {way} | {medians[way]:.1f} s | {per_hour:.0f} | {medians[WAYS[0]] / medians[way]:.2f}x |")
+    return reports
+
+
+def overhead_table(folder: Path) -> float:
+    """Prints the overhead table; returns the overhead per item across nodes."""
+    from ray.cluster_utils import Cluster
+
+    large = large_photos(folder)[:6]  # 3 items per worker
+    local = overheads(large, folder / "local", None)
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    try:
+        for _ in range(2):
+            cluster.add_node(num_cpus=1)
+        remote = overheads(large, folder / "cluster", cluster.address)
+    finally:
+        cluster.shutdown()
+    print("\n6 photos of 1024 px at --size 1024, --steps 0, 2 workers\n")
+    print("| Ray | nodes used | worker's run (median) | overhead per item (median) |")
+    print("|---|---|---|---|")
+    for name, (overhead, seconds, nodes) in (("local, 1 node", local), ("Cluster, head + 2 nodes", remote)):
+        print(f"| {name} | {nodes} | {seconds:.2f} s | {overhead * 1000:.0f} ms |")
+    return remote[0]
 
 
 def project(reports: dict[str, list[dict]], overhead: float) -> None:

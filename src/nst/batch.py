@@ -75,7 +75,7 @@ class Outcome:
     node: str | None = None  # the Ray node that made it
     attempts: int = 0  # workers that started it (more than 1: a worker died under it)
     # Seconds from handing the item to Ray to having its answer, beyond the worker's own run:
-    # sending, scheduling, returning. A worker's first item also waits for the worker to start.
+    # sending, scheduling, returning (items go only to workers that have started).
     overhead_s: float | None = None
 
     @classmethod
@@ -294,7 +294,7 @@ def _run_on_ray(
     pool = None
     try:
         pool = _Pool(ray, workers, weights, min(len(items), _worker_count(ray, workers)))
-        on_start(len(pool.idle))
+        on_start(len(pool.starting))
         for item, outcome, made in pool.run(items, options):
             if made is not None:  # the report first: an output that exists is a finished item
                 _write_json(item.report, made.report)
@@ -367,11 +367,28 @@ class _Pool:
             max_restarts=0,
         )  # fmt: skip
         self.names = weights
-        self.idle = deque(self._start() for _ in range(count))
-        self.busy: dict[Any, tuple[Item, Any, float]] = {}  # an answer to come: its item, worker, when sent
+        self.idle: deque = deque()  # workers that have started, the longest waiting first
+        self.starting: dict[Any, Any] = {}  # a worker's answer to ready(), to come -> the worker
+        self.busy: dict[Any, tuple[Item, Any, float]] = {}  # an answer to come -> its item, worker, when sent
+        self.failure = ""  # why the last worker that could not start did not
+        for _ in range(count):
+            self._start()
 
-    def _start(self):
-        return self.actor_class.remote(self.weights, self.threads)
+    def _start(self) -> None:
+        """A new worker, wherever Ray finds room. It gets items once it has started, so that none
+        waits on a worker that has no room to start (more workers asked for than fit, a lost node)."""
+        actor = self.actor_class.remote(self.weights, self.threads)
+        self.starting[actor.ready.remote()] = actor
+
+    def _started(self, ready) -> None:
+        actor = self.starting.pop(ready)
+        try:
+            self.ray.get(ready)
+        except self.ray.exceptions.RayError as error:  # e.g. nst or TensorFlow missing on its node
+            self.ray.kill(actor)
+            self.failure = _first_line(error)
+            return
+        self.idle.append(actor)
 
     def run(self, items: list[Item], options: Options) -> Iterable[tuple[Item, Outcome, _Made | None]]:
         """Yields each item as it finishes: its outcome, and what was made for the driver to write."""
@@ -387,13 +404,18 @@ class _Pool:
                 # Top-level arguments: Ray resolves those references to the bytes, on the worker's node.
                 reference = actor.stylize.remote(item.photo.read_bytes(), options, item.names(self.names), *styles)
                 self.busy[reference] = (item, actor, time.perf_counter())
-            [ready], _ = self.ray.wait(list(self.busy), num_returns=1)
+            if not self.busy and not self.starting:
+                raise NstError(f"no worker could start on Ray ({self.failure})")
+            [ready], _ = self.ray.wait([*self.busy, *self.starting], num_returns=1)
+            if ready in self.starting:
+                self._started(ready)
+                continue
             item, actor, sent = self.busy.pop(ready)
             try:
                 answer = self.ray.get(ready)
             except self.ray.exceptions.RayActorError as error:
                 self.ray.kill(actor)
-                self.idle.append(self._start())  # Ray places it wherever there is room
+                self._start()
                 if attempts[item] <= RETRIES:
                     waiting.appendleft(item)
                     continue
@@ -411,7 +433,7 @@ class _Pool:
                 yield item, Outcome.of(item, DONE, losses=made.report["final"], **common), made
 
     def close(self) -> None:
-        for actor in [*self.idle, *(actor for _, actor, _ in self.busy.values())]:
+        for actor in [*self.idle, *self.starting.values(), *(actor for _, actor, _ in self.busy.values())]:
             self.ray.kill(actor)
 
 
@@ -439,6 +461,10 @@ class BatchWorker:
         if weights is not None:  # from the object store, onto this node's disk for Keras to read
             self.weights = Path(self.folder.name) / "vgg19.h5"
             self.weights.write_bytes(weights)
+
+    def ready(self) -> bool:
+        """Answers once the worker has started: then it is given items."""
+        return True
 
     def stylize(self, photo: bytes, options: Options, names: dict[str, Any], *paintings: bytes) -> dict:
         """One item: the PNG bytes and report the single command would write, or its error."""
