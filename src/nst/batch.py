@@ -54,11 +54,16 @@ class Item:
     def report(self) -> Path:
         return self.output.with_suffix(".json")
 
+    @property
+    def style(self) -> str | list[str]:
+        """The painting as nst names it in ``params``: its path, or a list of them for a blend."""
+        names = [str(path) for path in self.paintings]
+        return names if len(names) > 1 else names[0]
+
     def names(self, weights: str) -> dict[str, Any]:
         """The ``params`` that name the files, as the single command writes them (the workers
         see bytes, not these paths)."""
-        style = [str(path) for path in self.paintings]
-        return {"content": str(self.photo), "style": style if len(style) > 1 else style[0], "weights": weights}
+        return {"content": str(self.photo), "style": self.style, "weights": weights}
 
 
 @dataclass
@@ -80,8 +85,7 @@ class Outcome:
 
     @classmethod
     def of(cls, item: Item, status: str, **details: Any) -> Outcome:
-        style = [str(path) for path in item.paintings]
-        return cls(str(item.photo), style if len(style) > 1 else style[0], str(item.output), status, **details)
+        return cls(str(item.photo), item.style, str(item.output), status, **details)
 
 
 @dataclass
