@@ -4,6 +4,7 @@ nst PHOTO PAINTING [-o OUT] [options]          stylize
 nst score IMAGE --content PHOTO --style PAINTING [--json]
 nst reproduce OUT.png [-o AGAIN.png]
 nst serve [--host 127.0.0.1] [--port 8000]     the web app
+nst batch PHOTOS... --style PAINTING -o OUTDIR  many pictures, on Ray (local or a cluster)
 """
 
 from __future__ import annotations
@@ -99,6 +100,30 @@ def _add_loss_options(parser: argparse.ArgumentParser) -> None:
     _option(loss, "weights", f"Keras VGG19 weights file (default ${WEIGHTS_ENV}, else imagenet)", metavar="PATH")
 
 
+def _add_run_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    run = parser.add_argument_group("optimisation")
+    _option(run, "optimizer", "'lbfgs' (L-BFGS, bounded to [0, 1]) or 'adam' (the spec's)", choices=OPTIMIZERS,
+            metavar="{lbfgs,adam}")  # fmt: skip
+    _option(run, "steps", "optimisation steps at the output size (one step: one VGG19 pass)", type=int)
+    _option(run, "time_budget", "seconds: plan the steps to deliver the best image in this time", type=float)
+    _option(run, "scales", "number of sizes of the coarse-to-fine ladder (1: the output size only)", type=int)
+    _option(run, "scale_start", "longer side of the first, coarsest size", type=int)
+    _option(run, "coarse_steps", "steps at each coarser size", type=int)
+    _option(run, "init", "start from the photo, uniform noise, the painting's mean colour, or an image file",
+            metavar="{content,noise,style-mean,PATH}")  # fmt: skip
+    _option(run, "seed", "random seed, makes --init noise repeatable", type=int)
+    _option(run, "learning_rate", "Adam's learning rate", type=float)
+    _option(run, "beta_1", "Adam's beta_1", type=float)
+    _option(run, "epsilon", "Adam's epsilon", type=float)
+    _option(run, "lbfgs_history", "L-BFGS: number of correction pairs kept", type=int)
+    _option(run, "preconditioner", "L-BFGS: 'gaussian' (smooth image pyramid), 'blocks' (block means: leaves a grid),"
+            " 'none'", choices=PRECONDITIONERS, metavar="{gaussian,blocks,none}")  # fmt: skip
+    _option(run, "max_memory", "refuse runs estimated to need more MB than this (default: what is available)",
+            type=float)  # fmt: skip
+    _option(run, "jit_compile", "compile the step with XLA", action=argparse.BooleanOptionalAction)
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="nst",
@@ -123,31 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_loss_options(parser)
 
-    run = parser.add_argument_group("optimisation")
-    _option(run, "optimizer", "'lbfgs' (L-BFGS, bounded to [0, 1]) or 'adam' (the spec's)", choices=OPTIMIZERS,
-            metavar="{lbfgs,adam}")  # fmt: skip
-    _option(run, "steps", "optimisation steps at the output size (one step: one VGG19 pass)", type=int)
-    _option(run, "time_budget", "seconds: plan the steps to deliver the best image in this time", type=float)
-    _option(run, "scales", "number of sizes of the coarse-to-fine ladder (1: the output size only)", type=int)
-    _option(run, "scale_start", "longer side of the first, coarsest size", type=int)
-    _option(run, "coarse_steps", "steps at each coarser size", type=int)
-    _option(run, "init", "start from the photo, uniform noise, the painting's mean colour, or an image file",
-            metavar="{content,noise,style-mean,PATH}")  # fmt: skip
-    _option(run, "seed", "random seed, makes --init noise repeatable", type=int)
+    run = _add_run_options(parser)
     _option(run, "checkpoint", "save the image and optimizer state here every --checkpoint-every steps and on Ctrl-C",
             metavar="PATH.npz")  # fmt: skip
     _option(run, "checkpoint_every", "steps between checkpoints", type=int)
     _option(run, "resume", "continue from a checkpoint (same options; --steps counts from the start)",
             metavar="PATH.npz")  # fmt: skip
-    _option(run, "learning_rate", "Adam's learning rate", type=float)
-    _option(run, "beta_1", "Adam's beta_1", type=float)
-    _option(run, "epsilon", "Adam's epsilon", type=float)
-    _option(run, "lbfgs_history", "L-BFGS: number of correction pairs kept", type=int)
-    _option(run, "preconditioner", "L-BFGS: 'gaussian' (smooth image pyramid), 'blocks' (block means: leaves a grid),"
-            " 'none'", choices=PRECONDITIONERS, metavar="{gaussian,blocks,none}")  # fmt: skip
-    _option(run, "max_memory", "refuse runs estimated to need more MB than this (default: what is available)",
-            type=float)  # fmt: skip
-    _option(run, "jit_compile", "compile the step with XLA", action=argparse.BooleanOptionalAction)
     return parser
 
 
@@ -200,6 +206,34 @@ def build_serve_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_batch_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nst batch",
+        description="Stylize many photos: each with each painting (or with their blend, given --style-blend), on Ray:"
+        " a local instance by default, or a cluster (--address). Writes OUTDIR/PHOTO-PAINTING.png, its report"
+        " (.json) and OUTDIR/summary.json; a second run skips the pictures already made with the same settings.",
+        epilog="Needs Ray: pip install 'nst[cluster]'. Exit code 0: every item done or skipped; 1: some failed.",
+    )
+    parser.add_argument("photos", nargs="+", metavar="PHOTOS", help="photo files, folders of them, or globs")
+    parser.add_argument("--style", action="append", required=True, metavar="PAINTING",
+                        help="a painting; repeat for several (each its own pictures unless --style-blend)")  # fmt: skip
+    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the pictures")
+    parser.add_argument("--overwrite", action="store_true", help="redo pictures that exist (otherwise skipped)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per picture")
+    parser.add_argument("--preset", choices=PRESETS, help="start from named settings (see nst --help)")
+    ray = parser.add_argument_group("Ray")
+    ray.add_argument("--address", metavar="auto|ray://HOST:10001", help="join a Ray cluster (default: start a local"
+                     " Ray instance for this batch)")  # fmt: skip
+    ray.add_argument("--workers", type=int, metavar="N", help="workers (default: as many as the CPUs or GPUs hold)")
+    ray.add_argument("--cpus-per-worker", type=float, default=1.0, metavar="N", help="CPUs (and TensorFlow threads)"
+                     " each worker takes (default 1)")  # fmt: skip
+    ray.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="N", help="GPUs each worker takes "
+                     "(default 0)")  # fmt: skip
+    _add_loss_options(parser)
+    _add_run_options(parser)
+    return parser
+
+
 def options_from(args: argparse.Namespace) -> Options:
     """The library options the parsed arguments describe."""
     return Options(**{name: getattr(args, name) for name in Options.__dataclass_fields__ if hasattr(args, name)})
@@ -214,11 +248,16 @@ def parse(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], int], arg
         return _reproduce, build_reproduce_parser().parse_args(argv[1:])
     if argv and argv[0] == "serve":
         return _serve, build_serve_parser().parse_args(argv[1:])
-    parser = build_parser()
+    if argv and argv[0] == "batch":
+        return _batch, _parse_with_preset(build_batch_parser(), argv[1:])
+    return _stylize, _parse_with_preset(build_parser(), argv)
+
+
+def _parse_with_preset(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     preset = parser.parse_known_args(argv)[0].preset if "--preset" in " ".join(argv) else None
     if preset:
         parser.set_defaults(**PRESETS[preset])
-    return _stylize, parser.parse_args(argv)
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -335,6 +374,66 @@ def _serve(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is meant to stop
         web.serve(listener, config, _library().stylize)
     return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    # Ray loads only for this command, when an item is left to run; TensorFlow only in the workers.
+    from nst import batch
+
+    workers = batch.Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the batch as Ctrl-C does
+    with _batch_progress(args.quiet) as progress:
+        try:
+            summary = batch.stylize_many(
+                args.photos, args.style, args.output, options_from(args), blend=args.style_blend is not None,
+                workers=workers, overwrite=args.overwrite, callback=progress,
+            )  # fmt: skip
+        except Interrupted as stop:
+            made = stop.result.count(batch.DONE) + stop.result.count(batch.SKIPPED)
+            where = Path(args.output) / batch.SUMMARY_NAME
+            print(f"nst: interrupted; {_count(made, 'finished picture')} in {args.output}, the summary in {where}",
+                  file=sys.stderr)  # fmt: skip
+            return 130
+    if not args.quiet:
+        counts = ", ".join(f"{summary.count(status)} {status}" for status in (batch.DONE, batch.SKIPPED, batch.FAILED))
+        where = Path(args.output) / batch.SUMMARY_NAME
+        on = f" on {_count(summary.workers, 'worker')}" if summary.workers else ""
+        print(f"{counts} in {_duration(summary.wall_s)}{on}; summary in {where}")
+    return 1 if summary.failed else 0
+
+
+@contextlib.contextmanager
+def _batch_progress(quiet: bool) -> Iterator[Callable[[Any], None] | None]:
+    """A bar over the items with the time left (on a terminal), and a line for each item."""
+    if quiet:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(unit="picture", dynamic_ncols=True, file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+
+        def update(progress) -> None:
+            bar.total = progress.total
+            if progress.outcome is None:
+                to_make = _count(progress.total - progress.done, "picture")
+                bar.write(f"nst batch: {to_make} to make on {_count(progress.workers, 'worker')}", file=sys.stderr)
+            else:
+                bar.write(_item_line(progress.outcome), file=sys.stderr)
+            bar.update(progress.done - bar.n)
+
+        yield update
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
+def _item_line(outcome) -> str:
+    painting = " + ".join(outcome.painting) if isinstance(outcome.painting, list) else outcome.painting
+    if outcome.status == "failed":
+        return f"failed  {outcome.input} with {painting}: {outcome.error}"
+    seconds = f" ({_duration(outcome.seconds)})" if outcome.seconds is not None else ""
+    return f"{outcome.status:<7} {outcome.output}{seconds}"
 
 
 def _library():

@@ -1,0 +1,499 @@
+"""Many pictures at once: each photo with each painting (or with their blend), on Ray.
+
+Ray runs the workers: a local instance by default (nothing to set up), or a cluster
+(``address="auto"`` or ``"ray://HOST:10001"``). Each worker is a Ray actor that loads VGG19 once
+and calls :func:`nst.stylize` item after item. This process, the driver, only hands items to
+idle workers, reads the input files and sends their bytes, and writes the PNG bytes and reports
+that come back: workers on other machines need neither a shared file system nor the user's
+files. Ray is imported only when a batch runs; it is the ``cluster`` extra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import io
+import json
+import logging
+import os
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps
+
+from nst.errors import Interrupted, NstError
+from nst.images import check_writable, read_params, write_atomically
+from nst.inputs import check_inputs
+from nst.options import INITS, Options
+
+DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"
+# What a folder given as PHOTOS contributes: its files with these extensions (a file named
+# explicitly is always an item, so that a bad one fails with the single command's message).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+# A worker that dies (killed process, lost node) is replaced, and its item tried again on the
+# next free worker, up to this many times: an item that kills every worker it meets must not
+# stop the batch.
+RETRIES = 2
+SUMMARY_NAME = "summary.json"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One picture to make: a photo, its painting (or the paintings blended), where it goes."""
+
+    photo: Path
+    paintings: tuple[Path, ...]
+    output: Path
+
+    @property
+    def report(self) -> Path:
+        return self.output.with_suffix(".json")
+
+    @property
+    def style(self) -> str | list[str]:
+        """The painting as nst names it in ``params``: its path, or a list of them for a blend."""
+        names = [str(path) for path in self.paintings]
+        return names if len(names) > 1 else names[0]
+
+    def names(self, weights: str) -> dict[str, Any]:
+        """The ``params`` that name the files, as the single command writes them (the workers
+        see bytes, not these paths)."""
+        return {"content": str(self.photo), "style": self.style, "weights": weights}
+
+
+@dataclass
+class Outcome:
+    """A line of the summary: what happened to one item."""
+
+    input: str
+    painting: str | list[str]
+    output: str
+    status: str
+    seconds: float | None = None
+    losses: dict[str, float] | None = None  # the report's final losses
+    error: str | None = None  # the single command's one-line message
+    node: str | None = None  # the Ray node that made it
+    attempts: int = 0  # workers that started it (more than 1: a worker died under it)
+    # Seconds from handing the item to Ray to having its answer, beyond the worker's own run:
+    # sending, scheduling, returning (items go only to workers that have started).
+    overhead_s: float | None = None
+
+    @classmethod
+    def of(cls, item: Item, status: str, **details: Any) -> Outcome:
+        return cls(str(item.photo), item.style, str(item.output), status, **details)
+
+
+@dataclass
+class Summary:
+    """What a batch did, item by item; saved as ``OUTDIR/summary.json``."""
+
+    items: list[Outcome]
+    wall_s: float = 0.0
+    workers: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(outcome.status == status for outcome in self.items)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [outcome for outcome in self.items if outcome.status == FAILED]
+
+    def as_dict(self) -> dict[str, Any]:
+        counts = {status: self.count(status) for status in (DONE, SKIPPED, FAILED, INTERRUPTED)}
+        items = [dataclasses.asdict(outcome) for outcome in self.items]
+        return {"counts": counts, "wall_s": round(self.wall_s, 3), "workers": self.workers, "items": items}
+
+    def save(self, path: Path) -> Path:
+        return _write_json(path, self.as_dict())
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Where the items run. ``address``: None starts a local Ray instance (or uses the one this
+    process already joined), ``"auto"`` or ``"ray://HOST:10001"`` joins a cluster. ``count``:
+    None is as many as the cluster's CPUs (or GPUs) hold."""
+
+    address: str | None = None
+    count: int | None = None
+    cpus_per_worker: float = 1.0
+    gpus_per_worker: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.count is not None and self.count < 1:
+            raise NstError(f"workers must be 1 or more, got {self.count}")
+        if not self.cpus_per_worker > 0 or self.gpus_per_worker < 0:
+            raise NstError("cpus per worker must be > 0 and gpus per worker >= 0")
+
+
+@dataclass
+class BatchProgress:
+    """What the batch tells its callback: once when it starts (``outcome`` None), then after
+    each item, skipped ones included."""
+
+    done: int
+    total: int
+    outcome: Outcome | None = None
+    workers: int = 0
+
+
+BatchCallback = Callable[[BatchProgress], None]
+
+
+def stylize_many(
+    photos: Sequence[str | os.PathLike],
+    paintings: Sequence[str | os.PathLike],
+    outdir: str | os.PathLike,
+    options: Options | None = None,
+    *,
+    blend: bool = False,
+    workers: Workers | None = None,
+    overwrite: bool = False,
+    callback: BatchCallback | None = None,
+    **settings: Any,
+) -> Summary:
+    """Stylize each photo with each painting (with ``blend``, once with all of them blended) on
+    Ray, write ``OUTDIR/PHOTO-PAINTING.png`` with its report ``.json`` beside it, and
+    ``OUTDIR/summary.json``.
+
+    ``photos`` are files, folders or globs. An item whose output exists with the same settings
+    is skipped; a bad input fails its own item with the single command's message. Ctrl-C raises
+    :class:`nst.Interrupted` whose ``result`` is the summary so far; finished outputs are kept."""
+    started = time.perf_counter()
+    options = dataclasses.replace(options or Options(), **settings)
+    _check_batch_options(options)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    check_writable(outdir / SUMMARY_NAME, "the summary")
+    items = plan(find_photos(photos), [Path(path) for path in paintings], outdir, blend)
+    weights = options.resolved_weights()
+    summary = Summary([Outcome.of(item, INTERRUPTED) for item in items])
+    position = {item: index for index, item in enumerate(items)}
+    done = 0
+
+    def record(item: Item, outcome: Outcome) -> None:
+        nonlocal done
+        summary.items[position[item]] = outcome
+        done += 1
+        if callback is not None:
+            callback(BatchProgress(done, len(items), outcome, summary.workers))
+
+    def on_start(count: int) -> None:
+        summary.workers = count
+        if callback is not None:
+            callback(BatchProgress(done, len(items), None, count))
+
+    to_run = []
+    for item in items:
+        try:
+            if not overwrite and _already_made(item, options, weights):
+                record(item, Outcome.of(item, SKIPPED))
+                continue
+            check_inputs(item.photo, item.paintings, options)
+        except NstError as error:
+            record(item, Outcome.of(item, FAILED, error=str(error)))
+            continue
+        to_run.append(item)
+    try:
+        if to_run:
+            _run_on_ray(to_run, options, weights, workers or Workers(), on_start, record)
+    except KeyboardInterrupt:
+        raise Interrupted(_finish(summary, outdir, started)) from None
+    return _finish(summary, outdir, started)
+
+
+def _finish(summary: Summary, outdir: Path, started: float) -> Summary:
+    summary.wall_s = time.perf_counter() - started
+    summary.save(outdir / SUMMARY_NAME)
+    return summary
+
+
+def find_photos(sources: Iterable[str | os.PathLike]) -> list[Path]:
+    """The photos that files, folders (their image files, sorted) and globs name, in order."""
+    photos: list[Path] = []
+    for source in map(str, sources):
+        if glob.has_magic(source):
+            matches = sorted(Path(match) for match in glob.glob(source))
+            if not matches:
+                raise NstError(f"{source}: matches no file")
+            photos.extend(_images_in(matches))
+        else:
+            photos.extend(_images_in([Path(source)]))
+    if not photos:
+        raise NstError("no photos: name image files, folders that hold some, or globs")
+    return list(dict.fromkeys(photos))
+
+
+def plan(photos: Sequence[Path], paintings: Sequence[Path], outdir: Path, blend: bool) -> list[Item]:
+    """The items, named as the single command names its output: ``PHOTO-PAINTING.png``."""
+    if not paintings:
+        raise NstError("no paintings: give at least one --style")
+    groups = [tuple(paintings)] if blend else [(painting,) for painting in paintings]
+    items = [
+        Item(photo, group, outdir / ("-".join(path.stem for path in [photo, *group]) + ".png"))
+        for photo in photos
+        for group in groups
+    ]
+    first: dict[Path, Item] = {}
+    for item in items:
+        other = first.setdefault(item.output, item)
+        if other is not item:
+            raise NstError(f"{other.photo} and {item.photo} would both be written to {item.output}; rename one")
+    return items
+
+
+def _images_in(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(file for file in path.iterdir() if file.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def _check_batch_options(options: Options) -> None:
+    # These name more files, which the workers (maybe on other machines) could not open.
+    if options.mask or options.style_masks or options.init not in INITS:
+        raise NstError("batch runs take no --mask, --style-masks or --init image file")
+    if options.checkpoint or options.resume:
+        raise NstError("batch runs take no --checkpoint or --resume: a second run skips what is done")
+
+
+def _already_made(item: Item, options: Options, weights: str) -> bool:
+    """Whether the output exists from a run with these settings; an output made otherwise is
+    not replaced unless asked."""
+    if not item.output.exists():
+        return False
+    try:
+        params = read_params(item.output)
+    except NstError:
+        params = {}
+    names = item.names(weights)
+    same_files = all(params.get(key) == value for key, value in names.items())
+    if same_files and Options.from_dict(params) == dataclasses.replace(options, weights=weights):
+        return True
+    raise NstError(f"{item.output}: already exists, made with other settings; pass --overwrite to replace it")
+
+
+def _write_json(path: Path, value: Any) -> Path:
+    text = json.dumps(value, indent=2) + "\n"
+    return write_atomically(path, lambda file: file.write(text.encode()))
+
+
+def _run_on_ray(
+    items: list[Item],
+    options: Options,
+    weights: str,
+    workers: Workers,
+    on_start: Callable[[int], None],
+    record: Callable[[Item, Outcome], None],
+) -> None:
+    ray = _import_ray()
+    started_here = _connect(ray, workers.address)
+    pool = None
+    try:
+        pool = _Pool(ray, workers, weights, min(len(items), _worker_count(ray, workers)))
+        on_start(len(pool.starting))
+        for item, outcome, made in pool.run(items, options):
+            if made is not None:  # the report first: an output that exists is a finished item
+                _write_json(item.report, made.report)
+                write_atomically(item.output, lambda file, png=made.png: file.write(png))
+            record(item, outcome)
+    finally:
+        if pool is not None:
+            pool.close()
+        if started_here:
+            ray.shutdown()
+
+
+@dataclass
+class _Made:
+    """What a worker sends back for a finished item."""
+
+    png: bytes  # with the settings in its metadata, as the single command writes it
+    report: dict[str, Any]
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise NstError("batch runs need Ray: pip install 'nst[cluster]'") from None
+    return ray
+
+
+def _connect(ray, address: str | None) -> bool:
+    """Joins the cluster at ``address``, or starts a quiet local instance; True if it started one."""
+    if ray.is_initialized():
+        return False
+    quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
+    if address is not None and address.startswith("ray://"):
+        ray.init(address=address, **quiet)  # Ray Client: the cluster's own settings apply
+        return True
+    try:
+        ray.init(address=address, include_dashboard=False, **quiet)
+    except ConnectionError as error:
+        raise NstError(f"no Ray cluster at {address} ({_first_line(error)})") from None
+    return True
+
+
+def _worker_count(ray, workers: Workers) -> int:
+    if workers.count is not None:
+        return workers.count
+    resources = ray.cluster_resources()
+    fits = resources.get("CPU", 1) // workers.cpus_per_worker
+    if workers.gpus_per_worker:
+        fits = min(fits, resources.get("GPU", 0) // workers.gpus_per_worker)
+    return max(1, int(fits))
+
+
+class _Pool:
+    """Ray actors that take one item at a time, each given to the worker that has waited
+    longest (the idea of ``ray.util.ActorPool``, which cannot say which item a dead worker held).
+    Ray places the workers, moves the bytes and notices a worker that dies."""
+
+    def __init__(self, ray, workers: Workers, weights: str, count: int) -> None:
+        self.ray = ray
+        try:
+            weights_bytes = None if weights == "imagenet" else Path(weights).read_bytes()
+        except OSError as error:
+            raise NstError(f"VGG19 weights file {weights}: {error.strerror}") from None
+        # Through the object store once, whatever the number of workers: no copy on the nodes needed.
+        self.weights = None if weights_bytes is None else ray.put(weights_bytes)
+        self.threads = max(1, round(workers.cpus_per_worker))
+        self.actor_class = ray.remote(BatchWorker).options(
+            num_cpus=workers.cpus_per_worker, num_gpus=workers.gpus_per_worker, scheduling_strategy="SPREAD",
+            max_restarts=0,
+        )  # fmt: skip
+        self.names = weights
+        self.idle: deque = deque()  # workers that have started, the longest waiting first
+        self.starting: dict[Any, Any] = {}  # a worker's answer to ready(), to come -> the worker
+        self.busy: dict[Any, tuple[Item, Any, float]] = {}  # an answer to come -> its item, worker, when sent
+        self.failure = ""  # why the last worker that could not start did not
+        for _ in range(count):
+            self._start()
+
+    def _start(self) -> None:
+        """A new worker, wherever Ray finds room. It gets items once it has started, so that none
+        waits on a worker that has no room to start (more workers asked for than fit, a lost node)."""
+        actor = self.actor_class.remote(self.weights, self.threads)
+        self.starting[actor.ready.remote()] = actor
+
+    def _started(self, ready) -> None:
+        actor = self.starting.pop(ready)
+        try:
+            self.ray.get(ready)
+        except self.ray.exceptions.RayError as error:  # e.g. nst or TensorFlow missing on its node
+            self.ray.kill(actor)
+            self.failure = _first_line(error)
+            return
+        self.idle.append(actor)
+
+    def run(self, items: list[Item], options: Options) -> Iterable[tuple[Item, Outcome, _Made | None]]:
+        """Yields each item as it finishes: its outcome, and what was made for the driver to write."""
+        paintings = {path: self.ray.put(path.read_bytes()) for item in items for path in item.paintings}
+        waiting = deque(items)
+        attempts = dict.fromkeys(items, 0)
+        while waiting or self.busy:
+            while waiting and self.idle:
+                item = waiting.popleft()
+                attempts[item] += 1
+                actor = self.idle.popleft()
+                styles = [paintings[path] for path in item.paintings]
+                # Top-level arguments: Ray resolves those references to the bytes, on the worker's node.
+                reference = actor.stylize.remote(item.photo.read_bytes(), options, item.names(self.names), *styles)
+                self.busy[reference] = (item, actor, time.perf_counter())
+            if not self.busy and not self.starting:
+                raise NstError(f"no worker could start on Ray ({self.failure})")
+            [ready], _ = self.ray.wait([*self.busy, *self.starting], num_returns=1)
+            if ready in self.starting:
+                self._started(ready)
+                continue
+            item, actor, sent = self.busy.pop(ready)
+            try:
+                answer = self.ray.get(ready)
+            except self.ray.exceptions.RayActorError as error:
+                self.ray.kill(actor)
+                self._start()
+                if attempts[item] <= RETRIES:
+                    waiting.appendleft(item)
+                    continue
+                reason = f"a worker died under it {attempts[item]} times ({_first_line(error)})"
+                yield item, Outcome.of(item, FAILED, error=reason, attempts=attempts[item]), None
+                continue
+            self.idle.append(actor)
+            overhead = round(time.perf_counter() - sent - answer["seconds"], 3)
+            common = {"seconds": answer["seconds"], "node": answer["node"], "attempts": attempts[item],
+                      "overhead_s": overhead}  # fmt: skip
+            if "error" in answer:
+                yield item, Outcome.of(item, FAILED, error=answer["error"], **common), None
+            else:
+                made = _Made(answer["png"], answer["report"])
+                yield item, Outcome.of(item, DONE, losses=made.report["final"], **common), made
+
+    def close(self) -> None:
+        for actor in [*self.idle, *self.starting.values(), *(actor for _, actor, _ in self.busy.values())]:
+            self.ray.kill(actor)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+class BatchWorker:
+    """A Ray actor: one process with TensorFlow, that loads VGG19 on its first item and keeps
+    it (nst.stylize loads it once per process) for the items after."""
+
+    def __init__(self, weights: bytes | None, threads: int) -> None:
+        import nst.quiet_start  # noqa: F401  TensorFlow starts without its notices
+
+        # isort: split
+        import tensorflow as tf
+
+        # Ray gives the worker `threads` CPUs: TensorFlow would otherwise use every core of the node.
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        self.folder = tempfile.TemporaryDirectory(prefix="nst-worker-")
+        self.weights = None
+        if weights is not None:  # from the object store, onto this node's disk for Keras to read
+            self.weights = Path(self.folder.name) / "vgg19.h5"
+            self.weights.write_bytes(weights)
+
+    def ready(self) -> bool:
+        """Answers once the worker has started: then it is given items."""
+        return True
+
+    def stylize(self, photo: bytes, options: Options, names: dict[str, Any], *paintings: bytes) -> dict:
+        """One item: the PNG bytes and report the single command would write, or its error."""
+        import ray
+
+        from nst import transfer
+
+        started = time.perf_counter()
+        answer: dict[str, Any] = {"node": ray.get_runtime_context().get_node_id()[:12]}
+        try:
+            if self.weights is not None:
+                options = dataclasses.replace(options, weights=str(self.weights))
+            result = transfer.stylize(_decoded(photo), [_decoded(painting) for painting in paintings], options)
+            result.report["params"].update(names)
+            answer["png"] = result.save(Path(self.folder.name) / "result.png").read_bytes()
+            answer["report"] = result.report
+        except NstError as error:
+            answer["error"] = str(error)
+        except Exception as error:  # a bug or an exhausted machine: the item fails, the batch goes on
+            answer["error"] = f"{type(error).__name__}: {_first_line(error)}"
+        answer["seconds"] = round(time.perf_counter() - started, 3)
+        return answer
+
+
+def _decoded(data: bytes) -> Image.Image:
+    """An image file's bytes as Pillow opens it from disk, turned upright as nst does a file."""
+    with Image.open(io.BytesIO(data)) as image:
+        return ImageOps.exif_transpose(image)

@@ -1,0 +1,44 @@
+"""nst batch on two Ray nodes (started on this machine by ray.cluster_utils.Cluster): items run
+on both, and the pictures equal the single command's, as on one node."""
+
+import numpy as np
+import pytest
+import ray
+from PIL import Image
+from ray.cluster_utils import Cluster
+
+from nst import Options, batch, stylize
+from tests.conftest import CONTENT, EXAMPLES, STYLE
+
+SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
+
+
+@pytest.fixture(scope="module")
+def two_nodes():
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1)
+        ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
+        yield cluster
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+def test_items_run_on_both_nodes_and_equal_the_single_commands(two_nodes, weights, tmp_path):
+    photos = []
+    for source in (CONTENT, EXAMPLES / "coffee.jpg"):
+        with Image.open(source) as image:
+            photos.append(tmp_path / f"{source.stem}.png")
+            image.resize((48, 32)).save(photos[-1])
+    paintings = [STYLE, EXAMPLES / "the-scream.jpg"]
+    options = Options(weights=weights, **SETTINGS)
+    summary = batch.stylize_many(photos, paintings, tmp_path / "out", options, workers=batch.Workers(count=2))
+    assert [outcome.status for outcome in summary.items] == ["done"] * 4
+    assert len({outcome.node for outcome in summary.items}) == 2
+    assert {node["NodeID"][:12] for node in ray.nodes()} == {outcome.node for outcome in summary.items}
+    for outcome in summary.items:
+        single = stylize(outcome.input, [outcome.painting], options)
+        with Image.open(outcome.output) as made:
+            difference = np.asarray(made, dtype=np.int16) - np.asarray(single.image, dtype=np.int16)
+        assert np.abs(difference).max() <= 1
