@@ -70,6 +70,23 @@ def peak_device_memory_mb() -> float | None:
     return torch.cuda.max_memory_allocated() / 2**20
 
 
+def limit_threads(threads: int) -> None:
+    """Use at most ``threads`` CPU threads for the tensor work (a batch worker given that many
+    CPUs by Ray); otherwise each backend takes every core of the machine."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    # JAX sizes its CPU thread pool when it starts, from the CPUs the process may use, which Ray
+    # has already limited (its workers run with OMP_NUM_THREADS and their CPU share).
+
+
 def value_and_grad(function: LossFunction) -> Callable[[Any], tuple[Losses, Any]]:
     """``image -> (function(image), d function(image)["total"] / d image)``: a GradientTape,
     ``jax.value_and_grad`` or ``torch.autograd``. Not compiled: :func:`compile` compiles it, or

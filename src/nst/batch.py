@@ -29,7 +29,7 @@ from PIL import Image, ImageOps
 from nst.errors import Interrupted, NstError
 from nst.images import check_writable, read_params, write_atomically
 from nst.inputs import check_inputs
-from nst.options import INITS, Options
+from nst.options import INITS, Options, keras_backend
 
 DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"
 # What a folder given as PHOTOS contributes: its files with these extensions (a file named
@@ -368,7 +368,7 @@ class _Pool:
         self.threads = max(1, round(workers.cpus_per_worker))
         self.actor_class = ray.remote(BatchWorker).options(
             num_cpus=workers.cpus_per_worker, num_gpus=workers.gpus_per_worker, scheduling_strategy="SPREAD",
-            max_restarts=0,
+            max_restarts=0, runtime_env={"env_vars": {"KERAS_BACKEND": keras_backend()}},  # the driver's, everywhere
         )  # fmt: skip
         self.names = weights
         self.idle: deque = deque()  # workers that have started, the longest waiting first
@@ -447,18 +447,17 @@ def _first_line(error: BaseException) -> str:
 
 
 class BatchWorker:
-    """A Ray actor: one process with TensorFlow, that loads VGG19 on its first item and keeps
-    it (nst.stylize loads it once per process) for the items after."""
+    """A Ray actor: one process with the driver's Keras backend, that loads VGG19 on its first
+    item and keeps it (nst.stylize loads it once per process) for the items after."""
 
     def __init__(self, weights: bytes | None, threads: int) -> None:
         import nst.quiet_start  # noqa: F401  TensorFlow starts without its notices
 
         # isort: split
-        import tensorflow as tf
+        from nst import backend
 
-        # Ray gives the worker `threads` CPUs: TensorFlow would otherwise use every core of the node.
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        # Ray gives the worker `threads` CPUs: the backend would otherwise use every core of the node.
+        backend.limit_threads(threads)
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
         self.folder = tempfile.TemporaryDirectory(prefix="nst-worker-")
         self.weights = None

@@ -2,8 +2,8 @@
 
 The model: TensorFlow with VGG19 loaded and compiled costs a fixed amount, VGG19's forward and
 backward activations grow with the output's pixels, and L-BFGS keeps 2 x lbfgs_history
-float32 copies of the image in its pair buffers, twice over while a step writes the new buffers
-before the old ones are freed (and a few more). Coefficients measured on this project's CPU
+float32 copies of the image in its pair buffers (and a few more), and its compiled step (the
+unrolled two-loop recursion) costs a fixed amount more than Adam's. Coefficients measured on this project's CPU
 machine (peak RSS, see the README's table); no TensorFlow import here, so the command line can
 refuse a too-large run at once.
 """
@@ -23,6 +23,8 @@ from nst.options import Options
 _BASE_MB = 1068.0
 _PER_PIXEL_MB = 6.21e-3
 _FLOAT32_MB = 4 / 2**20
+# L-BFGS's peak RSS over Adam's, less its pairs: 334, 315 and 382 MB at 128, 256 and 512 px.
+_LBFGS_COMPILED_MB = 330.0
 
 
 def estimate_peak_mb(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:
@@ -32,8 +34,8 @@ def estimate_peak_mb(options: Options, height: int, width: int, paintings: Seque
     pixels = height * width
     painting_pixels = [painting_width * painting_height for painting_width, painting_height in paintings]
     estimate = _BASE_MB + _PER_PIXEL_MB * max([pixels, *painting_pixels]) + 3 * _FLOAT32_MB * sum(painting_pixels)
-    if options.optimizer == "lbfgs":  # its pair buffers (2m vectors of 3 values per pixel) twice, plus 10
-        estimate += (4 * options.lbfgs_history + 10) * 3 * pixels * _FLOAT32_MB
+    if options.optimizer == "lbfgs":  # its pair buffers (2m vectors of 3 values per pixel), plus 5
+        estimate += _LBFGS_COMPILED_MB + (2 * options.lbfgs_history + 5) * 3 * pixels * _FLOAT32_MB
     return estimate
 
 

@@ -7,9 +7,11 @@ arguments (and answer ``--help``) instantly.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nst.errors import NstError
@@ -32,6 +34,18 @@ VGG_NORMALIZATIONS = ("none", "gatys")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
 MIN_SIDE = 16
+
+
+def keras_backend() -> str:
+    """The backend Keras will start with (``KERAS_BACKEND``, else ~/.keras/keras.json, else
+    TensorFlow), read as Keras reads it but without importing Keras."""
+    if "KERAS_BACKEND" in os.environ:
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return json.loads(config.read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,10 @@ unless the user asked for them: TF_CPP_MIN_LOG_LEVEL=0 (TensorFlow's own switch)
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from pathlib import Path
 
-
-def _keras_backend() -> str:
-    """The backend Keras will start with, read as Keras reads it, without importing Keras."""
-    if "KERAS_BACKEND" in os.environ:
-        return os.environ["KERAS_BACKEND"]
-    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
-    try:
-        return json.loads(config.read_text()).get("backend", "tensorflow")
-    except (OSError, ValueError, AttributeError):
-        return "tensorflow"
+from nst.options import keras_backend
 
 
 def _asked_for_logs() -> bool:
@@ -32,7 +21,7 @@ def _asked_for_logs() -> bool:
 
 
 def _start_quietly() -> None:
-    if "tensorflow" in sys.modules or _asked_for_logs() or _keras_backend() != "tensorflow":
+    if "tensorflow" in sys.modules or _asked_for_logs() or keras_backend() != "tensorflow":
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
