@@ -2,6 +2,7 @@
 
 import json
 import os
+import pty
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ import pytest
 from PIL import Image
 
 from nst.images import read_metadata
-from tests.conftest import CONTENT, STYLE
+from tests.conftest import CONTENT, STYLE, started
 
 
 def nst(*args, cwd=None, env=None):
@@ -24,6 +25,28 @@ def test_help_lists_the_options():
     assert result.returncode == 0
     for option in ("--size", "--steps", "--style-weight", "--normalization", "--weights", "--report", "--quiet"):
         assert option in result.stdout
+
+
+def test_at_a_terminal_the_progress_bar_names_the_device(tmp_path, weights):
+    controller, terminal = pty.openpty()  # stderr a terminal, as a person's is: the bar is shown
+    command = [sys.executable, "-m", "nst", CONTENT, STYLE, "-o", tmp_path / "out.png", "--size", 32, "--steps", 3]
+    shown = b""
+    try:
+        with started([*command, "--weights", weights], stdout=subprocess.DEVNULL, stderr=terminal) as process:
+            os.close(terminal)
+            while True:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:  # the process has closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            assert process.wait(timeout=120) == 0
+    finally:
+        os.close(controller)
+    text = shown.decode(errors="replace")
+    assert "CPU: 100%" in text and "3/3" in text and "loss" in text
 
 
 def test_tiny_run_writes_the_image_and_report_and_nothing_noisy(tmp_path, weights):

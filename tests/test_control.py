@@ -183,7 +183,6 @@ def test_mask_keeps_the_photo_where_it_is_black(weights, tmp_path):
     assert stylized.mean() > 0.05
 
 
-@pytest.mark.core
 def test_each_region_takes_the_style_of_its_own_mask(weights, tmp_path):
     left, right = half_masks(tmp_path)
     result = stylize(
@@ -229,7 +228,6 @@ def test_ctrl_c_leaves_a_checkpoint(weights, tmp_path):
     assert load_checkpoint(checkpoint).steps == 3
 
 
-@pytest.mark.core
 def test_resuming_on_a_ladder_of_sizes_continues_the_run(weights, tmp_path):
     settings = {**FAST, "weights": weights, "scales": 2, "scale_start": 48, "coarse_steps": 4, "steps": 4}
     whole = stylize(CONTENT, STYLE, **settings)
