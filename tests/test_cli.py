@@ -1,10 +1,15 @@
 """The ``nst`` command as a person runs it: a real process, its exit code and what it prints."""
 
+import fcntl
 import json
 import os
 import pty
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
 
 import numpy as np
 import pytest
@@ -28,23 +33,22 @@ def test_help_lists_the_options():
 
 
 def test_at_a_terminal_the_progress_bar_names_the_device(tmp_path, weights):
-    controller, terminal = pty.openpty()  # stderr a terminal, as a person's is: the bar is shown
+    controller, terminal = pty.openpty()  # stderr a terminal of 24 x 120, as a person's is: the bar is shown
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
     command = [sys.executable, "-m", "nst", CONTENT, STYLE, "-o", tmp_path / "out.png", "--size", 32, "--steps", 3]
     shown = b""
     try:
         with started([*command, "--weights", weights], stdout=subprocess.DEVNULL, stderr=terminal) as process:
-            os.close(terminal)
-            while True:
-                try:
-                    chunk = os.read(controller, 4096)
-                except OSError:  # the process has closed the terminal
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                if select.select([controller], [], [], 0.2)[0]:
+                    shown += os.read(controller, 4096)
+                elif process.poll() is not None:  # ended, and all it wrote has been read
                     break
-                if not chunk:
-                    break
-                shown += chunk
-            assert process.wait(timeout=120) == 0
+            assert process.wait(timeout=10) == 0
     finally:
         os.close(controller)
+        os.close(terminal)
     text = shown.decode(errors="replace")
     assert "CPU: 100%" in text and "3/3" in text and "loss" in text
 

@@ -33,10 +33,16 @@ def estimate_peak_mb(options: Options, height: int, width: int, paintings: Seque
     array, and VGG19's activations are those of the largest image it sees."""
     pixels = height * width
     painting_pixels = [painting_width * painting_height for painting_width, painting_height in paintings]
-    estimate = _BASE_MB + _PER_PIXEL_MB * max([pixels, *painting_pixels]) + 3 * _FLOAT32_MB * sum(painting_pixels)
+    estimate = _fixed_mb(options) + _PER_PIXEL_MB * max([pixels, *painting_pixels])
+    estimate += 3 * _FLOAT32_MB * sum(painting_pixels)
     if options.optimizer == "lbfgs":  # its pair buffers (2m vectors of 3 values per pixel), plus 5
-        estimate += _LBFGS_COMPILED_MB + (2 * options.lbfgs_history + 5) * 3 * pixels * _FLOAT32_MB
+        estimate += (2 * options.lbfgs_history + 5) * 3 * pixels * _FLOAT32_MB
     return estimate
+
+
+def _fixed_mb(options: Options) -> float:
+    """What a run costs whatever its size."""
+    return _BASE_MB + (_LBFGS_COMPILED_MB if options.optimizer == "lbfgs" else 0.0)
 
 
 def available_mb() -> float:
@@ -65,8 +71,8 @@ def check_memory(options: Options, height: int, width: int, paintings: Sequence[
             " or --style-scale"
         )
     # Same aspect ratio, smaller: solve estimate(size) = limit for the longer side.
-    per_pixel = (alone - _BASE_MB) / (height * width)
+    per_pixel = (alone - _fixed_mb(options)) / (height * width)
     shorter_over_longer = min(height, width) / max(height, width)
-    largest = math.floor(math.sqrt(max(0.0, limit - _BASE_MB) / (per_pixel * shorter_over_longer)))
+    largest = math.floor(math.sqrt(max(0.0, limit - _fixed_mb(options)) / (per_pixel * shorter_over_longer)))
     advice = f"the largest that fits is about --size {largest}" if largest >= 16 else "no size fits"
     raise NstError(f"{max(height, width)} px needs about {needed:.0f} MB and {limit:.0f} MB are available; {advice}")
