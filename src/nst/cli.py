@@ -225,7 +225,7 @@ def build_batch_parser() -> argparse.ArgumentParser:
     ray.add_argument("--address", metavar="auto|ray://HOST:10001", help="join a Ray cluster (default: start a local"
                      " Ray instance for this batch)")  # fmt: skip
     ray.add_argument("--workers", type=int, metavar="N", help="workers (default: as many as the CPUs or GPUs hold)")
-    ray.add_argument("--cpus-per-worker", type=float, default=1.0, metavar="N", help="CPUs (and TensorFlow threads)"
+    ray.add_argument("--cpus-per-worker", type=float, default=1.0, metavar="N", help="CPUs (and compute threads)"
                      " each worker takes (default 1)")  # fmt: skip
     ray.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="N", help="GPUs each worker takes "
                      "(default 0)")  # fmt: skip
@@ -377,7 +377,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    # Ray loads only for this command, when an item is left to run; TensorFlow only in the workers.
+    # Ray loads only for this command, when an item is left to run; Keras and its backend only in the workers.
     from nst import batch
 
     workers = batch.Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
