@@ -210,20 +210,28 @@ class _ProjectedLbfgs:
         """The two-loop recursion over the pixels free to move (Nocedal and Wright, alg. 7.4),
         over the last ``count`` pairs; and the number of pairs kept (0 if they had to go)."""
         free = ~(((point <= 0.0) & (gradient > 0.0)) | ((point >= 1.0) & (gradient < 0.0)))
-        direction = ops.where(free, gradient, 0.0)
-        valid = [ops.convert_to_tensor(index) >= self.history - count for index in range(self.history)]
-        weights = {}
-        for index in reversed(range(self.history)):  # newest first
-            weights[index] = ops.where(valid[index], _dot(steps[index], direction) / curvatures[index], 0.0)
-            direction = direction - weights[index] * changes[index]
+        oldest = self.history - count  # the valid pairs are steps[oldest:], the newest last
+        slots = ops.arange(self.history)
+
+        def newest_first(position: Tensor, carry: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+            direction, weights = carry
+            index = self.history - 1 - position
+            weight = _dot(_at(steps, index), direction) / _at(curvatures, index)
+            return direction - weight * _at(changes, index), ops.where(slots == index, weight, weights)
+
+        def oldest_first(position: Tensor, direction: Tensor) -> Tensor:
+            index = oldest + position
+            correction = _at(weights, index) - _dot(_at(changes, index), direction) / _at(curvatures, index)
+            return direction + correction * _at(steps, index)
+
+        # Loops over the valid pairs only (not unrolled: one body each, quick to compile).
+        initial = (ops.where(free, gradient, 0.0), ops.zeros((self.history,), "float32"))
+        direction, weights = ops.fori_loop(0, count, newest_first, initial)
         direction = self.precondition(direction)
         # The newest pair sets the scale (the usual gamma, measured through the preconditioner).
         newest = changes[-1]
         scale = ops.where(count > 0, curvatures[-1] / _dot(newest, self.precondition(newest)), 1.0)
-        direction = direction * scale
-        for index in range(self.history):  # oldest first
-            correction = weights[index] - _dot(changes[index], direction) / curvatures[index]
-            direction = direction + ops.where(valid[index], correction, 0.0) * steps[index]
+        direction = ops.fori_loop(0, count, oldest_first, direction * scale)
         direction = -ops.where(free, direction, 0.0)
         # Not downhill (rare, numerical): start afresh from the plain gradient.
         downhill = _dot(direction, gradient) < 0.0
@@ -313,6 +321,12 @@ def run_lbfgs(
 
 def _dot(first: Tensor, second: Tensor) -> Tensor:
     return ops.sum(first * second)
+
+
+def _at(buffer: Tensor, index: Tensor) -> Tensor:
+    """``buffer[index]`` for an index known only when the step runs: a gather, which XLA compiles
+    once for every index (slicing would have it compile again for each value)."""
+    return ops.take(buffer, index, axis=0)
 
 
 def _push(buffer: Tensor, newest: Tensor) -> Tensor:
