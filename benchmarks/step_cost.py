@@ -11,8 +11,9 @@ step by step after a warm-up (which compiles), and the table shows medians:
   block5_conv2) with respect to the image, nothing else: the network's own cost;
 * Adam step: a step of ``run_adam`` as stylize runs it (losses, gradient, Keras's Adam update,
   clipping, the losses fetched for the progress bar);
-* L-BFGS step: a step of ``run_lbfgs`` (losses, gradient, the two-loop recursion over all
-  lbfgs_history pair slots, the preconditioner, the projection; the losses fetched).
+* L-BFGS step: a step of ``run_lbfgs`` (losses, gradient, the two-loop recursion over the
+  pairs held so far, the preconditioner, the projection; the losses fetched). Only the first
+  ``--repeats`` + 2 steps are timed: pass ``--repeats 40`` to time a full history of 30 pairs.
 
 Every variant fetches its loss to the host each step, which waits for the device, so the times
 are the device's. ``--random-weights`` uses an untrained VGG19 (the same cost), for machines
