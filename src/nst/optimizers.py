@@ -58,7 +58,7 @@ def run_adam(
         slots = {f"adam/{index}": backend.to_numpy(slot) for index, slot in enumerate(optimizer.variables)}
         return {"image": backend.to_numpy(variable)[0], **slots}
 
-    def step() -> dict[str, Tensor]:
+    def in_place_step() -> dict[str, Tensor]:
         losses, gradient = evaluate(variable.value)
         optimizer.apply([gradient], [variable])
         variable.assign(ops.clip(variable.value, 0.0, 1.0))
@@ -80,7 +80,7 @@ def run_adam(
             return losses
 
     else:
-        step = backend.compile(step, options.jit_compile)
+        step = backend.compile(in_place_step, options.jit_compile)
 
     while should_step():
         losses = step()
