@@ -12,7 +12,7 @@ import pytest
 from keras import ops
 from PIL import Image
 
-from nst import StoppedEarly, stylize, transfer
+from nst import StoppedEarly, cli, stylize, transfer
 from nst.images import load_image
 from tests.conftest import CONTENT, STYLE, started
 
@@ -75,3 +75,18 @@ def test_a_second_ctrl_c_ends_at_once_and_leaves_no_half_file(tmp_path, weights)
     if output.exists():  # the first Ctrl-C got to save: then the file is whole
         with Image.open(output) as image:
             image.load()
+
+
+def test_a_signal_swallowed_by_a_finalizer_still_stops_the_run_at_the_next_step(capsys):
+    class SignalledWhileFinalized:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGTERM)  # its KeyboardInterrupt is raised inside __del__
+
+    before = signal.getsignal(signal.SIGTERM)
+    with cli._StopRequests() as stop_requests:
+        stop_requests.check()  # nothing asked yet
+        SignalledWhileFinalized()  # Python ignores what a finalizer raises, and we go on
+        with pytest.raises(KeyboardInterrupt):
+            stop_requests.check()
+    assert "KeyboardInterrupt" not in capsys.readouterr().err  # the swallowed one is not printed
+    assert signal.getsignal(signal.SIGTERM) == before  # the handlers are given back

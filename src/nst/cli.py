@@ -297,13 +297,14 @@ def _stylize(args: argparse.Namespace) -> int:
     with _progress_bar(options, enabled=show_progress) as progress_bar:
 
         def callback(progress) -> None:
+            stop_requests.check()
             if progress_bar is not None:
                 progress_bar(progress)
             snapshots(progress)
 
-        signal.signal(signal.SIGTERM, _interrupt)  # `kill` keeps the picture so far, as Ctrl-C does
         try:
-            result = stylize(args.content, args.style, options, callback=callback)
+            with _StopRequests() as stop_requests:  # `kill` keeps the picture so far, as Ctrl-C does
+                result = stylize(args.content, args.style, options, callback=callback)
         except (Interrupted, StoppedEarly) as stop:
             for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C ends at once
                 signal.signal(number, signal.SIG_DFL)
@@ -381,8 +382,7 @@ def _batch(args: argparse.Namespace) -> int:
     from nst import batch
 
     workers = batch.Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the batch as Ctrl-C does
-    with _batch_progress(args.quiet) as progress:
+    with _batch_progress(args.quiet) as progress, _StopRequests():  # `kill` stops the batch as Ctrl-C does
         try:
             summary = batch.stylize_many(
                 args.photos, args.style, args.output, options_from(args), blend=args.style_blend is not None,
@@ -476,8 +476,39 @@ def _progress_bar(options: Options, enabled: bool) -> Iterator[object]:
         yield update
 
 
-def _interrupt(number: int, frame: object) -> None:
-    raise KeyboardInterrupt
+class _StopRequests:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, and are remembered.
+
+    A signal that arrives while Python runs a finalizer or a garbage-collector callback (JAX, which
+    TensorFlow imports when it is installed, registers one) has its KeyboardInterrupt swallowed:
+    Python only prints "Exception ignored". ``check``, called after every step, raises it again, and
+    the swallowed one is not printed.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __enter__(self) -> _StopRequests:
+        self.previous = {number: signal.signal(number, self.handle) for number in (signal.SIGINT, signal.SIGTERM)}
+        self.previous_hook, sys.unraisablehook = sys.unraisablehook, self.unraisable
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+        sys.unraisablehook = self.previous_hook
+
+    def handle(self, number: int, frame: object) -> None:
+        self.requested = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def unraisable(self, unraisable: Any) -> None:
+        if not (self.requested and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+            self.previous_hook(unraisable)
 
 
 def _show_note(message, category, *args: Any, **kwargs: Any) -> None:
