@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
@@ -229,6 +229,7 @@ for _format in ("PNG", "JPEG", "GIF"):
         ),
     )
 )
+@example(data=b"GIF87a\x00\x00\x00\x00\x00\x00\x00,\x00\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00!")  # Pillow: IndexError
 def test_fuzzed_bytes_load_or_raise_nst_error(tmp_path, data):
     path = tmp_path / "fuzz.img"
     path.write_bytes(data)
@@ -270,13 +271,13 @@ def test_memory_is_checked_before_the_run_and_the_advice_fits(tmp_path):
     ],
     ids=["size", "style-size", "style-scale"],
 )
-def test_sizes_that_would_need_terabytes_are_refused_at_once(tmp_path, arguments, message):
+def test_sizes_that_would_need_far_more_than_the_memory_are_refused_at_once(tmp_path, arguments, message):
     output = tmp_path / "out.png"
     result = nst(CONTENT, STYLE, "-o", output, *arguments)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith(f"nst: error: {message}") and result.stderr.count("\n") == 1, result.stderr
     needed_mb = float(result.stderr.split(" about ")[1].split()[0])
-    assert needed_mb > 1e6  # terabytes: refused by arithmetic, nothing was resized
+    assert needed_mb > 5e4  # tens of gigabytes even in tiles: refused by arithmetic, nothing was resized
     assert not output.exists()
 
 

@@ -112,7 +112,7 @@ def _reading(path: str | os.PathLike) -> Iterator[None]:
         raise NstError(f"{path}: not an image Pillow can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise NstError(f"{path}: refused, too many pixels ({error})") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:  # IndexError: Pillow on broken GIFs
         raise NstError(f"{path}: cannot read image ({error})") from None
 
 
