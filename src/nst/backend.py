@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 Losses = dict[str, Any]
-LossFunction = Callable[[Any], Losses]
+LossFunction = Callable[..., Losses]
 # The library that does the work on each backend, for the report's versions.
 _LIBRARIES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
@@ -87,43 +87,45 @@ def limit_threads(threads: int) -> None:
     # has already limited (its workers run with OMP_NUM_THREADS and their CPU share).
 
 
-def value_and_grad(function: LossFunction) -> Callable[[Any], tuple[Losses, Any]]:
-    """``image -> (function(image), d function(image)["total"] / d image)``: a GradientTape,
-    ``jax.value_and_grad`` or ``torch.autograd``. Not compiled: :func:`compile` compiles it, or
-    the larger function it is part of."""
+def value_and_grad(function: LossFunction) -> Callable[..., tuple[Losses, Any]]:
+    """``(x, *args) -> (function(x, *args), d function(x, *args)["total"] / d x)``: a GradientTape,
+    ``jax.value_and_grad`` or ``torch.autograd``. ``x`` is an image, or any nest of tensors (the
+    gradient has its structure); ``args`` are held constant. Not compiled: :func:`compile`
+    compiles it, or the larger function it is part of."""
     backend = name()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        def evaluate(image):
+        def evaluate(x, *args):
             with tf.GradientTape() as tape:
-                tape.watch(image)
-                losses = function(image)
-            return losses, tape.gradient(losses["total"], image)
+                tape.watch(x)
+                losses = function(x, *args)
+            return losses, tape.gradient(losses["total"], x)
 
         return evaluate
     if backend == "jax":
         import jax
 
-        def total(image):
-            losses = function(image)
+        def total(x, *args):
+            losses = function(x, *args)
             return losses["total"], losses
 
         gradient_of = jax.value_and_grad(total, has_aux=True)
 
-        def evaluate(image):
-            (_, losses), gradient = gradient_of(image)
+        def evaluate(x, *args):
+            (_, losses), gradient = gradient_of(x, *args)
             return losses, gradient
 
         return evaluate
     if backend == "torch":
         import torch
+        from keras import tree
 
-        def evaluate(image):
-            image = image.detach().requires_grad_(True)
-            losses = function(image)
-            (gradient,) = torch.autograd.grad(losses["total"], image)
-            return {key: value.detach() for key, value in losses.items()}, gradient
+        def evaluate(x, *args):
+            x = tree.map_structure(lambda tensor: tensor.detach().requires_grad_(True), x)
+            losses = function(x, *args)
+            gradient = torch.autograd.grad(losses["total"], tree.flatten(x))
+            return {key: value.detach() for key, value in losses.items()}, tree.pack_sequence_as(x, list(gradient))
 
         return evaluate
     raise NotImplementedError(f"nst does not support the Keras backend {backend!r}")

@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -106,7 +107,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup
             metavar="{lbfgs,adam}")  # fmt: skip
     _option(run, "steps", "optimisation steps at the output size (one step: one VGG19 pass)", type=int)
     _option(run, "time_budget", "seconds: plan the steps to deliver the best image in this time", type=float)
-    _option(run, "scales", "number of sizes of the coarse-to-fine ladder (1: the output size only)", type=int)
+    _option(run, "scales", "number of sizes of the coarse-to-fine ladder (1: the output size only; default: 1, or"
+            " for a print over 1024 px, 512 px doubling up to --size)", type=int)  # fmt: skip
     _option(run, "scale_start", "longer side of the first, coarsest size", type=int)
     _option(run, "coarse_steps", "steps at each coarser size", type=int)
     _option(run, "init", "start from the photo, uniform noise, the painting's mean colour, or an image file",
@@ -118,8 +120,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup
     _option(run, "lbfgs_history", "L-BFGS: number of correction pairs kept", type=int)
     _option(run, "preconditioner", "L-BFGS: 'gaussian' (smooth image pyramid), 'blocks' (block means: leaves a grid),"
             " 'none'", choices=PRECONDITIONERS, metavar="{gaussian,blocks,none}")  # fmt: skip
-    _option(run, "max_memory", "refuse runs estimated to need more MB than this (default: what is available)",
-            type=float)  # fmt: skip
+    _option(run, "max_memory", "stay within this many MB: a size too large for it is run in tiles, and a run that"
+            " would not fit even so is refused (default: what is available)", type=float)  # fmt: skip
+    _option(run, "tile", "run in tiles of this many px (a multiple of 16; default: only when memory needs it, as"
+            " large as fits)", type=int)  # fmt: skip
+    _option(run, "halo", "px of the image around each tile that VGG19 sees with it (a multiple of 16)", type=int)
     _option(run, "jit_compile", "compile the step with XLA", action=argparse.BooleanOptionalAction)
     return run
 
@@ -302,9 +307,14 @@ def _stylize(args: argparse.Namespace) -> int:
                 progress_bar(progress)
             snapshots(progress)
 
+        def on_tile(size: int, done: int, tiles: int) -> None:
+            stop_requests.check()
+            if progress_bar is not None:
+                progress_bar.tile(size, done, tiles)
+
         try:
             with _StopRequests() as stop_requests:  # `kill` keeps the picture so far, as Ctrl-C does
-                result = stylize(args.content, args.style, options, callback=callback)
+                result = stylize(args.content, args.style, options, callback=callback, on_tile=on_tile)
         except (Interrupted, StoppedEarly) as stop:
             for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C ends at once
                 signal.signal(number, signal.SIG_DFL)
@@ -447,33 +457,56 @@ def _library():
 
 
 @contextlib.contextmanager
-def _progress_bar(options: Options, enabled: bool) -> Iterator[object]:
-    """A bar of steps, or of seconds under a time budget, with the losses and the time left."""
+def _progress_bar(options: Options, enabled: bool) -> Iterator[_Bar | None]:
+    """A bar of steps, or of seconds under a time budget or over several sizes (whose steps
+    differ in cost), with the losses, the size and tile at work, and the time left."""
     if not enabled:
         yield None
         return
     from tqdm import tqdm
 
-    budget = options.time_budget
-    total = round(budget) if budget else sum(options.coarse_steps for _ in options.scale_sizes()[1:]) + options.steps
-    with tqdm(total=total, unit="s" if budget else "step", dynamic_ncols=True, file=sys.stderr) as bar:
+    in_seconds = options.time_budget is not None or len(options.scale_sizes()) > 1
+    total = round(options.time_budget) if options.time_budget else sum(options.steps_per_size())
+    with tqdm(total=total, unit="s" if in_seconds else "step", dynamic_ncols=True, file=sys.stderr) as bar:
+        yield _Bar(bar, in_seconds, options.scale_sizes())
 
-        def update(progress) -> None:
-            if not bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
-                from nst import backend
 
-                name = backend.name()
-                bar.set_description_str(backend.device() + ("" if name == "tensorflow" else f", {name}"), refresh=False)
-            losses = progress.losses
-            scale = f"size {progress.scale}/{progress.scales}, " if progress.scales > 1 else ""
-            summary = (
-                f"{scale}loss {losses['total']:.3g} (content {losses['content']:.3g}, style {losses['style']:.3g})"
+class _Bar:
+    """Updates a tqdm bar from the run's steps and tiles."""
+
+    def __init__(self, bar: Any, in_seconds: bool, sizes: list[int]) -> None:
+        self.bar, self.in_seconds, self.sizes = bar, in_seconds, sizes
+        self.started = time.monotonic()
+        self.losses = ""
+
+    def __call__(self, progress) -> None:
+        if not self.bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
+            from nst import backend
+
+            name = backend.name()
+            self.bar.set_description_str(
+                backend.device() + ("" if name == "tensorflow" else f", {name}"), refresh=False
             )
-            bar.set_postfix_str(summary, refresh=False)
-            done = min(total, round(progress.elapsed_s)) if budget else progress.step
-            bar.update(done - bar.n)
+        losses = progress.losses
+        self.losses = f"loss {losses['total']:.3g} (content {losses['content']:.3g}, style {losses['style']:.3g})"
+        self.show(progress.scale, "")
+        if self.in_seconds:
+            self.bar.total = max(self.bar.n, round(progress.elapsed_s + progress.remaining_s))
+            self.bar.update(round(progress.elapsed_s) - self.bar.n)
+        else:
+            self.bar.update(progress.step - self.bar.n)
 
-        yield update
+    def tile(self, size: int, done: int, tiles: int) -> None:
+        """A tile of a step is done: a step at a print's size is long, so the bar moves with its tiles."""
+        self.show(size, f"tile pass {done}/{tiles}, ")
+        if self.in_seconds:
+            self.bar.update(min(self.bar.total, round(time.monotonic() - self.started)) - self.bar.n)
+        else:
+            self.bar.refresh()
+
+    def show(self, size: int, tile: str) -> None:
+        at = f"{self.sizes[size - 1]} px ({size}/{len(self.sizes)}), " if len(self.sizes) > 1 else ""
+        self.bar.set_postfix_str(f"{at}{tile}{self.losses}", refresh=False)
 
 
 class _StopRequests:

@@ -33,6 +33,7 @@ the formula meaningful when the style image has another size (a raw Gram grows w
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,10 +71,16 @@ def content_loss(content_features: Tensor, generated_features: Tensor, normaliza
     sum:  L = 1/2 sum_ij (F^C_ij - F^G_ij)^2
     mean: L = mean_ij (F^C_ij - F^G_ij)^2  = 2/(N M) x the sum form
     """
-    squared = ops.square(content_features - generated_features)
+    squared = ops.sum(ops.square(content_features - generated_features))
+    return content_loss_of_sum(squared, float(math.prod(generated_features.shape)), normalization)
+
+
+def content_loss_of_sum(squared: Tensor, count: float, normalization: str = "mean") -> Tensor:
+    r"""Content loss from its sum of squares S = sum_ij (F^C_ij - F^G_ij)^2 over ``count`` = N M values:
+    S/2 (sum) or S/(N M) (mean). A sum can be gathered in parts (tiles): this finishes it."""
     if normalization == "sum":
-        return 0.5 * ops.sum(squared)
-    return ops.mean(squared)
+        return 0.5 * squared
+    return squared / count
 
 
 def style_layer_loss(
@@ -85,8 +92,14 @@ def style_layer_loss(
     sum:  E_l = 1/(4 N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2 = 1/(4 N_l^2) sum_ij (G^S_ij/M_l - G^G_ij/M_l)^2
     mean: E_l = 1/(N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2    = 4 x the sum form
     """
-    difference = ops.sum(ops.square(target_gram - normalized_gram(generated_features, mask)))
-    channels = float(generated_features.shape[-1])
+    return gram_loss(target_gram, normalized_gram(generated_features, mask), normalization)
+
+
+def gram_loss(target_gram: Tensor, generated_gram: Tensor, normalization: str = "mean") -> Tensor:
+    r"""E_l from both per-position Gram matrices (N_l x N_l): sum_ij (G^S_ij/M_l - G^G_ij/M_l)^2 / (4 N_l^2)
+    (sum) or / N_l^2 (mean). The generated one may be gathered in parts (tiles) first."""
+    difference = ops.sum(ops.square(target_gram - generated_gram))
+    channels = float(generated_gram.shape[-1])
     scale = 4.0 if normalization == "sum" else 1.0
     return difference / (scale * channels * channels)
 

@@ -1,17 +1,18 @@
-"""Peak memory of a run, known before it starts, and the check against what the machine has.
+"""Peak memory of a run, known before it starts; and how each size is run within the limit:
+the whole image in one VGG19 pass, or in tiles (:mod:`nst.tiles`) and with fewer L-BFGS pairs.
 
 The model: TensorFlow with VGG19 loaded and compiled costs a fixed amount, VGG19's forward and
-backward activations grow with the output's pixels, and L-BFGS keeps 2 x lbfgs_history
-float32 copies of the image in its pair buffers (and a few more), and its compiled step (the
-unrolled two-loop recursion) costs a fixed amount more than Adam's. Coefficients measured on this project's CPU
-machine (peak RSS, see the README's table); no TensorFlow import here, so the command line can
-refuse a too-large run at once.
+backward activations grow with the pixels it sees at once (the image, or one tile and its halo),
+the image-sized arrays of the run (the image, its gradient, the optimizer's state) with the
+output's pixels, and L-BFGS keeps 2 x lbfgs_history float32 copies of the image in its pair
+buffers. Coefficients measured on this project's CPU machine (peak RSS, docs/speed.md and
+docs/print.md); no TensorFlow import here, so the command line can refuse a run at once.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import psutil
 
@@ -25,19 +26,59 @@ _PER_PIXEL_MB = 6.21e-3
 _FLOAT32_MB = 4 / 2**20
 # L-BFGS's peak RSS over Adam's, less its pairs: 334, 315 and 382 MB at 128, 256 and 512 px.
 _LBFGS_COMPILED_MB = 330.0
+# A tiled run's image-sized float32 RGB arrays besides L-BFGS's pairs: the image on the host
+# and the device, the gradient being gathered and the finished one, the optimizer's state and
+# the preconditioner's work (fitted to tiled runs' peaks, docs/print.md).
+_TILED_IMAGE_ARRAYS = 12
+# A painting is read, resized and kept as float32 RGB (and 8-bit RGB while it is resized).
+_PAINTING_BYTES_PER_PIXEL = 15
+# Tiles tried, largest first; fewer L-BFGS pairs are kept only where no tile of
+# _GOOD_TILE px would fit with them all (a small tile repeats much of its halo).
+_TILES = (2048, 1536, 1024, 768, 512, 384, 256, 192, 128, 96, 64)
+_GOOD_TILE = 512
+_FEWEST_PAIRS = 3
+
+
+@dataclass(frozen=True)
+class SizePlan:
+    """How one size is run: ``tile`` px tiles (None: the whole image at once), the L-BFGS pairs
+    kept, and the estimated peak memory in MB."""
+
+    tile: int | None
+    lbfgs_history: int
+    estimate_mb: float
 
 
 def estimate_peak_mb(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:
-    """Estimated peak resident memory, in MB, of a run whose output is ``height`` x ``width``,
-    with paintings of these sizes ((width, height), as Pillow gives them): each is kept as an
-    array, and VGG19's activations are those of the largest image it sees."""
+    """Estimated peak resident memory, in MB, of a run whose output is ``height`` x ``width``
+    in one VGG19 pass, with paintings of these sizes ((width, height), as Pillow gives them):
+    each is kept as an array, and VGG19's activations are those of the largest image it sees."""
     pixels = height * width
     painting_pixels = [painting_width * painting_height for painting_width, painting_height in paintings]
     estimate = _fixed_mb(options) + _PER_PIXEL_MB * max([pixels, *painting_pixels])
     estimate += 3 * _FLOAT32_MB * sum(painting_pixels)
-    if options.optimizer == "lbfgs":  # its pair buffers (2m vectors of 3 values per pixel), plus 5
-        estimate += (2 * options.lbfgs_history + 5) * 3 * pixels * _FLOAT32_MB
-    return estimate
+    return estimate + _pairs_mb(options, options.lbfgs_history, pixels)
+
+
+def estimate_tiled_mb(
+    options: Options, height: int, width: int, tile: int, pairs: int, paintings: Sequence[tuple[int, int]] = ()
+) -> float:
+    """Estimated peak memory, in MB, of a run in ``tile`` px tiles keeping ``pairs`` L-BFGS pairs;
+    paintings larger than a tile are seen in tiles too."""
+    crop = min(tile + 2 * options.halo, height) * min(tile + 2 * options.halo, width)
+    crops = [
+        min(tile + 2 * options.halo, side_a) * min(tile + 2 * options.halo, side_b) for side_a, side_b in paintings
+    ]
+    estimate = _fixed_mb(options) + _PER_PIXEL_MB * max([crop, *crops])
+    estimate += _TILED_IMAGE_ARRAYS * 3 * _FLOAT32_MB * height * width
+    estimate += _PAINTING_BYTES_PER_PIXEL / 2**20 * sum(side_a * side_b for side_a, side_b in paintings)
+    return estimate + _pairs_mb(options, pairs, height * width)
+
+
+def _pairs_mb(options: Options, pairs: int, pixels: int) -> float:
+    if options.optimizer != "lbfgs":
+        return 0.0
+    return (2 * pairs + 5) * 3 * pixels * _FLOAT32_MB  # the pair buffers (2m images), plus 5
 
 
 def _fixed_mb(options: Options) -> float:
@@ -50,15 +91,60 @@ def available_mb() -> float:
     return psutil.virtual_memory().available / 2**20
 
 
+def memory_limit(options: Options) -> float:
+    return options.max_memory if options.max_memory is not None else available_mb()
+
+
+def plan_size(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> SizePlan | None:
+    """How a ``height`` x ``width`` size fits in the memory limit (``max_memory``, else what is
+    available), or None if it does not. The whole image in one pass where it fits (unless
+    ``tile`` is set); else the largest tile that fits with all of L-BFGS's pairs, as long as
+    that is a tile of 512 px or more; else fewer pairs, down to 3, to keep the tiles large."""
+    limit = memory_limit(options)
+    history = options.lbfgs_history
+    if options.tile is None:
+        whole = estimate_peak_mb(options, height, width, paintings)
+        if whole <= limit:
+            return SizePlan(None, history, whole)
+    tiles = (
+        [options.tile]
+        if options.tile is not None
+        else [tile for tile in _TILES if tile < max(height, width)] or [_TILES[-1]]
+    )
+    choices = (
+        [history]
+        if options.optimizer != "lbfgs"
+        else sorted({history, *range(_FEWEST_PAIRS, history, 5)}, reverse=True)
+    )
+    fallback = None
+    for pairs in choices:
+        for tile in tiles:
+            estimate = estimate_tiled_mb(options, height, width, tile, pairs, paintings)
+            if estimate <= limit:
+                if tile >= min(_GOOD_TILE, tiles[0]):
+                    return SizePlan(tile, pairs, estimate)
+                fallback = fallback or SizePlan(tile, pairs, estimate)
+                break
+    return fallback
+
+
+def least_mb(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:
+    """The least memory any plan needs at this size."""
+    tile = options.tile or _TILES[-1]
+    pairs = options.lbfgs_history if options.tile is not None else min(options.lbfgs_history, _FEWEST_PAIRS)
+    tiled = estimate_tiled_mb(options, height, width, tile, pairs, paintings)
+    return tiled if options.tile is not None else min(tiled, estimate_peak_mb(options, height, width, paintings))
+
+
 def check_memory(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:
-    """Refuse a run that would not fit, saying the largest size that would; returns the estimate.
-    Arithmetic only: sizes that would need terabytes are refused at once."""
-    limit = options.max_memory if options.max_memory is not None else available_mb()
-    needed = estimate_peak_mb(options, height, width, paintings)
-    if needed <= limit:
-        return needed
-    alone = estimate_peak_mb(options, height, width)
-    if alone <= limit:  # the output would fit: the paintings are what does not
+    """Refuse a run that would not fit even in tiles, saying the largest size that would; returns
+    the estimate of its plan. Arithmetic only: sizes that would need terabytes are refused at once."""
+    plan = plan_size(options, height, width, paintings)
+    if plan is not None:
+        return plan.estimate_mb
+    limit = memory_limit(options)
+    needed = least_mb(options, height, width, paintings)
+    if plan_size(options, height, width) is not None:  # the output would fit: the paintings are what does not
         largest = max(max(size) for size in paintings)
         which = (
             f"the painting at {largest} px needs"
@@ -70,9 +156,21 @@ def check_memory(options: Options, height: int, width: int, paintings: Sequence[
             f"{which} about {needed:.0f} MB and {limit:.0f} MB are available; choose {fewer}a smaller --style-size"
             " or --style-scale"
         )
-    # Same aspect ratio, smaller: solve estimate(size) = limit for the longer side.
-    per_pixel = (alone - _fixed_mb(options)) / (height * width)
-    shorter_over_longer = min(height, width) / max(height, width)
-    largest = math.floor(math.sqrt(max(0.0, limit - _fixed_mb(options)) / (per_pixel * shorter_over_longer)))
+    largest = _largest_side(options, height, width)
     advice = f"the largest that fits is about --size {largest}" if largest >= 16 else "no size fits"
     raise NstError(f"{max(height, width)} px needs about {needed:.0f} MB and {limit:.0f} MB are available; {advice}")
+
+
+def _largest_side(options: Options, height: int, width: int) -> int:
+    """The longest side, same shape, whose output alone fits (a bisection over the plans)."""
+    longer = max(height, width)
+
+    def fits(side: int) -> bool:
+        scale = side / longer
+        return plan_size(options, max(1, round(height * scale)), max(1, round(width * scale))) is not None
+
+    low, high = 0, longer  # fits(low) or low == 0; not fits(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return low

@@ -3,6 +3,7 @@ from the content and style images."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,52 +41,113 @@ class Objective:
         self.extractor = FeatureExtractor(
             options.content_layers + options.style_layers, options.resolved_weights(), options.vgg_normalization
         )
-        content_features = self.extractor(_batch(content))
+        self.shape = content.shape[:2]
         styles = [style] if isinstance(style, np.ndarray) else list(style)
-        style_features = [self.extractor(_batch(image)) for image in styles]
-        self.content_targets = [content_features[name] for name in options.content_layers]
+        self.content_targets = self._content_features(content)
         # Each group: the Gram targets of one style (or of the blend) and its masks per layer, or None.
         if masks is not None and len(masks) == len(styles) > 1:
             self.style_groups = [
-                (self._grams([features], (1.0,)), self._layer_masks(mask, content_features))
-                for features, mask in zip(style_features, masks, strict=True)
+                (self._painting_grams([image], (1.0,)), self._layer_masks(mask))
+                for image, mask in zip(styles, masks, strict=True)
             ]
         else:
-            blended = self._grams(style_features, options.blend_weights(len(styles)))
-            self.style_groups = [(blended, None if masks is None else self._layer_masks(masks[0], content_features))]
+            blended = self._painting_grams(styles, options.blend_weights(len(styles)))
+            self.style_groups = [(blended, None if masks is None else self._layer_masks(masks[0]))]
         self.style_targets = self.style_groups[0][0]
+        # What the sums of squares and the Gram matrices of the whole image are divided by.
+        self.content_counts = [
+            float(math.prod(layer_shape(name, self.shape))) * self._channels(name) for name in options.content_layers
+        ]
+        self.gram_divisors = [
+            [float(math.prod(layer_shape(name, self.shape))) for name in options.style_layers]
+            if layer_masks is None
+            else [ops.maximum(ops.sum(ops.square(mask)), 1e-6) for mask in layer_masks]
+            for _, layer_masks in self.style_groups
+        ]
         self.layer_weights = options.layer_weights
         if options.balance_style_layers:
-            self.layer_weights = self._balanced_weights(content_features)
+            self.layer_weights = self._balanced_weights(content)
 
-    def _grams(self, style_features: list[dict[str, Tensor]], blend: Sequence[float]) -> list[Tensor]:
-        weighted = list(zip(blend, style_features, strict=True))
+    def _content_features(self, image: np.ndarray) -> list[Tensor]:
+        """The content image's features at the content layers (tiled objectives gather them by tiles)."""
+        features = self.extractor(_batch(image))
+        return [features[name] for name in self.options.content_layers]
+
+    def _grams(self, image: np.ndarray, masks: Sequence[Tensor | None]) -> list[Tensor]:
+        """The image's per-position Gram matrices at the style layers, masked by ``masks`` (one per
+        layer, or None each): G/M, or the masked form (:func:`losses.normalized_gram`)."""
+        features = self.extractor(_batch(image))
         return [
-            sum(weight * losses.normalized_gram(features[name]) for weight, features in weighted)
-            for name in self.options.style_layers
+            losses.normalized_gram(features[name], mask)
+            for name, mask in zip(self.options.style_layers, masks, strict=True)
         ]
 
-    def _layer_masks(self, mask: np.ndarray, layer_features: dict[str, Tensor]) -> list[Tensor]:
+    def _painting_grams(self, paintings: list[np.ndarray], blend: Sequence[float]) -> list[Tensor]:
+        unmasked = [None] * len(self.options.style_layers)
+        grams = [self._grams(painting, unmasked) for painting in paintings]
+        return [
+            sum(weight * each[layer] for weight, each in zip(blend, grams, strict=True))
+            for layer in range(len(unmasked))
+        ]
+
+    def _channels(self, name: str) -> float:
+        return float(self.extractor.model.get_layer(name).output.shape[-1])
+
+    def _layer_masks(self, mask: np.ndarray) -> list[Tensor]:
         """The mask at each style layer's resolution (area-averaged, as the layers pool)."""
         mask = np.asarray(mask, np.float32)
         return [
-            ops.convert_to_tensor(area_resize(mask, layer_features[name].shape[1:3])[np.newaxis, :, :, np.newaxis])
+            ops.convert_to_tensor(area_resize(mask, layer_shape(name, self.shape))[np.newaxis, :, :, np.newaxis])
             for name in self.options.style_layers
         ]
 
-    def __call__(self, image: Tensor) -> dict[str, Tensor]:
+    def sums(
+        self,
+        features: dict[str, Tensor],
+        content_targets: Sequence[Tensor] | None,
+        content_weights: Sequence[Tensor | None],
+        style_weights: Sequence[Sequence[Tensor | None] | None],
+    ) -> dict[str, list]:
+        """What the losses add up over positions: each content layer's sum of squared differences,
+        and each group's raw Gram matrix sum_ij (F o w)(F o w)^T at each style layer, with the
+        positions weighted by ``content_weights`` and ``style_weights`` (None: all, 1 each).
+        Without ``content_targets``, the Gram matrices only.
+
+        Over the whole image the weights are the style masks; over a tile they keep only its own
+        positions, so that the tiles' sums add up to the whole image's (:mod:`nst.tiles`)."""
         options = self.options
-        features = self.extractor(image)
+        content = (
+            [
+                ops.sum(ops.square(target - features[name]) * (1.0 if weight is None else weight))
+                for target, name, weight in zip(content_targets, options.content_layers, content_weights, strict=True)
+            ]
+            if content_targets is not None
+            else []
+        )
+        grams = [
+            [
+                losses.gram_matrix(features[name] if weight is None else features[name] * weight)[0]
+                for name, weight in zip(
+                    options.style_layers, layer_weights or [None] * len(options.style_layers), strict=True
+                )
+            ]
+            for layer_weights in style_weights
+        ]
+        return {"content": content, "grams": grams}
+
+    def losses(self, sums: dict[str, list], image: Tensor) -> dict[str, Tensor]:
+        """The losses of an image from its :meth:`sums` (gathered over the whole image, or over its
+        tiles): the spec's content and style losses, total variation, and their weighted total."""
+        options = self.options
         content = sum(
-            losses.content_loss(target, features[name], options.normalization)
-            for target, name in zip(self.content_targets, options.content_layers, strict=True)
+            losses.content_loss_of_sum(squared, count, options.normalization)
+            for squared, count in zip(sums["content"], self.content_counts, strict=True)
         )
         if options.normalization == "mean":
             content = content / float(len(options.content_layers))
-        generated = [features[name] for name in options.style_layers]
         style = sum(
-            losses.style_loss(targets, generated, self.layer_weights, options.normalization, masks)
-            for targets, masks in self.style_groups
+            self._style_loss(targets, [gram / divisor for gram, divisor in zip(grams, divisors, strict=True)])
+            for (targets, _), grams, divisors in zip(self.style_groups, sums["grams"], self.gram_divisors, strict=True)
         )
         variation = losses.total_variation_loss(image, options.normalization)
         total = losses.total_loss(
@@ -93,28 +155,42 @@ class Objective:
         )
         return {"total": total, "content": content, "style": style, "tv": variation}
 
+    def _style_loss(self, targets: Sequence[Tensor], grams: Sequence[Tensor]) -> Tensor:
+        """The spec's L_style over the layers, from the generated per-position Gram matrices."""
+        terms = self._style_terms(targets, grams, self.layer_weights)
+        return sum(terms) if self.options.normalization == "sum" else sum(terms) / float(len(terms))
+
+    def _style_terms(
+        self, targets: Sequence[Tensor], grams: Sequence[Tensor], layer_weights: Sequence[float]
+    ) -> list[Tensor]:
+        return [
+            weight * losses.gram_loss(target, gram, self.options.normalization)
+            for target, gram, weight in zip(targets, grams, layer_weights, strict=True)
+        ]
+
+    def __call__(self, image: Tensor) -> dict[str, Tensor]:
+        features = self.extractor(image)
+        no_weights = [None] * len(self.options.content_layers)
+        style_weights = [layer_masks for _, layer_masks in self.style_groups]
+        return self.losses(self.sums(features, self.content_targets, no_weights, style_weights), image)
+
     def style_layer_losses(self, image: np.ndarray) -> dict[str, float]:
         """Each style layer's term w_l E_l of the style loss (summed over the paintings'
         groups), before the 1/L of the mean form: what each layer contributes."""
-        terms = self._style_terms(self.extractor(_batch(image)), self.layer_weights)
+        terms = self._group_terms(image, self.layer_weights)
         return {name: float(term) for name, term in zip(self.options.style_layers, terms, strict=True)}
 
-    def _style_terms(self, features: dict[str, Tensor], layer_weights: Sequence[float]) -> list[Tensor]:
-        terms = []
-        for index, (name, weight) in enumerate(zip(self.options.style_layers, layer_weights, strict=True)):
-            groups = [
-                losses.style_layer_loss(
-                    targets[index], features[name], self.options.normalization, masks and masks[index]
-                )
-                for targets, masks in self.style_groups
-            ]
-            terms.append(weight * sum(groups))
-        return terms
+    def _group_terms(self, image: np.ndarray, layer_weights: Sequence[float]) -> list[Tensor]:
+        groups = [
+            self._style_terms(targets, self._grams(image, masks or [None] * len(targets)), layer_weights)
+            for targets, masks in self.style_groups
+        ]
+        return [sum(layer) for layer in zip(*groups, strict=True)]
 
-    def _balanced_weights(self, features: dict[str, Tensor]) -> tuple[float, ...]:
+    def _balanced_weights(self, photo: np.ndarray) -> tuple[float, ...]:
         """Layer weights under which every style layer's term is the same for the photo, and
         their sum what it was: each layer counts equally at the start, whatever its scale."""
-        terms = [float(term) for term in self._style_terms(features, self.options.layer_weights)]
+        terms = [float(term) for term in self._group_terms(photo, self.options.layer_weights)]
         equal_share = sum(terms) / len(terms)
         return tuple(
             weight * equal_share / term if term > 0 else weight
@@ -124,6 +200,19 @@ class Objective:
     def evaluate(self, image: np.ndarray) -> dict[str, float]:
         """The losses of one (H, W, 3) image, as Python floats."""
         return {name: float(value) for name, value in self(_batch(image)).items()}
+
+
+def layer_shape(name: str, shape: tuple[int, ...]) -> tuple[int, int]:
+    """The (height, width) of VGG19 layer ``name``'s map for an image of ``shape``: its convolutions
+    keep the size and each pooling before it halves it, rounding down."""
+    stride = layer_stride(name)
+    return shape[0] // stride, shape[1] // stride
+
+
+def layer_stride(name: str) -> int:
+    """How many pixels apart a layer's positions are: 2^(poolings before it)."""
+    block = int(name[len("block")])
+    return 2 ** (block if name.endswith("pool") else block - 1)
 
 
 def _batch(image: np.ndarray) -> Tensor:

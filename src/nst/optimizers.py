@@ -52,25 +52,24 @@ def run_adam(
     if state is not None:  # the step count and both moments: the run goes on exactly as before
         for index, slot in enumerate(optimizer.variables):
             slot.assign(state[f"adam/{index}"])
-    evaluate = backend.value_and_grad(objective)
 
     def current_state() -> OptimizerState:
         slots = {f"adam/{index}": backend.to_numpy(slot) for index, slot in enumerate(optimizer.variables)}
         return {"image": backend.to_numpy(variable)[0], **slots}
 
-    def in_place_step() -> dict[str, Tensor]:
-        losses, gradient = evaluate(variable.value)
+    def in_place_update(losses: dict[str, Tensor], gradient: Tensor) -> dict[str, Tensor]:
         optimizer.apply([gradient], [variable])
         variable.assign(ops.clip(variable.value, 0.0, 1.0))
         return losses
 
-    def pure_step(image: Tensor, slots: list[Tensor]) -> tuple[dict[str, Tensor], Tensor, list[Tensor]]:
-        losses, gradient = evaluate(image)
+    def pure_update(
+        image: Tensor, slots: list[Tensor], losses: dict[str, Tensor], gradient: Tensor
+    ) -> tuple[dict[str, Tensor], Tensor, list[Tensor]]:
         [image], slots = optimizer.stateless_apply(slots, [gradient], [image])
         return losses, ops.clip(image, 0.0, 1.0), slots
 
     if backend.stateless():  # a compiled function may not change variables: it returns their new values
-        compiled = backend.compile(pure_step)
+        compiled = _step_function(objective, lambda image, slots: image, pure_update, options.jit_compile)
 
         def step() -> dict[str, Tensor]:
             losses, image, slots = compiled(variable.value, [slot.value for slot in optimizer.variables])
@@ -80,13 +79,24 @@ def run_adam(
             return losses
 
     else:
-        step = backend.compile(in_place_step, options.jit_compile)
+        step = _step_function(objective, lambda: variable.value, in_place_update, options.jit_compile)
 
     while should_step():
         losses = step()
         pixels = ops.copy(variable.value)  # this step's picture, kept on the device until asked for
         on_step(backend.floats(losses), _fetch(pixels), current_state)
     return backend.to_numpy(variable)[0]
+
+
+def _step_function(objective: Objective, point: Callable, update: Callable, jit_compile: bool) -> Callable:
+    """One step of an optimizer: the losses and gradient at ``point(*state)``, then
+    ``update(*state, losses, gradient)``. Compiled as one function; except that a tiled objective
+    runs its tiles itself (:mod:`nst.tiles`), and then only the update is compiled."""
+    if getattr(objective, "tiled", False):
+        compiled_update = backend.compile(update, jit_compile)
+        return lambda *state: compiled_update(*state, *objective.value_and_grad(point(*state)))
+    evaluate = backend.value_and_grad(objective)
+    return backend.compile(lambda *state: update(*state, *evaluate(point(*state))), jit_compile)
 
 
 def _fetch(pixels: Tensor) -> Callable[[], np.ndarray]:
@@ -123,8 +133,7 @@ class _ProjectedLbfgs:
         levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
         precondition = PRECONDITIONERS[options.preconditioner]
         self.precondition = lambda vector: precondition(vector, levels)
-        self.evaluate = backend.value_and_grad(objective)
-        self.step = backend.compile(self._step, options.jit_compile)
+        self.step = _step_function(objective, lambda state: state["trial"][None], self._update, options.jit_compile)
         pixels = ops.convert_to_tensor(np.asarray(image, np.float32))
         pairs = ops.zeros((self.history, *image.shape), "float32")
         self.state: dict[str, Tensor] = {
@@ -142,10 +151,11 @@ class _ProjectedLbfgs:
             "best_image": pixels,
         }
 
-    def _step(self, state: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-        """Evaluates the trial point and chooses the next one: one iteration of the search, or
-        one backtrack of its line search."""
-        losses, gradient = self.evaluate(state["trial"][None])
+    def _update(
+        self, state: dict[str, Tensor], losses: dict[str, Tensor], gradient: Tensor
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """Given the trial point's losses and gradient, chooses the next one: one iteration of the
+        search, or one backtrack of its line search."""
         loss, gradient = losses["total"], gradient[0]
         better = loss < state["best_total"]
         state = {

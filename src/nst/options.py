@@ -34,6 +34,9 @@ VGG_NORMALIZATIONS = ("none", "gatys")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
 MIN_SIDE = 16
+# A print's ladder starts at the size people look at a picture on a screen.
+VIEWING_SIZE = 512
+FEWEST_DETAIL_STEPS = 10
 
 
 def keras_backend() -> str:
@@ -69,7 +72,7 @@ class Options:
     style_masks: tuple[str, ...] | None = None
     optimizer: str = "lbfgs"
     steps: int = 100
-    scales: int = 1
+    scales: int | None = None
     scale_start: int = 128
     coarse_steps: int = 100
     time_budget: float | None = None
@@ -93,6 +96,8 @@ class Options:
     weights: str | None = None
     history_every: int = 10
     max_memory: float | None = None
+    tile: int | None = None
+    halo: int = 64
     checkpoint: str | None = None
     checkpoint_every: int = 50
     resume: str | None = None
@@ -125,7 +130,10 @@ class Options:
             )
         _require(self.steps >= 0, f"steps must be 0 or more, got {self.steps}")
         _require(self.coarse_steps >= 0, f"coarse_steps must be 0 or more, got {self.coarse_steps}")
-        _require(self.scales >= 1, f"scales must be 1 or more, got {self.scales}")
+        _require(self.scales is None or self.scales >= 1, f"scales must be 1 or more, got {self.scales}")
+        if self.tile is not None:
+            _require(self.tile >= 16 and self.tile % 16 == 0, f"tile must be a multiple of 16 px, got {self.tile}")
+        _require(self.halo >= 0 and self.halo % 16 == 0, f"halo must be 0 or a multiple of 16 px, got {self.halo}")
         _require(self.scale_start >= MIN_SIDE, f"scale_start must be at least {MIN_SIDE} px, got {self.scale_start}")
         _require(self.lbfgs_history >= 1, f"lbfgs_history must be 1 or more, got {self.lbfgs_history}")
         if self.time_budget is not None:
@@ -209,11 +217,29 @@ class Options:
         return round(longest if output_side is None else longest * output_side / self.size)
 
     def scale_sizes(self) -> list[int]:
-        """Longer sides of the coarse-to-fine ladder, geometric from ``scale_start`` to ``size``."""
+        """Longer sides of the coarse-to-fine ladder, geometric from ``scale_start`` to ``size``.
+
+        Unless ``scales`` is given, a print (over ``2 x VIEWING_SIZE``) is made from the viewing
+        size up, at most doubling from one size to the next: 512, 1024, 2048, 4096."""
+        if self.scales is None:
+            if self.size <= 2 * VIEWING_SIZE:
+                return [self.size]
+            count = math.ceil(math.log2(self.size / VIEWING_SIZE)) + 1
+            return [round(VIEWING_SIZE * (self.size / VIEWING_SIZE) ** (i / (count - 1))) for i in range(count)]
         if self.scales == 1 or self.size <= self.scale_start:
             return [self.size]
         ratio = self.size / self.scale_start
         return [round(self.scale_start * ratio ** (i / (self.scales - 1))) for i in range(self.scales)]
+
+    def steps_per_size(self) -> list[int]:
+        """The planned steps of each size of the ladder: ``coarse_steps`` at each coarser size and
+        ``steps`` at the output's; for a print's automatic ladder, ``steps`` at the viewing size,
+        where the painting's structure is laid down, and half as many at each larger size (at
+        least ``FEWEST_DETAIL_STEPS``), which starts close to its answer and only adds detail."""
+        sizes = self.scale_sizes()
+        if self.scales is None and len(sizes) > 1:
+            return [self.steps] + [max(FEWEST_DETAIL_STEPS, self.steps >> index) for index in range(1, len(sizes))]
+        return [self.coarse_steps] * (len(sizes) - 1) + [self.steps]
 
     @classmethod
     def preset(cls, name: str, **settings: Any) -> Options:

@@ -41,10 +41,11 @@ from nst.images import (
     to_pil,
     write_atomically,
 )
-from nst.memory import check_memory
+from nst.memory import SizePlan, check_memory, memory_limit, plan_size
 from nst.objective import Objective
 from nst.optimizers import OPTIMIZERS
 from nst.options import Options
+from nst.tiles import TiledObjective, Tiling, alignment
 
 # What a time budget is planned with until the run has measured its own: seconds per pixel of
 # one step on a 2-core CPU (measured: 6.9e-6 at 128 px, 5.5e-6 at 512 px), and seconds to set
@@ -71,6 +72,7 @@ class Progress:
     scales: int
     time_budget_s: float | None
     _image: Callable[[], np.ndarray] = field(repr=False)
+    remaining_s: float | None = None  # the time left, as the run measures its steps (or its budget's)
 
     def image(self) -> np.ndarray:
         """The current image, (H, W, 3) float32 in [0, 1]."""
@@ -78,6 +80,7 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+TileCallback = Callable[[int, int, int], None]
 
 
 @dataclass
@@ -121,6 +124,7 @@ def stylize(
     options: Options | None = None,
     *,
     callback: ProgressCallback | None = None,
+    on_tile: TileCallback | None = None,
     **settings: Any,
 ) -> Result:
     """Repaint ``content`` in the style of ``style``.
@@ -128,7 +132,10 @@ def stylize(
     ``content`` and ``style`` are paths, PIL images or (H, W, 3) arrays; ``style`` may be a
     list of them, blended by ``style_blend``. Settings are the fields of :class:`nst.Options`,
     given as an ``Options`` or as keywords (``stylize("photo.jpg", "painting.jpg", size=256,
-    steps=100)``). ``callback`` is called after every step with a :class:`Progress`.
+    steps=100)``). ``callback`` is called after every step with a :class:`Progress`. A size too
+    large for memory in one piece is run in tiles (``max_memory``, ``tile``, ``halo``); then
+    ``on_tile(size, done, passes)`` is called as each tile of a step is done: a step sees each tile
+    twice, forward for the losses and then backward for the gradient (sizes count from 1).
 
     With ``preserve_colors="luminance"`` the optimisation and the report's losses are about
     luminance images; the returned picture has the photo's colours.
@@ -136,7 +143,7 @@ def stylize(
     started = _clock()
     options = dataclasses.replace(options or Options(), **settings)
     inputs = _Inputs.open(content, style, options)
-    return _Run(options, inputs, callback, started).run()
+    return _Run(options, inputs, callback, started, on_tile).run()
 
 
 @dataclass
@@ -166,11 +173,26 @@ class _Inputs:
         check_memory(options, height, width, painting_sizes)
         return cls(content, styles, photo, alpha, paintings)
 
-    def at_size(self, size: int, painting_side: int) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The photo with ``size`` as its longer side, and the paintings with ``painting_side``."""
+    def shapes(self, sizes: list[int], options: Options) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
+        """For each size of the ladder, by arithmetic: the photo's (height, width) and the
+        paintings' (width, height), as :meth:`at_size` will make them."""
+        shapes = []
+        for index, size in enumerate(sizes):
+            width, height = fitted_size(self.photo.size, size, describe(self.content))
+            side = options.painting_side(size)
+            paintings = [
+                fitted_size(painting.size, _painting_side(painting, side, index == 0), describe(source))
+                for painting, source in zip(self.paintings, self.styles, strict=True)
+            ]
+            shapes.append(((height, width), paintings))
+        return shapes
+
+    def at_size(self, size: int, painting_side: int, enlarge: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The photo with ``size`` as its longer side, and the paintings with ``painting_side``;
+        without ``enlarge``, a painting smaller than that keeps its own size."""
         photo = to_array(resize_longest_side(self.photo, size, describe(self.content)))
         paintings = [
-            to_array(resize_longest_side(painting, painting_side, describe(source)))
+            to_array(resize_longest_side(painting, _painting_side(painting, painting_side, enlarge), describe(source)))
             for painting, source in zip(self.paintings, self.styles, strict=True)
         ]
         return photo, paintings
@@ -191,6 +213,7 @@ class _Size:
     # on the device, fetched only if the run stops early.
     last_finite: Callable[[], np.ndarray]
     candidate: Callable[[], np.ndarray]
+    options: Options  # the run's, with the L-BFGS pairs that fit at this size
     state: Callable[[], dict[str, np.ndarray]] | None = None  # the optimizer's state, latest
 
 
@@ -198,10 +221,22 @@ class _Run:
     """One call of :func:`stylize`, read top to bottom in :meth:`run`: plan the sizes and
     steps, run each size, report. It owns the plan, the history and the checkpoints."""
 
-    def __init__(self, options: Options, inputs: _Inputs, callback: ProgressCallback | None, started: float) -> None:
+    def __init__(
+        self,
+        options: Options,
+        inputs: _Inputs,
+        callback: ProgressCallback | None,
+        started: float,
+        on_tile: TileCallback | None = None,
+    ) -> None:
         self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
+        self.on_tile = on_tile
+        self.sizes_done: list[dict[str, Any]] = []
         self.sizes = options.scale_sizes()
-        self.plan = _Plan(options, self.sizes, started)
+        shapes = inputs.shapes(self.sizes, options)
+        self.memory = [plan_size(options, *shape, paintings) for shape, paintings in shapes]
+        work = [_work(options, memory, shape) for memory, (shape, _) in zip(self.memory, shapes, strict=True)]
+        self.plan = _Plan(options, self.sizes, started, work)
         self.resumed = _load_resumed(options, len(self.sizes))
         self.history: list[dict[str, Any]] = self.resumed.history if self.resumed else []
 
@@ -219,12 +254,24 @@ class _Run:
     def prepare_size(self, index: int, size: int, previous: np.ndarray | None) -> _Size:
         """The targets of one size and its starting image: the checkpoint's, the initial
         image, or the previous size's result enlarged."""
-        options = self.options
         self.plan.begin_scale()
-        photo, paintings = self.inputs.at_size(size, options.painting_side(size))
-        target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
-        masks, region = _masks(options, photo.shape)
-        objective = Objective(target, paintings, options, masks)
+        # The first size sets the painting's strokes against the picture; the larger sizes add
+        # detail, and never from a painting enlarged past its own pixels into a blurred target.
+        photo, paintings = self.inputs.at_size(size, self.options.painting_side(size), enlarge=index == 0)
+        target, paintings = _color_inputs(photo, paintings, self.options.preserve_colors)
+        masks, region = _masks(self.options, photo.shape)
+        memory = self.memory[index]
+        if memory is None:  # the output size fitted when the run was checked; a smaller one fits too
+            raise NstError(f"{size} px does not fit in {memory_limit(self.options):.0f} MB")
+        options = dataclasses.replace(self.options, lbfgs_history=memory.lbfgs_history)
+        if memory.tile is None:
+            objective = Objective(target, paintings, options, masks)
+        else:
+            on_tile = None if self.on_tile is None else functools.partial(self.on_tile, index + 1)
+            objective = TiledObjective(
+                target, paintings, options, masks, tile=memory.tile, halo=options.halo, on_tile=on_tile
+            )
+        self.sizes_done.append(_size_entry(size, photo.shape, memory, objective))
         resumed = self.resumed if self.resumed is not None and index == self.resumed.scale else None
         if resumed is not None:
             start = _resumed_image(resumed, options, target.shape)
@@ -232,10 +279,12 @@ class _Run:
             start = _initial_image(target, paintings, options)
         else:
             start = _resize(previous, target.shape)
-        should_step = self.plan.start_scale(index, target.shape, resumed.steps_per_scale[index] if resumed else 0)
+        should_step = self.plan.start_scale(index, resumed.steps_per_scale[index] if resumed else 0)
         shown = _presented(photo, options.preserve_colors, region)
         kept = functools.partial(np.asarray, start)
-        return _Size(index, objective, start, shown, should_step, resumed.state if resumed else None, kept, kept)
+        return _Size(
+            index, objective, start, shown, should_step, resumed.state if resumed else None, kept, kept, options
+        )
 
     def run_size(self, size: _Size) -> np.ndarray:
         """Optimises one size. Ctrl-C or a loss that is no longer finite ends the run with the
@@ -243,7 +292,7 @@ class _Run:
         optimize = OPTIMIZERS[self.options.optimizer]
         on_step = functools.partial(self.on_step, size)
         try:
-            return optimize(size.objective, size.start, self.options, size.should_step, on_step, size.resumed_state)
+            return optimize(size.objective, size.start, size.options, size.should_step, on_step, size.resumed_state)
         except (KeyboardInterrupt, _NotFinite) as stop:
             raise self.stopped(size, stop) from None
 
@@ -270,7 +319,7 @@ class _Run:
             image = functools.partial(_apply, size.shown, current)  # computed only when asked for
             progress = Progress(
                 step, self.plan.total_steps(), elapsed, losses, size.index + 1, len(self.sizes), options.time_budget,
-                image,
+                image, self.plan.remaining_s(),
             )  # fmt: skip
             self.callback(progress)
 
@@ -303,6 +352,7 @@ class _Run:
             "history": self.history,
             "final": final,
             "steps_per_scale": self.plan.steps_per_scale,
+            "sizes": self.sizes_done,
             "wall_s": round(_clock() - self.started, 3),
         }
 
@@ -363,9 +413,10 @@ class _Plan:
     ``steps``) would cost, after the fixed costs of the later scales and the final evaluation
     are set aside; a step starts only if it should end before the scale's deadline."""
 
-    def __init__(self, options: Options, sizes: list[int], started: float) -> None:
+    def __init__(self, options: Options, sizes: list[int], started: float, work: list[float]) -> None:
         self.sizes = sizes
-        self.planned = [options.coarse_steps] * (len(sizes) - 1) + [options.steps]
+        self.work = work  # the pixels VGG19 goes through in a step of each size (tiles: more than the image's)
+        self.planned = options.steps_per_size()
         self.deadline = None if options.time_budget is None else started + options.time_budget
         self.steps_done = 0
         self.steps_per_scale: list[int] = []
@@ -383,16 +434,16 @@ class _Plan:
         self.steps_per_scale.append(done)
         self.steps_done += done
 
-    def start_scale(self, index: int, shape: tuple[int, ...], done: int = 0) -> Callable[[], bool]:
+    def start_scale(self, index: int, done: int = 0) -> Callable[[], bool]:
         """Called once the targets are ready (``done``: steps a resumed run has already taken);
         returns the scale's ``should_step``."""
         self.index = index
-        self.pixels = shape[0] * shape[1]
+        self.pixels = self.work[index]
         self.steps_per_scale.append(done)
         self.steps_done += done
         if self.deadline is None:
             return lambda: self.steps_per_scale[index] < self.planned[index]
-        later_pixels = [self.pixels * (size / self.sizes[index]) ** 2 for size in self.sizes[index + 1 :]]
+        later_pixels = self.work[index + 1 :]
         work = [
             steps * self._step_cost(pixels)
             for steps, pixels in zip(self.planned[index:], [self.pixels, *later_pixels], strict=True)
@@ -439,6 +490,15 @@ class _Plan:
         self.steps_done += 1
         self.steps_per_scale[self.index] += 1
         return self.steps_done
+
+    def remaining_s(self) -> float:
+        """The time left: the steps planned at this size and the larger ones, or the budget's."""
+        if self.deadline is not None:
+            return max(0.0, self.deadline - _clock())
+        left = max(0, self.planned[self.index] - self.steps_per_scale[self.index]) * self._step_cost(self.pixels)
+        later = zip(self.planned[self.index + 1 :], self.work[self.index + 1 :], strict=True)
+        left += sum(steps * self._step_cost(pixels) + self.scale_overhead for steps, pixels in later)
+        return left + 0.4 * self._step_cost(self.work[-1])  # and the final evaluation, a forward pass
 
     def total_steps(self) -> int:
         if self.deadline is None:
@@ -556,6 +616,34 @@ def _resize(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     size = (shape[1], shape[0])
     channels = [Image.fromarray(pixels[..., channel]).resize(size, Image.Resampling.BICUBIC) for channel in range(3)]
     return np.clip(np.stack([np.asarray(channel) for channel in channels], axis=-1), 0.0, 1.0)
+
+
+def _painting_side(painting: Image.Image, side: int, enlarge: bool) -> int:
+    return side if enlarge else min(side, max(painting.size))
+
+
+def _work(options: Options, memory: SizePlan | None, shape: tuple[int, int]) -> float:
+    """The pixels VGG19 goes through in one step: the image's; in tiles, each tile's crop twice,
+    forward for the sums and then forward and backward (a forward pass costs about a third)."""
+    if memory is None or memory.tile is None:
+        return float(shape[0] * shape[1])
+    tiling = Tiling(shape, memory.tile, options.halo, alignment(options))
+    return 4 / 3 * len(tiling) * tiling.crop[0] * tiling.crop[1]
+
+
+def _size_entry(size: int, shape: tuple[int, ...], memory: SizePlan, objective: Objective) -> dict[str, Any]:
+    """What the report says of one size: how it was run, in one piece or in tiles."""
+    tiles = len(objective.tiling) if isinstance(objective, TiledObjective) else 1
+    halo = objective.halo if isinstance(objective, TiledObjective) else None
+    return {
+        "size": size,
+        "shape": [shape[1], shape[0]],
+        "tile": memory.tile,
+        "halo": halo,
+        "tiles": tiles,
+        "lbfgs_history": memory.lbfgs_history,
+        "estimate_mb": round(memory.estimate_mb),
+    }
 
 
 def _history_entry(step: int, elapsed: float, losses: dict[str, float], scale: int) -> dict[str, Any]:

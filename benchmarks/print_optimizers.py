@@ -1,0 +1,52 @@
+"""What keeping fewer L-BFGS pairs, or Adam, costs at a print's larger sizes.
+
+    NST_WEIGHTS=... python benchmarks/print_optimizers.py [--base 384] [--size 768] [--steps 12]
+
+A print's larger sizes start from the enlarged result of the size before and take few steps
+(nst.options.Options.steps_per_size). At 4096 px one image is 120 MB, so L-BFGS's pairs (two
+images each, and a second copy while a new pair is pushed) are what fills the memory. This
+runs the viewing size once (100 L-BFGS steps), enlarges it, and then takes the same few steps
+at the larger size with each choice, printing the objective, the picture measures and how many
+image-sized arrays the optimizer holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "examples" / "cat.jpg"
+STYLE = ROOT / "examples" / "starry-night.jpg"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", type=int, default=384)
+    parser.add_argument("--size", type=int, default=768)
+    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--pairs", type=int, nargs="+", default=[30, 10, 5, 3])
+    args = parser.parse_args()
+    from nst import stylize
+
+    with tempfile.TemporaryDirectory() as folder:
+        start = Path(folder) / "base.png"
+        stylize(CONTENT, STYLE, size=args.base, steps=100).save(start)
+        choices = [("lbfgs", pairs) for pairs in args.pairs] + [("adam", None)]
+        print(f"{'optimizer':>9} {'pairs':>5} {'arrays':>6} {'objective':>10} {'style':>10} {'grid':>6} {'noise':>6}")
+        start_losses = None
+        for optimizer, pairs in choices:
+            settings = {"lbfgs_history": pairs} if pairs else {}
+            result = stylize(CONTENT, STYLE, size=args.size, steps=args.steps, init=str(start), optimizer=optimizer,
+                             **settings)  # fmt: skip
+            history, final = result.report["history"], result.report["final"]
+            start_losses = start_losses or history[0]
+            arrays = 2 * 2 * pairs + 10 if pairs else 8  # pairs twice while one is pushed; state and work
+            print(f"{optimizer:>9} {pairs or '-':>5} {arrays:>6} {final['total']:>10.4g} {final['style']:>10.4g}"
+                  f" {final['grid']:>6.3f} {final['noise']:>6.3f}", flush=True)  # fmt: skip
+        print(f"the enlarged start: objective {start_losses['total']:.4g}, style {start_losses['style']:.4g}")
+
+
+if __name__ == "__main__":
+    main()

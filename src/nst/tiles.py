@@ -1,0 +1,264 @@
+"""Print sizes in bounded memory: the objective's losses and gradient gathered tile by tile.
+
+The content loss and every Gram matrix are sums over positions. So the image is cut into tiles;
+VGG19 sees each tile with a margin (the halo) of the image around it, and only the tile's own
+positions are counted at each layer. Tile edges lie on multiples of 16 pixels, the stride of
+VGG19's deepest layer used, so a tile's positions at every layer are exactly the image's. Added
+over the tiles, these sums are the whole image's, and so are the losses.
+
+For the gradient, the derivative of the losses with respect to the sums is taken once all tiles
+are in; then each tile runs forward and backward against it, and the tiles' pixel gradients,
+halos included, are added into one image. With a halo as wide as the deepest layer's receptive
+field this is the whole image's gradient exactly; docs/print.md measures how close a narrower one
+comes, and why the default is what it is.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from keras import ops, tree
+
+from nst import backend
+from nst.errors import NstError
+from nst.losses import Tensor
+from nst.objective import Objective, layer_shape, layer_stride
+from nst.options import Options
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tile: its own pixels (``rows``, ``columns``, half-open) and the top left corner of the
+    crop VGG19 sees, the tile and its halo."""
+
+    rows: tuple[int, int]
+    columns: tuple[int, int]
+    corner: tuple[int, int]
+
+
+class Tiling:
+    """How an image of ``shape`` is cut into tiles of ``tile`` pixels with ``halo`` pixels of
+    margin. Every crop has the same size (one compiled function serves them all): near an edge
+    it is moved inward, which only widens the margin. Tile edges and crop corners lie on
+    multiples of ``alignment``, the stride of the deepest layer used (16 for block5_conv*), so
+    that a tile's positions at every layer are exactly the image's."""
+
+    def __init__(self, shape: tuple[int, ...], tile: int, halo: int, alignment: int = 16) -> None:
+        if tile % alignment or halo % alignment or tile <= 0 or halo < 0:
+            raise NstError(f"tile and halo must be multiples of {alignment} px, got {tile} and {halo}")
+        self.shape, self.tile, self.halo = (shape[0], shape[1]), tile, halo
+        self.crop = tuple(_crop_length(length, tile, halo, alignment) for length in self.shape)
+        starts = [range(0, length, tile) for length in self.shape]
+        self.tiles = [
+            Tile(
+                (top, min(top + tile, self.shape[0])),
+                (left, min(left + tile, self.shape[1])),
+                (_corner(top, halo, self.shape[0], self.crop[0]), _corner(left, halo, self.shape[1], self.crop[1])),
+            )
+            for top in starts[0]
+            for left in starts[1]
+        ]
+
+    def __len__(self) -> int:
+        return len(self.tiles)
+
+    def cut(self, image: np.ndarray, tile: Tile) -> np.ndarray:
+        """The crop of an (H, W, ...) image that VGG19 sees for ``tile``."""
+        top, left = tile.corner
+        return image[top : top + self.crop[0], left : left + self.crop[1]]
+
+    def layer_region(self, tile: Tile, name: str) -> tuple[slice, slice]:
+        """Where the crop's positions lie in the whole image's map of layer ``name``."""
+        stride = layer_stride(name)
+        height, width = layer_shape(name, self.crop)
+        top, left = tile.corner[0] // stride, tile.corner[1] // stride
+        return slice(top, top + height), slice(left, left + width)
+
+    def own_positions(self, tile: Tile, name: str) -> np.ndarray:
+        """(1, h, w, 1) over the crop's map of layer ``name``: 1 at the tile's own positions, 0 in the halo."""
+        stride = layer_stride(name)
+        weights = np.zeros((1, *layer_shape(name, self.crop), 1), np.float32)
+        rows = [(edge - tile.corner[0]) // stride for edge in tile.rows]
+        columns = [(edge - tile.corner[1]) // stride for edge in tile.columns]
+        weights[:, rows[0] : rows[1], columns[0] : columns[1]] = 1.0
+        return weights
+
+
+def alignment(options: Options) -> int:
+    """The stride of the deepest layer used: tile edges on its multiples map exactly to every layer."""
+    return max(layer_stride(name) for name in options.content_layers + options.style_layers)
+
+
+def _crop_length(length: int, tile: int, halo: int, alignment: int) -> int:
+    """At least tile + 2 halo (or the whole length), and an aligned number of pixels short of the
+    whole length, so that a crop moved against the far edge still starts on an aligned pixel."""
+    wanted = tile + 2 * halo
+    if wanted >= length:
+        return length
+    return length - alignment * ((length - wanted) // alignment)
+
+
+def _corner(start: int, halo: int, length: int, crop: int) -> int:
+    return min(max(0, start - halo), length - crop)
+
+
+class TiledObjective(Objective):
+    """The :class:`Objective` of an image too large for one VGG19 pass, computed tile by tile:
+    the same losses, and (with a wide enough halo) the same gradient.
+
+    The optimizers call :meth:`value_and_grad` instead of compiling the objective into their step;
+    ``on_tile(done, passes)`` is told of each tile as it is finished, in both of a step's passes
+    (``passes`` is twice the number of tiles), so that a progress bar moves within a long step."""
+
+    tiled = True
+
+    def __init__(
+        self,
+        content: np.ndarray,
+        style: np.ndarray | Sequence[np.ndarray],
+        options: Options,
+        masks: Sequence[np.ndarray] | None = None,
+        *,
+        tile: int,
+        halo: int,
+        on_tile: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.tile, self.halo, self.on_tile = tile, halo, on_tile
+        self.alignment = alignment(options)
+        self.tiling = Tiling(content.shape, tile, halo, self.alignment)
+        self._forward = backend.compile(self._crop_sums, options.jit_compile)
+        self._backward = backend.compile(backend.value_and_grad(self._crop_surrogate), options.jit_compile)
+        self._sums_gradient = backend.value_and_grad(self.losses)
+        super().__init__(content, style, options, masks)
+
+    # What Objective computes once from whole images, gathered from tiles here.
+    def _content_features(self, image: np.ndarray) -> list[Tensor]:
+        layers = self.options.content_layers
+        maps = [np.zeros((*layer_shape(name, image.shape), self._channels(name)), np.float32) for name in layers]
+        tiling = Tiling(image.shape, self.tile, self.halo, self.alignment)
+        for tile in tiling.tiles:
+            features = self.extractor(ops.convert_to_tensor(tiling.cut(image, tile)[np.newaxis]))
+            for name, layer_map in zip(layers, maps, strict=True):
+                rows, columns = tiling.layer_region(tile, name)
+                own = tiling.own_positions(tile, name)[0] > 0
+                layer_map[rows, columns][own[..., 0]] = backend.to_numpy(features[name])[0][own[..., 0]]
+        return [ops.convert_to_tensor(layer_map[np.newaxis]) for layer_map in maps]
+
+    def _grams(self, image: np.ndarray, masks: Sequence[Tensor | None]) -> list[Tensor]:
+        tiling = Tiling(image.shape, self.tile, self.halo, self.alignment)
+        layer_masks = None if all(mask is None for mask in masks) else [backend.to_numpy(mask) for mask in masks]
+        raw = self._gather(image, tiling, None, [layer_masks])["grams"][0]
+        divisors = (
+            [float(np.prod(layer_shape(name, image.shape))) for name in self.options.style_layers]
+            if layer_masks is None
+            else [max(float(np.sum(np.square(mask))), 1e-6) for mask in layer_masks]
+        )
+        return [gram / divisor for gram, divisor in zip(raw, divisors, strict=True)]
+
+    def _channels(self, name: str) -> int:
+        return int(self.extractor.model.get_layer(name).output.shape[-1])
+
+    # The tiles.
+    def _crop_sums(self, crop, content_targets, content_weights, style_weights):
+        return self.sums(self.extractor(crop), content_targets, content_weights, style_weights)
+
+    def _crop_surrogate(self, crop, content_targets, content_weights, style_weights, sums_gradient):
+        """The sums of one crop, each weighted by the derivative of the losses with respect to it:
+        its gradient is the crop's share of the whole image's gradient."""
+        sums = self._crop_sums(crop, content_targets, content_weights, style_weights)
+        weighted = [
+            ops.sum(part * weight) for part, weight in zip(tree.flatten(sums), tree.flatten(sums_gradient), strict=True)
+        ]
+        return {"total": sum(weighted)}
+
+    def _crop_inputs(self, image: np.ndarray, tiling: Tiling, tile: Tile, content_maps, style_masks) -> tuple:
+        """What one crop's sums need: the crop, and per layer the content targets and position weights."""
+        content_targets = content_weights = None
+        if content_maps is not None:
+            layers = self.options.content_layers
+            content_targets = [
+                target[(0, *tiling.layer_region(tile, name))] for target, name in zip(content_maps, layers, strict=True)
+            ]
+            content_targets = [target[np.newaxis] for target in content_targets]
+            content_weights = [tiling.own_positions(tile, name) for name in layers]
+        style_weights = []
+        for layer_masks in style_masks:
+            weights = []
+            for index, name in enumerate(self.options.style_layers):
+                own = tiling.own_positions(tile, name)
+                if layer_masks is not None:
+                    own = own * layer_masks[index][(slice(None), *tiling.layer_region(tile, name))]
+                weights.append(own)
+            style_weights.append(weights)
+        crop = tiling.cut(image, tile)[np.newaxis]
+        return _tensors((crop, content_targets, content_weights, style_weights))
+
+    def _tiles(
+        self, image: np.ndarray, tiling: Tiling, content_maps, style_masks, first_pass: bool | None = None
+    ) -> Iterator[tuple[Tile, tuple]]:
+        """Each tile and its crop's inputs. In a step (``first_pass`` given) ``on_tile`` is told of
+        each one done, counting both passes: the sums' and then the gradient's."""
+        for done, tile in enumerate(tiling.tiles, start=1):
+            yield tile, self._crop_inputs(image, tiling, tile, content_maps, style_masks)
+            if self.on_tile is not None and first_pass is not None:
+                self.on_tile(done if first_pass else len(tiling) + done, 2 * len(tiling))
+
+    def _gather(
+        self, image: np.ndarray, tiling: Tiling, content_maps, style_masks, in_step: bool = False
+    ) -> dict[str, list]:
+        """The sums of the whole image, added up over its tiles."""
+        total = None
+        for _, inputs in self._tiles(image, tiling, content_maps, style_masks, True if in_step else None):
+            sums = tree.map_structure(backend.to_numpy, self._forward(*inputs))
+            total = sums if total is None else tree.map_structure(np.add, total, sums)
+        return total
+
+    @functools.cached_property
+    def _host_targets(self) -> tuple[list[np.ndarray], list[list[np.ndarray] | None]]:
+        content_maps = [backend.to_numpy(target) for target in self.content_targets]
+        style_masks = [
+            None if masks is None else [backend.to_numpy(mask) for mask in masks] for _, masks in self.style_groups
+        ]
+        return content_maps, style_masks
+
+    def __call__(self, image: Tensor) -> dict[str, Tensor]:
+        pixels = backend.to_numpy(image)[0]
+        sums = self._gather(pixels, self.tiling, *self._host_targets)
+        return self.losses(_tensors(sums), ops.convert_to_tensor(pixels[np.newaxis]))
+
+    def value_and_grad(self, image: Tensor) -> tuple[dict[str, Tensor], Tensor]:
+        """The losses of a (1, H, W, 3) image and their gradient: the sums over the tiles, their
+        derivative, then each tile's pixel gradient against it, added up."""
+        pixels = backend.to_numpy(image)[0]
+        image = ops.convert_to_tensor(pixels[np.newaxis])
+        targets = self._host_targets
+        sums = _tensors(self._gather(pixels, self.tiling, *targets, in_step=True))
+        losses, sums_gradient = self._sums_gradient(sums, image)
+        gradient = np.zeros_like(pixels)
+        if self.options.tv_weight:  # the one term of the image itself rather than of its features
+            gradient += backend.to_numpy(self._variation_gradient(image))[0]
+        for tile, inputs in self._tiles(pixels, self.tiling, *targets, first_pass=False):
+            _, crop_gradient = self._backward(*inputs, sums_gradient)
+            top, left = tile.corner
+            gradient[top : top + self.tiling.crop[0], left : left + self.tiling.crop[1]] += backend.to_numpy(
+                crop_gradient
+            )[0]
+        return losses, ops.convert_to_tensor(gradient[np.newaxis])
+
+    def _variation_gradient(self, image: Tensor) -> Tensor:
+        from nst import losses
+
+        options = self.options
+
+        def variation(image: Tensor) -> dict[str, Tensor]:
+            return {"total": options.tv_weight * losses.total_variation_loss(image, options.normalization)}
+
+        return backend.value_and_grad(variation)(image)[1]
+
+
+def _tensors(nest):
+    """Every array of a nest as a tensor of the backend (None stays None)."""
+    return tree.map_structure(lambda value: None if value is None else ops.convert_to_tensor(value), nest)

@@ -1,0 +1,126 @@
+"""Print sizes in tiles: the tiles' sums are the whole image's, so are the losses and (with a
+wide enough halo) the gradient; memory decides the tile; a print is made coarse to fine."""
+
+import json
+
+import numpy as np
+import pytest
+from keras import ops
+from PIL import Image
+
+from nst import Options, backend
+from nst.images import load_image
+from nst.memory import estimate_peak_mb, plan_size
+from nst.objective import Objective, layer_shape
+from nst.tiles import TiledObjective, Tiling
+from tests.conftest import CONTENT, EXAMPLES, STYLE
+from tests.test_inputs import nst
+
+SECOND_STYLE = EXAMPLES / "the-scream.jpg"
+
+
+@pytest.mark.parametrize("shape", [(64, 96), (100, 75), (257, 130)])
+@pytest.mark.parametrize(("tile", "halo"), [(32, 0), (32, 16), (64, 32)])
+def test_the_tiles_own_positions_cover_every_layer_once(shape, tile, halo):
+    tiling = Tiling(shape, tile, halo)
+    for name in ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"):
+        covered = np.zeros(layer_shape(name, shape), int)
+        for each in tiling.tiles:
+            rows, columns = tiling.layer_region(each, name)
+            covered[rows, columns] += tiling.own_positions(each, name)[0, ..., 0].astype(int)
+            assert (each.corner[0] % 16, each.corner[1] % 16) == (0, 0)  # crops start on VGG19's grid
+        np.testing.assert_array_equal(covered, 1)
+    assert all(crop <= side for crop, side in zip(tiling.crop, shape, strict=True))
+
+
+def _losses_and_gradient(objective, image):
+    if isinstance(objective, TiledObjective):
+        losses, gradient = objective.value_and_grad(ops.convert_to_tensor(image[np.newaxis]))
+    else:
+        losses, gradient = backend.value_and_grad(objective)(ops.convert_to_tensor(image[np.newaxis]))
+    return backend.floats(losses), backend.to_numpy(gradient)[0]
+
+
+def _relative_error(tiled, whole):
+    return float(np.linalg.norm(tiled - whole) / np.linalg.norm(whole))
+
+
+@pytest.fixture(scope="module")
+def scene():
+    """A 96x64 photo, a changed version of it to score, two paintings and a mask of its left half."""
+    photo = load_image(CONTENT, 96)
+    image = np.clip(photo + np.random.default_rng(0).normal(0.0, 0.1, photo.shape), 0.0, 1.0).astype(np.float32)
+    mask = np.zeros(photo.shape[:2], np.float32)
+    mask[:, :40] = 1.0
+    return photo, image, [load_image(STYLE, 96), load_image(SECOND_STYLE, 96)], mask
+
+
+@pytest.mark.parametrize("case", ["two paintings blended, sum normalisation, balanced layers", "a mask per painting"])
+def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_image_losses_and_gradient(scene, weights, case):
+    photo, image, paintings, mask = scene
+    settings = {"size": 96, "weights": weights, "tv_weight": 1.0, "jit_compile": False}
+    if case == "a mask per painting":
+        masks = [mask, 1.0 - mask]
+    else:
+        masks = None
+        settings.update(style_blend=(0.3, 0.7), normalization="sum", balance_style_layers=True)
+    styles = paintings
+    options = Options(**settings)
+    whole = _losses_and_gradient(Objective(photo, styles, options, masks), image)
+    tiled_objective = TiledObjective(photo, styles, options, masks, tile=32, halo=96)
+    assert len(tiled_objective.tiling) == 6  # 3 x 2 tiles of 32 px
+    tiled = _losses_and_gradient(tiled_objective, image)
+    for name, value in whole[0].items():
+        assert tiled[0][name] == pytest.approx(value, rel=1e-5), name
+    assert _relative_error(tiled[1], whole[1]) < 1e-5
+
+
+def test_a_narrow_halo_keeps_the_losses_exact_and_the_gradient_within_its_stated_bound(weights):
+    """docs/print.md: with the default halo (64 px) the gradient of a 192 px image in 64 px tiles
+    is within 5% of the whole image's (relative L2), the losses within 1e-5 at the same image.
+    (The losses differ only because features near a tile's crop edge see zeros beyond it.)"""
+    photo = load_image(CONTENT, 192)
+    image = np.clip(photo + np.random.default_rng(1).normal(0.0, 0.1, photo.shape), 0.0, 1.0).astype(np.float32)
+    options = Options(size=192, weights=weights, jit_compile=False)
+    painting = load_image(STYLE, 192)
+    whole = _losses_and_gradient(Objective(photo, painting, options), image)
+    tiled = _losses_and_gradient(TiledObjective(photo, painting, options, tile=64, halo=options.halo), image)
+    narrow = _losses_and_gradient(TiledObjective(photo, painting, options, tile=64, halo=0), image)
+    assert _relative_error(tiled[1], whole[1]) < 0.05
+    assert _relative_error(narrow[1], whole[1]) > _relative_error(tiled[1], whole[1])  # the halo is what helps
+    assert tiled[0]["total"] == pytest.approx(whole[0]["total"], rel=0.05)
+
+
+def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_its_size(tmp_path, weights):
+    height, width = load_image(CONTENT, 192).shape[:2]
+    painting = load_image(STYLE, 192).shape[1::-1]
+    limit = (
+        estimate_peak_mb(Options(size=192, halo=16), height, width, [painting]) - 1
+    )  # the whole image no longer fits
+    plan = plan_size(Options(size=192, halo=16, max_memory=limit), height, width, [painting])
+    assert plan is not None and plan.tile is not None
+    output, report = tmp_path / "print.png", tmp_path / "report.json"
+    result = nst(CONTENT, STYLE, "-o", output, "--size", 192, "--steps", 1, "--halo", 16, "--max-memory", limit,
+                 "--no-jit-compile", "--weights", weights, "--report", report)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with Image.open(output) as picture:
+        assert picture.size == (width, height)
+    sizes = json.loads(report.read_text())["sizes"]
+    assert sizes[-1]["tile"] == plan.tile and sizes[-1]["tiles"] > 1
+
+
+def test_a_print_is_made_from_the_viewing_size_up_with_fewer_steps_at_each_larger_size():
+    assert Options(size=1024).scale_sizes() == [1024]  # up to 2 x 512: one size
+    assert Options(size=4096).scale_sizes() == [512, 1024, 2048, 4096]
+    assert Options(size=4096, steps=100).steps_per_size() == [100, 50, 25, 12]
+    assert Options(size=1500).scale_sizes() == [512, 876, 1500]
+    assert Options(size=4096, scales=1).scale_sizes() == [4096]  # asked for: the output size only
+    assert Options(size=512, scales=3, scale_start=128, coarse_steps=7).steps_per_size() == [7, 7, 100]
+
+
+def test_memory_picks_the_largest_tile_and_keeps_fewer_pairs_only_when_it_must():
+    roomy = plan_size(Options(size=4096, max_memory=200_000), 2560, 4096)
+    tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)
+    assert roomy.tile is None and roomy.lbfgs_history == 30
+    assert tight.tile is not None and tight.estimate_mb <= 6000
+    assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
