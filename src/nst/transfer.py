@@ -42,7 +42,7 @@ from nst.images import (
     write_atomically,
 )
 from nst.memory import check_memory
-from nst.objective import Objective
+from nst.objective import Objective, TemporalTarget
 from nst.optimizers import OPTIMIZERS
 from nst.options import Options
 
@@ -121,6 +121,8 @@ def stylize(
     options: Options | None = None,
     *,
     callback: ProgressCallback | None = None,
+    start: np.ndarray | None = None,
+    temporal: TemporalTarget | None = None,
     **settings: Any,
 ) -> Result:
     """Repaint ``content`` in the style of ``style``.
@@ -132,11 +134,15 @@ def stylize(
 
     With ``preserve_colors="luminance"`` the optimisation and the report's losses are about
     luminance images; the returned picture has the photo's colours.
+
+    Video frames (:mod:`nst.video`) also give ``start``, an (H, W, 3) image the run starts
+    from instead of ``init``, and ``temporal``, a term added to the objective at the output
+    size; both are in the optimised image's terms (luminance under ``"luminance"``).
     """
     started = _clock()
     options = dataclasses.replace(options or Options(), **settings)
     inputs = _Inputs.open(content, style, options)
-    return _Run(options, inputs, callback, started).run()
+    return _Run(options, inputs, callback, started, start, temporal).run()
 
 
 @dataclass
@@ -198,8 +204,17 @@ class _Run:
     """One call of :func:`stylize`, read top to bottom in :meth:`run`: plan the sizes and
     steps, run each size, report. It owns the plan, the history and the checkpoints."""
 
-    def __init__(self, options: Options, inputs: _Inputs, callback: ProgressCallback | None, started: float) -> None:
+    def __init__(
+        self,
+        options: Options,
+        inputs: _Inputs,
+        callback: ProgressCallback | None,
+        started: float,
+        start: np.ndarray | None = None,
+        temporal: TemporalTarget | None = None,
+    ) -> None:
         self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
+        self.start, self.temporal = start, temporal  # a video frame's (nst.video)
         self.sizes = options.scale_sizes()
         self.plan = _Plan(options, self.sizes, started)
         self.resumed = _load_resumed(options, len(self.sizes))
@@ -224,10 +239,13 @@ class _Run:
         photo, paintings = self.inputs.at_size(size, options.painting_side(size))
         target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
         masks, region = _masks(options, photo.shape)
-        objective = Objective(target, paintings, options, masks)
+        temporal = self.temporal if index == len(self.sizes) - 1 else None
+        objective = Objective(target, paintings, options, masks, temporal)
         resumed = self.resumed if self.resumed is not None and index == self.resumed.scale else None
         if resumed is not None:
             start = _resumed_image(resumed, options, target.shape)
+        elif previous is None and self.start is not None:
+            start = _resize(self.start, target.shape)
         elif previous is None:
             start = _initial_image(target, paintings, options)
         else:
