@@ -288,19 +288,20 @@ def _save_mp4(frames: list[Image.Image], path: Path, fps: float, audio_from: str
             writer.send(np.ascontiguousarray(np.asarray(frame.convert("RGB"))[:height, :width]).tobytes())
         writer.close()
         if audio_from is not None:
-            encoded = _with_audio(encoded, Path(audio_from))
+            encoded = _with_audio(encoded, Path(audio_from), len(frames) / fps)
         return write_atomically(path, lambda file: file.write(encoded.read_bytes()))
 
 
-def _with_audio(video: Path, audio_from: Path) -> Path:
+def _with_audio(video: Path, audio_from: Path, seconds: float) -> Path:
     """``video``'s picture (copied as it is) with the first audio track of ``audio_from``
-    (re-encoded as AAC, which every MP4 player takes), cut to the picture's length."""
+    (re-encoded as AAC, which every MP4 player takes), cut to the picture's ``seconds``. (Not
+    ffmpeg's -shortest: an audio track a few milliseconds short would cut the last frame.)"""
     import imageio_ffmpeg
 
     muxed = video.with_name("with-audio.mp4")
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(video), "-i", str(audio_from),
-        "-map", "0:v:0", "-map", "1:a:0?", "-c:v", "copy", "-c:a", "aac", "-shortest", str(muxed),
+        "-map", "0:v:0", "-map", "1:a:0?", "-c:v", "copy", "-c:a", "aac", "-t", f"{seconds:.6f}", str(muxed),
     ]  # fmt: skip
     finished = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if finished.returncode != 0:
