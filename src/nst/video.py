@@ -159,8 +159,8 @@ def stylize_video(
         "first": first.as_dict(), "later": later.as_dict(), "temporal_weight": temporal_weight,
         "warm_start": warm_start, "flow": flow_method,
     }  # fmt: skip
+    frames = clips.read_frames(info)  # before the store: a clip broken in the middle leaves nothing behind
     store = FrameStore.open(output, key, overwrite)
-    frames = clips.read_frames(info)
     result = VideoResult(output, store.folder, len(frames), info.fps, info.audio and output.suffix.lower() == ".mp4")
     timer = _Timer(len(frames))
     try:
@@ -201,8 +201,9 @@ def _stylize_frame(
 ) -> Result:
     """One frame: from its photo, or (``previous``: the stylized and the original previous
     frame) from the stylized previous frame warped onto it, held there by the temporal term."""
-    from nst.objective import TemporalTarget  # TensorFlow loads here, after every check has passed
-    from nst.transfer import stylize
+    from nst.transfer import stylize  # TensorFlow loads here (quietly), after every check has passed
+
+    from nst.objective import TemporalTarget  # isort: skip  after transfer, which quiets TensorFlow's start
 
     pixels = photo.astype(np.float32) / 255.0
     if previous is None:
