@@ -239,8 +239,9 @@ class _Run:
         photo, paintings = self.inputs.at_size(size, options.painting_side(size))
         target, paintings = _color_inputs(photo, paintings, options.preserve_colors)
         masks, region = _masks(options, photo.shape)
-        temporal = self.temporal if index == len(self.sizes) - 1 else None
-        objective = Objective(target, paintings, options, masks, temporal)
+        # A video frame's temporal term, at the output size; passed only when there is one.
+        temporal = {"temporal": self.temporal} if self.temporal and index == len(self.sizes) - 1 else {}
+        objective = Objective(target, paintings, options, masks, **temporal)
         resumed = self.resumed if self.resumed is not None and index == self.resumed.scale else None
         if resumed is not None:
             start = _resumed_image(resumed, options, target.shape)
