@@ -49,8 +49,8 @@ from nst.options import Options
 if TYPE_CHECKING:  # nst.transfer and nst.objective load TensorFlow: only once the first frame is stylized
     from nst.transfer import Progress, Result
 
-# Measured on the walkers clip at 256 px (docs/video.md): the temporal term's weight, the steps
-# the first frame gets, and the steps a frame that starts from the warped previous one needs.
+# Chosen by measurement (docs/video.md: a 64 px panning clip, then the walkers clip at 128 px): the
+# temporal term's weight, the first frame's steps, and the steps a warm-started frame needs.
 TEMPORAL_WEIGHT = 2e10
 FIRST_STEPS = 100
 LATER_STEPS = 30
