@@ -100,7 +100,7 @@ def value_and_grad(function: LossFunction) -> Callable[..., tuple[Losses, Any]]:
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 losses = function(x, *args)
-            return losses, tape.gradient(losses["total"], x)
+            return losses, tape.gradient(losses["total"], x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
         return evaluate
     if backend == "jax":
@@ -124,7 +124,7 @@ def value_and_grad(function: LossFunction) -> Callable[..., tuple[Losses, Any]]:
         def evaluate(x, *args):
             x = tree.map_structure(lambda tensor: tensor.detach().requires_grad_(True), x)
             losses = function(x, *args)
-            gradient = torch.autograd.grad(losses["total"], tree.flatten(x))
+            gradient = torch.autograd.grad(losses["total"], tree.flatten(x), allow_unused=True, materialize_grads=True)
             return {key: value.detach() for key, value in losses.items()}, tree.pack_sequence_as(x, list(gradient))
 
         return evaluate

@@ -5,6 +5,7 @@ nst score IMAGE --content PHOTO --style PAINTING [--json]
 nst reproduce OUT.png [-o AGAIN.png]
 nst serve [--host 127.0.0.1] [--port 8000]     the web app
 nst batch PHOTOS... --style PAINTING -o OUTDIR  many pictures, on Ray (local or a cluster)
+nst video CLIP PAINTING... -o OUT.mp4          a video clip, frame by frame without flicker
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -24,7 +26,9 @@ from typing import Any, NoReturn
 
 from nst import __version__
 from nst.checkpoints import load_checkpoint
+from nst.clips import FOLDER_FPS
 from nst.errors import Interrupted, NstError, StoppedEarly
+from nst.flow import FLOW_METHODS
 from nst.images import NstWarning, check_output_path, check_writable, load_image, read_params
 from nst.inputs import check_inputs
 from nst.options import (
@@ -239,6 +243,46 @@ def build_batch_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_video_parser() -> argparse.ArgumentParser:
+    from nst import video  # no TensorFlow: its constants and checks only
+
+    parser = _Parser(
+        prog="nst video",
+        description="Stylize a video clip frame by frame without flicker (Ruder et al. 2016): each frame after the"
+        " first starts from the previous stylized frame carried along the optical flow and is held close to it."
+        " Finished frames are kept as they finish (in OUT.frames/ until the video is written): the same command"
+        " again continues at the first missing frame.",
+        epilog="Needs imageio-ffmpeg and OpenCV: pip install 'nst[video]'. --steps and --time-budget are per frame.",
+    )
+    parser.add_argument("clip", help="MP4, MOV, WebM, GIF, animated WebP, or a folder of numbered frames")
+    parser.add_argument("style", nargs="+", help="the painting to take the style from; several are blended")
+    parser.add_argument("-o", "--output", required=True, help="OUT.mp4 (H.264, with the clip's audio), .gif, .webp,"
+                        " or a folder for PNG frames (a name without a suffix)")  # fmt: skip
+    parser.add_argument("--overwrite", action="store_true", help="start again: replace the output and its frames")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    _add_loss_options(parser)
+    run = _add_run_options(parser)
+    clip = parser.add_argument_group("video")
+    clip.add_argument("--first-steps", type=int, default=video.FIRST_STEPS, metavar="N", help="steps of the first"
+                      f" frame, which starts from its photo (default {video.FIRST_STEPS})")  # fmt: skip
+    clip.add_argument("--temporal-weight", type=float, default=video.TEMPORAL_WEIGHT, metavar="X", help="weight of"
+                      f" the temporal loss; 0: warm start only (default {video.TEMPORAL_WEIGHT:g})")  # fmt: skip
+    clip.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True, help="start each"
+                      " frame from the previous one warped along the flow (--no-warm-start: each alone)")  # fmt: skip
+    clip.add_argument("--flow", choices=FLOW_METHODS, default="dis", help="optical flow: OpenCV's 'dis' (default)"
+                      " or 'farneback'")  # fmt: skip
+    clip.add_argument("--frames", type=int, metavar="N", help="the clip's first N frames only")
+    clip.add_argument("--fps", type=float, metavar="X", help="frame rate of the output (default the clip's; a folder"
+                      f" of frames: {FOLDER_FPS:g})")  # fmt: skip
+    clip.add_argument("--max-time", type=float, metavar="MINUTES", help="refuse a clip estimated to take longer")
+    # A clip has many frames: smaller frames and fewer steps than a picture's defaults.
+    parser.set_defaults(size=video.VIDEO_SIZE, steps=video.LATER_STEPS)
+    for action in run._group_actions + parser._actions:
+        if action.dest in ("size", "steps") and action.help:
+            action.help = re.sub(r"\(default \d+\)", f"(default {action.default})", action.help)
+    return parser
+
+
 def options_from(args: argparse.Namespace) -> Options:
     """The library options the parsed arguments describe."""
     return Options(**{name: getattr(args, name) for name in Options.__dataclass_fields__ if hasattr(args, name)})
@@ -255,6 +299,8 @@ def parse(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], int], arg
         return _serve, build_serve_parser().parse_args(argv[1:])
     if argv and argv[0] == "batch":
         return _batch, _parse_with_preset(build_batch_parser(), argv[1:])
+    if argv and argv[0] == "video":
+        return _video, build_video_parser().parse_args(argv[1:])
     return _stylize, _parse_with_preset(build_parser(), argv)
 
 
@@ -410,6 +456,64 @@ def _batch(args: argparse.Namespace) -> int:
         on = f" on {_count(summary.workers, 'worker')}" if summary.workers else ""
         print(f"{counts} in {_duration(summary.wall_s)}{on}; summary in {where}")
     return 1 if summary.failed else 0
+
+
+def _video(args: argparse.Namespace) -> int:
+    from nst import video
+
+    options = options_from(args)
+    max_time = None if args.max_time is None else args.max_time * 60
+    with _video_progress(args.quiet) as progress, _StopRequests() as stop_requests:  # `kill` keeps frames as Ctrl-C
+
+        def callback(step) -> None:
+            stop_requests.check()
+            if progress is not None:
+                progress(step)
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)  # as for a picture (see _library)
+        try:
+            result = video.stylize_video(
+                args.clip, args.style, args.output, options, first_steps=args.first_steps,
+                temporal_weight=args.temporal_weight, warm_start=args.warm_start, flow_method=args.flow,
+                max_frames=args.frames, fps=args.fps, max_time=max_time, overwrite=args.overwrite, callback=callback,
+            )  # fmt: skip
+        except Interrupted as stop:
+            done = stop.result.frames_folder
+            print(f"nst: interrupted; finished frames are in {done}: the same command continues there",
+                  file=sys.stderr)  # fmt: skip
+            return 130
+    if not args.quiet:
+        made = len(result.computed)
+        later = result.seconds[1:] if result.computed and result.computed[0] == 0 else result.seconds
+        pace = f", {sum(later) / len(later):.1f} s a frame after the first" if later else ""
+        audio = " with its audio" if result.audio else ""
+        print(f"wrote {result.output} ({_count(result.frames, 'frame')} at {result.fps:g} fps{audio}; "
+              f"{made} made in {_duration(result.wall_s)}{pace})")  # fmt: skip
+    return 0
+
+
+@contextlib.contextmanager
+def _video_progress(quiet: bool) -> Iterator[Callable[[Any], None] | None]:
+    """A bar over the frames with the current frame's step and losses and the time left."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(unit="frame", dynamic_ncols=True, file=sys.stderr,
+              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} frames [{elapsed}{postfix}]") as bar:  # fmt: skip
+
+        def update(progress) -> None:
+            bar.total = progress.frames
+            losses = progress.losses
+            temporal = f", temporal {losses['temporal']:.3g}" if "temporal" in losses else ""
+            left = "" if progress.remaining_s is None else f", {_duration(progress.remaining_s)} left"
+            bar.set_postfix_str(f"frame {progress.frame}/{progress.frames} step {progress.step.step}, loss"
+                                f" {losses['total']:.3g} (style {losses['style']:.3g}{temporal}){left}",
+                                refresh=False)  # fmt: skip
+            bar.update(progress.frame - 1 - bar.n)
+
+        yield update
 
 
 @contextlib.contextmanager

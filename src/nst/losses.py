@@ -148,3 +148,15 @@ def total_loss(
 ) -> Tensor:
     r"""L_total = alpha L_content + beta L_style (+ tv_weight TV, an optional smoothness term)."""
     return content_weight * content + style_weight * style + tv_weight * variation
+
+
+def temporal_loss(image: Tensor, warped_previous: Tensor, reliable: Tensor) -> Tensor:
+    r"""Temporal loss of a video frame (Ruder, Dosovitskiy and Brox 2016, eq. 4): how far the
+    frame is from the previous stylized frame warped to it, where the optical flow is reliable.
+
+        L_temporal = 1/D sum_k c_k (x_k - w_k)^2
+
+    x the frame, w the warped previous frame, c the reliability mask (1 where the flow is
+    consistent, 0 at occlusions and motion boundaries; shape (batch, H, W, 1)), D = H W C:
+    a mean, so that its weight does not depend on the resolution."""
+    return ops.mean(reliable * ops.square(image - warped_previous))

@@ -7,6 +7,8 @@ the benchmarks and the tests all call these.
   1.00 means none added.
 * ``noise``: pixel-level speckle, as the mean |Laplacian| relative to the photo's and the
   painting's; above 1 means busier than either.
+* ``temporal_error`` (video): flicker, how far each frame is from the previous one carried
+  along the motion, where the motion is known.
 """
 
 from __future__ import annotations
@@ -77,3 +79,16 @@ def picture_measures(image: np.ndarray, photo: np.ndarray, paintings: Sequence[n
 def is_clean(values: dict[str, float]) -> bool:
     """Whether picture measures (``grid``, ``noise``) are within :data:`MAX_GRID` and :data:`MAX_NOISE`."""
     return values["grid"] <= MAX_GRID and values["noise"] <= MAX_NOISE
+
+
+def temporal_error(
+    frames: Sequence[np.ndarray], warped_previous: Sequence[np.ndarray], reliable: Sequence[np.ndarray]
+) -> float:
+    """The mean squared difference between each frame and the previous frame warped onto it,
+    over the pixels its mask keeps (masks (H, W), 1 kept, 0 left out), averaged over the
+    frames: 0 for a clip whose pictures move exactly with the motion, larger as it flickers."""
+    errors = []
+    for frame, warped, mask in zip(frames, warped_previous, reliable, strict=True):
+        squared = np.square(np.asarray(frame, np.float64) - np.asarray(warped, np.float64)).mean(axis=-1)
+        errors.append(float((squared * mask).sum() / max(float(np.sum(mask)), 1.0)))
+    return float(np.mean(errors)) if errors else 0.0

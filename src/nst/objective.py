@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from keras import ops
@@ -15,6 +16,17 @@ from nst.losses import Tensor
 from nst.options import Options
 
 LOSS_NAMES = ("total", "content", "style", "tv")
+
+
+@dataclass(frozen=True)
+class TemporalTarget:
+    """What a video frame's temporal term compares it with (see :func:`nst.losses.temporal_loss`):
+    the previous stylized frame warped to this one (H, W, 3), the mask of pixels whose flow is
+    reliable (H, W), and the term's weight."""
+
+    warped_previous: np.ndarray
+    reliable: np.ndarray
+    weight: float
 
 
 class Objective:
@@ -28,6 +40,9 @@ class Objective:
     ``masks`` (H, W arrays in [0, 1], the content's size) confine style to regions: one mask
     for the (blended) style, or one per style image, each region taking its own painting's
     style through masked Gram matrices (Gatys et al. 2017).
+
+    ``temporal`` (a video frame after the first) adds ``weight x L_temporal`` to the total and
+    reports the term as ``"temporal"``.
     """
 
     def __init__(
@@ -36,8 +51,13 @@ class Objective:
         style: np.ndarray | Sequence[np.ndarray],
         options: Options,
         masks: Sequence[np.ndarray] | None = None,
+        temporal: TemporalTarget | None = None,
     ) -> None:
         self.options = options
+        self.temporal = temporal
+        if temporal is not None:
+            self.warped_previous = _batch(temporal.warped_previous)
+            self.reliable = _batch(np.asarray(temporal.reliable, np.float32)[..., np.newaxis])
         self.extractor = FeatureExtractor(
             options.content_layers + options.style_layers, options.resolved_weights(), options.vgg_normalization
         )
@@ -153,7 +173,11 @@ class Objective:
         total = losses.total_loss(
             content, style, variation, options.content_weight, options.style_weight, options.tv_weight
         )
-        return {"total": total, "content": content, "style": style, "tv": variation}
+        terms = {"total": total, "content": content, "style": style, "tv": variation}
+        if self.temporal is not None:
+            terms["temporal"] = losses.temporal_loss(image, self.warped_previous, self.reliable)
+            terms["total"] = total + self.temporal.weight * terms["temporal"]
+        return terms
 
     def _style_loss(self, targets: Sequence[Tensor], grams: Sequence[Tensor]) -> Tensor:
         """The spec's L_style over the layers, from the generated per-position Gram matrices."""

@@ -25,7 +25,7 @@ from keras import ops, tree
 from nst import backend
 from nst.errors import NstError
 from nst.losses import Tensor
-from nst.objective import Objective, layer_shape, layer_stride
+from nst.objective import Objective, TemporalTarget, layer_shape, layer_stride
 from nst.options import Options
 
 
@@ -121,6 +121,7 @@ class TiledObjective(Objective):
         style: np.ndarray | Sequence[np.ndarray],
         options: Options,
         masks: Sequence[np.ndarray] | None = None,
+        temporal: TemporalTarget | None = None,
         *,
         tile: int,
         halo: int,
@@ -131,8 +132,10 @@ class TiledObjective(Objective):
         self.tiling = Tiling(content.shape, tile, halo, self.alignment)
         self._forward = backend.compile(self._crop_sums, options.jit_compile)
         self._backward = backend.compile(backend.value_and_grad(self._crop_surrogate), options.jit_compile)
-        self._sums_gradient = backend.value_and_grad(self.losses)
-        super().__init__(content, style, options, masks)
+        # The losses' gradient with respect to the sums and to the image itself (its own terms:
+        # total variation, a video frame's temporal term), both at once.
+        self._losses_gradient = backend.value_and_grad(lambda sums_and_image: self.losses(*sums_and_image))
+        super().__init__(content, style, options, masks, temporal)
 
     # What Objective computes once from whole images, gathered from tiles here.
     def _content_features(self, image: np.ndarray) -> list[Tensor]:
@@ -236,10 +239,8 @@ class TiledObjective(Objective):
         image = ops.convert_to_tensor(pixels[np.newaxis])
         targets = self._host_targets
         sums = _tensors(self._gather(pixels, self.tiling, *targets, in_step=True))
-        losses, sums_gradient = self._sums_gradient(sums, image)
-        gradient = np.zeros_like(pixels)
-        if self.options.tv_weight:  # the one term of the image itself rather than of its features
-            gradient += backend.to_numpy(self._variation_gradient(image))[0]
+        losses, (sums_gradient, image_gradient) = self._losses_gradient((sums, image))
+        gradient = backend.to_numpy(image_gradient)[0]
         for tile, inputs in self._tiles(pixels, self.tiling, *targets, first_pass=False):
             _, crop_gradient = self._backward(*inputs, sums_gradient)
             top, left = tile.corner
@@ -247,16 +248,6 @@ class TiledObjective(Objective):
                 crop_gradient
             )[0]
         return losses, ops.convert_to_tensor(gradient[np.newaxis])
-
-    def _variation_gradient(self, image: Tensor) -> Tensor:
-        from nst import losses
-
-        options = self.options
-
-        def variation(image: Tensor) -> dict[str, Tensor]:
-            return {"total": options.tv_weight * losses.total_variation_loss(image, options.normalization)}
-
-        return backend.value_and_grad(variation)(image)[1]
 
 
 def _tensors(nest):

@@ -42,7 +42,7 @@ from nst.images import (
     write_atomically,
 )
 from nst.memory import SizePlan, check_memory, memory_limit, plan_size
-from nst.objective import Objective
+from nst.objective import Objective, TemporalTarget
 from nst.optimizers import OPTIMIZERS
 from nst.options import Options
 from nst.tiles import TiledObjective, Tiling, alignment
@@ -125,6 +125,8 @@ def stylize(
     *,
     callback: ProgressCallback | None = None,
     on_tile: TileCallback | None = None,
+    start: np.ndarray | None = None,
+    temporal: TemporalTarget | None = None,
     **settings: Any,
 ) -> Result:
     """Repaint ``content`` in the style of ``style``.
@@ -139,11 +141,15 @@ def stylize(
 
     With ``preserve_colors="luminance"`` the optimisation and the report's losses are about
     luminance images; the returned picture has the photo's colours.
+
+    Video frames (:mod:`nst.video`) also give ``start``, an (H, W, 3) image the run starts
+    from instead of ``init``, and ``temporal``, a term added to the objective at the output
+    size; both are in the optimised image's terms (luminance under ``"luminance"``).
     """
     started = _clock()
     options = dataclasses.replace(options or Options(), **settings)
     inputs = _Inputs.open(content, style, options)
-    return _Run(options, inputs, callback, started, on_tile).run()
+    return _Run(options, inputs, callback, started, on_tile, start, temporal).run()
 
 
 @dataclass
@@ -228,9 +234,12 @@ class _Run:
         callback: ProgressCallback | None,
         started: float,
         on_tile: TileCallback | None = None,
+        start: np.ndarray | None = None,
+        temporal: TemporalTarget | None = None,
     ) -> None:
         self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
         self.on_tile = on_tile
+        self.start, self.temporal = start, temporal  # a video frame's (nst.video)
         self.sizes_done: list[dict[str, Any]] = []
         self.sizes = options.scale_sizes()
         shapes = inputs.shapes(self.sizes, options)
@@ -264,17 +273,21 @@ class _Run:
         if memory is None:  # the output size fitted when the run was checked; a smaller one fits too
             raise NstError(f"{size} px does not fit in {memory_limit(self.options):.0f} MB")
         options = dataclasses.replace(self.options, lbfgs_history=memory.lbfgs_history)
+        # A video frame's temporal term, at the output size; passed only when there is one.
+        temporal = {"temporal": self.temporal} if self.temporal and index == len(self.sizes) - 1 else {}
         if memory.tile is None:
-            objective = Objective(target, paintings, options, masks)
+            objective = Objective(target, paintings, options, masks, **temporal)
         else:
             on_tile = None if self.on_tile is None else functools.partial(self.on_tile, index + 1)
             objective = TiledObjective(
-                target, paintings, options, masks, tile=memory.tile, halo=options.halo, on_tile=on_tile
+                target, paintings, options, masks, **temporal, tile=memory.tile, halo=options.halo, on_tile=on_tile
             )
         self.sizes_done.append(_size_entry(size, photo.shape, memory, objective))
         resumed = self.resumed if self.resumed is not None and index == self.resumed.scale else None
         if resumed is not None:
             start = _resumed_image(resumed, options, target.shape)
+        elif previous is None and self.start is not None:
+            start = _resize(self.start, target.shape)
         elif previous is None:
             start = _initial_image(target, paintings, options)
         else:

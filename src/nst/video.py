@@ -1,0 +1,377 @@
+"""Stylizing a video clip without flicker (Ruder, Dosovitskiy and Brox 2016).
+
+Frames in, a loop over the frames that calls :func:`nst.stylize` on each, frames out. Every
+frame after the first starts from the previous stylized frame warped onto it by the optical
+flow (:mod:`nst.flow`), and its objective gets a temporal term that holds it to that warped
+frame wherever the flow is reliable (:func:`nst.losses.temporal_loss`). The first frame gets
+more steps (``first_steps``); the later ones start close to their answer.
+
+Finished frames are written to a folder as they finish (the output folder itself, or
+``OUTPUT.frames`` beside a video file, removed once the video is written), with the settings
+they were made with: the same call again continues at the first missing frame.
+
+    >>> from nst.video import stylize_video
+    >>> stylize_video("clip.mp4", "painting.jpg", "out.mp4", size=256)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from nst import clips, colors, flow, measures
+from nst.errors import Interrupted, NstError
+from nst.images import (
+    ImageSource,
+    check_writable,
+    describe,
+    fitted_size,
+    load_image,
+    open_image,
+    save_image,
+    write_atomically,
+)
+from nst.memory import available_mb, estimate_peak_mb
+from nst.options import Options
+
+if TYPE_CHECKING:  # nst.transfer and nst.objective load TensorFlow: only once the first frame is stylized
+    from nst.transfer import Progress, Result
+
+# Chosen by measurement (docs/video.md: a 64 px panning clip, then the walkers clip at 128 px): the
+# temporal term's weight, the first frame's steps, and the steps a warm-started frame needs.
+TEMPORAL_WEIGHT = 2e10
+FIRST_STEPS = 100
+LATER_STEPS = 30
+VIDEO_SIZE = 256  # the command's default --size: a clip has many frames
+SETTINGS_NAME = "nst-video.json"
+# Planning an unbudgeted clip before it starts: transfer's prior cost of a step per pixel, and
+# what each frame costs besides its steps (targets, tracing the step, the flows).
+_SECONDS_PER_PIXEL_STEP = 7e-6
+_FRAME_OVERHEAD_S = 1.5
+
+
+@dataclass
+class VideoProgress:
+    """What :func:`stylize_video` tells its callback after each step of each frame: the frame
+    (1-based) of how many, the step's :class:`nst.Progress` within that frame, the time since
+    the call began and the estimated time left (None until a frame has been timed)."""
+
+    frame: int
+    frames: int
+    step: Progress
+    elapsed_s: float
+    remaining_s: float | None
+
+    @property
+    def losses(self) -> dict[str, float]:
+        return self.step.losses
+
+    def image(self) -> np.ndarray:
+        """The current frame's picture so far, (H, W, 3) float32 in [0, 1]."""
+        return self.step.image()
+
+
+VideoCallback = Callable[[VideoProgress], None]
+
+
+@dataclass
+class VideoResult:
+    """A finished clip (or, inside :class:`nst.Interrupted`, a stopped one): where it went and
+    where its frames are kept, its frame count and rate, whether it kept an audio track, and
+    for each frame this call computed (0-based, in ``computed``) its steps, seconds and final
+    losses (with the picture measures)."""
+
+    output: Path
+    frames_folder: Path
+    frames: int
+    fps: float
+    audio: bool
+    computed: list[int] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    losses: list[dict[str, float]] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+def stylize_video(
+    clip: str | os.PathLike,
+    style: ImageSource | Sequence[ImageSource],
+    output: str | os.PathLike,
+    options: Options | None = None,
+    *,
+    first_steps: int = FIRST_STEPS,
+    temporal_weight: float = TEMPORAL_WEIGHT,
+    warm_start: bool = True,
+    flow_method: str = "dis",
+    max_frames: int | None = None,
+    fps: float | None = None,
+    max_time: float | None = None,
+    overwrite: bool = False,
+    callback: VideoCallback | None = None,
+    **settings: Any,
+) -> VideoResult:
+    """Stylize every frame of ``clip`` (MP4, MOV, WebM, GIF, animated WebP, or a folder of
+    numbered frames) in the style of ``style`` and write ``output`` (MP4, GIF, WebP, or a
+    folder of PNG frames: a path without a suffix) at the clip's frame rate, with its audio
+    track when both are videos.
+
+    ``options`` (or keyword settings, as for :func:`nst.stylize`) apply to each frame:
+    ``steps`` (or ``time_budget``, seconds) is what each frame after the first gets;
+    ``first_steps`` (or ``first_steps / steps`` times the budget) what the first gets.
+    Without ``warm_start`` every frame starts from its photo, as a single picture would, and
+    gets the first frame's steps; a ``temporal_weight`` of 0 drops the temporal term.
+    ``max_frames`` takes the clip's first frames only; ``fps`` overrides the frame rate (a
+    folder of frames has none: 10). A clip whose estimated time exceeds ``max_time`` seconds,
+    or whose frames and run would not fit in memory, is refused before anything is computed.
+    ``callback`` gets a :class:`VideoProgress` after every step.
+
+    Ctrl-C raises :class:`nst.Interrupted` whose ``result`` is the :class:`VideoResult` so far;
+    the finished frames stay in ``result.frames_folder`` and the same call continues there.
+    """
+    started = time.perf_counter()
+    options = dataclasses.replace(options or Options(), **settings)
+    _check_settings(first_steps, temporal_weight, flow_method, max_frames, fps, max_time)
+    output = Path(output)
+    clips.check_output(output)
+    if output.suffix and output.exists() and not overwrite:
+        raise NstError(f"{output}: already exists; pass --overwrite to replace it")
+    check_writable(output, "the video")
+    first = _first_frame_options(options, first_steps)
+    # Later frames start from the warped previous frame at the output size: no coarse-to-fine ladder.
+    later = dataclasses.replace(options, scales=1) if warm_start else first
+    paintings = [open_image(source) for source in (style if isinstance(style, (list, tuple)) else [style])]
+    info = clips.probe_clip(clip, options.size, max_frames, fps)
+    check_clip_fits(info, first, later, paintings, max_time)
+    key = {
+        "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in _as_list(style)],
+        "first": first.as_dict(), "later": later.as_dict(), "temporal_weight": temporal_weight,
+        "warm_start": warm_start, "flow": flow_method,
+    }  # fmt: skip
+    frames = clips.read_frames(info)  # before the store: a clip broken in the middle leaves nothing behind
+    store = FrameStore.open(output, key, overwrite)
+    result = VideoResult(output, store.folder, len(frames), info.fps, info.audio and output.suffix.lower() == ".mp4")
+    timer = _Timer(len(frames))
+    try:
+        for index in range(store.first_missing(len(frames)), len(frames)):
+            warm = warm_start and index > 0
+            timer.frame_begins(index)
+            on_step = None if callback is None else functools.partial(_report, callback, timer, started)
+            made = _stylize_frame(
+                frames[index], paintings, later if warm else first, on_step,
+                previous=(store.load(index - 1), frames[index - 1]) if warm else None,
+                temporal_weight=temporal_weight, flow_method=flow_method,
+            )  # fmt: skip
+            store.save(index, made.pixels)
+            result.seconds.append(round(timer.frame_ends(), 3))
+            result.computed.append(index)
+            result.steps.append(sum(made.report["steps_per_scale"]))
+            result.losses.append(made.report["final"])
+    except Interrupted:
+        result.wall_s = round(time.perf_counter() - started, 3)
+        raise Interrupted(result) from None
+    if output.suffix:
+        audio = info.path if result.audio else None
+        clips.write_clip([Image.open(store.path(index)) for index in range(len(frames))], output, info.fps, audio)
+        store.remove()
+    result.wall_s = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _stylize_frame(
+    photo: np.ndarray,
+    paintings: list[Image.Image],
+    options: Options,
+    callback: Callable[[Progress], None] | None,
+    *,
+    previous: tuple[np.ndarray, np.ndarray] | None,
+    temporal_weight: float,
+    flow_method: str,
+) -> Result:
+    """One frame: from its photo, or (``previous``: the stylized and the original previous
+    frame) from the stylized previous frame warped onto it, held there by the temporal term."""
+    from nst.transfer import stylize  # TensorFlow loads here (quietly), after every check has passed
+
+    from nst.objective import TemporalTarget  # isort: skip  after transfer, which quiets TensorFlow's start
+
+    pixels = photo.astype(np.float32) / 255.0
+    if previous is None:
+        return stylize(pixels, paintings, options, callback=callback)
+    stylized, original = previous
+    backward, reliable = flow.motion(original, photo, flow_method)
+    warped = np.clip(flow.warp(stylized, backward), 0.0, 1.0)
+    if options.preserve_colors == "luminance":  # the run optimises luminance: hold that to the warped one
+        warped = colors.luminance_image(warped)
+    temporal = TemporalTarget(warped, reliable, temporal_weight) if temporal_weight > 0 else None
+    return stylize(pixels, paintings, options, callback=callback, start=warped, temporal=temporal)
+
+
+def _first_frame_options(options: Options, first_steps: int) -> Options:
+    """The first frame's: ``first_steps``, or under a time budget the same multiple of it."""
+    if options.time_budget is not None:
+        return dataclasses.replace(options, time_budget=options.time_budget * first_steps / max(1, options.steps))
+    return dataclasses.replace(options, steps=first_steps)
+
+
+def estimate_seconds(info: clips.ClipInfo, first: Options, later: Options) -> float:
+    """What the clip should take on this kind of machine (a 2-core CPU), before it starts."""
+    if later.time_budget is not None:
+        return first.time_budget + (info.frames - 1) * later.time_budget
+    pixels = info.size[0] * info.size[1]
+    first_steps = first.steps + first.coarse_steps * (len(first.scale_sizes()) - 1)
+    steps = first_steps + (info.frames - 1) * later.steps
+    return steps * pixels * _SECONDS_PER_PIXEL_STEP + info.frames * _FRAME_OVERHEAD_S
+
+
+def check_clip_fits(
+    info: clips.ClipInfo, first: Options, later: Options, paintings: Sequence[Image.Image], max_time: float | None
+) -> None:
+    """Refuse, with the numbers, a clip that would take longer than ``max_time`` seconds or
+    whose frames (input and output, kept at the run's size) and run would not fit in memory."""
+    width, height = info.size
+    seconds = estimate_seconds(info, first, later)
+    if max_time is not None and seconds > max_time:
+        per_frame = (
+            "--time-budget"
+            if later.time_budget is not None
+            else f"{first.steps} steps for the first, {later.steps} for each later"
+        )
+        raise NstError(
+            f"{info.path}: {info.frames} frames at {width}x{height} ({per_frame}) need about {_duration(seconds)},"
+            f" more than --max-time {_duration(max_time)}; use --frames, a smaller --size or fewer --steps"
+        )
+    side = first.painting_side()
+    painting_sizes = [fitted_size(painting.size, side) for painting in paintings]
+    frames_mb = 2 * info.frames * width * height * 3 / 2**20
+    run_mb = max(estimate_peak_mb(options, height, width, painting_sizes) for options in (first, later))
+    limit = later.max_memory if later.max_memory is not None else available_mb()
+    if frames_mb + run_mb > limit:
+        raise NstError(
+            f"{info.path}: {info.frames} frames at {width}x{height} need about {frames_mb + run_mb:.0f} MB"
+            f" ({frames_mb:.0f} MB of frames, {run_mb:.0f} MB for a frame's run) and {limit:.0f} MB are available;"
+            " use --frames or a smaller --size"
+        )
+
+
+@dataclass
+class FrameStore:
+    """The finished frames of a clip, one PNG each, and the settings they were made with
+    (``nst-video.json``): the output folder itself, or ``OUTPUT.frames`` beside a video file."""
+
+    folder: Path
+
+    @classmethod
+    def open(cls, output: Path, settings: dict[str, Any], overwrite: bool) -> FrameStore:
+        """The store for ``output``: a new one, or the one an earlier call with the same
+        settings left (to continue); one with other settings is refused unless ``overwrite``."""
+        store = cls(output if not output.suffix else output.with_name(output.name + ".frames"))
+        recorded = store.folder / SETTINGS_NAME
+        if store.folder.is_dir() and overwrite:
+            store.remove()
+        elif store.folder.is_dir() and any(store.folder.iterdir()):
+            made_with = json.loads(recorded.read_text()) if recorded.is_file() else None
+            if made_with != json.loads(json.dumps(settings)):
+                raise NstError(
+                    f"{store.folder}: holds frames made with other settings (or not by nst video); pass --overwrite"
+                    " to start again"
+                )
+        store.folder.mkdir(exist_ok=True)
+        text = json.dumps(settings, indent=2) + "\n"
+        write_atomically(recorded, lambda file: file.write(text.encode()))
+        return store
+
+    def path(self, index: int) -> Path:
+        return self.folder / f"frame-{index + 1:05d}.png"
+
+    def first_missing(self, count: int) -> int:
+        return next((index for index in range(count) if not self.path(index).is_file()), count)
+
+    def load(self, index: int) -> np.ndarray:
+        return load_image(self.path(index))
+
+    def save(self, index: int, pixels: np.ndarray) -> None:
+        save_image(pixels, self.path(index))  # atomic: a frame is there whole or not at all
+
+    def remove(self) -> None:
+        """Deletes the frames and settings this store wrote (nothing else), and the folder if empty."""
+        for path in [*self.folder.glob("frame-*.png"), self.folder / SETTINGS_NAME]:
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()
+
+
+class _Timer:
+    """Times the frames, for the estimate of the time left: later frames at their own pace
+    (the first takes longer)."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames, self.index, self.began = frames, 0, time.perf_counter()
+        self.durations: list[float] = []
+
+    def frame_begins(self, index: int) -> None:
+        self.index, self.began = index, time.perf_counter()
+
+    def frame_ends(self) -> float:
+        self.durations.append(time.perf_counter() - self.began)
+        return self.durations[-1]
+
+    def remaining(self) -> float | None:
+        if not self.durations:
+            return None
+        pace = self.durations[1:] or self.durations
+        per_frame = sum(pace) / len(pace)
+        current = max(0.0, per_frame - (time.perf_counter() - self.began))
+        return current + per_frame * (self.frames - self.index - 1)
+
+
+def _report(callback: VideoCallback, timer: _Timer, started: float, progress: Progress) -> None:
+    elapsed = time.perf_counter() - started
+    callback(VideoProgress(timer.index + 1, timer.frames, progress, elapsed, timer.remaining()))
+
+
+def _check_settings(
+    first_steps: int, temporal_weight: float, flow_method: str, max_frames: int | None, fps: float | None,
+    max_time: float | None,
+) -> None:  # fmt: skip
+    if first_steps < 1:
+        raise NstError(f"first_steps must be 1 or more, got {first_steps}")
+    if not (math.isfinite(temporal_weight) and temporal_weight >= 0):
+        raise NstError(f"temporal_weight must be a finite number >= 0, got {temporal_weight}")
+    if flow_method not in flow.FLOW_METHODS:
+        raise NstError(f"flow must be one of {', '.join(flow.FLOW_METHODS)}, got {flow_method!r}")
+    if max_frames is not None and max_frames < 1:
+        raise NstError(f"frames must be 1 or more, got {max_frames}")
+    for name, value in (("fps", fps), ("max_time", max_time)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise NstError(f"{name} must be a number > 0, got {value}")
+
+
+def _as_list(style: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
+    return list(style) if isinstance(style, (list, tuple)) else [style]
+
+
+def _duration(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes / 60:.1f} h" if minutes >= 90 else f"{minutes:.0f} min" if minutes >= 2 else f"{seconds:.0f} s"
+
+
+def temporal_error(stylized: Sequence[np.ndarray], originals: Sequence[np.ndarray], flow_method: str = "dis") -> float:
+    """The clip's :func:`nst.measures.temporal_error`, with the flows and masks taken from the
+    original frames (so that every way of stylizing a clip is measured against the same ones)."""
+    warped, masks = [], []
+    for index in range(1, len(stylized)):
+        backward, reliable = flow.motion(originals[index - 1], originals[index], flow_method)
+        warped.append(flow.warp(np.asarray(stylized[index - 1], np.float32), backward))
+        masks.append(reliable)
+    return measures.temporal_error(stylized[1:], warped, masks)

@@ -1,0 +1,167 @@
+"""nst video: warping and occlusion masks on known motion, temporal consistency on a panning
+clip, frame count, frame rate and audio kept, resuming at the first missing frame, and bad
+clips refused in one line. The clips are made here: a photo panning 3 px a frame, 64 px."""
+
+import subprocess
+import sys
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst import Interrupted, NstError, clips, flow, measures
+from nst.video import stylize_video, temporal_error
+from tests.conftest import CONTENT, STYLE, started
+
+SIZE, FRAMES, FPS, PAN = 64, 6, 8, 3
+# Tiny and quick; without XLA, whose compiling would cost more than these few steps.
+SETTINGS = {"size": SIZE, "first_steps": 20, "steps": 8, "jit_compile": False}
+
+
+def panning_frames(count: int = FRAMES, width: int = SIZE, pan: int = PAN) -> list[np.ndarray]:
+    """The cat photo seen by a camera moving right ``pan`` px a frame: frame t+1's pixel x is
+    frame t's pixel x + pan."""
+    with Image.open(CONTENT) as photo:
+        strip_width = width + pan * (count - 1)
+        strip = np.asarray(photo.convert("RGB").resize((strip_width, round(strip_width * photo.height / photo.width))))
+    height = width * 3 // 4  # even, as H.264 wants
+    return [strip[:height, pan * index : pan * index + width] for index in range(count)]
+
+
+@pytest.fixture(scope="module")
+def clip_with_audio(tmp_path_factory):
+    """The panning frames as an H.264 MP4 at 8 fps with a sine tone as its audio track."""
+    folder = tmp_path_factory.mktemp("clip")
+    for index, frame in enumerate(panning_frames()):
+        Image.fromarray(frame).save(folder / f"in-{index + 1}.png")
+    clip = folder / "pan.mp4"
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-framerate", str(FPS), "-i", folder / "in-%d.png",
+        "-f", "lavfi", "-i", "sine=frequency=440", "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", clip,
+    ]  # fmt: skip
+    subprocess.run([str(part) for part in command], check=True, stdin=subprocess.DEVNULL)
+    return clip
+
+
+@pytest.fixture(scope="module")
+def consistent(clip_with_audio, weights, tmp_path_factory):
+    """The clip stylized with warm starts and the temporal loss, as an MP4."""
+    output = tmp_path_factory.mktemp("consistent") / "out.mp4"
+    return stylize_video(clip_with_audio, STYLE, output, weights=weights, **SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def independent(clip_with_audio, weights, tmp_path_factory):
+    """The clip stylized frame by frame on their own, stopped (as by Ctrl-C) when the fourth
+    frame begins, then run again with the same settings: both runs' results."""
+    output = tmp_path_factory.mktemp("independent") / "out.mp4"
+    settings = {**SETTINGS, "warm_start": False, "temporal_weight": 0.0, "weights": weights}
+
+    def stop_at_fourth(progress) -> None:
+        if progress.frame == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as stopped:
+        stylize_video(clip_with_audio, STYLE, output, callback=stop_at_fourth, **settings)
+    kept = sorted(path.name for path in stopped.value.result.frames_folder.glob("frame-*.png"))
+    assert not output.exists()
+    return stopped.value.result, kept, stylize_video(clip_with_audio, STYLE, output, **settings)
+
+
+def decoded(path) -> list[np.ndarray]:
+    return clips.read_frames(clips.probe_clip(path, SIZE))
+
+
+def test_warping_along_a_known_translation_gives_the_frame_back():
+    previous, frame = panning_frames(2)
+    shift = np.zeros((*frame.shape[:2], 2), np.float32)
+    shift[..., 0] = PAN  # frame[y, x] shows previous[y, x + 3]
+    warped = flow.warp(previous.astype(np.float32), shift)
+    assert np.abs(warped[:, :-PAN] - frame[:, :-PAN]).max() < 1e-3
+    # The flow OpenCV estimates is that translation, and warps as well where it is reliable.
+    backward, reliable = flow.motion(previous, frame)
+    assert np.median(backward[reliable > 0], axis=0) == pytest.approx([PAN, 0], abs=0.1)
+    error = np.abs(flow.warp(previous.astype(np.float32), backward) - frame).mean(axis=-1)
+    assert error[reliable > 0].mean() < 2.0  # of 255
+    assert reliable.mean() > 0.8
+
+
+def test_the_occlusion_mask_marks_the_uncovered_border():
+    previous, frame = panning_frames(2)
+    _, reliable = flow.motion(previous, frame)
+    assert reliable[:, -PAN:].max() == 0.0  # the camera moved right: these columns were not in view
+    assert reliable[:, : -2 * PAN].mean() > 0.9
+    # The same, the other way: a frame seen earlier in the pan uncovers its left border.
+    _, backwards = flow.motion(frame, previous)
+    assert backwards[:, :PAN].max() == 0.0
+
+
+def test_temporal_error_is_zero_for_frames_that_move_with_the_motion_and_grows_with_flicker():
+    frames = [frame.astype(np.float32) / 255 for frame in panning_frames(3)]
+    assert temporal_error(frames, panning_frames(3)) < 1e-4
+    noisy = [frame + np.random.default_rng(index).normal(0, 0.1, frame.shape) for index, frame in enumerate(frames)]
+    assert temporal_error(noisy, panning_frames(3)) > 0.015
+    mask = np.zeros((2, 2))
+    assert measures.temporal_error([np.ones((2, 2, 3))], [np.zeros((2, 2, 3))], [mask]) == 0.0  # nothing kept
+
+
+def test_consistent_frames_flicker_less_than_independent_ones(consistent, independent):
+    source = panning_frames()
+    steady = temporal_error([frame / 255.0 for frame in decoded(consistent.output)], source)
+    flickering = temporal_error([frame / 255.0 for frame in decoded(independent[2].output)], source)
+    assert steady < flickering / 3, (steady, flickering)
+    assert consistent.steps == [20] + [8] * (FRAMES - 1)
+    assert all("temporal" in losses for losses in consistent.losses[1:])
+
+
+def test_the_output_has_the_clips_frames_rate_and_audio(consistent, clip_with_audio):
+    made = clips.probe_clip(consistent.output, SIZE)
+    assert (made.fps, made.audio, made.size) == (FPS, True, (SIZE, 48))
+    assert len(decoded(consistent.output)) == FRAMES == consistent.frames
+    assert not consistent.frames_folder.exists()  # the finished frames go once the video is written
+
+
+def test_a_stopped_run_continues_at_the_first_missing_frame(independent):
+    stopped, kept, resumed = independent
+    assert stopped.computed == [0, 1, 2]
+    assert kept == ["frame-00001.png", "frame-00002.png", "frame-00003.png"]
+    assert resumed.computed == [3, 4, 5]
+    assert len(decoded(resumed.output)) == FRAMES
+
+
+def test_a_folder_of_frames_in_and_a_gif_out(weights, tmp_path):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for index, frame in enumerate(panning_frames(3, width=32)):
+        Image.fromarray(frame).save(folder / f"f{index + 1}.png")  # f10 would sort after f9
+    output = tmp_path / "out.gif"
+    result = stylize_video(folder, STYLE, output, weights=weights, fps=5, **{**SETTINGS, "size": 32, "first_steps": 2,
+                           "steps": 2})  # fmt: skip
+    with Image.open(output) as animation:
+        assert (animation.n_frames, animation.size, animation.info["duration"]) == (3, (32, 24), 200)
+    assert result.computed == [0, 1, 2]
+
+
+def test_a_clip_far_beyond_the_time_or_memory_asked_for_is_refused_with_the_numbers(clip_with_audio, tmp_path):
+    with pytest.raises(NstError, match=r"6 frames at 64x48 .* need about \d+ s, more than --max-time 1 s"):
+        stylize_video(clip_with_audio, STYLE, tmp_path / "out.mp4", size=SIZE, max_time=1)
+    with pytest.raises(NstError, match=r"6 frames at 64x48 need about \d+ MB .* and 10 MB are available"):
+        stylize_video(clip_with_audio, STYLE, tmp_path / "out.mp4", size=SIZE, max_memory=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "text"])
+def test_a_broken_clip_gives_one_line_and_no_output(damage, clip_with_audio, tmp_path):
+    clip = tmp_path / "broken.mp4"
+    data = clip_with_audio.read_bytes()
+    clip.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"not a video at all\n")
+    output = tmp_path / "out.mp4"
+    with started([sys.executable, "-m", "nst", "video", clip, STYLE, "-o", output], stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True) as process:  # fmt: skip
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert stderr.startswith("nst: error: ") and stderr.count("\n") == 1, stderr
+    assert str(clip) in stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["broken.mp4"]
