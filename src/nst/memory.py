@@ -11,6 +11,7 @@ docs/print.md); no TensorFlow import here, so the command line can refuse a run 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,16 +27,21 @@ _PER_PIXEL_MB = 6.21e-3
 _FLOAT32_MB = 4 / 2**20
 # L-BFGS's peak RSS over Adam's, less its pairs: 334, 315 and 382 MB at 128, 256 and 512 px.
 _LBFGS_COMPILED_MB = 330.0
-# A tiled run's image-sized float32 RGB arrays besides L-BFGS's pairs: the image on the host
-# and the device, the gradient being gathered and the finished one, the optimizer's state and
-# the preconditioner's work (fitted to tiled runs' peaks, docs/print.md).
-_TILED_IMAGE_ARRAYS = 12
+# A tiled run's image-sized float32 RGB arrays besides L-BFGS's pairs: the photo and the start,
+# the image on the host and the device, the gradient being gathered and the finished one, the
+# optimizer's state and its update's work, op by op (fitted to a 4096 px run's peak RSS: 19,
+# rounded up; docs/print.md). L-BFGS's pairs count 3 arrays each: the pair, and the new buffer
+# of each kind while a pair is pushed. VGG19's forward and backward work per pixel of a crop
+# (both compiled functions' buffers: 870 MB at 448 x 448).
+_TILED_IMAGE_ARRAYS = 22
+_TILED_PAIR_ARRAYS = 3
+_CROP_PIXEL_MB = 4.5e-3
+# Runs are planned to this share of the limit: the estimates are within about 10% of the peaks.
+_PLANNED_SHARE = 0.95
 # A painting is read, resized and kept as float32 RGB (and 8-bit RGB while it is resized).
 _PAINTING_BYTES_PER_PIXEL = 15
-# Tiles tried, largest first; fewer L-BFGS pairs are kept only where no tile of
-# _GOOD_TILE px would fit with them all (a small tile repeats much of its halo).
+# Tiles tried, largest first.
 _TILES = (2048, 1536, 1024, 768, 512, 384, 256, 192, 128, 96, 64)
-_GOOD_TILE = 512
 _FEWEST_PAIRS = 3
 
 
@@ -69,10 +75,11 @@ def estimate_tiled_mb(
     crops = [
         min(tile + 2 * options.halo, side_a) * min(tile + 2 * options.halo, side_b) for side_a, side_b in paintings
     ]
-    estimate = _fixed_mb(options) + _PER_PIXEL_MB * max([crop, *crops])
-    estimate += _TILED_IMAGE_ARRAYS * 3 * _FLOAT32_MB * height * width
+    estimate = _fixed_mb(options) + _CROP_PIXEL_MB * max([crop, *crops])
+    image_mb = 3 * _FLOAT32_MB * height * width
+    estimate += _TILED_IMAGE_ARRAYS * image_mb
     estimate += _PAINTING_BYTES_PER_PIXEL / 2**20 * sum(side_a * side_b for side_a, side_b in paintings)
-    return estimate + _pairs_mb(options, pairs, height * width)
+    return estimate + (_TILED_PAIR_ARRAYS * pairs * image_mb if options.optimizer == "lbfgs" else 0.0)
 
 
 def _pairs_mb(options: Options, pairs: int, pixels: int) -> float:
@@ -95,15 +102,25 @@ def memory_limit(options: Options) -> float:
     return options.max_memory if options.max_memory is not None else available_mb()
 
 
-def plan_size(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> SizePlan | None:
+def plan_size(
+    options: Options,
+    height: int,
+    width: int,
+    paintings: Sequence[tuple[int, int]] = (),
+    steps: int | None = None,
+) -> SizePlan | None:
     """How a ``height`` x ``width`` size fits in the memory limit (``max_memory``, else what is
     available), or None if it does not. The whole image in one pass where it fits (unless
-    ``tile`` is set); else the largest tile that fits with all of L-BFGS's pairs, as long as
-    that is a tile of 512 px or more; else fewer pairs, down to 3, to keep the tiles large."""
-    limit = memory_limit(options)
-    history = options.lbfgs_history
+    ``tile`` is set); else the largest tile that fits, with as many of L-BFGS's pairs as fit
+    beside it, down to 3: a small tile repeats much of its halo, and a few pairs fewer cost
+    nothing measurable in the dozen steps of a print's larger sizes (docs/print.md).
+
+    A size that takes ``steps`` steps never holds more pairs than that (one per step at most),
+    so it keeps no room for more: the same steps, in less memory."""
+    limit = _PLANNED_SHARE * memory_limit(options)
+    history = options.lbfgs_history if steps is None else max(1, min(options.lbfgs_history, steps))
     if options.tile is None:
-        whole = estimate_peak_mb(options, height, width, paintings)
+        whole = estimate_peak_mb(dataclasses.replace(options, lbfgs_history=history), height, width, paintings)
         if whole <= limit:
             return SizePlan(None, history, whole)
     tiles = (
@@ -111,21 +128,13 @@ def plan_size(options: Options, height: int, width: int, paintings: Sequence[tup
         if options.tile is not None
         else [tile for tile in _TILES if tile < max(height, width)] or [_TILES[-1]]
     )
-    choices = (
-        [history]
-        if options.optimizer != "lbfgs"
-        else sorted({history, *range(_FEWEST_PAIRS, history, 5)}, reverse=True)
-    )
-    fallback = None
-    for pairs in choices:
-        for tile in tiles:
+    pairs_choices = [history] if options.optimizer != "lbfgs" else range(history, min(history, _FEWEST_PAIRS) - 1, -1)
+    for tile in tiles:  # the largest tile, with as many pairs as fit beside it
+        for pairs in pairs_choices:
             estimate = estimate_tiled_mb(options, height, width, tile, pairs, paintings)
             if estimate <= limit:
-                if tile >= min(_GOOD_TILE, tiles[0]):
-                    return SizePlan(tile, pairs, estimate)
-                fallback = fallback or SizePlan(tile, pairs, estimate)
-                break
-    return fallback
+                return SizePlan(tile, pairs, estimate)
+    return None
 
 
 def least_mb(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:

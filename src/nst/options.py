@@ -97,7 +97,7 @@ class Options:
     history_every: int = 10
     max_memory: float | None = None
     tile: int | None = None
-    halo: int = 64
+    halo: int = 32
     checkpoint: str | None = None
     checkpoint_every: int = 50
     resume: str | None = None

@@ -135,6 +135,7 @@ class TiledObjective(Objective):
         # The losses' gradient with respect to the sums and to the image itself (its own terms:
         # total variation, a video frame's temporal term), both at once.
         self._losses_gradient = backend.value_and_grad(lambda sums_and_image: self.losses(*sums_and_image))
+        self._sums_gradient = backend.value_and_grad(self.losses)
         super().__init__(content, style, options, masks, temporal)
 
     # What Objective computes once from whole images, gathered from tiles here.
@@ -239,8 +240,12 @@ class TiledObjective(Objective):
         image = ops.convert_to_tensor(pixels[np.newaxis])
         targets = self._host_targets
         sums = _tensors(self._gather(pixels, self.tiling, *targets, in_step=True))
-        losses, (sums_gradient, image_gradient) = self._losses_gradient((sums, image))
-        gradient = backend.to_numpy(image_gradient)[0]
+        if self.options.tv_weight or self.temporal is not None:
+            losses, (sums_gradient, image_gradient) = self._losses_gradient((sums, image))
+            gradient = backend.to_numpy(image_gradient)[0]
+        else:  # no term of the image itself: no image-sized gradient to take
+            losses, sums_gradient = self._sums_gradient(sums, image)
+            gradient = np.zeros_like(pixels)
         for tile, inputs in self._tiles(pixels, self.tiling, *targets, first_pass=False):
             _, crop_gradient = self._backward(*inputs, sums_gradient)
             top, left = tile.corner

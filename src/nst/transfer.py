@@ -243,7 +243,11 @@ class _Run:
         self.sizes_done: list[dict[str, Any]] = []
         self.sizes = options.scale_sizes()
         shapes = inputs.shapes(self.sizes, options)
-        self.memory = [plan_size(options, *shape, paintings) for shape, paintings in shapes]
+        steps = options.steps_per_size() if options.time_budget is None else [None] * len(self.sizes)
+        self.memory = [
+            plan_size(options, *shape, paintings, steps=planned)
+            for (shape, paintings), planned in zip(shapes, steps, strict=True)
+        ]
         work = [_work(options, memory, shape) for memory, (shape, _) in zip(self.memory, shapes, strict=True)]
         self.plan = _Plan(options, self.sizes, started, work)
         self.resumed = _load_resumed(options, len(self.sizes))
@@ -256,8 +260,10 @@ class _Run:
             if self.resumed is not None and index < self.resumed.scale:  # done before the checkpoint
                 self.plan.skip_scale(self.resumed.steps_per_scale[index])
                 continue
+            began = _clock()
             stage = self.prepare_size(index, size, pixels)
             pixels = self.run_size(stage)
+            self.sizes_done[-1].update(steps=self.plan.steps_per_scale[index], seconds=round(_clock() - began, 1))
         return self.finish(stage, pixels)
 
     def prepare_size(self, index: int, size: int, previous: np.ndarray | None) -> _Size:
@@ -463,16 +469,16 @@ class _Plan:
         ]
         # The final evaluation is a forward pass only: about a third of a step, 0.4 to be safe.
         self.reserve = 0.4 * self._step_cost(later_pixels[-1] if later_pixels else self.pixels)
-        self.later_scales = len(later_pixels)
+        self.later_pixels = later_pixels
         self.share = work[0] / sum(work) if sum(work) > 0 else 1.0
         self._plan_scale_deadline(_clock())
         return self._time_allows
 
     def _plan_scale_deadline(self, now: float) -> None:
-        if self.later_scales == 0:
+        if not self.later_pixels:
             self.scale_deadline = self.deadline - self.reserve
             return
-        remaining = self.deadline - self.reserve - self.later_scales * self.scale_overhead - now
+        remaining = self.deadline - self.reserve - len(self.later_pixels) * self.scale_overhead - now
         self.scale_deadline = now + max(0.0, remaining) * self.share
 
     def _step_cost(self, pixels: float) -> float:
