@@ -27,23 +27,23 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=768)
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--pairs", type=int, nargs="+", default=[30, 10, 5, 3])
+    parser.add_argument("--adam-rates", type=float, nargs="+", default=[0.02])
     args = parser.parse_args()
     from nst import stylize
 
     with tempfile.TemporaryDirectory() as folder:
         start = Path(folder) / "base.png"
         stylize(CONTENT, STYLE, size=args.base, steps=100).save(start)
-        choices = [("lbfgs", pairs) for pairs in args.pairs] + [("adam", None)]
-        print(f"{'optimizer':>9} {'pairs':>5} {'arrays':>6} {'objective':>10} {'style':>10} {'grid':>6} {'noise':>6}")
+        choices = [("lbfgs", pairs) for pairs in args.pairs] + [("adam", rate) for rate in args.adam_rates]
+        print(f"{'optimizer':>9} {'pairs/lr':>8} {'objective':>10} {'style':>10} {'grid':>6} {'noise':>6}")
         start_losses = None
-        for optimizer, pairs in choices:
-            settings = {"lbfgs_history": pairs} if pairs else {}
+        for optimizer, setting in choices:
+            settings = {"lbfgs_history": setting} if optimizer == "lbfgs" else {"learning_rate": setting}
             result = stylize(CONTENT, STYLE, size=args.size, steps=args.steps, init=str(start), optimizer=optimizer,
                              **settings)  # fmt: skip
             history, final = result.report["history"], result.report["final"]
             start_losses = start_losses or history[0]
-            arrays = 2 * 2 * pairs + 10 if pairs else 8  # pairs twice while one is pushed; state and work
-            print(f"{optimizer:>9} {pairs or '-':>5} {arrays:>6} {final['total']:>10.4g} {final['style']:>10.4g}"
+            print(f"{optimizer:>9} {setting:>8} {final['total']:>10.4g} {final['style']:>10.4g}"
                   f" {final['grid']:>6.3f} {final['noise']:>6.3f}", flush=True)  # fmt: skip
         print(f"the enlarged start: objective {start_losses['total']:.4g}, style {start_losses['style']:.4g}")
 

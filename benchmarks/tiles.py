@@ -7,8 +7,9 @@ tiled run reaches the whole-image run's objective, at what extra time.
 ``halo``: at one image (the photo with noise added), the losses and gradient of the tiled
 objective against the whole image's (relative L2 error of the gradient, relative error of the
 total), and the seconds of one tiled evaluation (median of 3) against the whole image's.
-``runs``: the same run whole and in tiles of a quarter of the longer side, default halo: final
-objective, picture measures, and wall time.
+``runs``: the same run whole and in tiles of a quarter of the longer side, with each halo: the
+final objective (the run's own, and the picture scored by the whole image's objective), the
+picture measures, and wall time.
 """
 
 from __future__ import annotations
@@ -68,20 +69,30 @@ def halo(args: argparse.Namespace) -> None:
 
 
 def runs(args: argparse.Namespace) -> None:
-    from nst import stylize
+    from nst import Options, stylize
+    from nst.transfer import score
 
-    print(f"{'size':>5} {'run':>12} {'steps':>5} {'objective':>10} {'grid':>6} {'noise':>6} {'time s':>7}")
+    print(f"{'size':>5} {'run':>18} {'steps':>5} {'objective':>10} {'as whole':>10} {'grid':>6} {'noise':>6}"
+          f" {'time s':>7}")  # fmt: skip
     for size in args.sizes:
         rows = []
-        for tile in (None, size // 4):
-            result = stylize(CONTENT, STYLE, size=size, steps=args.steps, tile=tile)
+        for tile, margin in [(None, None)] + [(size // 4, margin) for margin in args.halos]:
+            settings = {"size": size, "steps": args.steps, "tile": tile} | (
+                {"halo": margin} if margin is not None else {}
+            )
+            result = stylize(CONTENT, STYLE, **settings)
             final = result.report["final"]
-            name = "whole" if tile is None else f"tiles {tile}"
-            rows.append((final["total"], result.report["wall_s"]))
-            print(f"{size:>5} {name:>12} {args.steps:>5} {final['total']:>10.4g} {final['grid']:>6.3f}"
-                  f" {final['noise']:>6.3f} {result.report['wall_s']:>7.0f}", flush=True)  # fmt: skip
-        (whole, whole_s), (tiled, tiled_s) = rows
-        print(f"{size:>5} tiled / whole: objective {tiled / whole - 1:+.2%}, time x{tiled_s / whole_s:.2f}")
+            # The tiled run's picture scored by the whole image's objective: the same yardstick for all.
+            as_whole = score(result.pixels, CONTENT, STYLE, Options(size=size))["total"]
+            name = "whole" if tile is None else f"tiles {tile}, halo {margin}"
+            rows.append((as_whole, result.report["wall_s"]))
+            seconds = result.report["wall_s"]
+            print(f"{size:>5} {name:>18} {args.steps:>5} {final['total']:>10.4g} {as_whole:>10.4g}"
+                  f" {final['grid']:>6.3f} {final['noise']:>6.3f} {seconds:>7.0f}", flush=True)  # fmt: skip
+        (whole, whole_s), *tiled_rows = rows
+        for margin, (tiled, tiled_s) in zip(args.halos, tiled_rows, strict=True):
+            change, ratio = tiled / whole - 1, tiled_s / whole_s
+            print(f"{size:>5} halo {margin}: tiled / whole: objective {change:+.2%}, time x{ratio:.2f}")
 
 
 def main() -> None:
@@ -94,6 +105,7 @@ def main() -> None:
     runs_parser = commands.add_parser("runs")
     runs_parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
     runs_parser.add_argument("--steps", type=int, default=20)
+    runs_parser.add_argument("--halos", type=int, nargs="+", default=[32, 64])
     args = parser.parse_args()
     (halo if args.command == "halo" else runs)(args)
 

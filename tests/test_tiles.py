@@ -1,6 +1,7 @@
 """Print sizes in tiles: the tiles' sums are the whole image's, so are the losses and (with a
 wide enough halo) the gradient; memory decides the tile; a print is made coarse to fine."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -8,9 +9,9 @@ import pytest
 from keras import ops
 from PIL import Image
 
-from nst import Options, backend
+from nst import Options, backend, stylize
 from nst.images import load_image
-from nst.memory import estimate_peak_mb, plan_size
+from nst.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
 from nst.objective import Objective, layer_shape
 from nst.tiles import TiledObjective, Tiling
 from tests.conftest import CONTENT, EXAMPLES, STYLE
@@ -76,9 +77,9 @@ def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_image_losses_and_
 
 
 def test_a_narrow_halo_keeps_the_losses_exact_and_the_gradient_within_its_stated_bound(weights):
-    """docs/print.md: with the default halo (64 px) the gradient of a 192 px image in 64 px tiles
-    is within 5% of the whole image's (relative L2), the losses within 1e-5 at the same image.
-    (The losses differ only because features near a tile's crop edge see zeros beyond it.)"""
+    """docs/print.md: with the default halo (32 px) the gradient of a 192 px image in 64 px tiles
+    is within 5% of the whole image's (relative L2; measured 1.6%, and 54% without a halo) and
+    the total loss within 0.1% (measured 0.02%): features near a crop's edge see zeros beyond it."""
     photo = load_image(CONTENT, 192)
     image = np.clip(photo + np.random.default_rng(1).normal(0.0, 0.1, photo.shape), 0.0, 1.0).astype(np.float32)
     options = Options(size=192, weights=weights, jit_compile=False)
@@ -88,7 +89,7 @@ def test_a_narrow_halo_keeps_the_losses_exact_and_the_gradient_within_its_stated
     narrow = _losses_and_gradient(TiledObjective(photo, painting, options, tile=64, halo=0), image)
     assert _relative_error(tiled[1], whole[1]) < 0.05
     assert _relative_error(narrow[1], whole[1]) > _relative_error(tiled[1], whole[1])  # the halo is what helps
-    assert tiled[0]["total"] == pytest.approx(whole[0]["total"], rel=0.05)
+    assert tiled[0]["total"] == pytest.approx(whole[0]["total"], rel=1e-3)
 
 
 def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_its_size(tmp_path, weights):
@@ -118,9 +119,24 @@ def test_a_print_is_made_from_the_viewing_size_up_with_fewer_steps_at_each_large
     assert Options(size=512, scales=3, scale_start=128, coarse_steps=7).steps_per_size() == [7, 7, 100]
 
 
-def test_memory_picks_the_largest_tile_and_keeps_fewer_pairs_only_when_it_must():
+def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     roomy = plan_size(Options(size=4096, max_memory=200_000), 2560, 4096)
-    tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)
-    assert roomy.tile is None and roomy.lbfgs_history == 30
-    assert tight.tile is not None and tight.estimate_mb <= 6000
+    assert (roomy.tile, roomy.lbfgs_history, roomy.optimizer) == (None, 30, "lbfgs")
+    middle = plan_size(Options(size=4096, max_memory=6000), 1522, 2435)  # 2435 px: L-BFGS, fewer pairs
+    assert middle.optimizer == "lbfgs" and middle.tile >= 512 and 3 <= middle.lbfgs_history < 30
+    tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)  # L-BFGS only in small tiles: Adam
+    assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= 0.95 * 6000
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
+
+
+def test_where_lbfgs_does_not_fit_even_in_tiles_a_size_runs_with_adam_in_tiles(weights):
+    options = Options(size=192, halo=16, steps=2, weights=weights, jit_compile=False)
+    height, width = load_image(CONTENT, 192).shape[:2]
+    painting = load_image(STYLE, 192).shape[1::-1]
+    lbfgs = estimate_tiled_mb(options, height, width, 128, 2, [painting])
+    adam = estimate_tiled_mb(dataclasses.replace(options, optimizer="adam"), height, width, 128, 2, [painting])
+    limit = (lbfgs + adam) / 2 / 0.95  # room for Adam's state, not for L-BFGS's (runs plan to 95%)
+    result = stylize(CONTENT, STYLE, options, max_memory=limit)
+    (size,) = result.report["sizes"]
+    assert (size["optimizer"], size["tile"], size["steps"]) == ("adam", 128, 2)
+    assert result.pixels.shape[:2] == (height, width)

@@ -570,7 +570,8 @@ def _progress_bar(options: Options, enabled: bool) -> Iterator[_Bar | None]:
     from tqdm import tqdm
 
     in_seconds = options.time_budget is not None or len(options.scale_sizes()) > 1
-    total = round(options.time_budget) if options.time_budget else sum(options.steps_per_size())
+    # Over several sizes, the seconds they take are known once the first steps are measured.
+    total = round(options.time_budget) if options.time_budget else None if in_seconds else options.steps
     with tqdm(total=total, unit="s" if in_seconds else "step", dynamic_ncols=True, file=sys.stderr) as bar:
         yield _Bar(bar, in_seconds, options.scale_sizes())
 
@@ -584,13 +585,7 @@ class _Bar:
         self.losses = ""
 
     def __call__(self, progress) -> None:
-        if not self.bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
-            from nst import backend
-
-            name = backend.name()
-            self.bar.set_description_str(
-                backend.device() + ("" if name == "tensorflow" else f", {name}"), refresh=False
-            )
+        self.describe()
         losses = progress.losses
         self.losses = f"loss {losses['total']:.3g} (content {losses['content']:.3g}, style {losses['style']:.3g})"
         self.show(progress.scale, "")
@@ -602,15 +597,25 @@ class _Bar:
 
     def tile(self, size: int, done: int, tiles: int) -> None:
         """A tile of a step is done: a step at a print's size is long, so the bar moves with its tiles."""
-        self.show(size, f"tile pass {done}/{tiles}, ")
-        if self.in_seconds:
+        self.describe()
+        self.show(size, f"tile pass {done}/{tiles}")
+        if self.in_seconds and self.bar.total:
             self.bar.update(min(self.bar.total, round(time.monotonic() - self.started)) - self.bar.n)
         else:
             self.bar.refresh()
 
+    def describe(self) -> None:
+        if not self.bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
+            from nst import backend
+
+            name = backend.name()
+            self.bar.set_description_str(
+                backend.device() + ("" if name == "tensorflow" else f", {name}"), refresh=False
+            )
+
     def show(self, size: int, tile: str) -> None:
-        at = f"{self.sizes[size - 1]} px ({size}/{len(self.sizes)}), " if len(self.sizes) > 1 else ""
-        self.bar.set_postfix_str(f"{at}{tile}{self.losses}", refresh=False)
+        at = f"{self.sizes[size - 1]} px ({size}/{len(self.sizes)})" if len(self.sizes) > 1 else ""
+        self.bar.set_postfix_str(", ".join(part for part in (at, tile, self.losses) if part), refresh=False)
 
 
 class _StopRequests:

@@ -27,14 +27,17 @@ _PER_PIXEL_MB = 6.21e-3
 _FLOAT32_MB = 4 / 2**20
 # L-BFGS's peak RSS over Adam's, less its pairs: 334, 315 and 382 MB at 128, 256 and 512 px.
 _LBFGS_COMPILED_MB = 330.0
-# A tiled run's image-sized float32 RGB arrays besides L-BFGS's pairs: the photo and the start,
-# the image on the host and the device, the gradient being gathered and the finished one, the
-# optimizer's state and its update's work, op by op (fitted to a 4096 px run's peak RSS: 19,
-# rounded up; docs/print.md). L-BFGS's pairs count 3 arrays each: the pair, and the new buffer
-# of each kind while a pair is pushed. VGG19's forward and backward work per pixel of a crop
-# (both compiled functions' buffers: 870 MB at 448 x 448).
-_TILED_IMAGE_ARRAYS = 22
-_TILED_PAIR_ARRAYS = 3
+# A tiled run's image-sized float32 RGB arrays besides the optimizer's: the photo and the start,
+# the image and the gradient being gathered on the host and on the device.
+_TILED_IMAGE_ARRAYS = 8
+# The optimizer's, updated op by op (measured alone at 2048 and 4096 px, peak RSS over the bare
+# process): L-BFGS holds its state and the new one while it updates, 22 images and 2 a pair
+# (28 with 3 pairs); Keras's Adam the image, its two moments and its work, 10.
+_LBFGS_ARRAYS = 22
+_LBFGS_PAIR_ARRAYS = 2
+_ADAM_ARRAYS = 10
+# VGG19's forward and backward work per pixel of a crop (both compiled functions' buffers:
+# 870 MB at 448 x 448).
 _CROP_PIXEL_MB = 4.5e-3
 # Runs are planned to this share of the limit: the estimates are within about 10% of the peaks.
 _PLANNED_SHARE = 0.95
@@ -42,17 +45,19 @@ _PLANNED_SHARE = 0.95
 _PAINTING_BYTES_PER_PIXEL = 15
 # Tiles tried, largest first.
 _TILES = (2048, 1536, 1024, 768, 512, 384, 256, 192, 128, 96, 64)
+_GOOD_TILE = 512
 _FEWEST_PAIRS = 3
 
 
 @dataclass(frozen=True)
 class SizePlan:
-    """How one size is run: ``tile`` px tiles (None: the whole image at once), the L-BFGS pairs
-    kept, and the estimated peak memory in MB."""
+    """How one size is run: ``tile`` px tiles (None: the whole image at once), the optimizer and
+    the L-BFGS pairs it keeps, and the estimated peak memory in MB."""
 
     tile: int | None
     lbfgs_history: int
     estimate_mb: float
+    optimizer: str = "lbfgs"
 
 
 def estimate_peak_mb(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:
@@ -69,17 +74,16 @@ def estimate_peak_mb(options: Options, height: int, width: int, paintings: Seque
 def estimate_tiled_mb(
     options: Options, height: int, width: int, tile: int, pairs: int, paintings: Sequence[tuple[int, int]] = ()
 ) -> float:
-    """Estimated peak memory, in MB, of a run in ``tile`` px tiles keeping ``pairs`` L-BFGS pairs;
-    paintings larger than a tile are seen in tiles too."""
+    """Estimated peak memory, in MB, of a run in ``tile`` px tiles with ``options.optimizer``
+    (L-BFGS keeping ``pairs`` pairs); paintings larger than a tile are seen in tiles too."""
     crop = min(tile + 2 * options.halo, height) * min(tile + 2 * options.halo, width)
     crops = [
         min(tile + 2 * options.halo, side_a) * min(tile + 2 * options.halo, side_b) for side_a, side_b in paintings
     ]
     estimate = _fixed_mb(options) + _CROP_PIXEL_MB * max([crop, *crops])
-    image_mb = 3 * _FLOAT32_MB * height * width
-    estimate += _TILED_IMAGE_ARRAYS * image_mb
     estimate += _PAINTING_BYTES_PER_PIXEL / 2**20 * sum(side_a * side_b for side_a, side_b in paintings)
-    return estimate + (_TILED_PAIR_ARRAYS * pairs * image_mb if options.optimizer == "lbfgs" else 0.0)
+    optimizer = _LBFGS_ARRAYS + _LBFGS_PAIR_ARRAYS * pairs if options.optimizer == "lbfgs" else _ADAM_ARRAYS
+    return estimate + (_TILED_IMAGE_ARRAYS + optimizer) * 3 * _FLOAT32_MB * height * width
 
 
 def _pairs_mb(options: Options, pairs: int, pixels: int) -> float:
@@ -113,7 +117,8 @@ def plan_size(
     available), or None if it does not. The whole image in one pass where it fits (unless
     ``tile`` is set); else the largest tile that fits, with as many of L-BFGS's pairs as fit
     beside it, down to 3: a small tile repeats much of its halo, and a few pairs fewer cost
-    nothing measurable in the dozen steps of a print's larger sizes (docs/print.md).
+    nothing measurable in the dozen steps of a print's larger sizes (docs/print.md). Where
+    that leaves L-BFGS only tiles under 512 px, Adam, if it fits a larger one.
 
     A size that takes ``steps`` steps never holds more pairs than that (one per step at most),
     so it keeps no room for more: the same steps, in less memory."""
@@ -122,18 +127,37 @@ def plan_size(
     if options.tile is None:
         whole = estimate_peak_mb(dataclasses.replace(options, lbfgs_history=history), height, width, paintings)
         if whole <= limit:
-            return SizePlan(None, history, whole)
+            return SizePlan(None, history, whole, options.optimizer)
     tiles = (
         [options.tile]
         if options.tile is not None
         else [tile for tile in _TILES if tile < max(height, width)] or [_TILES[-1]]
     )
-    pairs_choices = [history] if options.optimizer != "lbfgs" else range(history, min(history, _FEWEST_PAIRS) - 1, -1)
-    for tile in tiles:  # the largest tile, with as many pairs as fit beside it
+    lbfgs = _largest_tile(options, height, width, paintings, tiles, range(history, min(history, _FEWEST_PAIRS) - 1, -1))
+    if options.optimizer == "adam" or lbfgs is None or lbfgs.tile < min(_GOOD_TILE, tiles[0]):
+        # Where L-BFGS's state leaves room only for small tiles (each repeating much of its halo),
+        # Adam's, a third of it: 2.2 times L-BFGS's objective after 12 detail steps (docs/print.md).
+        adam = _largest_tile(dataclasses.replace(options, optimizer="adam"), height, width, paintings, tiles, [history])
+        if adam is not None and (lbfgs is None or adam.tile > lbfgs.tile or options.optimizer == "adam"):
+            return adam
+    return lbfgs
+
+
+def _largest_tile(
+    options: Options,
+    height: int,
+    width: int,
+    paintings: Sequence[tuple[int, int]],
+    tiles: Sequence[int],
+    pairs_choices: Sequence[int],
+) -> SizePlan | None:
+    """The largest tile that fits with ``options.optimizer``, with as many pairs as fit beside it."""
+    limit = _PLANNED_SHARE * memory_limit(options)
+    for tile in tiles:
         for pairs in pairs_choices:
             estimate = estimate_tiled_mb(options, height, width, tile, pairs, paintings)
             if estimate <= limit:
-                return SizePlan(tile, pairs, estimate)
+                return SizePlan(tile, pairs, estimate, options.optimizer)
     return None
 
 

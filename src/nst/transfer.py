@@ -8,6 +8,7 @@ import nst.quiet_start  # noqa: F401  before Keras's backend is imported below: 
 # isort: split
 import dataclasses
 import functools
+import gc
 import json
 import math
 import os
@@ -52,6 +53,10 @@ from nst.tiles import TiledObjective, Tiling, alignment
 # up a scale (targets, compiling the step).
 _PRIOR_SECONDS_PER_PIXEL = 7e-6
 _PRIOR_SCALE_OVERHEAD_S = 1.0
+# Adam's learning rate where memory leaves no room for L-BFGS at a print's larger sizes: at 768 px
+# from an enlarged 384 px picture, 12 steps at 0.02 add speckle (noise 1.40); 0.005 does not
+# (0.77) and gets 6.6 times lower (L-BFGS: 14.6 times; docs/print.md).
+DETAIL_LEARNING_RATE = 0.005
 # The clock of elapsed times and of time budgets (the tests plan budgets with a fake one).
 _clock = time.perf_counter
 
@@ -250,7 +255,9 @@ class _Run:
         ]
         work = [_work(options, memory, shape) for memory, (shape, _) in zip(self.memory, shapes, strict=True)]
         self.plan = _Plan(options, self.sizes, started, work)
-        self.resumed = _load_resumed(options, len(self.sizes))
+        self.resumed = _load_resumed(
+            options, [memory.optimizer if memory else options.optimizer for memory in self.memory]
+        )
         self.history: list[dict[str, Any]] = self.resumed.history if self.resumed else []
 
     def run(self) -> Result:
@@ -261,6 +268,8 @@ class _Run:
                 self.plan.skip_scale(self.resumed.steps_per_scale[index])
                 continue
             began = _clock()
+            stage = None  # the previous size's objective and optimizer state go before the next's arrive
+            gc.collect()  # they refer to themselves (compiled functions of bound methods): cycles
             stage = self.prepare_size(index, size, pixels)
             pixels = self.run_size(stage)
             self.sizes_done[-1].update(steps=self.plan.steps_per_scale[index], seconds=round(_clock() - began, 1))
@@ -278,7 +287,9 @@ class _Run:
         memory = self.memory[index]
         if memory is None:  # the output size fitted when the run was checked; a smaller one fits too
             raise NstError(f"{size} px does not fit in {memory_limit(self.options):.0f} MB")
-        options = dataclasses.replace(self.options, lbfgs_history=memory.lbfgs_history)
+        options = dataclasses.replace(self.options, optimizer=memory.optimizer, lbfgs_history=memory.lbfgs_history)
+        if memory.optimizer != self.options.optimizer:  # Adam for memory, on a picture already painted
+            options = dataclasses.replace(options, learning_rate=DETAIL_LEARNING_RATE)
         # A video frame's temporal term, at the output size; passed only when there is one.
         temporal = {"temporal": self.temporal} if self.temporal and index == len(self.sizes) - 1 else {}
         if memory.tile is None:
@@ -308,7 +319,7 @@ class _Run:
     def run_size(self, size: _Size) -> np.ndarray:
         """Optimises one size. Ctrl-C or a loss that is no longer finite ends the run with the
         picture so far (and a checkpoint, when asked for)."""
-        optimize = OPTIMIZERS[self.options.optimizer]
+        optimize = OPTIMIZERS[size.options.optimizer]
         on_step = functools.partial(self.on_step, size)
         try:
             return optimize(size.objective, size.start, size.options, size.should_step, on_step, size.resumed_state)
@@ -330,7 +341,7 @@ class _Run:
         size.last_finite, size.candidate = size.candidate, current
         size.state = state
         if options.checkpoint and step % options.checkpoint_every == 0:
-            self.checkpoint(state)
+            self.checkpoint(state, size.options.optimizer)
         elapsed = _clock() - self.started
         if (step - 1) % options.history_every == 0:
             self.history.append(_history_entry(step - 1, elapsed, losses, size.index + 1))
@@ -345,7 +356,7 @@ class _Run:
     def stopped(self, size: _Size, stop: BaseException) -> BaseException:
         """What a run that stopped early raises: it carries the last picture whose loss was finite."""
         if self.options.checkpoint and size.state is not None:  # what was done so far is kept
-            self.checkpoint(size.state)
+            self.checkpoint(size.state, size.options.optimizer)
         so_far = size.shown(size.last_finite())
         result = Result(so_far, self.report(so_far, None), self.inputs.alpha)
         if isinstance(stop, KeyboardInterrupt):
@@ -375,8 +386,8 @@ class _Run:
             "wall_s": round(_clock() - self.started, 3),
         }
 
-    def checkpoint(self, state: Callable[[], dict[str, np.ndarray]]) -> None:
-        checkpoint = Checkpoint(state(), list(self.plan.steps_per_scale), list(self.history), self.options.optimizer)
+    def checkpoint(self, state: Callable[[], dict[str, np.ndarray]], optimizer: str) -> None:
+        checkpoint = Checkpoint(state(), list(self.plan.steps_per_scale), list(self.history), optimizer)
         save_checkpoint(self.options.checkpoint, checkpoint)
 
 
@@ -590,15 +601,17 @@ class _NotFinite(Exception):
         self.step, self.value = step, value
 
 
-def _load_resumed(options: Options, scales: int) -> Checkpoint | None:
-    """The checkpoint to resume from, if it fits this run's optimizer and ladder of sizes."""
+def _load_resumed(options: Options, optimizers: list[str]) -> Checkpoint | None:
+    """The checkpoint to resume from, if it fits this run's ladder of sizes and the optimizer of
+    its size (``optimizers``: each size's)."""
     if not options.resume:
         return None
     resumed = load_checkpoint(options.resume)
-    if resumed.optimizer != options.optimizer:
-        raise NstError(f"{options.resume}: a checkpoint of {resumed.optimizer}, not {options.optimizer}")
+    scales = len(optimizers)
     if resumed.scale >= scales:
         raise NstError(f"{options.resume}: made at scale {resumed.scale + 1}, but this run has {scales} (--scales)")
+    if resumed.optimizer != optimizers[resumed.scale]:
+        raise NstError(f"{options.resume}: a checkpoint of {resumed.optimizer}, not {optimizers[resumed.scale]}")
     return resumed
 
 
@@ -660,6 +673,7 @@ def _size_entry(size: int, shape: tuple[int, ...], memory: SizePlan, objective: 
         "tile": memory.tile,
         "halo": halo,
         "tiles": tiles,
+        "optimizer": memory.optimizer,
         "lbfgs_history": memory.lbfgs_history,
         "estimate_mb": round(memory.estimate_mb),
     }
