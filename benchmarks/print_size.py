@@ -69,13 +69,14 @@ def main() -> None:
     print(f"nst {args.photo.name} {args.painting.name} --size {args.size} --max-memory {args.max_memory:.0f}"
           f" --time-budget {args.time_budget:.0f}: {wall / 60:.1f} min, peak RSS {peak_kb / 1024:.0f} MB")  # fmt: skip
     print(f"{'size':>5} {'shape':>10} {'tile':>5} {'halo':>4} {'tiles':>5} {'optimizer':>9} {'estimate MB':>11}"
-          f" {'steps':>5} {'seconds':>7}")  # fmt: skip
+          f" {'steps':>5} {'seconds':>7} {'peak MB so far':>14}")  # fmt: skip
     for entry in report["sizes"]:
         shape = "x".join(map(str, entry["shape"]))
         tile, halo = entry["tile"] or "-", entry["halo"] or "-"
         optimizer = f"lbfgs {entry['lbfgs_history']}" if entry["optimizer"] == "lbfgs" else entry["optimizer"]
         print(f"{entry['size']:>5} {shape:>10} {tile:>5} {halo:>4} {entry['tiles']:>5} {optimizer:>9}"
-              f" {entry['estimate_mb']:>11} {entry['steps']:>5} {entry['seconds']:>7}")  # fmt: skip
+              f" {entry['estimate_mb']:>11} {entry['steps']:>5} {entry['seconds']:>7}"
+              f" {entry['peak_mb'] or '-':>14}")  # fmt: skip
     final = report["final"]
     with Image.open(output) as picture:
         pixels = to_array(picture)

@@ -276,7 +276,7 @@ def build_video_parser() -> argparse.ArgumentParser:
                       f" of frames: {FOLDER_FPS:g})")  # fmt: skip
     clip.add_argument("--max-time", type=float, metavar="MINUTES", help="refuse a clip estimated to take longer")
     # A clip has many frames: smaller frames and fewer steps than a picture's defaults.
-    parser.set_defaults(size=video.VIDEO_SIZE, steps=video.LATER_STEPS)
+    parser.set_defaults(**{name: getattr(video.VIDEO_DEFAULTS, name) for name in ("size", "steps", "jit_compile")})
     for action in run._group_actions + parser._actions:
         if action.dest in ("size", "steps") and action.help:
             action.help = re.sub(r"\(default \d+\)", f"(default {action.default})", action.help)

@@ -272,7 +272,9 @@ class _Run:
             gc.collect()  # they refer to themselves (compiled functions of bound methods): cycles
             stage = self.prepare_size(index, size, pixels)
             pixels = self.run_size(stage)
-            self.sizes_done[-1].update(steps=self.plan.steps_per_scale[index], seconds=round(_clock() - began, 1))
+            self.sizes_done[-1].update(
+                steps=self.plan.steps_per_scale[index], seconds=round(_clock() - began, 1), peak_mb=_peak_mb()
+            )
         return self.finish(stage, pixels)
 
     def prepare_size(self, index: int, size: int, previous: np.ndarray | None) -> _Size:
@@ -648,6 +650,16 @@ def _resize(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     size = (shape[1], shape[0])
     channels = [Image.fromarray(pixels[..., channel]).resize(size, Image.Resampling.BICUBIC) for channel in range(3)]
     return np.clip(np.stack([np.asarray(channel) for channel in channels], axis=-1), 0.0, 1.0)
+
+
+def _peak_mb() -> float | None:
+    """The process's peak resident memory so far, in MB (None where the system does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if platform.system() == "Darwin" else 2**10))  # bytes on macOS, KiB on Linux
 
 
 def _painting_side(painting: Image.Image, side: int, enlarge: bool) -> int:
