@@ -39,7 +39,7 @@ _ADAM_ARRAYS = 10
 # VGG19's forward and backward work per pixel of a crop (both compiled functions' buffers:
 # 870 MB at 448 x 448).
 _CROP_PIXEL_MB = 4.5e-3
-# Runs are planned to this share of the limit: the estimates are within about 10% of the peaks.
+# Runs are planned to this share of the limit: a margin for the estimates' error (docs/print.md).
 _PLANNED_SHARE = 0.95
 # A painting is read, resized and kept as float32 RGB (and 8-bit RGB while it is resized).
 _PAINTING_BYTES_PER_PIXEL = 15
