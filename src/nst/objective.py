@@ -110,8 +110,8 @@ class Objective:
             for layer in range(len(unmasked))
         ]
 
-    def _channels(self, name: str) -> float:
-        return float(self.extractor.model.get_layer(name).output.shape[-1])
+    def _channels(self, name: str) -> int:
+        return int(self.extractor.model.get_layer(name).output.shape[-1])
 
     def _layer_masks(self, mask: np.ndarray) -> list[Tensor]:
         """The mask at each style layer's resolution (area-averaged, as the layers pool)."""

@@ -162,9 +162,6 @@ class TiledObjective(Objective):
         )
         return [gram / divisor for gram, divisor in zip(raw, divisors, strict=True)]
 
-    def _channels(self, name: str) -> int:
-        return int(self.extractor.model.get_layer(name).output.shape[-1])
-
     # The tiles.
     def _crop_sums(self, crop, content_targets, content_weights, style_weights):
         return self.sums(self.extractor(crop), content_targets, content_weights, style_weights)
