@@ -34,6 +34,22 @@ def test_a_grid_already_in_the_photo_does_not_count():
     assert measures.grid(photo, photo) == pytest.approx(1.0)
 
 
+def test_measures_of_an_image_taller_than_a_band_are_those_of_the_whole_array():
+    """They are computed by bands of rows (a print's float64 copy would be 250 MB): the bands'
+    edges and the last, short band count every boundary and interior pixel once."""
+    rng = np.random.default_rng(1)
+    image = rng.random((2 * measures._BAND_ROWS + 3, 40, 3))
+    image[::8] *= 0.5  # a grid of rows, one of them on a band's edge
+    for block in (2, 8, 16):
+        rows, columns = np.abs(np.diff(image, axis=0)), np.abs(np.diff(image, axis=1))
+        on_rows, on_columns = np.arange(1, len(image)) % block == 0, np.arange(1, 40) % block == 0
+        on = np.concatenate([rows[on_rows].ravel(), columns[:, on_columns].ravel()]).mean()
+        off = np.concatenate([rows[~on_rows].ravel(), columns[:, ~on_columns].ravel()]).mean()
+        assert measures.boundary_ratio(image, block) == pytest.approx(on / off, rel=1e-12)
+    laplacian = image[:-2, 1:-1] + image[2:, 1:-1] + image[1:-1, :-2] + image[1:-1, 2:] - 4 * image[1:-1, 1:-1]
+    assert measures.mean_abs_laplacian(image) == pytest.approx(np.abs(laplacian).mean(), rel=1e-12)
+
+
 def test_noise_rises_with_the_strength_of_white_noise():
     rng = np.random.default_rng(0)
     painting = load_image(STYLE, 128)
