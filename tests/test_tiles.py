@@ -9,7 +9,7 @@ import pytest
 from keras import ops
 from PIL import Image
 
-from nst import Options, backend, stylize
+from nst import Options, backend, memory, stylize
 from nst.images import load_image
 from nst.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
 from nst.objective import Objective, layer_shape
@@ -125,7 +125,7 @@ def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     middle = plan_size(Options(size=4096, max_memory=6000), 1522, 2435)  # 2435 px: L-BFGS, fewer pairs
     assert middle.optimizer == "lbfgs" and middle.tile >= 512 and 3 <= middle.lbfgs_history < 30
     tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)  # L-BFGS only in small tiles: Adam
-    assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= 0.95 * 6000
+    assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= memory._PLANNED_SHARE * 6000
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
 
 
@@ -135,7 +135,7 @@ def test_where_lbfgs_does_not_fit_even_in_tiles_a_size_runs_with_adam_in_tiles(w
     painting = load_image(STYLE, 192).shape[1::-1]
     lbfgs = estimate_tiled_mb(options, height, width, 128, 2, [painting])
     adam = estimate_tiled_mb(dataclasses.replace(options, optimizer="adam"), height, width, 128, 2, [painting])
-    limit = (lbfgs + adam) / 2 / 0.95  # room for Adam's state, not for L-BFGS's (runs plan to 95%)
+    limit = (lbfgs + adam) / 2 / memory._PLANNED_SHARE  # room for Adam's state, not for L-BFGS's
     result = stylize(CONTENT, STYLE, options, max_memory=limit)
     (size,) = result.report["sizes"]
     assert (size["optimizer"], size["tile"], size["steps"]) == ("adam", 128, 2)

@@ -20,10 +20,11 @@ import psutil
 from nst.errors import NstError
 from nst.options import Options
 
-# Fitted to Adam's peak RSS at 512 and 1024 px (2153 and 5409 MB, measured 2026-11-28 with
-# TensorFlow 2.21, which also imports JAX when it is installed): base + per_pixel x pixels.
-_BASE_MB = 1068.0
-_PER_PIXEL_MB = 6.21e-3
+# Fitted to L-BFGS's peak RSS at 512 and 1024 px, less its pairs and _LBFGS_COMPILED_MB (2025 and
+# 4079 MB, measured 2026-11-28 with TensorFlow 2.21 on the system's allocator, see nst/__init__.py):
+# base + per_pixel x pixels.
+_BASE_MB = 1000.0
+_PER_PIXEL_MB = 4.04e-3
 _FLOAT32_MB = 4 / 2**20
 # L-BFGS's peak RSS over Adam's, less its pairs: 334, 315 and 382 MB at 128, 256 and 512 px.
 _LBFGS_COMPILED_MB = 330.0
@@ -36,11 +37,12 @@ _TILED_IMAGE_ARRAYS = 8
 _LBFGS_ARRAYS = 22
 _LBFGS_PAIR_ARRAYS = 2
 _ADAM_ARRAYS = 10
-# VGG19's forward and backward work per pixel of a crop (both compiled functions' buffers:
-# 870 MB at 448 x 448).
-_CROP_PIXEL_MB = 4.5e-3
+# VGG19's forward and backward work per pixel of a crop (both compiled functions' buffers),
+# fitted to tiled runs' peaks at 1024 px in 512 px tiles and 2048 px in 512 and 1024 px tiles
+# (2731, 3331 and 6698 MB; docs/print.md).
+_CROP_PIXEL_MB = 3.6e-3
 # Runs are planned to this share of the limit: a margin for the estimates' error (docs/print.md).
-_PLANNED_SHARE = 0.95
+_PLANNED_SHARE = 0.9
 # A painting is read, resized and kept as float32 RGB (and 8-bit RGB while it is resized).
 _PAINTING_BYTES_PER_PIXEL = 15
 # Tiles tried, largest first.
