@@ -1,6 +1,7 @@
 """Every image people have, and every bad file they throw at it: generated here, read by nst."""
 
 import io
+import os
 import struct
 import subprocess
 import sys
@@ -297,6 +298,18 @@ def test_the_number_of_paintings_counts_in_the_memory_estimate():
     assert check_memory(options, 300, 451, [(451, 300)] * 2) <= 3000
     with pytest.raises(NstError, match="^1000 paintings at up to 451 px need about .* choose fewer paintings"):
         check_memory(options, 300, 451, [(451, 300)] * 1000)
+
+
+@pytest.mark.parametrize(("given", "used"), [(None, "1"), ("0", "0")], ids=["default", "user's choice"])
+def test_tensorflow_takes_the_system_allocator_unless_the_user_chose(given, used):
+    """The estimates are fitted on the system's allocator: oneDNN's pool never gives memory back
+    (2.8 GB kept after an 861 px run, docs/print.md). The variable is read when TensorFlow starts."""
+    environment = {key: value for key, value in os.environ.items() if key != "TF_ONEDNN_USE_SYSTEM_ALLOCATOR"}
+    if given is not None:
+        environment["TF_ONEDNN_USE_SYSTEM_ALLOCATOR"] = given
+    check = "import sys, os, nst; print(os.environ['TF_ONEDNN_USE_SYSTEM_ALLOCATOR'], 'tensorflow' in sys.modules)"
+    completed = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=environment)
+    assert completed.stdout.split() == [used, "False"], completed.stderr  # set before TensorFlow is imported
 
 
 def test_memory_estimate_grows_with_pixels_and_the_lbfgs_history():
