@@ -32,10 +32,12 @@ _LBFGS_COMPILED_MB = 330.0
 # the image and the gradient being gathered on the host and on the device.
 _TILED_IMAGE_ARRAYS = 8
 # The optimizer's, updated op by op (measured alone at 2048 and 4096 px, peak RSS over the bare
-# process): L-BFGS holds its state and the new one while it updates, 22 images and 2 a pair
-# (28 with 3 pairs); Keras's Adam the image, its two moments and its work, 10.
+# process): L-BFGS holds its state and the new one while it updates, 22 images and 4 a pair (a
+# new pair is pushed by copying the pair buffers: 2 images each, old and new; a 4096 px print's
+# 1448 px size with 25 pairs went 800 MB over 2 a pair); Keras's Adam the image, its two moments
+# and its work, 10.
 _LBFGS_ARRAYS = 22
-_LBFGS_PAIR_ARRAYS = 2
+_LBFGS_PAIR_ARRAYS = 4
 _ADAM_ARRAYS = 10
 # VGG19's forward and backward work per pixel of a crop (both compiled functions' buffers),
 # fitted to tiled runs' peaks at 1024 px in 512 px tiles and 2048 px in 512 and 1024 px tiles
