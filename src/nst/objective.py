@@ -79,10 +79,7 @@ class Objective:
             float(math.prod(layer_shape(name, self.shape))) * self._channels(name) for name in options.content_layers
         ]
         self.gram_divisors = [
-            [float(math.prod(layer_shape(name, self.shape))) for name in options.style_layers]
-            if layer_masks is None
-            else [ops.maximum(ops.sum(ops.square(mask)), 1e-6) for mask in layer_masks]
-            for _, layer_masks in self.style_groups
+            gram_divisors(options.style_layers, self.shape, layer_masks) for _, layer_masks in self.style_groups
         ]
         self.layer_weights = options.layer_weights
         if options.balance_style_layers:
@@ -224,6 +221,15 @@ class Objective:
     def evaluate(self, image: np.ndarray) -> dict[str, float]:
         """The losses of one (H, W, 3) image, as Python floats."""
         return {name: float(value) for name, value in self(_batch(image)).items()}
+
+
+def gram_divisors(style_layers: Sequence[str], shape: tuple[int, ...], layer_masks: Sequence | None) -> list[float]:
+    """What each style layer's raw Gram matrix (a sum over positions) is divided by, for an image
+    of ``shape``: M, the layer's number of positions; under masks (one per layer), the sum of
+    the squared mask, as in :func:`losses.normalized_gram`."""
+    if layer_masks is None:
+        return [float(math.prod(layer_shape(name, shape))) for name in style_layers]
+    return [max(float(ops.sum(ops.square(mask))), 1e-6) for mask in layer_masks]
 
 
 def layer_shape(name: str, shape: tuple[int, ...]) -> tuple[int, int]:

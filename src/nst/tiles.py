@@ -25,7 +25,7 @@ from keras import ops, tree
 from nst import backend
 from nst.errors import NstError
 from nst.losses import Tensor
-from nst.objective import Objective, TemporalTarget, layer_shape, layer_stride
+from nst.objective import Objective, TemporalTarget, gram_divisors, layer_shape, layer_stride
 from nst.options import Options
 
 
@@ -155,11 +155,7 @@ class TiledObjective(Objective):
         tiling = Tiling(image.shape, self.tile, self.halo, self.alignment)
         layer_masks = None if all(mask is None for mask in masks) else [backend.to_numpy(mask) for mask in masks]
         raw = self._gather(image, tiling, None, [layer_masks])["grams"][0]
-        divisors = (
-            [float(np.prod(layer_shape(name, image.shape))) for name in self.options.style_layers]
-            if layer_masks is None
-            else [max(float(np.sum(np.square(mask))), 1e-6) for mask in layer_masks]
-        )
+        divisors = gram_divisors(self.options.style_layers, image.shape, layer_masks)
         return [gram / divisor for gram, divisor in zip(raw, divisors, strict=True)]
 
     # The tiles.
