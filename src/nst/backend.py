@@ -140,12 +140,16 @@ def stateless() -> bool:
 def compile(function: Callable, jit_compile: bool = True) -> Callable:
     """``function``, a pure function of tensors, compiled where the backend compiles it. PyTorch
     runs it as it is: torch.compile made an L-BFGS step at 128 px 10% faster (0.183 s against
-    0.204 s) after 22 to 88 s of compiling, which pays only after hundreds of steps."""
+    0.204 s) after 22 to 88 s of compiling, which pays only after hundreds of steps.
+
+    Without AutoGraph: its control flow is Keras's ops already, and AutoGraph reads a function's
+    source file when it traces it, so a file changed during an hour-long print (an upgrade, an
+    edited checkout) had a later size trace another function of that file and fail."""
     backend = name()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(function, jit_compile=jit_compile)
+        return tf.function(function, jit_compile=jit_compile, autograph=False)
     if backend == "jax":
         import jax
 
