@@ -9,7 +9,7 @@ import pytest
 from keras import ops
 from PIL import Image
 
-from nst import Options, backend, memory, stylize
+from nst import Options, backend, measures, memory, stylize
 from nst.images import load_image
 from nst.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
 from nst.objective import Objective, layer_shape
@@ -117,6 +117,24 @@ def test_a_print_is_made_from_the_viewing_size_up_with_fewer_steps_at_each_large
     assert Options(size=1500).scale_sizes() == [512, 876, 1500]
     assert Options(size=4096, scales=1).scale_sizes() == [4096]  # asked for: the output size only
     assert Options(size=512, scales=3, scale_start=128, coarse_steps=7).steps_per_size() == [7, 7, 100]
+
+
+def test_a_ladder_never_enlarges_a_small_painting_and_measures_speckle_against_its_own_grain(weights, monkeypatch):
+    painting = load_image(STYLE, 48)  # smaller than the 96 px output
+    seen = []
+    original = Objective.__init__
+
+    def record(self, content, style, *args, **kwargs):
+        seen.append([max(each.shape[:2]) for each in style])
+        original(self, content, style, *args, **kwargs)
+
+    monkeypatch.setattr(Objective, "__init__", record)
+    result = stylize(CONTENT, painting, size=96, scales=2, scale_start=48, steps=1, coarse_steps=1, weights=weights)
+    assert seen == [[48], [48]]  # not blown up into a blurred 96 px target at the larger size
+    height, width = result.pixels.shape[:2]
+    photo = np.asarray(Image.open(CONTENT).convert("RGB").resize((width, height), Image.Resampling.LANCZOS)) / 255
+    expected = measures.noise(result.pixels, photo, [painting])  # the painting at its own 48 px
+    assert result.report["final"]["noise"] == pytest.approx(expected, rel=1e-3)
 
 
 def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():

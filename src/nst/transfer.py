@@ -374,7 +374,10 @@ class _Run:
         final = size.objective.evaluate(pixels)  # the last size is the output size: this is the objective
         self.history.append(_history_entry(self.plan.steps_done, _clock() - self.started, final, len(self.sizes)))
         pixels = size.shown(pixels)
-        final.update(picture_measures(pixels, self.inputs.photo, self.inputs.paintings))
+        # A ladder's larger sizes never enlarge a painting past its own pixels: nor does the measure
+        # of speckle, whose yardstick is the painting's grain as the objective saw it.
+        enlarge = len(self.sizes) == 1
+        final.update(picture_measures(pixels, self.inputs.photo, self.inputs.paintings, enlarge_paintings=enlarge))
         return Result(pixels, self.report(pixels, final), self.inputs.alpha)
 
     def report(self, pixels: np.ndarray, final: dict[str, float] | None) -> dict[str, Any]:
@@ -540,14 +543,21 @@ class _Plan:
 
 
 def picture_measures(
-    pixels: np.ndarray, content: ImageSource, style: ImageSource | Sequence[ImageSource]
+    pixels: np.ndarray,
+    content: ImageSource,
+    style: ImageSource | Sequence[ImageSource],
+    *,
+    enlarge_paintings: bool = True,
 ) -> dict[str, float]:
     """``grid`` and ``noise`` of a picture (H, W, 3), against the photo at its size and the
-    paintings with its longer side (see :mod:`nst.measures`)."""
+    paintings with its longer side (see :mod:`nst.measures`); without ``enlarge_paintings``,
+    a painting smaller than that keeps its own size, as a print's larger sizes keep it."""
     height, width = pixels.shape[:2]
     photo_array = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
+    paintings = [open_image(painting) for painting in _as_list(style)]
     painting_arrays = [
-        to_array(resize_longest_side(open_image(painting), max(height, width))) for painting in _as_list(style)
+        to_array(resize_longest_side(painting, _painting_side(painting, max(height, width), enlarge_paintings)))
+        for painting in paintings
     ]
     return measures.picture_measures(pixels, photo_array, painting_arrays)
 
