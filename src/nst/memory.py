@@ -137,12 +137,16 @@ def plan_size(
         if options.tile is not None
         else [tile for tile in _TILES if tile < max(height, width)] or [_TILES[-1]]
     )
-    lbfgs = _largest_tile(options, height, width, paintings, tiles, range(history, min(history, _FEWEST_PAIRS) - 1, -1))
-    if options.optimizer == "adam" or lbfgs is None or lbfgs.tile < min(_GOOD_TILE, tiles[0]):
+    adam_options = dataclasses.replace(options, optimizer="adam")
+    if options.optimizer == "adam":
+        return _largest_tile(adam_options, height, width, paintings, tiles, [history], limit)
+    pairs = range(history, min(history, _FEWEST_PAIRS) - 1, -1)
+    lbfgs = _largest_tile(options, height, width, paintings, tiles, pairs, limit)
+    if lbfgs is None or lbfgs.tile < min(_GOOD_TILE, tiles[0]):
         # Where L-BFGS's state leaves room only for small tiles (each repeating much of its halo),
         # Adam's, a third of it: 2.2 times L-BFGS's objective after 12 detail steps (docs/print.md).
-        adam = _largest_tile(dataclasses.replace(options, optimizer="adam"), height, width, paintings, tiles, [history])
-        if adam is not None and (lbfgs is None or adam.tile > lbfgs.tile or options.optimizer == "adam"):
+        adam = _largest_tile(adam_options, height, width, paintings, tiles, [history], limit)
+        if adam is not None and (lbfgs is None or adam.tile > lbfgs.tile):
             return adam
     return lbfgs
 
@@ -154,9 +158,9 @@ def _largest_tile(
     paintings: Sequence[tuple[int, int]],
     tiles: Sequence[int],
     pairs_choices: Sequence[int],
+    limit: float,
 ) -> SizePlan | None:
-    """The largest tile that fits with ``options.optimizer``, with as many pairs as fit beside it."""
-    limit = _PLANNED_SHARE * memory_limit(options)
+    """The largest tile that fits in ``limit`` MB with ``options.optimizer``, with as many pairs as fit beside it."""
     for tile in tiles:
         for pairs in pairs_choices:
             estimate = estimate_tiled_mb(options, height, width, tile, pairs, paintings)
