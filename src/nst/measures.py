@@ -7,6 +7,13 @@ the benchmarks and the tests all call these.
   1.00 means none added.
 * ``noise``: pixel-level speckle, as the mean |Laplacian| relative to the photo's and the
   painting's; above 1 means busier than either.
+* ``outliers``: sparse speckle that a mean does not see, the per mille of pixels more than 0.35
+  from their 3x3 median (``outliers_painting``: the painting's own, at the picture's size).
+* ``lattice``: a periodic pattern of any period (an enlargement's interpolation lattice at
+  4.76 px, say), as the most prominent peak in the spectrum of the row and column difference
+  profiles, relative to the photo's; 1.00 means none added.
+* ``lines``: single straight rows or columns that stand out from their neighbours, relative to
+  the photo's own most prominent one; 1.00 means none added.
 * ``temporal_error`` (video): flicker, how far each frame is from the previous one carried
   along the motion, where the motion is known.
 """
@@ -21,7 +28,23 @@ GRID_BLOCKS = (2, 4, 8, 16, 32)
 # The bounds a clean picture stays within (docs/quality.md): no grid added, no more speckle
 # than 1.3 times the busier of photo and painting.
 MAX_GRID, MAX_NOISE = 1.05, 1.3
+# Sparse outliers: at most 3 per mille of the pixels, or the painting's own fraction if higher.
+MAX_OUTLIERS = 3.0
+OUTLIER_THRESHOLD = 0.35
+# What a print must stay within: no lattice and no stray line more prominent than 1.3 times the photo's.
+MAX_LATTICE, MAX_LINES = 1.3, 1.3
+# A periodic modulation of the differences by less than this fraction of their mean is not seen:
+# the block grid's bound of 1.05 (on-grid over off-grid differences) is a modulation of 2.5%.
+MIN_LATTICE_DEPTH = 0.025
 _BAND_ROWS = 256
+# The lattice's spectrum: Welch's, over strips of this many rows (columns) and segments of this
+# many px, each peak measured against the median of the spectrum within this fraction of its
+# frequency around it, for periods from 2 px to LATTICE_LONGEST_PERIOD px.
+_LATTICE_STRIP = 16
+_LATTICE_SEGMENT = 128
+_LATTICE_NEIGHBOURHOOD = 0.15
+LATTICE_LONGEST_PERIOD = 64
+_LINE_NEIGHBOURS = 9
 
 
 def boundary_ratio(image: np.ndarray, block: int) -> float:
@@ -71,13 +94,15 @@ def mean_abs_laplacian(image: np.ndarray) -> float:
     return total / count if count else 0.0
 
 
-def _bands(image: np.ndarray, overlap: int) -> Iterator[tuple[int, np.ndarray]]:
-    """The image's rows in float64 bands of ``_BAND_ROWS`` rows, each with the index of its first
-    row and ``overlap`` rows of the next band: a print's measures never hold a whole float64 copy
-    of it (250 MB at 4096 x 2560)."""
+def _bands(
+    image: np.ndarray, overlap: int, rows: int = _BAND_ROWS, dtype: type = np.float64
+) -> Iterator[tuple[int, np.ndarray]]:
+    """The image's rows in float64 bands of ``rows`` rows, each with the index of its first row
+    and ``overlap`` rows of the next band: a print's measures never hold a whole float64 copy of
+    it (250 MB at 4096 x 2560)."""
     image = np.asarray(image)
-    for top in range(0, len(image), _BAND_ROWS):
-        yield top, np.asarray(image[top : top + _BAND_ROWS + overlap], dtype=np.float64)
+    for top in range(0, len(image), rows):
+        yield top, np.asarray(image[top : top + rows + overlap], dtype=dtype)
 
 
 def noise(image: np.ndarray, photo: np.ndarray, paintings: Sequence[np.ndarray]) -> float:
@@ -89,14 +114,144 @@ def noise(image: np.ndarray, photo: np.ndarray, paintings: Sequence[np.ndarray])
     return mean_abs_laplacian(image) / max(reference, 1e-12)
 
 
+def outlier_fraction(image: np.ndarray, threshold: float = OUTLIER_THRESHOLD) -> float:
+    """The per mille of interior pixels whose value differs from the median of their 3x3
+    neighbourhood by more than ``threshold`` in some channel: isolated saturated pixels, a
+    sprinkle that the mean |Laplacian| averages away."""
+    outliers, count = 0, 0
+    for _, band in _bands(image, overlap=2, rows=_BAND_ROWS // 4, dtype=np.float32):
+        height, width = band.shape[0] - 2, band.shape[1] - 2
+        if height <= 0 or width <= 0:
+            continue
+        neighbourhood = np.stack([band[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)])
+        median = np.partition(neighbourhood, 4, axis=0)[4]
+        outliers += int((np.abs(band[1:-1, 1:-1] - median) > threshold).any(axis=-1).sum())
+        count += height * width
+    return 1000.0 * outliers / count if count else 0.0
+
+
+def difference_profiles(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean |difference| across each row boundary (between rows y and y + 1) and each column
+    boundary, over the other axis and the channels: (H - 1,) and (W - 1,) profiles."""
+    image = np.asarray(image)
+    rows = np.zeros(max(len(image) - 1, 0))
+    columns = np.zeros(max(image.shape[1] - 1, 0))
+    for top, band in _bands(image, overlap=1):
+        across_rows = np.abs(np.diff(band, axis=0)).mean(axis=(1, 2))
+        rows[top : top + len(across_rows)] = across_rows
+        columns += np.abs(np.diff(band[:_BAND_ROWS], axis=1)).sum(axis=(0, 2))
+    return rows, columns / (len(image) * image.shape[2])
+
+
+def lattice_spectrum(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the image's row and column differences repeat: the frequencies (cycles per px) and,
+    for each, the prominence of the power there over the median power around it, the larger of
+    the row and the column spectrum. Each spectrum is Welch's estimate: the difference profiles
+    of strips of :data:`_LATTICE_STRIP` lines, cut into overlapping segments of
+    :data:`_LATTICE_SEGMENT` px, windowed, their power spectra averaged, and counted as at least
+    the power of a modulation of the differences by :data:`MIN_LATTICE_DEPTH` of their mean
+    (a fainter pattern, however regular, cannot be seen). About 1 everywhere for a picture with no
+    visible periodic pattern, and high at the frequency of a lattice."""
+    image = np.asarray(image)
+    length = min(_LATTICE_SEGMENT, *(side - 1 for side in image.shape[:2]))
+    frequencies = np.fft.rfftfreq(max(length, 2))
+    spectra = [_welch_power(_strip_profiles(image, axis), length) for axis in (0, 1)]
+    return frequencies, np.maximum(*(_prominence(power) for power in spectra))
+
+
+def _strip_profiles(image: np.ndarray, axis: int) -> np.ndarray:
+    """Difference profiles across boundaries along ``axis`` (0: between rows), one per strip of
+    :data:`_LATTICE_STRIP` lines of the other axis: (strips, length)."""
+    other = image.shape[1 - axis]
+    strips = []
+    for start in range(0, max(other - _LATTICE_STRIP + 1, 1), _LATTICE_STRIP):
+        strip = image[:, start : start + _LATTICE_STRIP] if axis == 0 else image[start : start + _LATTICE_STRIP]
+        strips.append(np.abs(np.diff(np.asarray(strip, np.float32), axis=axis)).mean(axis=(1 - axis, 2)))
+    return np.asarray(strips, np.float64)
+
+
+def _welch_power(profiles: np.ndarray, length: int) -> np.ndarray:
+    if length < 8:
+        return np.ones(len(np.fft.rfftfreq(max(length, 2))))
+    segments = np.lib.stride_tricks.sliding_window_view(profiles, length, axis=1)[:, :: max(1, length // 2)]
+    means = segments.mean(axis=-1, keepdims=True)
+    window = np.hanning(length)
+    power = (np.abs(np.fft.rfft((segments - means) * window, axis=-1)) ** 2).mean(axis=(0, 1))
+    # What a sinusoidal modulation of the differences by MIN_LATTICE_DEPTH of their mean gives:
+    # a weaker one cannot be seen, however regular.
+    visible = (MIN_LATTICE_DEPTH * window.sum() / 2) ** 2 * float(np.mean(np.square(means)))
+    return np.maximum(power, visible)
+
+
+def _prominence(power: np.ndarray) -> np.ndarray:
+    """Each frequency's power over the median of its neighbours within :data:`_LATTICE_NEIGHBOURHOOD`
+    of its frequency (at least 2 bins each side; the bins next to it, which a peak leaks into,
+    left out); 1 where there are too few neighbours to tell (the lowest frequencies)."""
+    prominence = np.ones_like(power)
+    for index in range(len(power)):
+        reach = max(3, round(_LATTICE_NEIGHBOURHOOD * index))
+        below, above = power[max(1, index - reach) : max(1, index - 1)], power[index + 2 : index + reach + 1]
+        around = np.concatenate([below, above])
+        if index >= 2 and len(around) >= 4:
+            prominence[index] = power[index] / max(float(np.median(around)), 1e-30)
+    return prominence
+
+
+def lattice(image: np.ndarray, photo: np.ndarray) -> float:
+    """A periodic pattern the method added, of any period from 2 px to :data:`LATTICE_LONGEST_PERIOD`
+    px: the largest, over those frequencies, of the image's :func:`lattice_spectrum` prominence
+    over the photo's at the same frequency (the photo at the image's size, counted as at least 1,
+    so that its own lattice, a JPEG's or an enlargement's, does not count). About 1 for a clean
+    picture; 1.00 for the photo itself."""
+    frequencies, image_prominence = lattice_spectrum(image)
+    _, photo_prominence = lattice_spectrum(photo)
+    periodic = frequencies >= 1.0 / LATTICE_LONGEST_PERIOD
+    if not periodic.any():
+        return 1.0
+    return float(np.max(image_prominence[periodic] / np.maximum(photo_prominence[periodic], 1.0)))
+
+
+def line_prominence(image: np.ndarray) -> float:
+    """The most prominent single row or column boundary: its mean |difference| over the median of
+    the :data:`_LINE_NEIGHBOURS` boundaries centred on it, the largest over rows and columns."""
+    best = 1.0
+    for profile in difference_profiles(image):
+        if len(profile) < _LINE_NEIGHBOURS:
+            continue
+        windows = np.lib.stride_tricks.sliding_window_view(profile, _LINE_NEIGHBOURS)
+        centre = profile[_LINE_NEIGHBOURS // 2 : len(profile) - _LINE_NEIGHBOURS // 2]
+        best = max(best, float(np.max(centre / np.maximum(np.median(windows, axis=1), 1e-12))))
+    return best
+
+
+def lines(image: np.ndarray, photo: np.ndarray) -> float:
+    """:func:`line_prominence` of the image over the photo's (at the image's size): 1.00 means no
+    row or column stands out more than the photo's own most prominent edge."""
+    return line_prominence(image) / line_prominence(photo)
+
+
 def picture_measures(image: np.ndarray, photo: np.ndarray, paintings: Sequence[np.ndarray]) -> dict[str, float]:
-    """``{"grid", "noise"}`` of an image, rounded to what is meaningful."""
-    return {"grid": round(grid(image, photo), 4), "noise": round(noise(image, photo, paintings), 4)}
+    """``{"grid", "noise", "outliers", "outliers_painting", "lattice", "lines"}`` of an image,
+    rounded to what is meaningful (``outliers_painting``: the most of the paintings')."""
+    return {
+        "grid": round(grid(image, photo), 4),
+        "noise": round(noise(image, photo, paintings), 4),
+        "outliers": round(outlier_fraction(image), 3),
+        "outliers_painting": round(max(outlier_fraction(painting) for painting in paintings), 3),
+        "lattice": round(lattice(image, photo), 4),
+        "lines": round(lines(image, photo), 4),
+    }
+
+
+def outlier_bound(values: dict[str, float]) -> float:
+    """The most outliers a clean picture may have: :data:`MAX_OUTLIERS` per mille, or the painting's own."""
+    return max(MAX_OUTLIERS, values.get("outliers_painting", 0.0))
 
 
 def is_clean(values: dict[str, float]) -> bool:
-    """Whether picture measures (``grid``, ``noise``) are within :data:`MAX_GRID` and :data:`MAX_NOISE`."""
-    return values["grid"] <= MAX_GRID and values["noise"] <= MAX_NOISE
+    """Whether picture measures are within :data:`MAX_GRID`, :data:`MAX_NOISE` and the outlier bound."""
+    outliers_ok = values.get("outliers", 0.0) <= outlier_bound(values)
+    return values["grid"] <= MAX_GRID and values["noise"] <= MAX_NOISE and outliers_ok
 
 
 def temporal_error(

@@ -1,0 +1,84 @@
+"""The picture measures added for sparse speckle, lattices of any period and stray lines."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst import measures
+from nst.images import load_image
+from tests.conftest import CONTENT, STYLE
+
+PHOTO = load_image(CONTENT, 256)
+
+
+def _enlarged(pixels: np.ndarray, factor: float, resample: Image.Resampling) -> np.ndarray:
+    height, width = pixels.shape[:2]
+    size = (round(width * factor), round(height * factor))
+    channels = [np.asarray(Image.fromarray(pixels[..., channel]).resize(size, resample)) for channel in range(3)]
+    return np.clip(np.stack(channels, axis=-1), 0.0, 1.0)
+
+
+def test_salt_and_pepper_pixels_are_outliers_and_a_smooth_image_has_none():
+    rng = np.random.default_rng(0)
+    salted = PHOTO.copy()
+    hit = rng.random(PHOTO.shape[:2]) < 0.01
+    salted[hit] = rng.integers(0, 2, (int(hit.sum()), 1)).astype(np.float32)
+    photo_outliers = measures.outlier_fraction(PHOTO)
+    assert measures.outlier_fraction(salted) >= max(5 * photo_outliers, 5.0)  # 1% salt and pepper: about 9 per mille
+    ramp = np.broadcast_to(np.linspace(0, 1, 200, dtype=np.float32)[None, :, None], (120, 200, 3))
+    assert measures.outlier_fraction(ramp) == 0.0
+
+
+def test_the_outlier_bound_is_3_per_mille_or_the_paintings_own():
+    assert measures.outlier_bound({"outliers_painting": 1.0}) == measures.MAX_OUTLIERS
+    assert measures.outlier_bound({"outliers_painting": 5.0}) == 5.0
+    clean = {"grid": 1.0, "noise": 1.0, "outliers": 2.9, "outliers_painting": 0.5}
+    assert measures.is_clean(clean)
+    assert not measures.is_clean({**clean, "outliers": 3.5})
+    assert measures.is_clean({**clean, "outliers": 3.5, "outliers_painting": 4.0})
+
+
+def test_an_enlargements_lattice_is_caught_at_any_period_and_the_photo_scores_one():
+    """A picture enlarged 4096/861 = 4.76 times (a print's ladder) carries a lattice of that
+    period, which the block grid (periods 2, 4, 8, 16, 32) does not see."""
+    rng = np.random.default_rng(0)
+    small = load_image(CONTENT, 128)
+    textured = np.clip(small + rng.normal(0, 0.05, small.shape), 0, 1).astype(np.float32)
+    factor = 4096 / 861
+    picture = _enlarged(textured, factor, Image.Resampling.BICUBIC)
+    photo = _enlarged(small, factor, Image.Resampling.LANCZOS)
+    assert measures.lattice(picture, photo) > 5
+    assert measures.grid(picture, photo) < 1.05  # what the new measure is for
+    assert measures.lattice(photo, photo) == pytest.approx(1.0)
+    frequencies, prominence = measures.lattice_spectrum(picture)
+    assert 1 / frequencies[np.argmax(prominence)] == pytest.approx(factor, rel=0.05)
+
+
+def test_a_clean_photo_has_no_lattice_against_another_version_of_itself():
+    """The photo with mild noise (no periodic pattern) scores about 1 against the photo."""
+    photo = load_image(CONTENT, 512)
+    noisy = np.clip(photo + np.random.default_rng(1).normal(0, 0.01, photo.shape), 0, 1).astype(np.float32)
+    assert measures.lattice(noisy, photo) < measures.MAX_LATTICE
+
+
+def test_one_bright_row_is_a_line_and_a_clean_photo_has_none():
+    lined = PHOTO.copy()
+    lined[100] = np.clip(lined[100] + 0.3, 0, 1)
+    assert measures.lines(lined, PHOTO) > 3
+    columned = PHOTO.copy()
+    columned[:, 77] = np.clip(columned[:, 77] - 0.3, 0, 1)
+    assert measures.lines(columned, PHOTO) > 3
+    painting = load_image(STYLE, 256)
+    assert measures.lines(PHOTO, PHOTO) == pytest.approx(1.0)
+    assert measures.line_prominence(painting) < 3  # a picture's own edges are not lines
+
+
+def test_the_new_measures_are_in_picture_measures_and_in_bands_as_whole():
+    rng = np.random.default_rng(2)
+    tall = rng.random((2 * 256 + 5, 40, 3)).astype(np.float32)
+    rows, columns = measures.difference_profiles(tall)
+    assert rows == pytest.approx(np.abs(np.diff(tall.astype(np.float64), axis=0)).mean(axis=(1, 2)), rel=1e-6)
+    assert columns == pytest.approx(np.abs(np.diff(tall.astype(np.float64), axis=1)).mean(axis=(0, 2)), rel=1e-6)
+    values = measures.picture_measures(PHOTO, PHOTO, [load_image(STYLE, 256)])
+    assert {"grid", "noise", "outliers", "outliers_painting", "lattice", "lines"} <= set(values)
+    assert values["lattice"] == pytest.approx(1.0) and values["lines"] == pytest.approx(1.0)
