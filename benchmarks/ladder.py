@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 from keras import ops
 
-from nst import Options, losses, stylize
+from nst import Options, stylize
+from nst.core import losses
+from nst.core.objective import Objective, area_resize
 from nst.images import load_image
-from nst.objective import Objective, area_resize
 from nst.transfer import _resize
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,8 @@ import numpy as np
 import scipy.optimize
 from keras import ops
 
-from nst import backend, optimizers, stylize, transfer
+from nst import stylize, transfer
+from nst.core import backend, optimizers
 from nst.options import Options
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -78,8 +78,8 @@ def pairs(size: int, count: int | None) -> list[tuple[str, str]]:
 
 def run_candidate(name: str, settings: dict, photo: str, painting: str, size: int, steps: int, out: Path) -> dict:
     from nst import Options, stylize, transfer
+    from nst.core.objective import Objective
     from nst.images import load_image, save_image
-    from nst.objective import Objective
 
     photo_pixels = load_image(EXAMPLES / photo, size)
     painting_pixels = load_image(EXAMPLES / painting, size)

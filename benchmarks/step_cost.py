@@ -47,9 +47,10 @@ def measure(size: int, repeats: int, random_weights: bool) -> dict:
     import numpy as np
     from keras import ops
 
-    from nst import Options, backend, features, optimizers
+    from nst import Options
+    from nst.core import backend, features, optimizers
+    from nst.core.objective import Objective
     from nst.images import load_image
-    from nst.objective import Objective
     from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 
     if random_weights:  # an untrained VGG19: the same layers, so the same cost

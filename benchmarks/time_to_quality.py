@@ -122,7 +122,7 @@ def run_default(size: int, target: float) -> dict:
 
 
 def child(task: str, size: int, target: float | None) -> None:
-    from nst.features import load_vgg19
+    from nst.core.features import load_vgg19
     from nst.options import Options
 
     load_vgg19(Options().resolved_weights())  # both methods start with the model in memory

@@ -12,9 +12,10 @@ import sys
 import numpy as np
 from keras import ops
 
-from nst import Options, backend, optimizers, stylize
+from nst import Options, stylize
+from nst.core import backend, optimizers
+from nst.core.objective import Objective
 from nst.images import load_image
-from nst.objective import Objective
 from tests.conftest import CONTENT, STYLE
 
 SIZE = 48

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nst import Options, stylize, transfer
-from nst.features import FeatureExtractor
+from nst.core.features import FeatureExtractor
 from nst.images import load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from tests.conftest import CONTENT, STYLE

@@ -6,10 +6,10 @@ import pytest
 from keras import ops
 
 from nst import Options, measures, stylize
-from nst.features import FeatureExtractor, gatys_scales, load_vgg19
+from nst.core.features import FeatureExtractor, gatys_scales, load_vgg19
+from nst.core.objective import Objective
+from nst.core.optimizers import PRECONDITIONERS
 from nst.images import load_image
-from nst.objective import Objective
-from nst.optimizers import PRECONDITIONERS
 from nst.options import STYLE_LAYERS, VGG19_LAYERS
 from tests.conftest import CONTENT, STYLE
 

@@ -454,7 +454,7 @@ class BatchWorker:
         import nst.quiet_start  # noqa: F401  TensorFlow starts without its notices
 
         # isort: split
-        from nst import backend
+        from nst.core import backend
 
         # Ray gives the worker `threads` CPUs: the backend would otherwise use every core of the node.
         backend.limit_threads(threads)

@@ -606,7 +606,7 @@ class _Bar:
 
     def describe(self) -> None:
         if not self.bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
-            from nst import backend
+            from nst.core import backend
 
             name = backend.name()
             self.bar.set_description_str(

@@ -1,5 +1,5 @@
 """Peak memory of a run, known before it starts; and how each size is run within the limit:
-the whole image in one VGG19 pass, or in tiles (:mod:`nst.tiles`) and with fewer L-BFGS pairs.
+the whole image in one VGG19 pass, or in tiles (:mod:`nst.core.tiles`) and with fewer L-BFGS pairs.
 
 The model: TensorFlow with VGG19 loaded and compiled costs a fixed amount, VGG19's forward and
 backward activations grow with the pixels it sees at once (the image, or one tile and its halo),

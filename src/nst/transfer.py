@@ -25,10 +25,14 @@ import numpy as np
 import PIL
 from PIL import Image
 
-from nst import __version__, backend, colors, measures
+from nst import __version__, colors, measures
 from nst.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from nst.core import backend
+from nst.core.features import load_vgg19
+from nst.core.objective import Objective, TemporalTarget
+from nst.core.optimizers import OPTIMIZERS
+from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.features import load_vgg19
 from nst.images import (
     ImageSource,
     describe,
@@ -43,10 +47,7 @@ from nst.images import (
     write_atomically,
 )
 from nst.memory import SizePlan, check_memory, memory_limit, plan_size
-from nst.objective import Objective, TemporalTarget
-from nst.optimizers import OPTIMIZERS
 from nst.options import Options
-from nst.tiles import TiledObjective, Tiling, alignment
 
 # What a time budget is planned with until the run has measured its own: seconds per pixel of
 # one step on a 2-core CPU (measured: 6.9e-6 at 128 px, 5.5e-6 at 512 px), and seconds to set

@@ -3,7 +3,7 @@
 Frames in, a loop over the frames that calls :func:`nst.stylize` on each, frames out. Every
 frame after the first starts from the previous stylized frame warped onto it by the optical
 flow (:mod:`nst.flow`), and its objective gets a temporal term that holds it to that warped
-frame wherever the flow is reliable (:func:`nst.losses.temporal_loss`). The first frame gets
+frame wherever the flow is reliable (:func:`nst.core.losses.temporal_loss`). The first frame gets
 more steps (``first_steps``); the later ones start close to their answer.
 
 Finished frames are written to a folder as they finish (the output folder itself, or
@@ -46,7 +46,7 @@ from nst.images import (
 from nst.memory import available_mb, estimate_peak_mb
 from nst.options import Options
 
-if TYPE_CHECKING:  # nst.transfer and nst.objective load TensorFlow: only once the first frame is stylized
+if TYPE_CHECKING:  # nst.transfer and nst.core.objective load TensorFlow: only once the first frame is stylized
     from nst.transfer import Progress, Result
 
 # Chosen by measurement (docs/video.md: a 64 px panning clip, then the walkers clip at 128 px): the
@@ -208,7 +208,7 @@ def _stylize_frame(
     frame) from the stylized previous frame warped onto it, held there by the temporal term."""
     from nst.transfer import stylize  # TensorFlow loads here (quietly), after every check has passed
 
-    from nst.objective import TemporalTarget  # isort: skip  after transfer, which quiets TensorFlow's start
+    from nst.core.objective import TemporalTarget  # isort: skip  after transfer, which quiets TensorFlow's start
 
     pixels = photo.astype(np.float32) / 255.0
     if previous is None:

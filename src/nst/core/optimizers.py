@@ -17,9 +17,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from nst import backend
-from nst.losses import Tensor
-from nst.objective import Objective
+from nst.core import backend
+from nst.core.losses import Tensor
+from nst.core.objective import Objective
 from nst.options import Options
 
 OptimizerState = dict[str, np.ndarray]
@@ -91,7 +91,7 @@ def run_adam(
 def _step_function(objective: Objective, point: Callable, update: Callable, jit_compile: bool) -> Callable:
     """One step of an optimizer: the losses and gradient at ``point(*state)``, then
     ``update(*state, losses, gradient)``. Compiled as one function; except that a tiled objective
-    runs its tiles itself (:mod:`nst.tiles`), and then the update runs op by op: a print's image
+    runs its tiles itself (:mod:`nst.core.tiles`), and then the update runs op by op: a print's image
     is 120 MB, and a compiled update holds 40 to 60 of its temporaries at once (2048 px, L-BFGS),
     where op by op frees each as soon as it is used. Its time is nothing beside the tiles'."""
     if getattr(objective, "tiled", False):
