@@ -20,7 +20,8 @@ import scipy.optimize
 from keras import ops
 
 from nst import stylize, transfer
-from nst.core import backend, optimizers
+from nst.core import backend
+from nst.core.lbfgs import run_lbfgs
 from nst.options import Options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
-    ours, ours_seconds = curve(optimizers.run_lbfgs, args.size, args.steps)
+    ours, ours_seconds = curve(run_lbfgs, args.size, args.steps)
     theirs, theirs_seconds = curve(scipy_lbfgs, args.size, args.steps)
     print(f"{args.size} px, {Options().lbfgs_history} correction pairs, best objective after N evaluations")
     print(f"{'N':>5} {'nst':>10} {'SciPy':>10} {'nst/SciPy':>9}")

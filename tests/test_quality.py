@@ -8,7 +8,7 @@ from keras import ops
 from nst import Options, measures, stylize
 from nst.core.features import FeatureExtractor, gatys_scales, load_vgg19
 from nst.core.objective import Objective
-from nst.core.optimizers import PRECONDITIONERS
+from nst.core.preconditioners import PRECONDITIONERS
 from nst.images import load_image
 from nst.options import STYLE_LAYERS, VGG19_LAYERS
 from tests.conftest import CONTENT, STYLE

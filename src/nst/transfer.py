@@ -28,9 +28,10 @@ from PIL import Image
 from nst import __version__, colors, measures
 from nst.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from nst.core import backend
+from nst.core.adam import run_adam
 from nst.core.features import load_vgg19
+from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
-from nst.core.optimizers import OPTIMIZERS
 from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.images import (
@@ -58,6 +59,7 @@ _PRIOR_SCALE_OVERHEAD_S = 1.0
 # from an enlarged 384 px picture, 12 steps at 0.02 add speckle (noise 1.40); 0.005 does not
 # (0.77) and gets 6.6 times lower (L-BFGS: 14.6 times; docs/print.md).
 DETAIL_LEARNING_RATE = 0.005
+OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
 # The clock of elapsed times and of time budgets (the tests plan budgets with a fake one).
 _clock = time.perf_counter
 
