@@ -19,7 +19,7 @@ from keras import ops
 from nst import Options, stylize
 from nst.core import losses
 from nst.core.objective import Objective, area_resize
-from nst.images import load_image
+from nst.media.images import load_image
 from nst.transfer import _resize
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ For each candidate and pair it records, from one run at the candidate's settings
 number of evaluations (load-independent, unlike seconds):
 - ``objective``: the plain VGG19's objective (the spec's weights, mean losses, equal layer
   weights; the default), the common yardstick; ``content``: its content loss;
-- ``grid`` and ``noise`` (nst.measures), and each style layer's share of the candidate's own
+- ``grid`` and ``noise`` (nst.media.measures), and each style layer's share of the candidate's own
   style loss;
 - ``coarse/2`` and ``coarse/4``: the style loss of the result halved and quartered against the
   painting halved and quartered, divided by the photo's: below 1 the picture carries the
@@ -79,7 +79,7 @@ def pairs(size: int, count: int | None) -> list[tuple[str, str]]:
 def run_candidate(name: str, settings: dict, photo: str, painting: str, size: int, steps: int, out: Path) -> dict:
     from nst import Options, stylize, transfer
     from nst.core.objective import Objective
-    from nst.images import load_image, save_image
+    from nst.media.images import load_image, save_image
 
     photo_pixels = load_image(EXAMPLES / photo, size)
     painting_pixels = load_image(EXAMPLES / painting, size)

@@ -33,8 +33,8 @@ class _Done(Exception):
 
 def compare(photo: Path, painting: Path, size: int, max_steps: int) -> dict:
     from nst import Options, stylize
-    from nst.images import load_image
-    from nst.measures import is_clean
+    from nst.media.images import load_image
+    from nst.media.measures import is_clean
     from nst.transfer import picture_measures, score
 
     height, width = load_image(photo, size).shape[:2]

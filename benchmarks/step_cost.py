@@ -52,7 +52,7 @@ def measure(size: int, repeats: int, random_weights: bool) -> dict:
     from nst.core.adam import run_adam
     from nst.core.lbfgs import run_lbfgs
     from nst.core.objective import Objective
-    from nst.images import load_image
+    from nst.media.images import load_image
     from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 
     if random_weights:  # an untrained VGG19: the same layers, so the same cost

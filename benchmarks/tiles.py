@@ -46,7 +46,7 @@ def halo(args: argparse.Namespace) -> None:
     from nst.core import backend
     from nst.core.objective import Objective
     from nst.core.tiles import TiledObjective
-    from nst.images import load_image
+    from nst.media.images import load_image
 
     photo, painting = load_image(CONTENT, args.size), load_image(STYLE, args.size)
     noisy = np.clip(photo + np.random.default_rng(0).normal(0.0, 0.1, photo.shape), 0.0, 1.0).astype(np.float32)

@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from nst.core.features import FeatureExtractor, mean_activations
-    from nst.images import load_image
+    from nst.media.images import load_image
     from nst.options import VGG19_LAYERS, Options
 
     layers = [name for name in VGG19_LAYERS if "conv" in name]

@@ -16,7 +16,7 @@ from nst import Options, stylize
 from nst.core import backend
 from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective
-from nst.images import load_image
+from nst.media.images import load_image
 from tests.conftest import CONTENT, STYLE
 
 SIZE = 48

@@ -16,7 +16,7 @@ import ray
 from PIL import Image
 
 from nst import Options, batch, stylize
-from nst.images import read_params
+from nst.media.images import read_params
 from tests.conftest import CONTENT, EXAMPLES, STYLE, started
 
 # Tiny, yet real photos and paintings; without XLA, whose compiling would take most of the time.

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst import NstError, Options, colors, stylize, transfer
+from nst import NstError, Options, stylize, transfer
 from nst.checkpoints import load_checkpoint
-from nst.images import load_image, save_animation
+from nst.media import colors
+from nst.media.animations import save_animation
+from nst.media.images import load_image
 from nst.snapshots import Snapshots
 from tests.conftest import CONTENT, EXAMPLES, STYLE
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
 from nst import NstError, Options, stylize
-from nst.images import NstWarning, load_image, open_image_with_alpha
+from nst.media.images import NstWarning, load_image, open_image_with_alpha
 from nst.memory import check_memory, estimate_peak_mb
 from nst.transfer import score
 from tests.conftest import CONTENT, STYLE

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from nst.errors import NstError
-from nst.images import METADATA_KEY, read_metadata
 from nst.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue, RunRequest
+from nst.media.images import METADATA_KEY, read_metadata
 from nst.options import Options
 
 

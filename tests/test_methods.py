@@ -10,7 +10,7 @@ import pytest
 
 from nst import Options, stylize, transfer
 from nst.core.features import FeatureExtractor
-from nst.images import load_image
+from nst.media.images import load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from tests.conftest import CONTENT, STYLE
 

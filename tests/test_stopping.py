@@ -13,7 +13,7 @@ from keras import ops
 from PIL import Image
 
 from nst import StoppedEarly, cli, stylize, transfer
-from nst.images import load_image
+from nst.media.images import load_image
 from tests.conftest import CONTENT, STYLE, started
 
 

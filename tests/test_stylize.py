@@ -11,7 +11,7 @@ from PIL import Image
 
 from nst import NstError, Options, stylize
 from nst.core.objective import Objective
-from nst.images import load_image, read_metadata
+from nst.media.images import load_image, read_metadata
 from tests.conftest import CONTENT, STYLE
 
 

@@ -9,11 +9,12 @@ import pytest
 from keras import ops
 from PIL import Image
 
-from nst import Options, measures, memory, stylize
+from nst import Options, memory, stylize
 from nst.core import backend
 from nst.core.objective import Objective, layer_shape
 from nst.core.tiles import TiledObjective, Tiling
-from nst.images import load_image
+from nst.media import measures
+from nst.media.images import load_image
 from nst.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
 from tests.conftest import CONTENT, EXAMPLES, STYLE
 from tests.test_inputs import nst

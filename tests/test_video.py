@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst import Interrupted, NstError, clips, flow, measures
+from nst import Interrupted, NstError
+from nst.media import clips, flow, measures
 from nst.video import stylize_video, temporal_error
 from tests.conftest import CONTENT, STYLE, started
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from nst import Options, cli, web
 from nst.errors import NstError
-from nst.images import read_metadata
+from nst.media.images import read_metadata
 from nst.web import WebConfig, create_app
 from tests.conftest import CONTENT, ROOT
 from tests.test_jobs import FakeStylize

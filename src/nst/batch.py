@@ -27,8 +27,8 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from nst.errors import Interrupted, NstError
-from nst.images import check_writable, read_params, write_atomically
 from nst.inputs import check_inputs
+from nst.media.images import check_writable, read_params, write_atomically
 from nst.options import INITS, Options, keras_backend
 
 DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"

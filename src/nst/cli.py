@@ -26,11 +26,11 @@ from typing import Any, NoReturn
 
 from nst import __version__
 from nst.checkpoints import load_checkpoint
-from nst.clips import FOLDER_FPS
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.flow import FLOW_METHODS
-from nst.images import NstWarning, check_output_path, check_writable, load_image, read_params
 from nst.inputs import check_inputs
+from nst.media.clips import FOLDER_FPS
+from nst.media.flow import FLOW_METHODS
+from nst.media.images import NstWarning, check_output_path, check_writable, load_image, read_params
 from nst.options import (
     NORMALIZATIONS,
     OPTIMIZERS,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from nst.images import fitted_size, load_image, peek_image
+from nst.media.images import fitted_size, load_image, peek_image
 from nst.memory import check_memory
 from nst.options import INITS, Options
 

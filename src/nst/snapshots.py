@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from nst.errors import NstError
-from nst.images import check_animation_path, save_animation, save_image, to_pil
+from nst.media.animations import check_animation_path, save_animation
+from nst.media.images import save_image, to_pil
 
 if TYPE_CHECKING:  # nst.transfer loads TensorFlow; the command line builds this before it does
     from nst.transfer import Progress, Result

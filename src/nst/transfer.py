@@ -25,7 +25,7 @@ import numpy as np
 import PIL
 from PIL import Image
 
-from nst import __version__, colors, measures
+from nst import __version__
 from nst.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from nst.core import backend
 from nst.core.adam import run_adam
@@ -34,7 +34,8 @@ from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.images import (
+from nst.media import colors, measures
+from nst.media.images import (
     ImageSource,
     describe,
     fitted_size,
@@ -553,7 +554,7 @@ def picture_measures(
     enlarge_paintings: bool = True,
 ) -> dict[str, float]:
     """``grid`` and ``noise`` of a picture (H, W, 3), against the photo at its size and the
-    paintings with its longer side (see :mod:`nst.measures`); without ``enlarge_paintings``,
+    paintings with its longer side (see :mod:`nst.media.measures`); without ``enlarge_paintings``,
     a painting smaller than that keeps its own size, as a print's larger sizes keep it."""
     height, width = pixels.shape[:2]
     photo_array = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))

@@ -2,7 +2,7 @@
 
 Frames in, a loop over the frames that calls :func:`nst.stylize` on each, frames out. Every
 frame after the first starts from the previous stylized frame warped onto it by the optical
-flow (:mod:`nst.flow`), and its objective gets a temporal term that holds it to that warped
+flow (:mod:`nst.media.flow`), and its objective gets a temporal term that holds it to that warped
 frame wherever the flow is reliable (:func:`nst.core.losses.temporal_loss`). The first frame gets
 more steps (``first_steps``); the later ones start close to their answer.
 
@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from nst import clips, colors, flow, measures
 from nst.errors import Interrupted, NstError
-from nst.images import (
+from nst.media import clips, colors, flow, measures
+from nst.media.images import (
     ImageSource,
     check_writable,
     describe,
@@ -372,7 +372,7 @@ def _duration(seconds: float) -> str:
 
 
 def temporal_error(stylized: Sequence[np.ndarray], originals: Sequence[np.ndarray], flow_method: str = "dis") -> float:
-    """The clip's :func:`nst.measures.temporal_error`, with the flows and masks taken from the
+    """The clip's :func:`nst.media.measures.temporal_error`, with the flows and masks taken from the
     original frames (so that every way of stylizing a clip is measured against the same ones)."""
     warped, masks = [], []
     for index in range(1, len(stylized)):

@@ -41,9 +41,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from nst.errors import NstError
-from nst.images import peek_image
 from nst.inputs import check_inputs
 from nst.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
+from nst.media.images import peek_image
 from nst.options import Options
 
 STATIC = Path(__file__).resolve().parent / "static"

@@ -21,7 +21,8 @@ GRID_BLOCKS = (2, 4, 8, 16, 32)
 # The bounds a clean picture stays within (docs/quality.md): no grid added, no more speckle
 # than 1.3 times the busier of photo and painting.
 MAX_GRID, MAX_NOISE = 1.05, 1.3
-_BAND_ROWS = 256
+# The measures read an image in bands of this many rows: a print's float64 copy is never held whole.
+BAND_ROWS = 256
 
 
 def boundary_ratio(image: np.ndarray, block: int) -> float:
@@ -34,7 +35,7 @@ def boundary_ratio(image: np.ndarray, block: int) -> float:
     on_sum = off_sum = 0.0
     on_count = off_count = 0
     for top, band in _bands(image, overlap=1):
-        across_columns = np.abs(np.diff(band[:_BAND_ROWS], axis=1))  # boundary x = index + 1
+        across_columns = np.abs(np.diff(band[:BAND_ROWS], axis=1))  # boundary x = index + 1
         across_rows = np.abs(np.diff(band, axis=0))  # boundary y = top + index + 1
         on_rows = ((np.arange(len(across_rows)) + top + 1) % block) == 0
         on, off = across_columns[:, on_columns], across_columns[:, ~on_columns]
@@ -72,12 +73,12 @@ def mean_abs_laplacian(image: np.ndarray) -> float:
 
 
 def _bands(image: np.ndarray, overlap: int) -> Iterator[tuple[int, np.ndarray]]:
-    """The image's rows in float64 bands of ``_BAND_ROWS`` rows, each with the index of its first
+    """The image's rows in float64 bands of ``BAND_ROWS`` rows, each with the index of its first
     row and ``overlap`` rows of the next band: a print's measures never hold a whole float64 copy
     of it (250 MB at 4096 x 2560)."""
     image = np.asarray(image)
-    for top in range(0, len(image), _BAND_ROWS):
-        yield top, np.asarray(image[top : top + _BAND_ROWS + overlap], dtype=np.float64)
+    for top in range(0, len(image), BAND_ROWS):
+        yield top, np.asarray(image[top : top + BAND_ROWS + overlap], dtype=np.float64)
 
 
 def noise(image: np.ndarray, photo: np.ndarray, paintings: Sequence[np.ndarray]) -> float:
