@@ -19,10 +19,11 @@ import numpy as np
 import scipy.optimize
 from keras import ops
 
-from nst import stylize, transfer
+from nst import stylize
 from nst.core import backend
 from nst.core.lbfgs import run_lbfgs
 from nst.options import Options
+from nst.run import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "examples" / "cat.jpg"
@@ -63,7 +64,7 @@ def scipy_lbfgs(objective, image, options: Options, should_step, on_step, state=
 
 def curve(method, size: int, steps: int) -> tuple[np.ndarray, float]:
     """Best objective after each evaluation, and seconds per evaluation after the first."""
-    transfer.OPTIMIZERS["lbfgs"] = method
+    runner.OPTIMIZERS["lbfgs"] = method
     result = stylize(CONTENT, STYLE, size=size, steps=steps, history_every=1)
     history = result.report["history"]
     seconds = (history[-2]["elapsed_s"] - history[1]["elapsed_s"]) / (len(history) - 3)

@@ -70,8 +70,7 @@ def halo(args: argparse.Namespace) -> None:
 
 
 def runs(args: argparse.Namespace) -> None:
-    from nst import Options, stylize
-    from nst.transfer import score
+    from nst import Options, score, stylize
 
     print(f"{'size':>5} {'run':>18} {'steps':>5} {'objective':>10} {'as whole':>10} {'grid':>6} {'noise':>6}"
           f" {'time s':>7}")  # fmt: skip

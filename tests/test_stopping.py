@@ -12,14 +12,16 @@ import pytest
 from keras import ops
 from PIL import Image
 
-from nst import StoppedEarly, cli, stylize, transfer
+from nst import StoppedEarly, cli, stylize
+from nst.core.objective import Objective
 from nst.media.images import load_image
+from nst.run import runner
 from tests.conftest import CONTENT, STYLE, started
 
 
 @pytest.mark.core
 def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weights, monkeypatch):
-    class FailingObjective(transfer.Objective):
+    class FailingObjective(Objective):
         """Finite for the photo itself, NaN once the image has moved away from it."""
 
         def __call__(self, image):
@@ -31,7 +33,7 @@ def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weight
             super().__init__(content, styles, options, masks)
             self.photo = ops.convert_to_tensor(content[np.newaxis])
 
-    monkeypatch.setattr(transfer, "Objective", FailingObjective)
+    monkeypatch.setattr(runner, "Objective", FailingObjective)
     with pytest.raises(StoppedEarly, match="the loss became nan at step 2") as stopped:
         stylize(CONTENT, STYLE, size=48, steps=10, optimizer="adam", jit_compile=False, weights=weights)
     kept = stopped.value.result

@@ -25,9 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nst import __version__
-from nst.checkpoints import load_checkpoint
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.inputs import check_inputs
 from nst.media.clips import FOLDER_FPS
 from nst.media.flow import FLOW_METHODS
 from nst.media.images import NstWarning, check_output_path, check_writable, load_image, read_params
@@ -41,7 +39,9 @@ from nst.options import (
     WEIGHTS_ENV,
     Options,
 )
-from nst.snapshots import Snapshots
+from nst.run.checkpoints import load_checkpoint
+from nst.run.inputs import check_inputs
+from nst.run.snapshots import Snapshots
 
 DEFAULTS = Options()
 
@@ -551,13 +551,13 @@ def _item_line(outcome) -> str:
 
 
 def _library():
-    """nst.transfer (TensorFlow starts without its notices, see nst.quiet_start)."""
-    from nst import transfer
+    """nst.run.api (TensorFlow starts without its notices, see nst.quiet_start)."""
+    from nst.run import api
 
     # Each scale compiles its own step function; TensorFlow's warning about that (on its Python
     # logger) is for programmers, not for someone waiting on a picture.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    return transfer
+    return api
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -43,11 +43,9 @@ from nst.media.images import (
     save_image,
     write_atomically,
 )
-from nst.memory import available_mb, estimate_peak_mb
 from nst.options import Options
-
-if TYPE_CHECKING:  # nst.transfer and nst.core.objective load TensorFlow: only once the first frame is stylized
-    from nst.transfer import Progress, Result
+from nst.run.memory import available_mb, estimate_peak_mb
+from nst.run.result import Progress, Result
 
 # Chosen by measurement (docs/video.md: a 64 px panning clip, then the walkers clip at 128 px): the
 # temporal term's weight, the first frame's steps, and the steps a warm-started frame needs.
@@ -206,9 +204,7 @@ def _stylize_frame(
 ) -> Result:
     """One frame: from its photo, or (``previous``: the stylized and the original previous
     frame) from the stylized previous frame warped onto it, held there by the temporal term."""
-    from nst.transfer import stylize  # TensorFlow loads here (quietly), after every check has passed
-
-    from nst.core.objective import TemporalTarget  # isort: skip  after transfer, which quiets TensorFlow's start
+    from nst.run.api import TemporalTarget, stylize  # TensorFlow loads here (quietly), after every check has passed
 
     pixels = photo.astype(np.float32) / 255.0
     if previous is None:

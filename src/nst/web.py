@@ -41,10 +41,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from nst.errors import NstError
-from nst.inputs import check_inputs
 from nst.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
 from nst.media.images import peek_image
 from nst.options import Options
+from nst.run.inputs import check_inputs
 
 STATIC = Path(__file__).resolve().parent / "static"
 # The bundled examples, package data: every image in photos/ is offered as a photo, every one in
@@ -446,6 +446,6 @@ def _numbers(text: str, what: str) -> Sequence[float]:
 
 
 def _library_stylize(*args: Any, **kwargs: Any) -> Any:
-    from nst.transfer import stylize
+    from nst.run.api import stylize
 
     return stylize(*args, **kwargs)

@@ -8,7 +8,7 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -68,6 +68,14 @@ def resize_longest_side(image: Image.Image, longest_side: int, name: str = "imag
     if new_size == image.size:
         return image
     return image.resize(new_size, Image.Resampling.LANCZOS)
+
+
+def resize_pixels(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """An image (H, W, 3) in [0, 1] brought to ``shape``'s height and width (bicubic, clipped): by
+    Pillow, channel by channel in float, so that every Keras backend starts from the same image."""
+    size = (shape[1], shape[0])
+    channels = [Image.fromarray(pixels[..., channel]).resize(size, Image.Resampling.BICUBIC) for channel in range(3)]
+    return np.clip(np.stack([np.asarray(channel) for channel in channels], axis=-1), 0.0, 1.0)
 
 
 def fitted_size(size: tuple[int, int], longest_side: int, name: str = "image") -> tuple[int, int]:
@@ -156,6 +164,11 @@ def _from_array(source: np.ndarray) -> Image.Image:
 def describe(source: ImageSource) -> str:
     """How an image source is named in messages and reports."""
     return os.fspath(source) if isinstance(source, (str, os.PathLike)) else f"<{type(source).__name__}>"
+
+
+def source_list(sources: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
+    """One image source or several (a list or tuple, as the paintings are given) as a list."""
+    return list(sources) if isinstance(sources, (list, tuple)) else [sources]
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:
