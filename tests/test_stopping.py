@@ -12,7 +12,8 @@ import pytest
 from keras import ops
 from PIL import Image
 
-from nst import StoppedEarly, cli, stylize
+from nst import StoppedEarly, stylize
+from nst.apps import cli
 from nst.core.objective import Objective
 from nst.media.images import load_image
 from nst.run import runner
@@ -85,7 +86,7 @@ def test_a_signal_swallowed_by_a_finalizer_still_stops_the_run_at_the_next_step(
             os.kill(os.getpid(), signal.SIGTERM)  # its KeyboardInterrupt is raised inside __del__
 
     before = signal.getsignal(signal.SIGTERM)
-    with cli._StopRequests() as stop_requests:
+    with cli.StopRequests() as stop_requests:
         stop_requests.check()  # nothing asked yet
         SignalledWhileFinalized()  # Python ignores what a finalizer raises, and we go on
         with pytest.raises(KeyboardInterrupt):

@@ -48,8 +48,8 @@ _LAZY = {
     "reproduce": "nst.run.api",
     "Result": "nst.run.result",
     "Progress": "nst.run.result",
-    "stylize_video": "nst.video",
-    "stylize_many": "nst.batch",
+    "stylize_video": "nst.apps.video",
+    "stylize_many": "nst.apps.batch",
 }
 
 

@@ -74,7 +74,7 @@ class Run:
     ) -> None:
         self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
         self.on_tile = on_tile
-        self.start, self.temporal = start, temporal  # a video frame's (nst.video)
+        self.start, self.temporal = start, temporal  # a video frame's (nst.apps.video)
         self.sizes_done: list[dict[str, Any]] = []
         self.sizes = options.scale_sizes()
         shapes = inputs.shapes(self.sizes, options)

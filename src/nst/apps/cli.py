@@ -244,7 +244,7 @@ def build_batch_parser() -> argparse.ArgumentParser:
 
 
 def build_video_parser() -> argparse.ArgumentParser:
-    from nst import video  # no TensorFlow: its constants and checks only
+    from nst.apps import video  # no TensorFlow: its constants and checks only
 
     parser = _Parser(
         prog="nst video",
@@ -359,7 +359,7 @@ def _stylize(args: argparse.Namespace) -> int:
                 progress_bar.tile(size, done, tiles)
 
         try:
-            with _StopRequests() as stop_requests:  # `kill` keeps the picture so far, as Ctrl-C does
+            with StopRequests() as stop_requests:  # `kill` keeps the picture so far, as Ctrl-C does
                 result = stylize(args.content, args.style, options, callback=callback, on_tile=on_tile)
         except (Interrupted, StoppedEarly) as stop:
             for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C ends at once
@@ -418,7 +418,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from nst import web  # FastAPI and uvicorn load only for this command
+    from nst.apps.web import app as web  # FastAPI and uvicorn load only for this command
 
     if not web.is_loopback(args.host):
         print(
@@ -435,10 +435,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     # Ray loads only for this command, when an item is left to run; Keras and its backend only in the workers.
-    from nst import batch
+    from nst.apps import batch
 
     workers = batch.Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
-    with _batch_progress(args.quiet) as progress, _StopRequests():  # `kill` stops the batch as Ctrl-C does
+    with _batch_progress(args.quiet) as progress, StopRequests():  # `kill` stops the batch as Ctrl-C does
         try:
             summary = batch.stylize_many(
                 args.photos, args.style, args.output, options_from(args), blend=args.style_blend is not None,
@@ -459,11 +459,11 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _video(args: argparse.Namespace) -> int:
-    from nst import video
+    from nst.apps import video
 
     options = options_from(args)
     max_time = None if args.max_time is None else args.max_time * 60
-    with _video_progress(args.quiet) as progress, _StopRequests() as stop_requests:  # `kill` keeps frames as Ctrl-C
+    with _video_progress(args.quiet) as progress, StopRequests() as stop_requests:  # `kill` keeps frames as Ctrl-C
 
         def callback(step) -> None:
             stop_requests.check()
@@ -618,7 +618,7 @@ class _Bar:
         self.bar.set_postfix_str(", ".join(part for part in (at, tile, self.losses) if part), refresh=False)
 
 
-class _StopRequests:
+class StopRequests:
     """Ctrl-C and SIGTERM raise KeyboardInterrupt, and are remembered.
 
     A signal that arrives while Python runs a finalizer or a garbage-collector callback (JAX, which
@@ -630,7 +630,7 @@ class _StopRequests:
     def __init__(self) -> None:
         self.requested = False
 
-    def __enter__(self) -> _StopRequests:
+    def __enter__(self) -> StopRequests:
         self.previous = {number: signal.signal(number, self.handle) for number in (signal.SIGINT, signal.SIGTERM)}
         self.previous_hook, sys.unraisablehook = sys.unraisablehook, self.unraisable
         return self

@@ -451,10 +451,7 @@ class BatchWorker:
     item and keeps it (nst.stylize loads it once per process) for the items after."""
 
     def __init__(self, weights: bytes | None, threads: int) -> None:
-        import nst.quiet_start  # noqa: F401  TensorFlow starts without its notices
-
-        # isort: split
-        from nst.core import backend
+        from nst.core import backend  # TensorFlow starts without its notices (nst.core)
 
         # Ray gives the worker `threads` CPUs: the backend would otherwise use every core of the node.
         backend.limit_threads(threads)
