@@ -10,7 +10,7 @@ Finished frames are written to a folder as they finish (the output folder itself
 ``OUTPUT.frames`` beside a video file, removed once the video is written), with the settings
 they were made with: the same call again continues at the first missing frame.
 
-    >>> from nst.apps.video import stylize_video
+    >>> from nst import stylize_video
     >>> stylize_video("clip.mp4", "painting.jpg", "out.mp4", size=256)
 """
 
@@ -58,8 +58,8 @@ VIDEO_SIZE = 256  # the command's default --size: a clip has many frames
 # 30 steps: 19.5 s a later frame with XLA, 15.8 s without (walkers clip, 2-core CPU).
 VIDEO_DEFAULTS = Options(size=VIDEO_SIZE, steps=LATER_STEPS, jit_compile=False)
 SETTINGS_NAME = "nst-video.json"
-# Planning an unbudgeted clip before it starts: the run's prior cost of a step per pixel (nst.run.plan), and
-# what each frame costs besides its steps (targets, tracing the step, the flows).
+# Planning an unbudgeted clip before it starts: the run's prior cost of a step per pixel
+# (nst.run.plan's), and what each frame costs besides its steps (targets, tracing the step, the flows).
 _SECONDS_PER_PIXEL_STEP = 7e-6
 _FRAME_OVERHEAD_S = 1.5
 
