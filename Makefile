@@ -46,9 +46,11 @@ $(NST_CHROMIUM):
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium </dev/null; fi; true
 	@test -x $@ || { echo "make: no Chromium at $@: install Chromium, or set NST_CHROMIUM=/path/to/chromium" >&2; exit 1; }
 
+# Ruff, and the import contracts between the package's layers (pyproject.toml, docs/method.md).
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/ruff format --check src tests benchmarks docs
+	$(BIN)/lint-imports
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/step_cost.py

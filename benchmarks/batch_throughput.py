@@ -128,7 +128,8 @@ def overheads(photos: list[Path], folder: Path, address: str | None) -> tuple[fl
     """Median overhead per item, the median worker's run, and the number of nodes used."""
     import ray
 
-    from nst import Options, batch
+    from nst import Options
+    from nst.apps import batch
 
     if address is None:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from keras import ops
 
-from nst import Options, losses, stylize
-from nst.images import load_image
-from nst.objective import Objective, area_resize
-from nst.transfer import _resize
+from nst import Options, stylize
+from nst.core import losses
+from nst.core.objective import Objective, area_resize
+from nst.media.images import load_image, resize_pixels
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "examples" / "cat.jpg"
@@ -30,7 +30,7 @@ def shrunk_and_enlarged(image: np.ndarray, factor: int) -> np.ndarray:
     height, width = image.shape[:2]
     shape = (height // factor, width // factor)
     small = np.stack([area_resize(image[..., channel], shape) for channel in range(3)], axis=-1)
-    return _resize(small, image.shape)
+    return resize_pixels(small, image.shape)
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
     photo, painting = load_image(CONTENT, args.size), load_image(STYLE, args.size)
     on_photo, on_painting = Objective(photo, painting, options), Objective(painting, painting, options)
     coarse = stylize(CONTENT, STYLE, options, size=args.size // 2, steps=args.coarse_steps)
-    enlarged = _resize(coarse.pixels, photo.shape)  # as the ladder enlarges a size's result
+    enlarged = resize_pixels(coarse.pixels, photo.shape)  # as the ladder enlarges a size's result
     rows = [
         ("photo", on_photo, photo),
         ("painting, halved and enlarged", on_painting, shrunk_and_enlarged(painting, 2)),

@@ -19,8 +19,11 @@ import numpy as np
 import scipy.optimize
 from keras import ops
 
-from nst import backend, optimizers, stylize, transfer
+from nst import stylize
+from nst.core import backend
+from nst.core.lbfgs import run_lbfgs
 from nst.options import Options
+from nst.run import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "examples" / "cat.jpg"
@@ -61,7 +64,7 @@ def scipy_lbfgs(objective, image, options: Options, should_step, on_step, state=
 
 def curve(method, size: int, steps: int) -> tuple[np.ndarray, float]:
     """Best objective after each evaluation, and seconds per evaluation after the first."""
-    transfer.OPTIMIZERS["lbfgs"] = method
+    runner.OPTIMIZERS["lbfgs"] = method
     result = stylize(CONTENT, STYLE, size=size, steps=steps, history_every=1)
     history = result.report["history"]
     seconds = (history[-2]["elapsed_s"] - history[1]["elapsed_s"]) / (len(history) - 3)
@@ -73,7 +76,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
-    ours, ours_seconds = curve(optimizers.run_lbfgs, args.size, args.steps)
+    ours, ours_seconds = curve(run_lbfgs, args.size, args.steps)
     theirs, theirs_seconds = curve(scipy_lbfgs, args.size, args.steps)
     print(f"{args.size} px, {Options().lbfgs_history} correction pairs, best objective after N evaluations")
     print(f"{'N':>5} {'nst':>10} {'SciPy':>10} {'nst/SciPy':>9}")

@@ -1,4 +1,4 @@
-"""Estimated peak memory (nst.memory) against the real peak RSS of a run, per size, whole or tiled.
+"""Estimated peak memory (nst.run.memory) against the real peak RSS of a run, per size, whole or tiled.
 
     NST_WEIGHTS=... python benchmarks/memory.py [--sizes 256 512 1024] [--optimizers adam lbfgs] [--steps 40]
     NST_WEIGHTS=... python benchmarks/memory.py --sizes 1024 2048 --max-memory 3000 --steps 3 --scales 1

@@ -7,7 +7,7 @@ size was run, the objective, and seams at the tile period; and a sheet of tile c
 Runs ``nst PHOTO PAINTING --size N -o OUT/print-N.png --max-memory MB --time-budget S --report``
 under /usr/bin/time (its maximum resident set size is the peak, the whole process's), then
 reads the report. ``seams``: the grid measure at the tile period (boundaries on multiples of
-the tile, against the photo's, nst.measures.grid), 1.00 = no seam; the goal is at most 1.05.
+the tile, against the photo's, nst.media.measures.grid), 1.00 = no seam; the goal is at most 1.05.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def main() -> None:
     parser.add_argument("--painting", type=Path, default=PAINTING)
     parser.add_argument("--out", type=Path, default=Path("docs/print"))
     args = parser.parse_args()
-    from nst.images import to_array
-    from nst.measures import grid
+    from nst.media.images import to_array
+    from nst.media.measures import grid
 
     args.out.mkdir(parents=True, exist_ok=True)
     output, report_path = args.out / f"print-{args.size}.png", args.out / f"print-{args.size}.json"

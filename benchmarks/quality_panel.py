@@ -8,7 +8,7 @@ For each candidate and pair it records, from one run at the candidate's settings
 number of evaluations (load-independent, unlike seconds):
 - ``objective``: the plain VGG19's objective (the spec's weights, mean losses, equal layer
   weights; the default), the common yardstick; ``content``: its content loss;
-- ``grid`` and ``noise`` (nst.measures), and each style layer's share of the candidate's own
+- ``grid`` and ``noise`` (nst.media.measures), and each style layer's share of the candidate's own
   style loss;
 - ``coarse/2`` and ``coarse/4``: the style loss of the result halved and quartered against the
   painting halved and quartered, divided by the photo's: below 1 the picture carries the
@@ -77,9 +77,9 @@ def pairs(size: int, count: int | None) -> list[tuple[str, str]]:
 
 
 def run_candidate(name: str, settings: dict, photo: str, painting: str, size: int, steps: int, out: Path) -> dict:
-    from nst import Options, stylize, transfer
-    from nst.images import load_image, save_image
-    from nst.objective import Objective
+    from nst import Options, score, stylize
+    from nst.core.objective import Objective
+    from nst.media.images import load_image, save_image
 
     photo_pixels = load_image(EXAMPLES / photo, size)
     painting_pixels = load_image(EXAMPLES / painting, size)
@@ -89,7 +89,7 @@ def run_candidate(name: str, settings: dict, photo: str, painting: str, size: in
     seconds = time.perf_counter() - started
     path = out / f"{name}-{Path(photo).stem}-{Path(painting).stem}-{size}.png"
     save_image(result.pixels, path)
-    yardstick = transfer.score(result.pixels, EXAMPLES / photo, EXAMPLES / painting, Options(size=size, **PLAIN))
+    yardstick = score(result.pixels, EXAMPLES / photo, EXAMPLES / painting, Options(size=size, **PLAIN))
     terms = Objective(photo_pixels, painting_pixels, options).style_layer_losses(result.pixels)
     row = {
         "candidate": name,
@@ -105,8 +105,8 @@ def run_candidate(name: str, settings: dict, photo: str, painting: str, size: in
     }
     for divisor in (2, 4):
         coarse = Options(size=size // divisor, **PLAIN)
-        result_style = transfer.score(result.pixels, EXAMPLES / photo, EXAMPLES / painting, coarse)["style"]
-        photo_style = transfer.score(EXAMPLES / photo, EXAMPLES / photo, EXAMPLES / painting, coarse)["style"]
+        result_style = score(result.pixels, EXAMPLES / photo, EXAMPLES / painting, coarse)["style"]
+        photo_style = score(EXAMPLES / photo, EXAMPLES / photo, EXAMPLES / painting, coarse)["style"]
         row[f"coarse/{divisor}"] = result_style / photo_style
     return row
 

@@ -32,10 +32,10 @@ class _Done(Exception):
 
 
 def compare(photo: Path, painting: Path, size: int, max_steps: int) -> dict:
-    from nst import Options, stylize
-    from nst.images import load_image
-    from nst.measures import is_clean
-    from nst.transfer import picture_measures, score
+    from nst import Options, score, stylize
+    from nst.media.images import load_image
+    from nst.media.measures import is_clean
+    from nst.run.report import picture_measures
 
     height, width = load_image(photo, size).shape[:2]
     recipe = Options.preset("spec", size=size, steps=RECIPE_STEPS, tv_weight=RECIPE_TV * height * width)

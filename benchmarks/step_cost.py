@@ -47,9 +47,12 @@ def measure(size: int, repeats: int, random_weights: bool) -> dict:
     import numpy as np
     from keras import ops
 
-    from nst import Options, backend, features, optimizers
-    from nst.images import load_image
-    from nst.objective import Objective
+    from nst import Options
+    from nst.core import backend, features
+    from nst.core.adam import run_adam
+    from nst.core.lbfgs import run_lbfgs
+    from nst.core.objective import Objective
+    from nst.media.images import load_image
     from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 
     if random_weights:  # an untrained VGG19: the same layers, so the same cost
@@ -74,8 +77,8 @@ def measure(size: int, repeats: int, random_weights: bool) -> dict:
     assert set(extractor.layers) == set(CONTENT_LAYERS + STYLE_LAYERS)
     medians = {
         "bare VGG19": statistics.median(bare_times[2:]),
-        "Adam step": statistics.median(step_times(optimizers.run_adam, objective, photo, options, repeats)),
-        "L-BFGS step": statistics.median(step_times(optimizers.run_lbfgs, objective, photo, options, repeats)),
+        "Adam step": statistics.median(step_times(run_adam, objective, photo, options, repeats)),
+        "L-BFGS step": statistics.median(step_times(run_lbfgs, objective, photo, options, repeats)),
     }
     return {
         "size": size,

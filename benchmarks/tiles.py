@@ -27,7 +27,7 @@ STYLE = ROOT / "examples" / "starry-night.jpg"
 
 
 def _timed(evaluate, image, repeats: int = 3):
-    from nst import backend
+    from nst.core import backend
 
     evaluate(image)  # compiles
     times, result = [], None
@@ -42,10 +42,11 @@ def _timed(evaluate, image, repeats: int = 3):
 def halo(args: argparse.Namespace) -> None:
     from keras import ops
 
-    from nst import Options, backend
-    from nst.images import load_image
-    from nst.objective import Objective
-    from nst.tiles import TiledObjective
+    from nst import Options
+    from nst.core import backend
+    from nst.core.objective import Objective
+    from nst.core.tiles import TiledObjective
+    from nst.media.images import load_image
 
     photo, painting = load_image(CONTENT, args.size), load_image(STYLE, args.size)
     noisy = np.clip(photo + np.random.default_rng(0).normal(0.0, 0.1, photo.shape), 0.0, 1.0).astype(np.float32)
@@ -69,8 +70,7 @@ def halo(args: argparse.Namespace) -> None:
 
 
 def runs(args: argparse.Namespace) -> None:
-    from nst import Options, stylize
-    from nst.transfer import score
+    from nst import Options, score, stylize
 
     print(f"{'size':>5} {'run':>18} {'steps':>5} {'objective':>10} {'as whole':>10} {'grid':>6} {'noise':>6}"
           f" {'time s':>7}")  # fmt: skip

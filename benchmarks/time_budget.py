@@ -21,7 +21,7 @@ STYLE = ROOT / "examples" / "starry-night.jpg"
 
 def run(size: int, budget: float, scales: int) -> dict:
     from nst import Options, stylize
-    from nst.features import load_vgg19
+    from nst.core.features import load_vgg19
 
     load_vgg19(Options().resolved_weights())
     result = stylize(CONTENT, STYLE, size=size, time_budget=budget, scales=scales)

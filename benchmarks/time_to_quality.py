@@ -10,7 +10,7 @@ step) is recorded once into reference_curves.json; every run re-measures its sec
 so its time is (steps to reach the target) x (seconds per step now). For the default method,
 the wall time from calling stylize until the objective at the output size first reaches the
 target and its picture passes the artefact bounds (``grid`` <= 1.05, ``noise`` <= 1.3, see
-nst.measures); the table also gives the step at which the objective alone first reached it.
+nst.media.measures); the table also gives the step at which the objective alone first reached it.
 Each method runs in its own process, for its peak memory.
 """
 
@@ -87,8 +87,8 @@ def run_default(size: int, target: float) -> dict:
     Every setting is the default except ``steps``, which is a limit, not part of the method:
     it is lifted so that the run can go on until it reaches the target, wherever that is."""
     from nst import Options, stylize
-    from nst.measures import is_clean
-    from nst.transfer import picture_measures
+    from nst.media.measures import is_clean
+    from nst.run.report import picture_measures
 
     trace: list[tuple[float, float]] = []  # (seconds since the call, objective at the output size)
     scales = Options(size=size).scale_sizes()
@@ -122,7 +122,7 @@ def run_default(size: int, target: float) -> dict:
 
 
 def child(task: str, size: int, target: float | None) -> None:
-    from nst.features import load_vgg19
+    from nst.core.features import load_vgg19
     from nst.options import Options
 
     load_vgg19(Options().resolved_weights())  # both methods start with the model in memory

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nst import clips, flow
+from nst.media import clips, flow
 
 CLIP = Path(__file__).resolve().parent.parent.parent / "shared" / "videos" / "walkers-6s.mp4"
 

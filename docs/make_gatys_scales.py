@@ -5,7 +5,7 @@
 Gatys et al. (2016) scaled each filter's weights so that its mean activation over images and
 positions is 1. Because ReLU and max pooling commute with a positive per-channel factor, that
 network's activations are exactly the plain network's divided by these means, layer by layer;
-so nst ships the means and divides the features by them (nst.features). The shipped file was
+so nst ships the means and divides the features by them (nst.core.features). The shipped file was
 made from the seven free photos and paintings of the project's test set (3 photos: astronaut,
 cat, coffee; 4 paintings: Composition VII, The Shipwreck, The Starry Night, The Scream; each
 at its longer side of 512 px or less, as they are stored), with the offline VGG19 weights (the
@@ -27,8 +27,8 @@ def main() -> None:
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
 
-    from nst.features import FeatureExtractor, mean_activations
-    from nst.images import load_image
+    from nst.core.features import FeatureExtractor, mean_activations
+    from nst.media.images import load_image
     from nst.options import VGG19_LAYERS, Options
 
     layers = [name for name in VGG19_LAYERS if "conv" in name]

@@ -12,9 +12,11 @@ import sys
 import numpy as np
 from keras import ops
 
-from nst import Options, backend, optimizers, stylize
-from nst.images import load_image
-from nst.objective import Objective
+from nst import Options, stylize
+from nst.core import backend
+from nst.core.lbfgs import run_lbfgs
+from nst.core.objective import Objective
+from nst.media.images import load_image
 from tests.conftest import CONTENT, STYLE
 
 SIZE = 48
@@ -50,7 +52,7 @@ def lbfgs(fetch: bool, steps: int = 6) -> None:
 
         return call
 
-    optimizers.backend.compile = compile_and_count
+    backend.compile = compile_and_count
     copied = []  # the number of values in each array copied to the host, in the loop
     # np.asarray(array) goes through __array__, float(array) and jax.device_get through _value.
     to_numpy, value = ArrayImpl.__array__, ArrayImpl._value
@@ -75,7 +77,7 @@ def lbfgs(fetch: bool, steps: int = 6) -> None:
         largest_copies.append(max(copied, default=0))
         copied.clear()
 
-    optimizers.run_lbfgs(objective, photo, options, should_step, on_step)
+    run_lbfgs(objective, photo, options, should_step, on_step)
     report = {
         "compiled": len(compiled),
         "calls": [entry["calls"] for entry in compiled],

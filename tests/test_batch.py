@@ -15,8 +15,9 @@ import pytest
 import ray
 from PIL import Image
 
-from nst import Options, batch, stylize
-from nst.images import read_params
+from nst import Options, stylize
+from nst.apps import batch
+from nst.media.images import read_params
 from tests.conftest import CONTENT, EXAMPLES, STYLE, started
 
 # Tiny, yet real photos and paintings; without XLA, whose compiling would take most of the time.
@@ -159,7 +160,7 @@ def test_an_unreadable_photo_fails_its_item_alone_with_the_single_commands_messa
 
 
 def test_without_ray_batch_says_in_one_line_how_to_get_it(tmp_path):
-    hide_ray = "import sys; sys.modules['ray'] = None; from nst.cli import main; sys.exit(main())"
+    hide_ray = "import sys; sys.modules['ray'] = None; from nst.apps.cli import main; sys.exit(main())"
     arguments = ["batch", CONTENT, "--style", STYLE, "-o", tmp_path / "out"]
     with started([sys.executable, "-c", hide_ray, *arguments], stderr=subprocess.PIPE, text=True) as process:
         error = process.communicate(timeout=120)[1]

@@ -7,7 +7,8 @@ import ray
 from PIL import Image
 from ray.cluster_utils import Cluster
 
-from nst import Options, batch, stylize
+from nst import Options, stylize
+from nst.apps import batch
 from tests.conftest import CONTENT, EXAMPLES, STYLE
 
 SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}

@@ -29,7 +29,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from nst.images import read_metadata
+from nst.media.images import read_metadata
 from tests.conftest import CONTENT, ROOT, STYLE, started
 
 CHROMIUM = os.environ.get("NST_CHROMIUM", "/usr/bin/chromium")

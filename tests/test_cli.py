@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst.images import read_metadata
+from nst.media.images import read_metadata
 from tests.conftest import CONTENT, STYLE, started
 
 

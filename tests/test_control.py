@@ -5,10 +5,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst import NstError, Options, colors, stylize, transfer
-from nst.checkpoints import load_checkpoint
-from nst.images import load_image, save_animation
-from nst.snapshots import Snapshots
+from nst import NstError, Options, reproduce, score, stylize
+from nst.core.objective import Objective
+from nst.media import colors
+from nst.media.animations import save_animation
+from nst.media.images import load_image
+from nst.run import runner
+from nst.run.checkpoints import load_checkpoint
+from nst.run.inputs import load_mask
+from nst.run.snapshots import Snapshots
 from tests.conftest import CONTENT, EXAMPLES, STYLE
 
 SCREAM = EXAMPLES / "the-scream.jpg"
@@ -66,8 +71,8 @@ def test_style_losses_follow_the_blend(weights):
     starry, scream = [], []
     for blend in blends:
         result = stylize(CONTENT, [STYLE, SCREAM], weights=weights, style_blend=blend, **FAST)
-        starry.append(transfer.score(result.pixels, CONTENT, STYLE, scoring)["style"])
-        scream.append(transfer.score(result.pixels, CONTENT, SCREAM, scoring)["style"])
+        starry.append(score(result.pixels, CONTENT, STYLE, scoring)["style"])
+        scream.append(score(result.pixels, CONTENT, SCREAM, scoring)["style"])
     # Less weight on a painting, further from its style; more weight, closer.
     assert starry == sorted(starry) and scream == sorted(scream, reverse=True)
 
@@ -84,12 +89,12 @@ def test_blend_weights_are_normalised_and_must_match_the_styles():
 def test_style_scale_sets_the_size_the_gram_targets_are_taken_at(weights, monkeypatch):
     seen = []
 
-    class RecordingObjective(transfer.Objective):
+    class RecordingObjective(Objective):
         def __init__(self, content, styles, options, masks=None):
             super().__init__(content, styles, options, masks)
             seen.append((styles[0].shape, self.style_targets[0].shape))
 
-    monkeypatch.setattr(transfer, "Objective", RecordingObjective)
+    monkeypatch.setattr(runner, "Objective", RecordingObjective)
     for scale in (0.5, 2.0):
         stylize(CONTENT, STYLE, weights=weights, style_scale=scale, **{**FAST, "steps": 1})
     (small, small_gram), (large, large_gram) = seen
@@ -156,11 +161,11 @@ def test_snapshots_and_animation(weights, tmp_path):
 def test_reproduce_runs_again_from_a_pngs_parameters(weights, tmp_path):
     first = stylize(CONTENT, [STYLE, SCREAM], weights=weights, style_blend=(2, 1), preserve_colors="histogram", **FAST)
     path = first.save(tmp_path / "first.png")
-    again = transfer.reproduce(path)
+    again = reproduce(path)
     assert again.report["params"] == first.report["params"]
     np.testing.assert_allclose(again.pixels, first.pixels, atol=1e-5)
     with pytest.raises(NstError, match="carries no nst parameters"):
-        transfer.reproduce(CONTENT)
+        reproduce(CONTENT)
 
 
 def half_masks(tmp_path, size=(64, 43)):
@@ -191,8 +196,8 @@ def test_each_region_takes_the_style_of_its_own_mask(weights, tmp_path):
     photo, options = load_image(CONTENT, 64), Options(size=64, weights=weights)
 
     def region_style_loss(mask_path, painting):
-        mask = transfer.load_mask(mask_path, photo.shape)
-        return transfer.Objective(photo, load_image(painting, 64), options, [mask]).evaluate(result)["style"]
+        mask = load_mask(mask_path, photo.shape)
+        return Objective(photo, load_image(painting, 64), options, [mask]).evaluate(result)["style"]
 
     assert region_style_loss(left, STYLE) < region_style_loss(left, SCREAM)
     assert region_style_loss(right, SCREAM) < region_style_loss(right, STYLE)

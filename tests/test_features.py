@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from keras import ops
 
+from nst.core.features import FeatureExtractor, load_vgg19, preprocess
 from nst.errors import NstError
-from nst.features import FeatureExtractor, load_vgg19, preprocess
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 
 pytestmark = pytest.mark.core  # runs on every Keras backend (make test)

@@ -13,10 +13,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
-from nst import NstError, Options, stylize
-from nst.images import NstWarning, load_image, open_image_with_alpha
-from nst.memory import check_memory, estimate_peak_mb
-from nst.transfer import score
+from nst import NstError, Options, score, stylize
+from nst.media.images import NstWarning, load_image, open_image_with_alpha
+from nst.run.memory import check_memory, estimate_peak_mb
 from tests.conftest import CONTENT, STYLE
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
+from nst.apps.web.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue, RunRequest
 from nst.errors import NstError
-from nst.images import METADATA_KEY, read_metadata
-from nst.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue, RunRequest
+from nst.media.images import METADATA_KEY, read_metadata
 from nst.options import Options
 
 

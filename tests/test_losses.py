@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from nst import losses
+from nst.core import losses
 
 pytestmark = pytest.mark.core  # runs on every Keras backend (make test)
 

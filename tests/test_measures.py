@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst import measures
-from nst.images import load_image
+from nst.media import measures
+from nst.media.images import load_image
 from tests.conftest import CONTENT, STYLE
 
 PHOTO = load_image(CONTENT, 256)

@@ -8,10 +8,12 @@ import keras
 import numpy as np
 import pytest
 
-from nst import Options, stylize, transfer
-from nst.features import FeatureExtractor
-from nst.images import load_image
+from nst import Options, score, stylize
+from nst.core.features import FeatureExtractor
+from nst.core.objective import Objective
+from nst.media.images import load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
+from nst.run import plan, runner
 from tests.conftest import CONTENT, STYLE
 
 
@@ -37,12 +39,12 @@ def test_lbfgs_stays_in_bounds_and_beats_adam_per_evaluation(weights):
 def test_scale_ladder_reaches_the_requested_size_with_targets_at_each_scale(weights, monkeypatch):
     shapes = []
 
-    class RecordingObjective(transfer.Objective):
+    class RecordingObjective(Objective):
         def __init__(self, content, styles, options, masks=None):
             super().__init__(content, styles, options, masks)
             shapes.append((content.shape, styles[0].shape, self.content_targets[0].shape))
 
-    monkeypatch.setattr(transfer, "Objective", RecordingObjective)
+    monkeypatch.setattr(runner, "Objective", RecordingObjective)
     options = Options(size=96, scales=3, scale_start=48, coarse_steps=2, steps=2, style_size=192, weights=weights)
     assert options.scale_sizes() == [48, 68, 96]
     result = stylize(CONTENT, STYLE, options)
@@ -73,7 +75,7 @@ class FakeClock:
 
 def test_a_time_budget_takes_every_step_that_fits_and_no_more(weights, monkeypatch):
     clock = FakeClock(seconds_per_pixel=1 / (64 * 43))  # a step of 1 s at 64x43 px
-    monkeypatch.setattr(transfer, "_clock", clock)
+    monkeypatch.setattr(plan, "clock", clock)
     result = stylize(
         CONTENT, STYLE, size=64, steps=10_000, time_budget=10.0, jit_compile=False, weights=weights,
         callback=clock.step,
@@ -86,7 +88,7 @@ def test_a_time_budget_takes_every_step_that_fits_and_no_more(weights, monkeypat
 
 def test_a_time_budget_is_shared_by_the_scales_as_their_planned_work(weights, monkeypatch):
     clock = FakeClock(seconds_per_pixel=1e-4)  # 0.15 s a step at 48x32 px, 0.61 s at 96x64 px
-    monkeypatch.setattr(transfer, "_clock", clock)
+    monkeypatch.setattr(plan, "clock", clock)
     options = Options(
         size=96, scales=2, scale_start=48, coarse_steps=300, steps=100, time_budget=15.0, weights=weights,
         jit_compile=False,
@@ -158,5 +160,5 @@ def test_score_command_prints_the_losses_of_a_result(tmp_path, weights):
 
 
 def test_score_of_the_photo_itself_has_no_content_loss(weights):
-    losses = transfer.score(CONTENT, CONTENT, STYLE, Options(size=64, weights=weights))
+    losses = score(CONTENT, CONTENT, STYLE, Options(size=64, weights=weights))
     assert losses["content"] == 0.0 and losses["style"] > 0

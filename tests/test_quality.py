@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 from keras import ops
 
-from nst import Options, measures, stylize
-from nst.features import FeatureExtractor, gatys_scales, load_vgg19
-from nst.images import load_image
-from nst.objective import Objective
-from nst.optimizers import PRECONDITIONERS
+from nst import Options, stylize
+from nst.core.features import FeatureExtractor, gatys_scales, load_vgg19
+from nst.core.objective import Objective
+from nst.core.preconditioners import PRECONDITIONERS
+from nst.media import measures
+from nst.media.images import load_image
 from nst.options import STYLE_LAYERS, VGG19_LAYERS
 from tests.conftest import CONTENT, STYLE
 
@@ -38,7 +39,7 @@ def test_measures_of_an_image_taller_than_a_band_are_those_of_the_whole_array():
     """They are computed by bands of rows (a print's float64 copy would be 250 MB): the bands'
     edges and the last, short band count every boundary and interior pixel once."""
     rng = np.random.default_rng(1)
-    image = rng.random((2 * measures._BAND_ROWS + 3, 40, 3))
+    image = rng.random((2 * measures.BAND_ROWS + 3, 40, 3))
     image[::8] *= 0.5  # a grid of rows, one of them on a band's edge
     for block in (2, 8, 16):
         rows, columns = np.abs(np.diff(image, axis=0)), np.abs(np.diff(image, axis=1))

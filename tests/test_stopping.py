@@ -12,14 +12,17 @@ import pytest
 from keras import ops
 from PIL import Image
 
-from nst import StoppedEarly, cli, stylize, transfer
-from nst.images import load_image
+from nst import StoppedEarly, stylize
+from nst.apps import cli
+from nst.core.objective import Objective
+from nst.media.images import load_image
+from nst.run import runner
 from tests.conftest import CONTENT, STYLE, started
 
 
 @pytest.mark.core
 def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weights, monkeypatch):
-    class FailingObjective(transfer.Objective):
+    class FailingObjective(Objective):
         """Finite for the photo itself, NaN once the image has moved away from it."""
 
         def __call__(self, image):
@@ -31,7 +34,7 @@ def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weight
             super().__init__(content, styles, options, masks)
             self.photo = ops.convert_to_tensor(content[np.newaxis])
 
-    monkeypatch.setattr(transfer, "Objective", FailingObjective)
+    monkeypatch.setattr(runner, "Objective", FailingObjective)
     with pytest.raises(StoppedEarly, match="the loss became nan at step 2") as stopped:
         stylize(CONTENT, STYLE, size=48, steps=10, optimizer="adam", jit_compile=False, weights=weights)
     kept = stopped.value.result
@@ -83,7 +86,7 @@ def test_a_signal_swallowed_by_a_finalizer_still_stops_the_run_at_the_next_step(
             os.kill(os.getpid(), signal.SIGTERM)  # its KeyboardInterrupt is raised inside __del__
 
     before = signal.getsignal(signal.SIGTERM)
-    with cli._StopRequests() as stop_requests:
+    with cli.StopRequests() as stop_requests:
         stop_requests.check()  # nothing asked yet
         SignalledWhileFinalized()  # Python ignores what a finalizer raises, and we go on
         with pytest.raises(KeyboardInterrupt):

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from nst import NstError, Options, stylize
-from nst.images import load_image, read_metadata
-from nst.objective import Objective
+from nst.core.objective import Objective
+from nst.media.images import load_image, read_metadata
 from tests.conftest import CONTENT, STYLE
 
 

@@ -9,11 +9,14 @@ import pytest
 from keras import ops
 from PIL import Image
 
-from nst import Options, backend, measures, memory, stylize
-from nst.images import load_image
-from nst.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
-from nst.objective import Objective, layer_shape
-from nst.tiles import TiledObjective, Tiling
+from nst import Options, stylize
+from nst.core import backend
+from nst.core.objective import Objective, layer_shape
+from nst.core.tiles import TiledObjective, Tiling
+from nst.media import measures
+from nst.media.images import load_image
+from nst.run import memory
+from nst.run.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
 from tests.conftest import CONTENT, EXAMPLES, STYLE
 from tests.test_inputs import nst
 
@@ -143,7 +146,7 @@ def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     middle = plan_size(Options(size=4096, max_memory=6000), 1522, 2435)  # 2435 px: L-BFGS, fewer pairs
     assert middle.optimizer == "lbfgs" and middle.tile >= 512 and 3 <= middle.lbfgs_history < 30
     tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)  # L-BFGS only in small tiles: Adam
-    assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= memory._PLANNED_SHARE * 6000
+    assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= memory.PLANNED_SHARE * 6000
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
 
 
@@ -153,7 +156,7 @@ def test_where_lbfgs_does_not_fit_even_in_tiles_a_size_runs_with_adam_in_tiles(w
     painting = load_image(STYLE, 192).shape[1::-1]
     lbfgs = estimate_tiled_mb(options, height, width, 128, 2, [painting])
     adam = estimate_tiled_mb(dataclasses.replace(options, optimizer="adam"), height, width, 128, 2, [painting])
-    limit = (lbfgs + adam) / 2 / memory._PLANNED_SHARE  # room for Adam's state, not for L-BFGS's
+    limit = (lbfgs + adam) / 2 / memory.PLANNED_SHARE  # room for Adam's state, not for L-BFGS's
     result = stylize(CONTENT, STYLE, options, max_memory=limit)
     (size,) = result.report["sizes"]
     assert (size["optimizer"], size["tile"], size["steps"]) == ("adam", 128, 2)

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst import Interrupted, NstError, clips, flow, measures
-from nst.video import stylize_video, temporal_error
+from nst import Interrupted, NstError
+from nst.apps.video import stylize_video, temporal_error
+from nst.media import clips, flow, measures
 from tests.conftest import CONTENT, STYLE, started
 
 SIZE, FRAMES, FPS, PAN = 64, 6, 8, 3

@@ -12,10 +12,13 @@ import tomllib
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from nst import Options, cli, web
+import nst
+from nst import Options
+from nst.apps import cli
+from nst.apps.web import app as web
+from nst.apps.web.app import WebConfig, create_app
 from nst.errors import NstError
-from nst.images import read_metadata
-from nst.web import WebConfig, create_app
+from nst.media.images import read_metadata
 from tests.conftest import CONTENT, ROOT
 from tests.test_jobs import FakeStylize
 
@@ -116,9 +119,9 @@ def test_a_form_runs_with_the_options_and_files_it_names(client, tmp_path):
 def test_the_examples_are_package_data_sorted_into_photos_and_paintings():
     """A wheel carries them: the files offered are under the package and matched by its package-data."""
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nst"]
-    package = Path(web.__file__).parent
+    package = Path(nst.__file__).parent
     shipped = {path for pattern in patterns for path in package.glob(pattern)}
-    kinds = web._examples(web.EXAMPLES)
+    kinds = web.example_images(web.EXAMPLES)
     assert web.EXAMPLES.parent == package
     assert kinds["photos"] and kinds["paintings"]
     assert set(kinds["photos"] + kinds["paintings"]) <= shipped

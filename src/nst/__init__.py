@@ -4,10 +4,12 @@
     >>> result = stylize("photo.jpg", "painting.jpg", size=256, steps=100)
     >>> result.save("out.png"); result.report["final"]
 
-TensorFlow is imported on first use of :func:`stylize`, so ``import nst`` (and ``nst --help``)
-stays fast.
+TensorFlow is imported on first use of :func:`stylize`, :func:`score`, :func:`reproduce` or
+:func:`stylize_video`, so ``import nst`` (and ``nst --help``) stays fast. :func:`stylize_many`
+runs a batch on Ray, whose workers load it.
 """
 
+import importlib
 import os
 from typing import Any
 
@@ -24,14 +26,34 @@ __version__ = "0.2.0"
 from nst.errors import Interrupted, NstError, StoppedEarly  # noqa: E402
 from nst.options import Options  # noqa: E402
 
-__all__ = ["Interrupted", "NstError", "Options", "Progress", "Result", "StoppedEarly", "stylize", "__version__"]
+__all__ = [
+    "Interrupted",
+    "NstError",
+    "Options",
+    "Progress",
+    "Result",
+    "StoppedEarly",
+    "__version__",
+    "reproduce",
+    "score",
+    "stylize",
+    "stylize_many",
+    "stylize_video",
+]
 
-_LAZY = {"stylize", "Result", "Progress"}
+# Loaded on first use: each name, and the module that holds it.
+_LAZY = {
+    "stylize": "nst.run.api",
+    "score": "nst.run.api",
+    "reproduce": "nst.run.api",
+    "Result": "nst.run.result",
+    "Progress": "nst.run.result",
+    "stylize_video": "nst.apps.video",
+    "stylize_many": "nst.apps.batch",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from nst import transfer
-
-        return getattr(transfer, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'nst' has no attribute {name!r}")

@@ -1,3 +1,3 @@
-from nst.cli import main
+from nst.apps.cli import main
 
 raise SystemExit(main())

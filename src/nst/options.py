@@ -61,7 +61,7 @@ class Options:
     see docs/quality.md).
     ``normalization`` chooses how the losses are scaled ("mean": the TensorFlow tutorial's
     means, whose balance does not change with resolution; "sum": the spec's sums as written);
-    see :mod:`nst.losses` for the exact relation between the two.
+    see :mod:`nst.core.losses` for the exact relation between the two.
     """
 
     size: int = 512

@@ -1,4 +1,4 @@
-"""TensorFlow, started without its C++ start-up notices; imported by :mod:`nst.transfer` first.
+"""TensorFlow, started without its C++ start-up notices; imported by :mod:`nst.core` first.
 Under another Keras backend (``KERAS_BACKEND=jax`` or ``torch``) TensorFlow is not imported at all.
 
 While it is imported and looks for devices, TensorFlow's C++ core writes notices straight to

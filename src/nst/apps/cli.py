@@ -25,12 +25,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nst import __version__
-from nst.checkpoints import load_checkpoint
-from nst.clips import FOLDER_FPS
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.flow import FLOW_METHODS
-from nst.images import NstWarning, check_output_path, check_writable, load_image, read_params
-from nst.inputs import check_inputs
+from nst.media.clips import FOLDER_FPS
+from nst.media.flow import FLOW_METHODS
+from nst.media.images import NstWarning, check_output_path, check_writable, load_image, read_params
 from nst.options import (
     NORMALIZATIONS,
     OPTIMIZERS,
@@ -41,7 +39,9 @@ from nst.options import (
     WEIGHTS_ENV,
     Options,
 )
-from nst.snapshots import Snapshots
+from nst.run.checkpoints import load_checkpoint
+from nst.run.inputs import check_inputs
+from nst.run.snapshots import Snapshots
 
 DEFAULTS = Options()
 
@@ -244,7 +244,7 @@ def build_batch_parser() -> argparse.ArgumentParser:
 
 
 def build_video_parser() -> argparse.ArgumentParser:
-    from nst import video  # no TensorFlow: its constants and checks only
+    from nst.apps import video  # no TensorFlow: its constants and checks only
 
     parser = _Parser(
         prog="nst video",
@@ -359,7 +359,7 @@ def _stylize(args: argparse.Namespace) -> int:
                 progress_bar.tile(size, done, tiles)
 
         try:
-            with _StopRequests() as stop_requests:  # `kill` keeps the picture so far, as Ctrl-C does
+            with StopRequests() as stop_requests:  # `kill` keeps the picture so far, as Ctrl-C does
                 result = stylize(args.content, args.style, options, callback=callback, on_tile=on_tile)
         except (Interrupted, StoppedEarly) as stop:
             for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C ends at once
@@ -418,7 +418,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from nst import web  # FastAPI and uvicorn load only for this command
+    from nst.apps.web import app as web  # FastAPI and uvicorn load only for this command
 
     if not web.is_loopback(args.host):
         print(
@@ -435,10 +435,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     # Ray loads only for this command, when an item is left to run; Keras and its backend only in the workers.
-    from nst import batch
+    from nst.apps import batch
 
     workers = batch.Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
-    with _batch_progress(args.quiet) as progress, _StopRequests():  # `kill` stops the batch as Ctrl-C does
+    with _batch_progress(args.quiet) as progress, StopRequests():  # `kill` stops the batch as Ctrl-C does
         try:
             summary = batch.stylize_many(
                 args.photos, args.style, args.output, options_from(args), blend=args.style_blend is not None,
@@ -459,11 +459,11 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _video(args: argparse.Namespace) -> int:
-    from nst import video
+    from nst.apps import video
 
     options = options_from(args)
     max_time = None if args.max_time is None else args.max_time * 60
-    with _video_progress(args.quiet) as progress, _StopRequests() as stop_requests:  # `kill` keeps frames as Ctrl-C
+    with _video_progress(args.quiet) as progress, StopRequests() as stop_requests:  # `kill` keeps frames as Ctrl-C
 
         def callback(step) -> None:
             stop_requests.check()
@@ -551,13 +551,13 @@ def _item_line(outcome) -> str:
 
 
 def _library():
-    """nst.transfer (TensorFlow starts without its notices, see nst.quiet_start)."""
-    from nst import transfer
+    """nst.run.api (TensorFlow starts without its notices, see nst.quiet_start)."""
+    from nst.run import api
 
     # Each scale compiles its own step function; TensorFlow's warning about that (on its Python
     # logger) is for programmers, not for someone waiting on a picture.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    return transfer
+    return api
 
 
 @contextlib.contextmanager
@@ -606,7 +606,7 @@ class _Bar:
 
     def describe(self) -> None:
         if not self.bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
-            from nst import backend
+            from nst.core import backend
 
             name = backend.name()
             self.bar.set_description_str(
@@ -618,7 +618,7 @@ class _Bar:
         self.bar.set_postfix_str(", ".join(part for part in (at, tile, self.losses) if part), refresh=False)
 
 
-class _StopRequests:
+class StopRequests:
     """Ctrl-C and SIGTERM raise KeyboardInterrupt, and are remembered.
 
     A signal that arrives while Python runs a finalizer or a garbage-collector callback (JAX, which
@@ -630,7 +630,7 @@ class _StopRequests:
     def __init__(self) -> None:
         self.requested = False
 
-    def __enter__(self) -> _StopRequests:
+    def __enter__(self) -> StopRequests:
         self.previous = {number: signal.signal(number, self.handle) for number in (signal.SIGINT, signal.SIGTERM)}
         self.previous_hook, sys.unraisablehook = sys.unraisablehook, self.unraisable
         return self

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from nst.errors import NstError
-from nst.images import check_animation_path, save_animation, save_image, to_pil
-
-if TYPE_CHECKING:  # nst.transfer loads TensorFlow; the command line builds this before it does
-    from nst.transfer import Progress, Result
+from nst.media.animations import check_animation_path, save_animation
+from nst.media.images import save_image, to_pil
+from nst.run.result import Progress, Result
 
 # An animation shows about this many frames when no --save-every spaces them.
 _ANIMATION_FRAMES = 50

@@ -14,7 +14,8 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from nst.errors import NstError
-from nst.images import fitted_size, peek_image, save_animation
+from nst.media.animations import save_animation
+from nst.media.images import fitted_size, peek_image
 
 FFMPEG_INPUTS = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
 PILLOW_INPUTS = (".gif", ".webp")

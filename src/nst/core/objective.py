@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 from keras import ops
 
-from nst import losses
-from nst.features import FeatureExtractor
-from nst.losses import Tensor
+from nst.core import losses
+from nst.core.features import FeatureExtractor
+from nst.core.losses import Tensor
 from nst.options import Options
 
 LOSS_NAMES = ("total", "content", "style", "tv")
@@ -20,7 +20,7 @@ LOSS_NAMES = ("total", "content", "style", "tv")
 
 @dataclass(frozen=True)
 class TemporalTarget:
-    """What a video frame's temporal term compares it with (see :func:`nst.losses.temporal_loss`):
+    """What a video frame's temporal term compares it with (see :func:`nst.core.losses.temporal_loss`):
     the previous stylized frame warped to this one (H, W, 3), the mask of pixels whose flow is
     reliable (H, W), and the term's weight."""
 
@@ -131,7 +131,7 @@ class Objective:
         Without ``content_targets``, the Gram matrices only.
 
         Over the whole image the weights are the style masks; over a tile they keep only its own
-        positions, so that the tiles' sums add up to the whole image's (:mod:`nst.tiles`)."""
+        positions, so that the tiles' sums add up to the whole image's (:mod:`nst.core.tiles`)."""
         options = self.options
         content = (
             [

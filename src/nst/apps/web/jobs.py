@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from nst.errors import NstError, StoppedEarly
-from nst.images import to_pil
+from nst.media.images import to_pil
 from nst.options import Options
 
 log = logging.getLogger("nst.web")

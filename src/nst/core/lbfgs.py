@@ -1,108 +1,24 @@
-"""The optimizers over the pixels: Adam (the spec's) and box-constrained L-BFGS.
-
-Both run one scale: they start from an image, take a step while ``should_step()`` says so,
-and report each step through ``on_step(losses, current_image, state)``, where ``state()``
-returns what a checkpoint needs to continue (the image, and Adam's moments) and ``state``
-given to the optimizer continues from such a checkpoint. A step is one evaluation of
-the loss and its gradient, i.e. one VGG19 forward and backward pass, whichever the optimizer:
-that is what costs time, so that is what is counted.
-"""
+"""Box-constrained L-BFGS on the pixels, on the device and checkpointable: see :mod:`nst.core.optimizers`
+for what every optimizer does, and :mod:`nst.core.preconditioners` for where its recursion starts."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 
-import keras
 import numpy as np
 from keras import ops
 
-from nst import backend
-from nst.losses import Tensor
-from nst.objective import Objective
+from nst.core import backend
+from nst.core.losses import Tensor
+from nst.core.objective import Objective
+from nst.core.optimizers import OptimizerState, StepCallback, fetch_later, step_function
+from nst.core.preconditioners import PRECONDITIONERS
 from nst.options import Options
 
-OptimizerState = dict[str, np.ndarray]
 _ARMIJO = 1e-4  # the sufficient decrease every accepted step must make
-# Of each preconditioner level over the next finer, fitted with the block pyramid (not yet refitted
-# for the smooth one): objective after 150 evaluations at 256 px with weights 1, 1.4, 1.7, 2
-# and 3: 9.13e6, 9.07e6, 9.12e6, 9.25e6, 9.76e6.
-_PYRAMID_WEIGHT = 1.4
 _FIRST_STEP_RMS = 0.02  # root-mean-square pixel change of a step taken without curvature pairs
 _CURVATURE_EPSILON = 1e-10  # pairs with less curvature than this would make the direction unstable
-
-StepCallback = Callable[[dict[str, float], Callable[[], np.ndarray], Callable[[], OptimizerState]], None]
-
-
-def run_adam(
-    objective: Objective,
-    image: np.ndarray,
-    options: Options,
-    should_step: Callable[[], bool],
-    on_step: StepCallback,
-    state: OptimizerState | None = None,
-) -> np.ndarray:
-    """Adam on the pixels, clipped to [0, 1] after every step (the spec's loop): Keras's Adam,
-    on whichever backend Keras runs."""
-    variable = keras.Variable(image[np.newaxis], name="generated_image")
-    optimizer = keras.optimizers.Adam(
-        learning_rate=options.learning_rate, beta_1=options.beta_1, epsilon=options.epsilon
-    )
-    optimizer.build([variable])  # Keras creates its slot variables here, before the first step.
-    if state is not None:  # the step count and both moments: the run goes on exactly as before
-        for index, slot in enumerate(optimizer.variables):
-            slot.assign(state[f"adam/{index}"])
-
-    def current_state() -> OptimizerState:
-        slots = {f"adam/{index}": backend.to_numpy(slot) for index, slot in enumerate(optimizer.variables)}
-        return {"image": backend.to_numpy(variable)[0], **slots}
-
-    def in_place_update(losses: dict[str, Tensor], gradient: Tensor) -> dict[str, Tensor]:
-        optimizer.apply([gradient], [variable])
-        variable.assign(ops.clip(variable.value, 0.0, 1.0))
-        return losses
-
-    def pure_update(
-        image: Tensor, slots: list[Tensor], losses: dict[str, Tensor], gradient: Tensor
-    ) -> tuple[dict[str, Tensor], Tensor, list[Tensor]]:
-        [image], slots = optimizer.stateless_apply(slots, [gradient], [image])
-        return losses, ops.clip(image, 0.0, 1.0), slots
-
-    if backend.stateless():  # a compiled function may not change variables: it returns their new values
-        compiled = _step_function(objective, lambda image, slots: image, pure_update, options.jit_compile)
-
-        def step() -> dict[str, Tensor]:
-            losses, image, slots = compiled(variable.value, [slot.value for slot in optimizer.variables])
-            variable.assign(image)
-            for slot, value in zip(optimizer.variables, slots, strict=True):
-                slot.assign(value)
-            return losses
-
-    else:
-        step = _step_function(objective, lambda: variable.value, in_place_update, options.jit_compile)
-
-    while should_step():
-        losses = step()
-        pixels = ops.copy(variable.value)  # this step's picture, kept on the device until asked for
-        on_step(backend.floats(losses), _fetch(pixels), current_state)
-    return backend.to_numpy(variable)[0]
-
-
-def _step_function(objective: Objective, point: Callable, update: Callable, jit_compile: bool) -> Callable:
-    """One step of an optimizer: the losses and gradient at ``point(*state)``, then
-    ``update(*state, losses, gradient)``. Compiled as one function; except that a tiled objective
-    runs its tiles itself (:mod:`nst.tiles`), and then the update runs op by op: a print's image
-    is 120 MB, and a compiled update holds 40 to 60 of its temporaries at once (2048 px, L-BFGS),
-    where op by op frees each as soon as it is used. Its time is nothing beside the tiles'."""
-    if getattr(objective, "tiled", False):
-        return lambda *state: update(*state, *objective.value_and_grad(point(*state)))
-    evaluate = backend.value_and_grad(objective)
-    return backend.compile(lambda *state: update(*state, *evaluate(point(*state))), jit_compile)
-
-
-def _fetch(pixels: Tensor) -> Callable[[], np.ndarray]:
-    """A picture on the device, brought to the host only when the caller asks for it."""
-    return lambda: backend.to_numpy(pixels)[0]
 
 
 class _ProjectedLbfgs:
@@ -134,7 +50,7 @@ class _ProjectedLbfgs:
         levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
         precondition = PRECONDITIONERS[options.preconditioner]
         self.precondition = lambda vector: precondition(vector, levels)
-        self.step = _step_function(objective, lambda state: state["trial"][None], self._update, options.jit_compile)
+        self.step = step_function(objective, lambda state: state["trial"][None], self._update, options.jit_compile)
         pixels = ops.convert_to_tensor(np.asarray(image, np.float32))
         pairs = ops.zeros((self.history, *image.shape), "float32")
         self.state: dict[str, Tensor] = {
@@ -326,7 +242,7 @@ def run_lbfgs(
     while should_step():
         evaluated = search.state["trial"]
         losses, search.state = search.step(search.state)
-        on_step(backend.floats(losses), _fetch(evaluated[None]), search.checkpoint)
+        on_step(backend.floats(losses), fetch_later(evaluated[None]), search.checkpoint)
     return search.best_image()
 
 
@@ -351,98 +267,3 @@ def _first_step(direction: Tensor) -> Tensor:
     # rate): 9.2e7 after 10 evaluations at 256 px against 3.1e8 (benchmarks/lbfgs.py).
     root_mean_square = ops.sqrt(_dot(direction, direction) / float(np.prod(direction.shape)))
     return _FIRST_STEP_RMS / ops.maximum(root_mean_square, 1e-30)
-
-
-def _block_pyramid(image: Tensor, levels: int) -> Tensor:
-    """Sum over levels of the image's 2^l x 2^l block means, weighted ``_PYRAMID_WEIGHT``^l:
-    piecewise constant, so it leaves a grid of flat squares in the picture (the old default)."""
-    return sum((_PYRAMID_WEIGHT**level * _block_means(image, 2**level) for level in range(1, levels + 1)), 0.0)
-
-
-def _gaussian_pyramid(image: Tensor, levels: int) -> Tensor:
-    r"""Sum over levels l of E^l R^l x, weighted ``_PYRAMID_WEIGHT``^l, where R blurs with the
-    binomial kernel [1 4 6 4 1]/16 and keeps every second row and column (Burt and Adelson's
-    REDUCE) and E = 4 R^T (their EXPAND). E^l R^l = 4^l (R^l)^T R^l is symmetric positive
-    semi-definite, so the preconditioner stays symmetric positive definite; unlike block means
-    it is smooth, so what it adds to a step has no edges on a lattice. Evaluated from the
-    coarsest level up, one EXPAND per level:
-
-        sum_l w^l E^l a_l = E (w a_1 + E (w^2 a_2 + E (...)))   with a_l = R^l x
-    """
-    reduced = [image]
-    for _ in range(levels):
-        reduced.append(_reduce(_reduce(reduced[-1], 0), 1))
-    total = ops.zeros_like(reduced[-1])
-    for level in range(levels, 0, -1):
-        total = _expand(total + _PYRAMID_WEIGHT**level * reduced[level], tuple(reduced[level - 1].shape))
-    return total
-
-
-_BINOMIAL = (1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16)
-_BINOMIAL_3 = (1 / 4, 2 / 4, 1 / 4)
-
-
-def _along(image: Tensor, axis: int, part: slice) -> Tensor:
-    """``image[part]`` along ``axis`` (0: rows, 1: columns) of an (H, W, C) image."""
-    return image[part] if axis == 0 else image[:, part]
-
-
-def _blur(image: Tensor, axis: int, kernel: tuple[float, ...] = _BINOMIAL) -> Tensor:
-    """A symmetric blur along ``axis``, zeros beyond the edges: a symmetric matrix, positive
-    semi-definite for a binomial kernel (its Fourier transform is a power of a cosine)."""
-    length, reach = image.shape[axis], len(kernel) // 2
-    padding = [(0, 0)] * 3
-    padding[axis] = (reach, reach)
-    padded = ops.pad(image, padding)
-    return sum(weight * _along(padded, axis, slice(tap, tap + length)) for tap, weight in enumerate(kernel))
-
-
-def _reduce(image: Tensor, axis: int) -> Tensor:
-    return _along(_blur(image, axis), axis, slice(0, None, 2))
-
-
-def _expand(image: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """4 R^T: the transpose of :func:`_reduce` along both axes, times 4 so that it keeps the
-    mean (each R^T halves it along its axis)."""
-    for axis in (0, 1):
-        # The values at the even positions and zeros between them: stacked, then interleaved.
-        spread = ops.stack([image, ops.zeros_like(image)], axis=axis + 1)
-        merged = list(image.shape)
-        merged[axis] *= 2
-        spread = _along(ops.reshape(spread, merged), axis, slice(0, shape[axis]))
-        image = 2 * _blur(spread, axis)
-    return image
-
-
-def _block_means(image: Tensor, block: int) -> Tensor:
-    """The image with each ``block`` x ``block`` tile (smaller at the edges) set to its mean:
-    an orthogonal projection, so the preconditioner stays symmetric and positive definite."""
-    height, width, channels = image.shape
-    rows, columns = -(-height // block), -(-width // block)
-    padded = ops.pad(image, [(0, rows * block - height), (0, columns * block - width), (0, 0)])
-    sums = ops.sum(ops.reshape(padded, (rows, block, columns, block, channels)), axis=(1, 3))
-    row_counts = np.diff([*range(0, height, block), height])
-    column_counts = np.diff([*range(0, width, block), width])
-    means = sums / ops.convert_to_tensor((row_counts[:, None, None] * column_counts[None, :, None]).astype(np.float32))
-    return ops.repeat(ops.repeat(means, block, axis=0), block, axis=1)[:height, :width]
-
-
-def _smooth_identity(image: Tensor) -> Tensor:
-    """(I + B) / 2 with B the binomial blur [1 2 1]/4 along both axes: passes smooth changes
-    whole and halves a checkerboard. Without it, L-BFGS's pixel-wise part grows a period-2
-    pattern (VGG19's pooling grid) and speckle: at 256 px, 100 evaluations, grid 1.047 -> 1.028
-    and noise 0.85 -> 0.80 on cat / Starry Night, for a 0.2% higher objective."""
-    blurred = image
-    for axis in (0, 1):
-        blurred = _blur(blurred, axis, _BINOMIAL_3)
-    return 0.5 * (image + blurred)
-
-
-# Each maps an image-shaped vector and the number of pyramid levels to H0 times it, the start
-# of the two-loop recursion: symmetric positive definite, as L-BFGS needs.
-PRECONDITIONERS = {
-    "gaussian": lambda image, levels: _smooth_identity(image) + _gaussian_pyramid(image, levels),
-    "blocks": lambda image, levels: image + _block_pyramid(image, levels),
-    "none": lambda image, levels: image,
-}
-OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}

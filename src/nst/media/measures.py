@@ -36,7 +36,8 @@ MAX_LATTICE, MAX_LINES = 1.3, 1.3
 # A periodic modulation of the differences by less than this fraction of their mean is not seen:
 # the block grid's bound of 1.05 (on-grid over off-grid differences) is a modulation of 2.5%.
 MIN_LATTICE_DEPTH = 0.025
-_BAND_ROWS = 256
+# The measures read an image in bands of this many rows: a print's float64 copy is never held whole.
+BAND_ROWS = 256
 # The lattice's spectrum: Welch's, over strips of this many rows (columns) and segments of this
 # many px, each peak measured against the median of the spectrum within this fraction of its
 # frequency around it, for periods from 2 px to LATTICE_LONGEST_PERIOD px.
@@ -57,7 +58,7 @@ def boundary_ratio(image: np.ndarray, block: int) -> float:
     on_sum = off_sum = 0.0
     on_count = off_count = 0
     for top, band in _bands(image, overlap=1):
-        across_columns = np.abs(np.diff(band[:_BAND_ROWS], axis=1))  # boundary x = index + 1
+        across_columns = np.abs(np.diff(band[:BAND_ROWS], axis=1))  # boundary x = index + 1
         across_rows = np.abs(np.diff(band, axis=0))  # boundary y = top + index + 1
         on_rows = ((np.arange(len(across_rows)) + top + 1) % block) == 0
         on, off = across_columns[:, on_columns], across_columns[:, ~on_columns]
@@ -95,7 +96,7 @@ def mean_abs_laplacian(image: np.ndarray) -> float:
 
 
 def _bands(
-    image: np.ndarray, overlap: int, rows: int = _BAND_ROWS, dtype: type = np.float64
+    image: np.ndarray, overlap: int, rows: int = BAND_ROWS, dtype: type = np.float64
 ) -> Iterator[tuple[int, np.ndarray]]:
     """The image's rows in float64 bands of ``rows`` rows, each with the index of its first row
     and ``overlap`` rows of the next band: a print's measures never hold a whole float64 copy of
@@ -119,7 +120,7 @@ def outlier_fraction(image: np.ndarray, threshold: float = OUTLIER_THRESHOLD) ->
     neighbourhood by more than ``threshold`` in some channel: isolated saturated pixels, a
     sprinkle that the mean |Laplacian| averages away."""
     outliers, count = 0, 0
-    for _, band in _bands(image, overlap=2, rows=_BAND_ROWS // 4, dtype=np.float32):
+    for _, band in _bands(image, overlap=2, rows=BAND_ROWS // 4, dtype=np.float32):
         height, width = band.shape[0] - 2, band.shape[1] - 2
         if height <= 0 or width <= 0:
             continue
@@ -139,7 +140,7 @@ def difference_profiles(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for top, band in _bands(image, overlap=1):
         across_rows = np.abs(np.diff(band, axis=0)).mean(axis=(1, 2))
         rows[top : top + len(across_rows)] = across_rows
-        columns += np.abs(np.diff(band[:_BAND_ROWS], axis=1)).sum(axis=(0, 2))
+        columns += np.abs(np.diff(band[:BAND_ROWS], axis=1)).sum(axis=(0, 2))
     return rows, columns / (len(image) * image.shape[2])
 
 

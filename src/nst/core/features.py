@@ -11,8 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from nst.core.losses import Tensor
 from nst.errors import NstError
-from nst.losses import Tensor
 from nst.options import VGG19_LAYERS, WEIGHTS_ENV
 
 _WEIGHTS_HELP = f"pass --weights PATH or set {WEIGHTS_ENV} to a Keras VGG19 (include_top=False) weights file"

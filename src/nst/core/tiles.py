@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from keras import ops, tree
 
-from nst import backend
+from nst.core import backend
+from nst.core.losses import Tensor
+from nst.core.objective import Objective, TemporalTarget, gram_divisors, layer_shape, layer_stride
 from nst.errors import NstError
-from nst.losses import Tensor
-from nst.objective import Objective, TemporalTarget, gram_divisors, layer_shape, layer_stride
 from nst.options import Options
 
 

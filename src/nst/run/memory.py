@@ -1,5 +1,5 @@
 """Peak memory of a run, known before it starts; and how each size is run within the limit:
-the whole image in one VGG19 pass, or in tiles (:mod:`nst.tiles`) and with fewer L-BFGS pairs.
+the whole image in one VGG19 pass, or in tiles (:mod:`nst.core.tiles`) and with fewer L-BFGS pairs.
 
 The model: TensorFlow with VGG19 loaded and compiled costs a fixed amount, VGG19's forward and
 backward activations grow with the pixels it sees at once (the image, or one tile and its halo),
@@ -44,7 +44,7 @@ _ADAM_ARRAYS = 10
 # (2731, 3331 and 6698 MB; docs/print.md).
 _CROP_PIXEL_MB = 3.6e-3
 # Runs are planned to this share of the limit: a margin for the estimates' error (docs/print.md).
-_PLANNED_SHARE = 0.9
+PLANNED_SHARE = 0.9
 # A painting is read, resized and kept as float32 RGB (and 8-bit RGB while it is resized).
 _PAINTING_BYTES_PER_PIXEL = 15
 # Tiles tried, largest first.
@@ -126,7 +126,7 @@ def plan_size(
 
     A size that takes ``steps`` steps never holds more pairs than that (one per step at most),
     so it keeps no room for more: the same steps, in less memory."""
-    limit = _PLANNED_SHARE * memory_limit(options)
+    limit = PLANNED_SHARE * memory_limit(options)
     history = options.lbfgs_history if steps is None else max(1, min(options.lbfgs_history, steps))
     if options.tile is None:
         whole = estimate_peak_mb(dataclasses.replace(options, lbfgs_history=history), height, width, paintings)

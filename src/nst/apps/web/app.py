@@ -2,7 +2,7 @@
 
 A FastAPI app and one hand-written page (``static/``: HTML, plain JavaScript, CSS; no build
 step). The page uploads a photo and paintings (or names bundled examples) with the settings;
-the run goes into :class:`nst.jobs.JobQueue`, which calls the library's ``stylize``; the page
+the run goes into :class:`nst.apps.web.jobs.JobQueue`, which calls the library's ``stylize``; the page
 follows it through Server-Sent Events (progress, losses, ETA, the number of a new preview) and
 downloads the PNG that ``Result.save`` wrote, parameters embedded.
 
@@ -40,16 +40,16 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
 from nst.errors import NstError
-from nst.images import peek_image
-from nst.inputs import check_inputs
-from nst.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
+from nst.media.images import peek_image
 from nst.options import Options
+from nst.run.inputs import check_inputs
 
 STATIC = Path(__file__).resolve().parent / "static"
-# The bundled examples, package data: every image in photos/ is offered as a photo, every one in
-# paintings/ as a painting. Adding an image there is all it takes to offer it.
-EXAMPLES = Path(__file__).resolve().parent / "examples"
+# The bundled examples, package data of nst itself: every image in photos/ is offered as a photo,
+# every one in paintings/ as a painting. Adding an image there is all it takes to offer it.
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_KINDS = ("photos", "paintings")
 EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png")
 SESSION_COOKIE = "nst_session"
@@ -143,7 +143,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
         keep_s=config.keep_s,
         max_waiting=config.max_waiting,
     )
-    kinds = _examples(config.examples)
+    kinds = example_images(config.examples)
     examples = {path.name: path for paths in kinds.values() for path in paths}
     folders: dict[str, Path] = {}
 
@@ -313,7 +313,7 @@ async def _events(queue: JobQueue, job: Job, stopping: Callable[[], bool]) -> As
         quiet += 0.25
 
 
-def _examples(folder: Path | None) -> dict[str, list[Path]]:
+def example_images(folder: Path | None) -> dict[str, list[Path]]:
     """The example images of each kind (``photos``, ``paintings``), in order of name."""
     if folder is None:
         return {kind: [] for kind in EXAMPLE_KINDS}
@@ -446,6 +446,6 @@ def _numbers(text: str, what: str) -> Sequence[float]:
 
 
 def _library_stylize(*args: Any, **kwargs: Any) -> Any:
-    from nst.transfer import stylize
+    from nst.run.api import stylize
 
     return stylize(*args, **kwargs)

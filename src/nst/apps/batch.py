@@ -27,9 +27,9 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from nst.errors import Interrupted, NstError
-from nst.images import check_writable, read_params, write_atomically
-from nst.inputs import check_inputs
+from nst.media.images import check_writable, read_params, write_atomically
 from nst.options import INITS, Options, keras_backend
+from nst.run.inputs import check_inputs
 
 DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"
 # What a folder given as PHOTOS contributes: its files with these extensions (a file named
@@ -451,10 +451,7 @@ class BatchWorker:
     item and keeps it (nst.stylize loads it once per process) for the items after."""
 
     def __init__(self, weights: bytes | None, threads: int) -> None:
-        import nst.quiet_start  # noqa: F401  TensorFlow starts without its notices
-
-        # isort: split
-        from nst import backend
+        from nst.core import backend  # TensorFlow starts without its notices (nst.core)
 
         # Ray gives the worker `threads` CPUs: the backend would otherwise use every core of the node.
         backend.limit_threads(threads)
@@ -473,14 +470,14 @@ class BatchWorker:
         """One item: the PNG bytes and report the single command would write, or its error."""
         import ray
 
-        from nst import transfer
+        from nst.run.api import stylize
 
         started = time.perf_counter()
         answer: dict[str, Any] = {"node": ray.get_runtime_context().get_node_id()[:12]}
         try:
             if self.weights is not None:
                 options = dataclasses.replace(options, weights=str(self.weights))
-            result = transfer.stylize(_decoded(photo), [_decoded(painting) for painting in paintings], options)
+            result = stylize(_decoded(photo), [_decoded(painting) for painting in paintings], options)
             result.report["params"].update(names)
             answer["png"] = result.save(Path(self.folder.name) / "result.png").read_bytes()
             answer["report"] = result.report

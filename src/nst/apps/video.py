@@ -2,15 +2,15 @@
 
 Frames in, a loop over the frames that calls :func:`nst.stylize` on each, frames out. Every
 frame after the first starts from the previous stylized frame warped onto it by the optical
-flow (:mod:`nst.flow`), and its objective gets a temporal term that holds it to that warped
-frame wherever the flow is reliable (:func:`nst.losses.temporal_loss`). The first frame gets
+flow (:mod:`nst.media.flow`), and its objective gets a temporal term that holds it to that warped
+frame wherever the flow is reliable (:func:`nst.core.losses.temporal_loss`). The first frame gets
 more steps (``first_steps``); the later ones start close to their answer.
 
 Finished frames are written to a folder as they finish (the output folder itself, or
 ``OUTPUT.frames`` beside a video file, removed once the video is written), with the settings
 they were made with: the same call again continues at the first missing frame.
 
-    >>> from nst.video import stylize_video
+    >>> from nst import stylize_video
     >>> stylize_video("clip.mp4", "painting.jpg", "out.mp4", size=256)
 """
 
@@ -26,14 +26,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from nst import clips, colors, flow, measures
 from nst.errors import Interrupted, NstError
-from nst.images import (
+from nst.media import clips, colors, flow, measures
+from nst.media.images import (
     ImageSource,
     check_writable,
     describe,
@@ -43,11 +43,9 @@ from nst.images import (
     save_image,
     write_atomically,
 )
-from nst.memory import available_mb, estimate_peak_mb
 from nst.options import Options
-
-if TYPE_CHECKING:  # nst.transfer and nst.objective load TensorFlow: only once the first frame is stylized
-    from nst.transfer import Progress, Result
+from nst.run.memory import available_mb, estimate_peak_mb
+from nst.run.result import Progress, Result
 
 # Chosen by measurement (docs/video.md: a 64 px panning clip, then the walkers clip at 128 px): the
 # temporal term's weight, the first frame's steps, and the steps a warm-started frame needs.
@@ -60,8 +58,8 @@ VIDEO_SIZE = 256  # the command's default --size: a clip has many frames
 # 30 steps: 19.5 s a later frame with XLA, 15.8 s without (walkers clip, 2-core CPU).
 VIDEO_DEFAULTS = Options(size=VIDEO_SIZE, steps=LATER_STEPS, jit_compile=False)
 SETTINGS_NAME = "nst-video.json"
-# Planning an unbudgeted clip before it starts: transfer's prior cost of a step per pixel, and
-# what each frame costs besides its steps (targets, tracing the step, the flows).
+# Planning an unbudgeted clip before it starts: the run's prior cost of a step per pixel
+# (nst.run.plan's), and what each frame costs besides its steps (targets, tracing the step, the flows).
 _SECONDS_PER_PIXEL_STEP = 7e-6
 _FRAME_OVERHEAD_S = 1.5
 
@@ -206,9 +204,7 @@ def _stylize_frame(
 ) -> Result:
     """One frame: from its photo, or (``previous``: the stylized and the original previous
     frame) from the stylized previous frame warped onto it, held there by the temporal term."""
-    from nst.transfer import stylize  # TensorFlow loads here (quietly), after every check has passed
-
-    from nst.objective import TemporalTarget  # isort: skip  after transfer, which quiets TensorFlow's start
+    from nst.run.api import TemporalTarget, stylize  # TensorFlow loads here (quietly), after every check has passed
 
     pixels = photo.astype(np.float32) / 255.0
     if previous is None:
@@ -372,7 +368,7 @@ def _duration(seconds: float) -> str:
 
 
 def temporal_error(stylized: Sequence[np.ndarray], originals: Sequence[np.ndarray], flow_method: str = "dis") -> float:
-    """The clip's :func:`nst.measures.temporal_error`, with the flows and masks taken from the
+    """The clip's :func:`nst.media.measures.temporal_error`, with the flows and masks taken from the
     original frames (so that every way of stylizing a clip is measured against the same ones)."""
     warped, masks = [], []
     for index in range(1, len(stylized)):

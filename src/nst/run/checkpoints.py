@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from nst.errors import NstError
-from nst.images import write_atomically
+from nst.media.images import write_atomically
+from nst.options import Options
 
 
 @dataclass
@@ -58,3 +59,29 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise NstError(f"{path}: no such checkpoint") from None
     except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile):
         raise NstError(f"{path}: not a checkpoint nst wrote") from None
+
+
+def checkpoint_to_resume(options: Options, optimizers: list[str]) -> Checkpoint | None:
+    """The checkpoint ``options.resume`` names, if any, once it is known to fit this run's ladder
+    of sizes and the optimizer of its size (``optimizers``: each size's)."""
+    if not options.resume:
+        return None
+    resumed = load_checkpoint(options.resume)
+    scales = len(optimizers)
+    if resumed.scale >= scales:
+        raise NstError(f"{options.resume}: made at scale {resumed.scale + 1}, but this run has {scales} (--scales)")
+    if resumed.optimizer != optimizers[resumed.scale]:
+        raise NstError(f"{options.resume}: a checkpoint of {resumed.optimizer}, not {optimizers[resumed.scale]}")
+    return resumed
+
+
+def resumed_image(resumed: Checkpoint, options: Options, shape: tuple[int, ...]) -> np.ndarray:
+    """The checkpoint's image, refused unless it has this run's ``shape``."""
+    image = resumed.state["image"]
+    if image.shape != shape:
+        height, width = shape[:2]
+        raise NstError(
+            f"{options.resume}: a checkpoint of a {image.shape[1]}x{image.shape[0]} image, but this run's is"
+            f" {width}x{height} (resume with the options and photo it was made with)"
+        )
+    return image

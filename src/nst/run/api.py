@@ -1,0 +1,103 @@
+"""The library's entry points: :func:`stylize`, :func:`score` and :func:`reproduce`, which
+``import nst`` offers as ``nst.stylize`` and so on. Importing this module loads Keras and
+TensorFlow (quietly, see :mod:`nst.core`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from nst.core.objective import Objective, TemporalTarget
+from nst.media import colors
+from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
+from nst.options import Options
+from nst.run import plan
+from nst.run.inputs import Inputs, compared_images, load_masks
+from nst.run.report import picture_measures
+from nst.run.result import Progress, ProgressCallback, Result, TileCallback
+from nst.run.runner import Run
+
+# TemporalTarget: what a video frame's temporal term compares it with (stylize's ``temporal``).
+__all__ = ["Progress", "Result", "TemporalTarget", "reproduce", "score", "stylize"]
+
+
+def stylize(
+    content: ImageSource,
+    style: ImageSource | Sequence[ImageSource],
+    options: Options | None = None,
+    *,
+    callback: ProgressCallback | None = None,
+    on_tile: TileCallback | None = None,
+    start: np.ndarray | None = None,
+    temporal: TemporalTarget | None = None,
+    **settings: Any,
+) -> Result:
+    """Repaint ``content`` in the style of ``style``.
+
+    ``content`` and ``style`` are paths, PIL images or (H, W, 3) arrays; ``style`` may be a
+    list of them, blended by ``style_blend``. Settings are the fields of :class:`nst.Options`,
+    given as an ``Options`` or as keywords (``stylize("photo.jpg", "painting.jpg", size=256,
+    steps=100)``). ``callback`` is called after every step with a :class:`Progress`. A size too
+    large for memory in one piece is run in tiles (``max_memory``, ``tile``, ``halo``); then
+    ``on_tile(size, done, passes)`` is called as each tile of a step is done: a step sees each tile
+    twice, forward for the losses and then backward for the gradient (sizes count from 1).
+
+    With ``preserve_colors="luminance"`` the optimisation and the report's losses are about
+    luminance images; the returned picture has the photo's colours.
+
+    Video frames (:mod:`nst.apps.video`) also give ``start``, an (H, W, 3) image the run starts
+    from instead of ``init``, and ``temporal``, a term added to the objective at the output
+    size; both are in the optimised image's terms (luminance under ``"luminance"``).
+    """
+    started = plan.clock()
+    options = dataclasses.replace(options or Options(), **settings)
+    inputs = Inputs.open(content, style, options)
+    return Run(options, inputs, callback, started, on_tile, start, temporal).run()
+
+
+def reproduce(
+    path: str | os.PathLike,
+    content: ImageSource | None = None,
+    style: ImageSource | Sequence[ImageSource] | None = None,
+    *,
+    callback: ProgressCallback | None = None,
+) -> Result:
+    """Run again the run that made the PNG at ``path``, from the parameters stored in it.
+
+    The photo and paintings are read from the paths stored, unless given here (if they moved)."""
+    params = read_params(path)
+    options = Options.for_reproduction(params)
+    return stylize(content or params["content"], style or params["style"], options, callback=callback)
+
+
+def score(
+    image: ImageSource,
+    content: ImageSource,
+    style: ImageSource | Sequence[ImageSource],
+    options: Options | None = None,
+) -> dict[str, float]:
+    """The losses (``content``, ``style``, ``tv``, ``total``) of any image under ``options``,
+    and its picture measures (``grid``, ``noise``: :func:`nst.run.report.picture_measures`).
+
+    The image is scored at ``options.size`` (its longer side); the photo is resized to the
+    image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
+    the image's luminance is scored, as the run optimised it."""
+    options = options or Options()
+    styles = source_list(style)
+    scored = Inputs.open(image, styles, options)  # sizes are checked before anything is resized
+    pixels, paintings = scored.at_size(options.size, options.painting_side())
+    shown = pixels
+    height, width = pixels.shape[:2]
+    photo_image = open_image(content)
+    photo = to_array(photo_image.resize((width, height), Image.Resampling.LANCZOS))
+    target, paintings = compared_images(photo, paintings, options.preserve_colors)
+    if options.preserve_colors == "luminance":
+        pixels = colors.luminance_image(pixels)
+    masks, _ = load_masks(options, photo.shape)
+    losses = Objective(target, paintings, options, masks).evaluate(pixels)
+    return {**losses, **picture_measures(shown, photo_image, scored.paintings)}

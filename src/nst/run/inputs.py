@@ -1,0 +1,134 @@
+"""A run's images: the checks that can fail before anything slow starts, and the photo,
+paintings and masks as the run opens them and brings them to each size.
+
+The command line and the web app both call :func:`check_inputs`, so a bad photo, painting or
+mask gets the same one-line message in a terminal and in the page. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from nst.media import colors
+from nst.media.images import (
+    ImageSource,
+    describe,
+    fitted_size,
+    load_image,
+    open_image,
+    open_image_with_alpha,
+    peek_image,
+    resize_longest_side,
+    source_list,
+    to_array,
+)
+from nst.options import INITS, Options
+from nst.run.memory import check_memory
+
+
+def check_inputs(content: str | os.PathLike, styles: Sequence[str | os.PathLike], options: Options) -> None:
+    """Raise :class:`nst.NstError` if the images cannot be read or resized as the run will, the
+    run would not fit in memory, or the blend weights or style masks do not match the paintings.
+
+    Sizes are checked on the images' headers, by arithmetic, before any image is decoded or
+    resized: a size that would need terabytes is refused at once."""
+    width, height = fitted_size(peek_image(content)[1], options.size, os.fspath(content))
+    paintings = [fitted_size(peek_image(path)[1], options.painting_side(), os.fspath(path)) for path in styles]
+    check_memory(options, height, width, paintings)
+    load_image(content, options.size)
+    for path in styles:
+        load_image(path, options.painting_side())
+    options.blend_weights(len(styles))
+    options.check_style_masks(len(styles))
+    other_images = [*(options.style_masks or ()), *([options.mask] if options.mask else [])]
+    if options.init not in INITS:
+        other_images.append(options.init)
+    for path in other_images:
+        load_image(path)
+
+
+@dataclass
+class Inputs:
+    """The photo and paintings as given (for the report) and opened, at their own sizes."""
+
+    content: ImageSource
+    styles: list[ImageSource]
+    photo: Image.Image
+    alpha: Image.Image | None  # the photo's transparency, given back with the result
+    paintings: list[Image.Image]
+
+    @classmethod
+    def open(cls, content: ImageSource, style: ImageSource | Sequence[ImageSource], options: Options) -> Inputs:
+        """Opens the images and refuses, before anything is resized or loaded, a run whose
+        weights or masks do not match the paintings or whose sizes would not fit in memory."""
+        styles = source_list(style)
+        photo, alpha = open_image_with_alpha(content)
+        paintings = [open_image(source) for source in styles]
+        options.blend_weights(len(styles))
+        options.check_style_masks(len(styles))
+        width, height = fitted_size(photo.size, options.size, describe(content))
+        painting_sizes = [
+            fitted_size(painting.size, options.painting_side(), describe(source))
+            for painting, source in zip(paintings, styles, strict=True)
+        ]
+        check_memory(options, height, width, painting_sizes)
+        return cls(content, styles, photo, alpha, paintings)
+
+    def shapes(self, sizes: list[int], options: Options) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
+        """For each size of the ladder, by arithmetic: the photo's (height, width) and the
+        paintings' (width, height), as :meth:`at_size` will make them."""
+        shapes = []
+        for index, size in enumerate(sizes):
+            width, height = fitted_size(self.photo.size, size, describe(self.content))
+            side = options.painting_side(size)
+            paintings = [
+                fitted_size(painting.size, painting_side(painting, side, index == 0), describe(source))
+                for painting, source in zip(self.paintings, self.styles, strict=True)
+            ]
+            shapes.append(((height, width), paintings))
+        return shapes
+
+    def at_size(self, size: int, side: int, enlarge: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The photo with ``size`` as its longer side, and the paintings with ``side``;
+        without ``enlarge``, a painting smaller than that keeps its own size."""
+        photo = to_array(resize_longest_side(self.photo, size, describe(self.content)))
+        paintings = [
+            to_array(resize_longest_side(painting, painting_side(painting, side, enlarge), describe(source)))
+            for painting, source in zip(self.paintings, self.styles, strict=True)
+        ]
+        return photo, paintings
+
+
+def painting_side(painting: Image.Image, side: int, enlarge: bool) -> int:
+    """The longer side a painting is brought to: ``side``, or without ``enlarge`` at most its own."""
+    return side if enlarge else min(side, max(painting.size))
+
+
+def compared_images(
+    photo: np.ndarray, paintings: list[np.ndarray], preserve_colors: str | None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The images the objective compares with, given how the photo's colours are kept."""
+    if preserve_colors == "histogram":
+        return photo, [colors.match_color_histogram(painting, photo) for painting in paintings]
+    if preserve_colors == "luminance":
+        return colors.luminance_image(photo), [colors.luminance_image(painting, like=photo) for painting in paintings]
+    return photo, paintings
+
+
+def load_mask(source: ImageSource, shape: tuple[int, ...]) -> np.ndarray:
+    """A mask image as (H, W) floats in [0, 1] (white 1), stretched to ``shape``'s height and width."""
+    grey = open_image(source).convert("L").resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
+    return np.asarray(grey, dtype=np.float32) / 255.0
+
+
+def load_masks(options: Options, shape: tuple[int, ...]) -> tuple[list[np.ndarray] | None, np.ndarray | None]:
+    """The style loss's masks (one per painting, one for all, or None) and the --mask region."""
+    region = load_mask(options.mask, shape) if options.mask else None
+    if options.style_masks:
+        return [load_mask(path, shape) for path in options.style_masks], region
+    return (None if region is None else [region]), region

@@ -1,0 +1,104 @@
+"""What a run reports: its parameters (with versions and device), its history of losses, each
+size's entry, and the finished picture's measures."""
+
+from __future__ import annotations
+
+import nst.quiet_start  # noqa: F401  before Keras is imported below: TensorFlow starts without its notices
+
+# isort: split
+import platform
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import PIL
+from PIL import Image
+
+from nst import __version__
+from nst.core import backend
+from nst.core.objective import Objective
+from nst.core.tiles import TiledObjective
+from nst.media import measures
+from nst.media.images import ImageSource, describe, open_image, resize_longest_side, source_list, to_array
+from nst.options import Options
+from nst.run.inputs import painting_side
+from nst.run.memory import SizePlan
+
+
+def picture_measures(
+    pixels: np.ndarray,
+    content: ImageSource,
+    style: ImageSource | Sequence[ImageSource],
+    *,
+    enlarge_paintings: bool = True,
+) -> dict[str, float]:
+    """``grid`` and ``noise`` of a picture (H, W, 3), against the photo at its size and the
+    paintings with its longer side (see :mod:`nst.media.measures`); without ``enlarge_paintings``,
+    a painting smaller than that keeps its own size, as a print's larger sizes keep it."""
+    height, width = pixels.shape[:2]
+    photo_array = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
+    paintings = [open_image(painting) for painting in source_list(style)]
+    painting_arrays = [
+        to_array(resize_longest_side(painting, painting_side(painting, max(height, width), enlarge_paintings)))
+        for painting in paintings
+    ]
+    return measures.picture_measures(pixels, photo_array, painting_arrays)
+
+
+def peak_mb() -> float | None:
+    """The process's peak resident memory so far, in MB (None where the system does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if platform.system() == "Darwin" else 2**10))  # bytes on macOS, KiB on Linux
+
+
+def size_entry(size: int, shape: tuple[int, ...], memory: SizePlan, objective: Objective) -> dict[str, Any]:
+    """What the report says of one size: how it was run, in one piece or in tiles."""
+    tiles = len(objective.tiling) if isinstance(objective, TiledObjective) else 1
+    halo = objective.halo if isinstance(objective, TiledObjective) else None
+    return {
+        "size": size,
+        "shape": [shape[1], shape[0]],
+        "tile": memory.tile,
+        "halo": halo,
+        "tiles": tiles,
+        "optimizer": memory.optimizer,
+        "lbfgs_history": memory.lbfgs_history,
+        "estimate_mb": round(memory.estimate_mb),
+    }
+
+
+def history_entry(step: int, elapsed: float, losses: dict[str, float], scale: int) -> dict[str, Any]:
+    """One line of the report's history: the losses at ``step`` (1-based ``scale``)."""
+    return {
+        "step": step,
+        "elapsed_s": round(elapsed, 3),
+        **{name: losses[name] for name in ("total", "content", "style")},
+        "scale": scale,
+    }
+
+
+def params(options: Options, content: ImageSource, styles: list[ImageSource], shape: tuple[int, ...]) -> dict[str, Any]:
+    """The report's ``params``: the options, the images as given, the output's size, and what ran it."""
+    return {
+        **options.as_dict(),
+        "weights": options.resolved_weights(),
+        "content": describe(content),
+        "style": [describe(source) for source in styles] if len(styles) > 1 else describe(styles[0]),
+        "output_size": [shape[1], shape[0]],
+        "scale_sizes": options.scale_sizes(),
+        "backend": backend.name(),
+        "device": backend.device(),
+        "versions": {
+            "nst": __version__,
+            backend.name(): backend.library_version(),
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+            "pillow": PIL.__version__,
+            "python": platform.python_version(),
+        },
+    }

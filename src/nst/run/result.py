@@ -1,0 +1,82 @@
+"""What a run gives back: :class:`Progress` after each step, and the finished :class:`Result`.
+
+No TensorFlow here: the command line, the web app and the snapshots use these types before a
+run has loaded it."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from nst.errors import NstError
+from nst.media.images import save_image, to_pil, write_atomically
+
+
+@dataclass
+class Progress:
+    """What the run tells its callback after each step.
+
+    ``losses`` were measured on the image the step started from, at the current scale;
+    :meth:`image` returns the image after the step, computed only when asked for. Under a
+    time budget ``steps`` is an estimate and ``time_budget_s`` is set."""
+
+    step: int
+    steps: int
+    elapsed_s: float
+    losses: dict[str, float]
+    scale: int
+    scales: int
+    time_budget_s: float | None
+    _image: Callable[[], np.ndarray] = field(repr=False)
+    remaining_s: float | None = None  # the time left, as the run measures its steps (or its budget's)
+
+    def image(self) -> np.ndarray:
+        """The current image, (H, W, 3) float32 in [0, 1]."""
+        return self._image()
+
+
+ProgressCallback = Callable[[Progress], None]
+TileCallback = Callable[[int, int, int], None]
+
+
+@dataclass
+class Result:
+    """A finished run: the picture and the report (``params``, ``history``, ``final``, ``wall_s``)."""
+
+    pixels: np.ndarray
+    report: dict[str, Any]
+    alpha: Image.Image | None = None  # the photo's transparency, if it had any
+
+    @property
+    def image(self) -> Image.Image:
+        """The result as an 8-bit RGB PIL image."""
+        return to_pil(self.pixels)
+
+    def save(self, path: str | os.PathLike, *, fallback: bool = False) -> Path:
+        """Write the image (format from the extension; PNG carries the parameters).
+
+        With ``fallback``, a picture that cannot be written there (disk full, folder gone) is
+        written to the system's temporary folder instead, and the error says where: a long
+        run is never lost."""
+        try:
+            return save_image(self.pixels, path, metadata=self.report["params"], alpha=self.alpha)
+        except NstError as error:
+            if not fallback:
+                raise
+            path = Path(path)
+            spare = Path(tempfile.gettempdir()) / f"nst-{path.stem}-{os.getpid()}{path.suffix}"
+            spare = save_image(self.pixels, spare, metadata=self.report["params"], alpha=self.alpha)
+            raise NstError(f"{error}; the picture is safe in {spare}") from None
+
+    def save_report(self, path: str | os.PathLike) -> Path:
+        """Write the report as JSON, atomically."""
+        text = json.dumps(self.report, indent=2) + "\n"
+        return write_atomically(Path(path), lambda file: file.write(text.encode()))

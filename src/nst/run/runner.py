@@ -1,0 +1,273 @@
+"""One call of :func:`nst.stylize`, read top to bottom in :meth:`Run.run`: plan the sizes and
+their steps, run each size of the ladder with its optimizer, report. A checkpoint, a time budget
+and the progress callback each hook into this one loop."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gc
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from nst.core.adam import run_adam
+from nst.core.features import load_vgg19
+from nst.core.lbfgs import run_lbfgs
+from nst.core.objective import Objective, TemporalTarget
+from nst.core.tiles import TiledObjective, Tiling, alignment
+from nst.errors import Interrupted, NstError, StoppedEarly
+from nst.media import colors
+from nst.media.images import open_image, resize_pixels, to_array
+from nst.options import Options
+from nst.run import plan
+from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
+from nst.run.inputs import Inputs, compared_images, load_masks
+from nst.run.memory import SizePlan, memory_limit, plan_size
+from nst.run.report import history_entry, params, peak_mb, picture_measures, size_entry
+from nst.run.result import Progress, ProgressCallback, Result, TileCallback
+
+# Adam's learning rate where memory leaves no room for L-BFGS at a print's larger sizes: at 768 px
+# from an enlarged 384 px picture, 12 steps at 0.02 add speckle (noise 1.40); 0.005 does not
+# (0.77) and gets 6.6 times lower (L-BFGS: 14.6 times; docs/print.md).
+DETAIL_LEARNING_RATE = 0.005
+# The optimizers by name (Options.optimizer); benchmarks/lbfgs.py puts other ones in to compare.
+OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
+
+
+@dataclass
+class _Size:
+    """One size of the ladder, ready to run: what its image is compared with, where it starts,
+    how it is shown, and what its steps have seen so far."""
+
+    index: int
+    objective: Objective
+    start: np.ndarray
+    shown: Callable[[np.ndarray], np.ndarray]
+    should_step: Callable[[], bool]
+    resumed_state: dict[str, np.ndarray] | None
+    # The last image whose loss was finite, and the image that will be once the next loss is seen:
+    # on the device, fetched only if the run stops early.
+    last_finite: Callable[[], np.ndarray]
+    candidate: Callable[[], np.ndarray]
+    options: Options  # the run's, with the L-BFGS pairs that fit at this size
+    state: Callable[[], dict[str, np.ndarray]] | None = None  # the optimizer's state, latest
+
+
+class Run:
+    """One call of :func:`stylize`, read top to bottom in :meth:`run`: plan the sizes and
+    steps, run each size, report. It owns the plan, the history and the checkpoints."""
+
+    def __init__(
+        self,
+        options: Options,
+        inputs: Inputs,
+        callback: ProgressCallback | None,
+        started: float,
+        on_tile: TileCallback | None = None,
+        start: np.ndarray | None = None,
+        temporal: TemporalTarget | None = None,
+    ) -> None:
+        self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
+        self.on_tile = on_tile
+        self.start, self.temporal = start, temporal  # a video frame's (nst.apps.video)
+        self.sizes_done: list[dict[str, Any]] = []
+        self.sizes = options.scale_sizes()
+        shapes = inputs.shapes(self.sizes, options)
+        steps = options.steps_per_size() if options.time_budget is None else [None] * len(self.sizes)
+        self.memory = [
+            plan_size(options, *shape, paintings, steps=planned)
+            for (shape, paintings), planned in zip(shapes, steps, strict=True)
+        ]
+        work = [_work(options, memory, shape) for memory, (shape, _) in zip(self.memory, shapes, strict=True)]
+        self.plan = plan.Plan(options, self.sizes, started, work)
+        self.resumed = checkpoint_to_resume(
+            options, [memory.optimizer if memory else options.optimizer for memory in self.memory]
+        )
+        self.history: list[dict[str, Any]] = self.resumed.history if self.resumed else []
+
+    def run(self) -> Result:
+        load_vgg19(self.options.resolved_weights())  # once per process: not a cost of each size
+        pixels = None
+        for index, size in enumerate(self.sizes):
+            if self.resumed is not None and index < self.resumed.scale:  # done before the checkpoint
+                self.plan.skip_scale(self.resumed.steps_per_scale[index])
+                continue
+            began = plan.clock()
+            stage = None  # the previous size's objective and optimizer state go before the next's arrive
+            gc.collect()  # they refer to themselves (compiled functions of bound methods): cycles
+            stage = self.prepare_size(index, size, pixels)
+            pixels = self.run_size(stage)
+            self.sizes_done[-1].update(
+                steps=self.plan.steps_per_scale[index], seconds=round(plan.clock() - began, 1), peak_mb=peak_mb()
+            )
+        return self.finish(stage, pixels)
+
+    def prepare_size(self, index: int, size: int, previous: np.ndarray | None) -> _Size:
+        """The targets of one size and its starting image: the checkpoint's, the initial
+        image, or the previous size's result enlarged."""
+        self.plan.begin_scale()
+        # The first size sets the painting's strokes against the picture; the larger sizes add
+        # detail, and never from a painting enlarged past its own pixels into a blurred target.
+        photo, paintings = self.inputs.at_size(size, self.options.painting_side(size), enlarge=index == 0)
+        target, paintings = compared_images(photo, paintings, self.options.preserve_colors)
+        masks, region = load_masks(self.options, photo.shape)
+        memory = self.memory[index]
+        if memory is None:  # the output size fitted when the run was checked; a smaller one fits too
+            raise NstError(f"{size} px does not fit in {memory_limit(self.options):.0f} MB")
+        options = dataclasses.replace(self.options, optimizer=memory.optimizer, lbfgs_history=memory.lbfgs_history)
+        if memory.optimizer != self.options.optimizer:  # Adam for memory, on a picture already painted
+            options = dataclasses.replace(options, learning_rate=DETAIL_LEARNING_RATE)
+        # A video frame's temporal term, at the output size; passed only when there is one.
+        temporal = {"temporal": self.temporal} if self.temporal and index == len(self.sizes) - 1 else {}
+        if memory.tile is None:
+            objective = Objective(target, paintings, options, masks, **temporal)
+        else:
+            on_tile = None if self.on_tile is None else functools.partial(self.on_tile, index + 1)
+            objective = TiledObjective(
+                target, paintings, options, masks, **temporal, tile=memory.tile, halo=options.halo, on_tile=on_tile
+            )
+        self.sizes_done.append(size_entry(size, photo.shape, memory, objective))
+        resumed = self.resumed if self.resumed is not None and index == self.resumed.scale else None
+        if resumed is not None:
+            start = resumed_image(resumed, options, target.shape)
+        elif previous is None and self.start is not None:
+            start = resize_pixels(self.start, target.shape)
+        elif previous is None:
+            start = _initial_image(target, paintings, options)
+        else:
+            start = resize_pixels(previous, target.shape)
+        should_step = self.plan.start_scale(index, resumed.steps_per_scale[index] if resumed else 0)
+        shown = _presented(photo, options.preserve_colors, region)
+        kept = functools.partial(np.asarray, start)
+        return _Size(
+            index, objective, start, shown, should_step, resumed.state if resumed else None, kept, kept, options
+        )
+
+    def run_size(self, size: _Size) -> np.ndarray:
+        """Optimises one size. Ctrl-C or a loss that is no longer finite ends the run with the
+        picture so far (and a checkpoint, when asked for)."""
+        optimize = OPTIMIZERS[size.options.optimizer]
+        on_step = functools.partial(self.on_step, size)
+        try:
+            return optimize(size.objective, size.start, size.options, size.should_step, on_step, size.resumed_state)
+        except (KeyboardInterrupt, _NotFinite) as stop:
+            raise self.stopped(size, stop) from None
+
+    def on_step(
+        self,
+        size: _Size,
+        losses: dict[str, float],
+        current: Callable[[], np.ndarray],
+        state: Callable[[], dict[str, np.ndarray]],
+    ) -> None:
+        """After each step: the plan, the checkpoint, the history and the callback."""
+        options = self.options
+        step = self.plan.record_step()
+        if not all(math.isfinite(value) for value in losses.values()):
+            raise _NotFinite(step, losses["total"])
+        size.last_finite, size.candidate = size.candidate, current
+        size.state = state
+        if options.checkpoint and step % options.checkpoint_every == 0:
+            self.checkpoint(state, size.options.optimizer)
+        elapsed = plan.clock() - self.started
+        if (step - 1) % options.history_every == 0:
+            self.history.append(history_entry(step - 1, elapsed, losses, size.index + 1))
+        if self.callback is not None:
+            image = functools.partial(_apply, size.shown, current)  # computed only when asked for
+            progress = Progress(
+                step, self.plan.total_steps(), elapsed, losses, size.index + 1, len(self.sizes), options.time_budget,
+                image, self.plan.remaining_s(),
+            )  # fmt: skip
+            self.callback(progress)
+
+    def stopped(self, size: _Size, stop: BaseException) -> BaseException:
+        """What a run that stopped early raises: it carries the last picture whose loss was finite."""
+        if self.options.checkpoint and size.state is not None:  # what was done so far is kept
+            self.checkpoint(size.state, size.options.optimizer)
+        so_far = size.shown(size.last_finite())
+        result = Result(so_far, self.report(so_far, None), self.inputs.alpha)
+        if isinstance(stop, KeyboardInterrupt):
+            return Interrupted(result)
+        return StoppedEarly(
+            f"the loss became {stop.value} at step {stop.step} (a smaller --learning-rate or loss weights may"
+            " help); the picture from the last finite step is kept",
+            result,
+        )
+
+    def finish(self, size: _Size, pixels: np.ndarray) -> Result:
+        """The final evaluation and the finished run's report: the one place ``final`` is made."""
+        final = size.objective.evaluate(pixels)  # the last size is the output size: this is the objective
+        self.history.append(history_entry(self.plan.steps_done, plan.clock() - self.started, final, len(self.sizes)))
+        pixels = size.shown(pixels)
+        # A ladder's larger sizes never enlarge a painting past its own pixels: nor does the measure
+        # of speckle, whose yardstick is the painting's grain as the objective saw it.
+        enlarge = len(self.sizes) == 1
+        final.update(picture_measures(pixels, self.inputs.photo, self.inputs.paintings, enlarge_paintings=enlarge))
+        return Result(pixels, self.report(pixels, final), self.inputs.alpha)
+
+    def report(self, pixels: np.ndarray, final: dict[str, float] | None) -> dict[str, Any]:
+        """The report of the run; ``final`` is None for a run that stopped early."""
+        return {
+            "params": params(self.options, self.inputs.content, self.inputs.styles, pixels.shape),
+            "history": self.history,
+            "final": final,
+            "steps_per_scale": self.plan.steps_per_scale,
+            "sizes": self.sizes_done,
+            "wall_s": round(plan.clock() - self.started, 3),
+        }
+
+    def checkpoint(self, state: Callable[[], dict[str, np.ndarray]], optimizer: str) -> None:
+        checkpoint = Checkpoint(state(), list(self.plan.steps_per_scale), list(self.history), optimizer)
+        save_checkpoint(self.options.checkpoint, checkpoint)
+
+
+def _initial_image(content: np.ndarray, styles: list[np.ndarray], options: Options) -> np.ndarray:
+    if options.init == "content":
+        return content.copy()
+    if options.init == "noise":
+        return np.random.default_rng(options.seed).uniform(0.0, 1.0, content.shape).astype(np.float32)
+    if options.init == "style-mean":
+        blend = options.blend_weights(len(styles))
+        color = sum(weight * painting.mean(axis=(0, 1)) for weight, painting in zip(blend, styles, strict=True))
+        return np.broadcast_to(color, content.shape).astype(np.float32)
+    height, width = content.shape[:2]  # an image file, stretched to the output's shape
+    return to_array(open_image(options.init).resize((width, height), Image.Resampling.LANCZOS))
+
+
+def _presented(
+    photo: np.ndarray, preserve_colors: str | None, mask: np.ndarray | None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """What turns the optimised image into the picture shown: under ``luminance`` its
+    luminance with the photo's colours; with a mask, the photo where the mask is black."""
+
+    def present(pixels: np.ndarray) -> np.ndarray:
+        if preserve_colors == "luminance":
+            pixels = colors.with_colors_of(pixels, photo)
+        if mask is not None:
+            pixels = (mask[..., np.newaxis] * pixels + (1 - mask[..., np.newaxis]) * photo).astype(np.float32)
+        return pixels
+
+    return present
+
+
+class _NotFinite(Exception):
+    def __init__(self, step: int, value: float) -> None:
+        self.step, self.value = step, value
+
+
+def _apply(shown: Callable[[np.ndarray], np.ndarray], current: Callable[[], np.ndarray]) -> np.ndarray:
+    return shown(current())
+
+
+def _work(options: Options, memory: SizePlan | None, shape: tuple[int, int]) -> float:
+    """The pixels VGG19 goes through in one step: the image's; in tiles, each tile's crop twice,
+    forward for the sums and then forward and backward (a forward pass costs about a third)."""
+    if memory is None or memory.tile is None:
+        return float(shape[0] * shape[1])
+    tiling = Tiling(shape, memory.tile, options.halo, alignment(options))
+    return 4 / 3 * len(tiling) * tiling.crop[0] * tiling.crop[1]
