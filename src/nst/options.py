@@ -32,6 +32,9 @@ OPTIMIZERS = ("lbfgs", "adam")
 PRECONDITIONERS = ("gaussian", "blocks", "none")
 VGG_NORMALIZATIONS = ("none", "gatys")
 LADDERS = ("painting", "print")
+# (content_weight, style_weight) unless given, by normalization: the spec's for its forms, and for
+# losses relative to the photo's own the balance chosen by the quality panel (docs/quality.md).
+LOSS_WEIGHTS = {"mean": (1e4, 1e-2), "sum": (1e4, 1e-2), "photo": (0.4, 1.0)}
 ENLARGEMENTS = ("detail", "bicubic")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
@@ -58,12 +61,14 @@ def keras_backend() -> str:
 class Options:
     """All settings of a run. The defaults are the measured ones described in docs/quality.md.
 
-    Loss weights: ``content_weight`` is the spec's alpha, ``style_weight`` its beta (the spec's
-    1e4 and 1e-2, for the plain network; with ``vgg_normalization="gatys"`` about 1e6 and 5e6,
-    see docs/quality.md).
+    Loss weights: ``content_weight`` is the spec's alpha, ``style_weight`` its beta. Unless given,
+    they are the measured ones for ``normalization`` (:data:`LOSS_WEIGHTS`): the spec's 1e4 and
+    1e-2 for its "mean" and "sum" forms (with ``vgg_normalization="gatys"`` about 1e6 and 5e6,
+    see docs/quality.md); for "photo", where each loss is a fraction of the photo's own, the
+    balance chosen in docs/quality.md.
     ``normalization`` chooses how the losses are scaled ("mean": the TensorFlow tutorial's
-    means, whose balance does not change with resolution; "sum": the spec's sums as written);
-    see :mod:`nst.core.losses` for the exact relation between the two.
+    means, whose balance does not change with resolution; "sum": the spec's sums as written;
+    "photo": each term relative to the photo's own); see :mod:`nst.core.losses`.
     """
 
     size: int = 512
@@ -81,8 +86,8 @@ class Options:
     ladder: str = "print"
     enlarge: str = "bicubic"
     time_budget: float | None = None
-    content_weight: float = 1e4
-    style_weight: float = 1e-2
+    content_weight: float | None = None
+    style_weight: float | None = None
     tv_weight: float = 0.0
     normalization: str = "mean"
     vgg_normalization: str = "none"
@@ -113,6 +118,10 @@ class Options:
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
+        defaults = LOSS_WEIGHTS.get(self.normalization, LOSS_WEIGHTS["mean"])
+        for name, default in zip(("content_weight", "style_weight"), defaults, strict=True):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
         self._validate()
 
     def _validate(self) -> None:
@@ -252,17 +261,26 @@ class Options:
         return [round(self.scale_start * ratio ** (i / (self.scales - 1))) for i in range(self.scales)]
 
     def steps_per_size(self) -> list[int]:
-        """The planned steps of each size of the ladder: ``coarse_steps`` at each coarser size and
-        ``steps`` at the output's; for a print's automatic ladder, ``steps`` at the viewing size,
-        where the painting's structure is laid down, and half as many at each larger size (at
-        least ``FEWEST_DETAIL_STEPS``), which starts close to its answer and only adds detail."""
+        """The planned steps of each size of the ladder.
+
+        With ``scales`` given, or the ``"print"`` ladder below a print: ``coarse_steps`` at each
+        coarser size and ``steps`` at the output's. The ``"painting"`` ladder goes geometrically
+        from ``coarse_steps`` at its smallest size to ``steps`` at the output (40, 27, 18, 12):
+        a small size's step is cheap and lays down the painting's forms, a large one's costs up
+        to 16 times as much and adds detail to a picture that is nearly there. A print's automatic
+        ladder reaches ``steps`` at the viewing size, where the painting's structure is laid down,
+        and takes half as many at each larger size (at least ``FEWEST_DETAIL_STEPS``)."""
         sizes = self.scale_sizes()
-        if self.scales is None and sizes[-1] > 2 * VIEWING_SIZE:
-            viewing = sizes.index(VIEWING_SIZE)
-            larger = len(sizes) - 1 - viewing
-            detail = [max(FEWEST_DETAIL_STEPS, self.steps >> index) for index in range(1, larger + 1)]
-            return [self.coarse_steps] * viewing + [self.steps] + detail
-        return [self.coarse_steps] * (len(sizes) - 1) + [self.steps]
+        if self.scales is not None or len(sizes) == 1:
+            return [self.coarse_steps] * (len(sizes) - 1) + [self.steps]
+        viewing = sizes.index(VIEWING_SIZE) if sizes[-1] > 2 * VIEWING_SIZE else len(sizes) - 1
+        if self.ladder == "painting":
+            ratio = self.steps / max(self.coarse_steps, 1)
+            planned = [round(self.coarse_steps * ratio ** (index / max(viewing, 1))) for index in range(viewing + 1)]
+        else:
+            planned = [self.steps]
+        larger = len(sizes) - 1 - viewing
+        return planned + [max(FEWEST_DETAIL_STEPS, self.steps >> index) for index in range(1, larger + 1)]
 
     @classmethod
     def preset(cls, name: str, **settings: Any) -> Options:

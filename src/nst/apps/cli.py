@@ -30,6 +30,8 @@ from nst.media.clips import FOLDER_FPS
 from nst.media.flow import FLOW_METHODS
 from nst.media.images import NstWarning, check_output_path, check_writable, load_image, read_params
 from nst.options import (
+    ENLARGEMENTS,
+    LADDERS,
     NORMALIZATIONS,
     OPTIMIZERS,
     PRECONDITIONERS,
@@ -80,8 +82,11 @@ def _add_loss_options(parser: argparse.ArgumentParser) -> None:
     _option(sizes, "style_scale", "resize the painting by this: > 1 bigger strokes, < 1 finer texture", type=float)
 
     loss = parser.add_argument_group("losses")
-    _option(loss, "content_weight", "alpha, weight of the content loss", type=float)
-    _option(loss, "style_weight", "beta, weight of the style loss", type=float)
+    by_normalization = f"(default: the measured one for --normalization, {{}} for {DEFAULTS.normalization})"
+    _option(loss, "content_weight", "alpha, weight of the content loss " + by_normalization.format(
+            f"{DEFAULTS.content_weight:g}"), type=float, default=None)  # fmt: skip
+    _option(loss, "style_weight", "beta, weight of the style loss " + by_normalization.format(
+            f"{DEFAULTS.style_weight:g}"), type=float, default=None)  # fmt: skip
     _option(loss, "style_blend", "one weight per painting, normalised to sum 1 (default equal)", type=_numbers,
             metavar="W1,W2")  # fmt: skip
     _option(loss, "preserve_colors", "keep the photo's colours: 'luminance' (transfer on luminance only) or "
@@ -92,8 +97,9 @@ def _add_loss_options(parser: argparse.ArgumentParser) -> None:
             type=_names, metavar="M1,M2")  # fmt: skip
     _option(loss, "tv_weight", "weight of total-variation smoothing", type=float)
     _option(
-        loss, "normalization", "'mean' (the TensorFlow tutorial's; balance kept across sizes) or 'sum' (the spec's)",
-        choices=NORMALIZATIONS, metavar="{mean,sum}",
+        loss, "normalization", "'mean' (the TensorFlow tutorial's; balance kept across sizes), 'sum' (the spec's) or"
+        " 'photo' (each loss a fraction of the photo's own: every style layer counts, one balance for every pair)",
+        choices=NORMALIZATIONS, metavar="{mean,sum,photo}",
     )  # fmt: skip
     _option(loss, "content_layers", "VGG19 layers for content", type=_names, metavar="L1,L2")
     _option(loss, "style_layers", "VGG19 layers for style", type=_names, metavar="L1,L2")
@@ -114,7 +120,14 @@ def _add_run_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup
     _option(run, "scales", "number of sizes of the coarse-to-fine ladder (1: the output size only; default: 1, or"
             " for a print over 1024 px, 512 px doubling up to --size)", type=int)  # fmt: skip
     _option(run, "scale_start", "longer side of the first, coarsest size", type=int)
-    _option(run, "coarse_steps", "steps at each coarser size", type=int)
+    _option(run, "coarse_steps", "steps at each coarser size (the painting ladder: at its smallest, fewer up to"
+            " --steps)", type=int)  # fmt: skip
+    _option(run, "ladder", "without --scales: 'painting' (from --scale-start up, each size at most 1.8x the one"
+            " before) or 'print' (nst 0.2: one size, a print from 512 px up)", choices=LADDERS,
+            metavar="{painting,print}")  # fmt: skip
+    _option(run, "enlarge", "how a larger size of the ladder starts: 'detail' (the smaller result enlarged and"
+            " blurred, with the photo's finer detail) or 'bicubic'", choices=ENLARGEMENTS,
+            metavar="{detail,bicubic}")  # fmt: skip
     _option(run, "init", "start from the photo, uniform noise, the painting's mean colour, or an image file",
             metavar="{content,noise,style-mean,PATH}")  # fmt: skip
     _option(run, "seed", "random seed, makes --init noise repeatable", type=int)
