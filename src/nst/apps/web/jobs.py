@@ -357,6 +357,8 @@ def _save(result: Any, job: Job) -> Path:
 
 
 def _png(pixels: Any) -> bytes:
+    # zlib's fastest level: a 1024 px preview in 0.1 s instead of 0.45 s at the default level, for
+    # 13% more bytes. A preview lives half a second, and its encoding takes the run's CPU.
     buffer = io.BytesIO()
-    to_pil(pixels).save(buffer, format="PNG")
+    to_pil(pixels).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
