@@ -18,7 +18,7 @@ from nst.media.images import ImageSource, open_image, read_params, source_list, 
 from nst.options import Options
 from nst.run import plan
 from nst.run.fast import stylize_fast
-from nst.run.inputs import Inputs, compared_images, load_masks
+from nst.run.inputs import Inputs, check_extras, compared_images, load_masks
 from nst.run.report import picture_measures
 from nst.run.result import Progress, ProgressCallback, Result, TileCallback
 from nst.run.runner import Run
@@ -63,6 +63,7 @@ def stylize(
     options = dataclasses.replace(options or Options(), **settings)
     if options.fast:  # the feed-forward network's picture alone, no optimisation
         return stylize_fast(content, style, options)
+    check_extras(options)
     inputs = Inputs.open(content, style, options)
     return Run(options, inputs, callback, started, on_tile, start, temporal).run()
 

@@ -79,7 +79,6 @@ class Inputs:
         paintings = [open_image(source) for source in styles]
         options.blend_weights(len(styles))
         options.check_style_masks(len(styles))
-        check_extras(options)
         width, height = fitted_size(photo.size, options.size, describe(content))
         painting_sizes = [
             fitted_size(painting.size, options.painting_side(), describe(source))
