@@ -3,8 +3,6 @@ it, ``--init fast``, the Python API, and what a person without the extra is told
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -18,6 +16,8 @@ from nst.options import Options
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
 from tests.conftest import CONTENT, EXAMPLES, STYLE
+from tests.test_cli import check_reproduced
+from tests.test_cli import nst as nst_command
 
 SCREAM = EXAMPLES / "the-scream.jpg"
 # A process in which the fast extra is not installed, as far as it can tell: importing
@@ -34,13 +34,6 @@ class WithoutTheFastExtra:
 sys.meta_path.insert(0, WithoutTheFastExtra())
 """
 MISSING_LINE = "nst: error: the fast network (--fast, --init fast) needs the fast extra: pip install 'nst[fast]'\n"
-
-
-def nst_command(*args, env=None, python_options=()):
-    return subprocess.run(
-        [sys.executable, *python_options, "-m", "nst", *map(str, args)],
-        capture_output=True, text=True, env=env, timeout=300,  # a guard against a hang, not a time limit
-    )  # fmt: skip
 
 
 def photo(size: int) -> np.ndarray:
@@ -93,12 +86,7 @@ def test_reproduce_of_a_fast_picture_runs_the_fast_network_again(tmp_path):
     first, again = tmp_path / "first.png", tmp_path / "again.png"
     made = nst_command(CONTENT, STYLE, SCREAM, "--fast", "--size", 96, "--style-blend", "3,1", "-o", first)
     assert made.returncode == 0, made.stderr
-    result = nst_command("reproduce", first, "-o", again)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"wrote {again} (96x64, the fast network, ")
-    assert read_metadata(again) == read_metadata(first)
-    difference = np.abs(np.asarray(Image.open(again), float) - np.asarray(Image.open(first), float))
-    assert difference.max() <= 1  # the same picture; at most a rounding step apart
+    check_reproduced(first, again, "96x64, the fast network, ")
 
 
 def test_fast_has_no_steps_to_save_or_animate(tmp_path):
@@ -115,9 +103,8 @@ def test_without_the_extra_one_line_says_what_to_install(tmp_path, option):
     (tmp_path / "sitecustomize.py").write_text(WITHOUT_THE_EXTRA)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
     output = tmp_path / "out.png"
-    result = nst_command(
-        CONTENT, STYLE, *option, "--size", 64, "-o", output, env=env, python_options=("-X", "importtime")
-    )
+    importtime = ("-X", "importtime")
+    result = nst_command(CONTENT, STYLE, *option, "--size", 64, "-o", output, env=env, python_options=importtime)
     assert result.returncode == 2
     said = [line for line in result.stderr.splitlines(keepends=True) if not line.startswith("import time:")]
     assert said == [MISSING_LINE]
