@@ -21,7 +21,7 @@ from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.media.images import open_image, resize_pixels, to_array
+from nst.media.images import enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.options import Options
 from nst.run import plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
@@ -139,6 +139,8 @@ class Run:
             start = resize_pixels(self.start, target.shape)
         elif previous is None:
             start = _initial_image(target, paintings, options)
+        elif options.enlarge == "detail":
+            start = enlarged_with_detail(previous, target)
         else:
             start = resize_pixels(previous, target.shape)
         should_step = self.plan.start_scale(index, resumed.steps_per_scale[index] if resumed else 0)
