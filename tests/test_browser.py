@@ -145,6 +145,36 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
         shutil.copy(tmp_path / "web.png", SCREENSHOT)
 
 
+def test_a_first_picture_is_shown_before_the_first_step(browser, weights, tmp_path):
+    """With the fast extra (the tests install it), the fast network's picture comes at once. A
+    fresh server, as a person meets it, and a 1024 px run, whose first step (TensorFlow loading,
+    compiling, a pass at 1024 px) takes many seconds: the picture is shown, at the run's size,
+    while the page still says no step has been taken. The time from Start to the picture on
+    the page is printed, not asserted."""
+    stderr_path = tmp_path / "stderr.txt"
+    with serving(weights, stderr_path) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(server.url)
+        expect(page.locator("#content-examples .thumb")).to_have_count(2)  # the page has its settings
+        settings(page, size=1024, steps=1000)
+        # Chromium's own clock: from the click on Start to the picture decoded and shown.
+        page.evaluate("""() => {
+            $("start").addEventListener("click", () => { window.startedAt = performance.now(); }, { capture: true });
+            $("picture").addEventListener("load", () => { window.shownAt ??= performance.now(); });
+        }""")  # fmt: skip
+        page.click("#start")
+        page.wait_for_function("() => window.shownAt !== undefined")
+        shown_ms = page.evaluate("() => window.shownAt - window.startedAt")
+        assert page.inner_text("#status").startswith("A quick sketch; loading the network")
+        assert page.eval_on_selector("#picture", "img => [img.naturalWidth, img.src]")[0] == 1024
+        assert "/preview" in page.eval_on_selector("#picture", "img => img.src")
+        print(f"first picture shown {shown_ms / 1000:.2f} s after Start (1024 px, a fresh server)")
+        context.close()
+    assert stderr_path.read_text() == ""
+
+
 def test_wait_in_line_then_cancel(page, server):
     other = server.client()  # someone else's run goes first
     other.post("/api/jobs", data={"content": "cat.jpg", "style": "the-scream.jpg", "size": "32", "steps": "3"})

@@ -19,10 +19,21 @@ from nst.media.images import read_metadata
 from tests.conftest import CONTENT, STYLE, started
 
 
-def nst(*args, cwd=None, env=None):
+def nst(*args, cwd=None, env=None, python_options=()):
     return subprocess.run(
-        [sys.executable, "-m", "nst", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
-    )
+        [sys.executable, *python_options, "-m", "nst", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, env=env, timeout=300,
+    )  # fmt: skip
+
+
+def check_reproduced(first, again, summary, env=None):
+    """``nst reproduce first -o again`` makes the same picture, its summary line starting with ``summary``."""
+    result = nst("reproduce", first, "-o", again, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {again} ({summary}")
+    assert read_metadata(again) == read_metadata(first)
+    difference = np.abs(np.asarray(Image.open(again), float) - np.asarray(Image.open(first), float))
+    assert difference.max() <= 1  # the same picture; at most a rounding step apart
 
 
 def test_help_lists_the_options():
@@ -176,12 +187,7 @@ def test_reproduce_makes_the_same_picture_from_the_png_alone(tmp_path, weights):
         env=env,
     )
     assert made.returncode == 0, made.stderr
-    result = nst("reproduce", first, "-o", again, env=env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"wrote {again} (40x27, 4 steps")
-    assert read_metadata(again) == read_metadata(first)
-    difference = np.abs(np.asarray(Image.open(again), float) - np.asarray(Image.open(first), float))
-    assert difference.max() <= 1  # the same run; at most a rounding step apart
+    check_reproduced(first, again, "40x27, 4 steps", env=env)
 
 
 def test_reproduce_refuses_an_image_without_parameters(tmp_path):

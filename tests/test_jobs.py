@@ -1,6 +1,7 @@
 """The web app's job queue, with a fake stylize so that each test takes milliseconds: order,
 one run at a time, positions, cancelling, abandoned pages, errors, clean-up."""
 
+import io
 import json
 import threading
 import time
@@ -141,6 +142,36 @@ def test_progress_previews_and_eta_reach_the_status(make_queue, tmp_path):
     assert status["eta_s"] == 0.0 and status["result"]
     assert len(seen) >= 2  # the previews change as the picture forms
     assert all(preview.startswith(b"\x89PNG") for preview in seen)
+
+
+def test_the_first_frame_is_the_first_preview_before_the_run_starts(make_queue, tmp_path):
+    stylize = FakeStylize()
+    stylize.gate.clear()  # the run's first step waits: TensorFlow loading, compiling
+    sketch = np.full((6, 9, 3), 0.25, np.float32)
+    queue = make_queue(stylize, first_frame=lambda request: sketch)
+    job = submit(queue, tmp_path, "photo.jpg")
+    wait_until(lambda: queue.status(job)["preview"] == 1)
+    status = queue.status(job)
+    assert (status["state"], status["step"]) == (RUNNING, 0)
+    with Image.open(io.BytesIO(job.preview)) as image:
+        assert image.size == (9, 6) and image.getpixel((0, 0)) == (64, 64, 64)
+    stylize.gate.set()
+    wait_until(lambda: job.state == DONE, watch=[(queue, job)])
+    assert queue.status(job)["preview"] > 1  # the run's own previews follow
+
+
+def test_a_run_goes_on_without_its_first_frame_if_that_fails(make_queue, tmp_path, caplog):
+    def broken(request):
+        raise RuntimeError("no network")
+
+    stylize = FakeStylize()
+    stylize.gate.clear()
+    queue = make_queue(stylize, first_frame=broken)
+    job = submit(queue, tmp_path, "photo.jpg")
+    wait_until(lambda: job.state == RUNNING)
+    stylize.gate.set()
+    wait_until(lambda: job.state == DONE, watch=[(queue, job)])
+    assert "no first frame" in caplog.text and "no network" in caplog.text  # in the server's log, not the page
 
 
 def test_cancelling_a_run_frees_the_worker_within_seconds(make_queue, tmp_path):

@@ -27,7 +27,8 @@ def test_the_options_media_and_front_ends_load_no_keras_or_tensorflow_when_impor
     # Every front end and every media module was imported, not only the packages.
     assert {"nst.apps.cli", "nst.apps.batch", "nst.apps.video", "nst.apps.web.app", "nst.apps.web.jobs"} <= loaded
     assert {"nst.media.images", "nst.media.animations", "nst.media.clips", "nst.media.flow"} <= loaded
-    assert {"nst.media.colors", "nst.media.measures"} <= loaded
+    assert {"nst.media.colors", "nst.media.measures", "nst.media.feedforward"} <= loaded
+    assert "nst.run.fast" in loaded  # the fast picture, which the command line and the web app make first
     assert not {"keras", "tensorflow", "jax", "torch", "nst.core", "nst.run.api"} & loaded
 
 

@@ -4,6 +4,7 @@ line, sessions, examples by name only, loopback by default; and one real tiny ru
 import contextlib
 import io
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from nst.apps import cli
 from nst.apps.web import app as web
 from nst.apps.web.app import WebConfig, create_app
 from nst.errors import NstError
+from nst.media import feedforward
 from nst.media.images import read_metadata
 from tests.conftest import CONTENT, ROOT
 from tests.test_jobs import FakeStylize
@@ -247,6 +249,32 @@ def test_a_real_tiny_run(client, weights, monkeypatch):
     with Image.open(io.BytesIO(download.content)) as image:
         assert (image.format, max(image.size)) == ("PNG", 32)
     assert read_metadata(path)["size"] == 32 and read_metadata(path)["steps"] == 3
+
+
+@pytest.mark.parametrize("installed", [True, False], ids=["with-the-fast-extra", "without-it"])
+def test_the_first_frame_comes_before_the_first_step_with_the_fast_extra(client, monkeypatch, installed):
+    """With the extra, the fast network's picture of the run, of the run's size, is shown
+    while the first step is still to come; without it the page waits for the step, as before."""
+    if not installed:
+        monkeypatch.setattr(feedforward, "available", lambda: False)
+    stylize = RecordingStylize()
+    stylize.gate.clear()  # the first step waits
+    app = client(stylize)
+    job_id = submit(app, size="96").json()["id"]
+    deadline = time.monotonic() + 30
+    while not hasattr(stylize, "asked"):  # the run has started: a first frame comes before that
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    status = app.get(f"/api/jobs/{job_id}").json()
+    assert (status["step"], status["preview"]) == (0, 1 if installed else 0)
+    preview = app.get(f"/api/jobs/{job_id}/preview")
+    if installed:
+        with Image.open(io.BytesIO(preview.content)) as image:
+            assert image.size == (96, 64)  # the size the run makes
+    else:
+        assert preview.status_code == 404
+    stylize.gate.set()
+    assert events(app, job_id)[-1]["state"] == "done"
 
 
 @pytest.mark.parametrize(

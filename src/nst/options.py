@@ -26,7 +26,7 @@ VGG19_LAYERS: tuple[str, ...] = tuple(
 CONTENT_LAYERS: tuple[str, ...] = ("block5_conv2",)
 STYLE_LAYERS: tuple[str, ...] = tuple(f"block{block}_conv1" for block in range(1, 6))
 NORMALIZATIONS = ("mean", "sum", "photo")
-INITS = ("content", "noise", "style-mean")  # or the path of an image
+INITS = ("content", "noise", "style-mean", "fast")  # or the path of an image; "fast": nst[fast]'s picture
 PRESERVE_COLORS = ("luminance", "histogram")
 OPTIMIZERS = ("lbfgs", "adam")
 PRECONDITIONERS = ("gaussian", "blocks", "none")
@@ -111,6 +111,8 @@ class Options:
     checkpoint: str | None = None
     checkpoint_every: int = 50
     resume: str | None = None
+    # The feed-forward network's picture alone, no optimisation (the extra nst[fast]; nst.run.fast).
+    fast: bool = False
 
     def __post_init__(self) -> None:
         # Lists arrive from JSON or Python callers; tuples keep the options hashable.

@@ -26,6 +26,7 @@ from typing import Any, NoReturn
 
 from nst import __version__
 from nst.errors import Interrupted, NstError, StoppedEarly
+from nst.media import feedforward
 from nst.media.clips import FOLDER_FPS
 from nst.media.flow import FLOW_METHODS
 from nst.media.images import NstWarning, check_output_path, check_writable, load_image, read_params
@@ -42,6 +43,7 @@ from nst.options import (
     Options,
 )
 from nst.run.checkpoints import load_checkpoint
+from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
 from nst.run.snapshots import Snapshots
 
@@ -128,8 +130,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup
     _option(run, "enlarge", "how a larger size of the ladder starts: 'detail' (the smaller result enlarged and"
             " blurred, with the photo's finer detail) or 'bicubic'", choices=ENLARGEMENTS,
             metavar="{detail,bicubic}")  # fmt: skip
-    _option(run, "init", "start from the photo, uniform noise, the painting's mean colour, or an image file",
-            metavar="{content,noise,style-mean,PATH}")  # fmt: skip
+    _option(run, "init", "start from the photo, uniform noise, the painting's mean colour, the fast network's picture"
+            f" (needs {feedforward.INSTALL}), or an image file",
+            metavar="{content,noise,style-mean,fast,PATH}")  # fmt: skip
     _option(run, "seed", "random seed, makes --init noise repeatable", type=int)
     _option(run, "learning_rate", "Adam's learning rate", type=float)
     _option(run, "beta_1", "Adam's beta_1", type=float)
@@ -168,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--preset", choices=PRESETS, help="start from named settings ('spec': the spec's plain Adam loop, 1000 steps)"
     )
+    parser.add_argument("--fast", action="store_true", help="the fast network's picture alone, in about a second: no"
+                        " optimisation, softer, the painting's colours more than its forms (needs"
+                        f" {feedforward.INSTALL})")  # fmt: skip
     _add_loss_options(parser)
 
     run = _add_run_options(parser)
@@ -354,6 +360,8 @@ def _stylize(args: argparse.Namespace) -> int:
         check_writable(options.checkpoint, "the checkpoint")
     if options.resume:
         load_checkpoint(options.resume)
+    if options.fast:
+        return _stylize_fast(args, options, output)
     snapshots = Snapshots(output, args.save_every, args.animation, steps=options.steps)
     stylize = _library().stylize
 
@@ -390,6 +398,20 @@ def _stylize(args: argparse.Namespace) -> int:
         width, height = result.report["params"]["output_size"]
         steps = sum(result.report["steps_per_scale"])
         print(f"wrote {output} ({width}x{height}, {steps} steps, {_duration(result.report['wall_s'])})")
+    return 0
+
+
+def _stylize_fast(args: argparse.Namespace, options: Options, output: Path) -> int:
+    """--fast: the fast network's picture, saved like any result; TensorFlow never loads."""
+    if args.save_every or args.animation or options.checkpoint or options.resume:
+        raise NstError("--fast makes its picture in one pass: no steps to save, animate, checkpoint or resume")
+    result = stylize_fast(args.content, args.style, options, measure=bool(args.report))
+    result.save(output)
+    if args.report:
+        result.save_report(args.report)
+    if not args.quiet:
+        width, height = result.report["params"]["output_size"]
+        print(f"wrote {output} ({width}x{height}, the fast network, {result.report['wall_s']:.1f} s)")
     return 0
 
 

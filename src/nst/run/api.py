@@ -17,7 +17,8 @@ from nst.media import colors
 from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
 from nst.options import Options
 from nst.run import plan
-from nst.run.inputs import Inputs, compared_images, load_masks
+from nst.run.fast import stylize_fast
+from nst.run.inputs import Inputs, check_extras, compared_images, load_masks
 from nst.run.report import picture_measures
 from nst.run.result import Progress, ProgressCallback, Result, TileCallback
 from nst.run.runner import Run
@@ -50,12 +51,19 @@ def stylize(
     With ``preserve_colors="luminance"`` the optimisation and the report's losses are about
     luminance images; the returned picture has the photo's colours.
 
+    With ``fast=True`` (the extra ``nst[fast]``) the picture is the feed-forward network's alone,
+    made in a fraction of a second (:func:`nst.run.fast.stylize_fast`); ``init="fast"`` starts
+    the optimisation from it.
+
     Video frames (:mod:`nst.apps.video`) also give ``start``, an (H, W, 3) image the run starts
     from instead of ``init``, and ``temporal``, a term added to the objective at the output
     size; both are in the optimised image's terms (luminance under ``"luminance"``).
     """
     started = plan.clock()
     options = dataclasses.replace(options or Options(), **settings)
+    if options.fast:  # the feed-forward network's picture alone, no optimisation
+        return stylize_fast(content, style, options)
+    check_extras(options)
     inputs = Inputs.open(content, style, options)
     return Run(options, inputs, callback, started, on_tile, start, temporal).run()
 

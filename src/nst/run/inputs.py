@@ -8,13 +8,13 @@ mask gets the same one-line message in a terminal and in the page. No TensorFlow
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from nst.media import colors
+from nst.media import colors, feedforward
 from nst.media.images import (
     ImageSource,
     describe,
@@ -40,6 +40,7 @@ def check_inputs(content: str | os.PathLike, styles: Sequence[str | os.PathLike]
     width, height = fitted_size(peek_image(content)[1], options.size, os.fspath(content))
     paintings = [fitted_size(peek_image(path)[1], options.painting_side(), os.fspath(path)) for path in styles]
     check_memory(options, height, width, paintings)
+    check_extras(options)
     load_image(content, options.size)
     for path in styles:
         load_image(path, options.painting_side())
@@ -50,6 +51,13 @@ def check_inputs(content: str | os.PathLike, styles: Sequence[str | os.PathLike]
         other_images.append(options.init)
     for path in other_images:
         load_image(path)
+
+
+def check_extras(options: Options) -> None:
+    """Raise :class:`nst.NstError`, one line saying what to install, if the settings need an
+    optional extra that is missing: ``fast`` and ``init="fast"`` need ``nst[fast]``."""
+    if options.fast or options.init == "fast":
+        feedforward.require()
 
 
 @dataclass
@@ -118,6 +126,22 @@ def compared_images(
     if preserve_colors == "luminance":
         return colors.luminance_image(photo), [colors.luminance_image(painting, like=photo) for painting in paintings]
     return photo, paintings
+
+
+def presented(
+    photo: np.ndarray, preserve_colors: str | None, mask: np.ndarray | None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """What turns the optimised image into the picture shown: under ``luminance`` its
+    luminance with the photo's colours; with a mask, the photo where the mask is black."""
+
+    def present(pixels: np.ndarray) -> np.ndarray:
+        if preserve_colors == "luminance":
+            pixels = colors.with_colors_of(pixels, photo)
+        if mask is not None:
+            pixels = (mask[..., np.newaxis] * pixels + (1 - mask[..., np.newaxis]) * photo).astype(np.float32)
+        return pixels
+
+    return present
 
 
 def load_mask(source: ImageSource, shape: tuple[int, ...]) -> np.ndarray:

@@ -20,10 +20,11 @@ from nst.core import backend
 from nst.core.objective import Objective
 from nst.core.tiles import TiledObjective
 from nst.media import measures
-from nst.media.images import ImageSource, describe, open_image, resize_longest_side, source_list, to_array
+from nst.media.images import ImageSource, open_image, resize_longest_side, source_list, to_array
 from nst.options import Options
 from nst.run.inputs import painting_side
 from nst.run.memory import SizePlan
+from nst.run.result import picture_params
 
 
 def picture_measures(
@@ -85,11 +86,8 @@ def history_entry(step: int, elapsed: float, losses: dict[str, float], scale: in
 def params(options: Options, content: ImageSource, styles: list[ImageSource], shape: tuple[int, ...]) -> dict[str, Any]:
     """The report's ``params``: the options, the images as given, the output's size, and what ran it."""
     return {
-        **options.as_dict(),
+        **picture_params(options, content, styles, shape),
         "weights": options.resolved_weights(),
-        "content": describe(content),
-        "style": [describe(source) for source in styles] if len(styles) > 1 else describe(styles[0]),
-        "output_size": [shape[1], shape[0]],
         "scale_sizes": options.scale_sizes(),
         "backend": backend.name(),
         "device": backend.device(),

@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image
 
 from nst.errors import NstError
-from nst.media.images import save_image, to_pil, write_atomically
+from nst.media.images import ImageSource, describe, save_image, to_pil, write_atomically
+from nst.options import Options
 
 
 @dataclass
@@ -80,3 +81,16 @@ class Result:
         """Write the report as JSON, atomically."""
         text = json.dumps(self.report, indent=2) + "\n"
         return write_atomically(Path(path), lambda file: file.write(text.encode()))
+
+
+def picture_params(
+    options: Options, content: ImageSource, styles: list[ImageSource], shape: tuple[int, ...]
+) -> dict[str, Any]:
+    """What every picture's ``params`` say, however it was made: the options, the photo and
+    paintings as given, and the output's (width, height)."""
+    return {
+        **options.as_dict(),
+        "content": describe(content),
+        "style": [describe(source) for source in styles] if len(styles) > 1 else describe(styles[0]),
+        "output_size": [shape[1], shape[0]],
+    }

@@ -21,12 +21,12 @@ from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.media import colors
 from nst.media.images import enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.options import Options
 from nst.run import plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
-from nst.run.inputs import Inputs, compared_images, load_masks
+from nst.run.fast import start_image
+from nst.run.inputs import Inputs, compared_images, load_masks, presented
 from nst.run.memory import SizePlan, memory_limit, plan_size
 from nst.run.report import history_entry, params, peak_mb, picture_measures, size_entry
 from nst.run.result import Progress, ProgressCallback, Result, TileCallback
@@ -144,7 +144,7 @@ class Run:
         else:
             start = resize_pixels(previous, target.shape)
         should_step = self.plan.start_scale(index, resumed.steps_per_scale[index] if resumed else 0)
-        shown = _presented(photo, options.preserve_colors, region)
+        shown = presented(photo, options.preserve_colors, region)
         kept = functools.partial(np.asarray, start)
         return _Size(
             index, objective, start, shown, should_step, resumed.state if resumed else None, kept, kept, options
@@ -233,28 +233,14 @@ def _initial_image(content: np.ndarray, styles: list[np.ndarray], options: Optio
         return content.copy()
     if options.init == "noise":
         return np.random.default_rng(options.seed).uniform(0.0, 1.0, content.shape).astype(np.float32)
+    if options.init == "fast":
+        return start_image(content, styles, options)
     if options.init == "style-mean":
         blend = options.blend_weights(len(styles))
         color = sum(weight * painting.mean(axis=(0, 1)) for weight, painting in zip(blend, styles, strict=True))
         return np.broadcast_to(color, content.shape).astype(np.float32)
     height, width = content.shape[:2]  # an image file, stretched to the output's shape
     return to_array(open_image(options.init).resize((width, height), Image.Resampling.LANCZOS))
-
-
-def _presented(
-    photo: np.ndarray, preserve_colors: str | None, mask: np.ndarray | None
-) -> Callable[[np.ndarray], np.ndarray]:
-    """What turns the optimised image into the picture shown: under ``luminance`` its
-    luminance with the photo's colours; with a mask, the photo where the mask is black."""
-
-    def present(pixels: np.ndarray) -> np.ndarray:
-        if preserve_colors == "luminance":
-            pixels = colors.with_colors_of(pixels, photo)
-        if mask is not None:
-            pixels = (mask[..., np.newaxis] * pixels + (1 - mask[..., np.newaxis]) * photo).astype(np.float32)
-        return pixels
-
-    return present
 
 
 class _NotFinite(Exception):

