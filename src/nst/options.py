@@ -35,6 +35,9 @@ LADDERS = ("painting", "print")
 # (content_weight, style_weight) unless given, by normalization: the spec's for its forms, and for
 # losses relative to the photo's own the balance chosen by the quality panel (docs/quality.md).
 LOSS_WEIGHTS = {"mean": (1e4, 1e-2), "sum": (1e4, 1e-2), "photo": (0.4, 1.0)}
+# Adam's epsilon unless given, by normalization: negligible beside the gradient in each (the spec's
+# 0.1 against 1e4 to 3e6 per pixel in the mean form; the photo form's gradients are 1e-9 of those).
+ADAM_EPSILON = {"mean": 0.1, "sum": 0.1, "photo": 1e-9}
 ENLARGEMENTS = ("detail", "bicubic")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
@@ -43,6 +46,11 @@ MIN_SIDE = 16
 VIEWING_SIZE = 512
 PRINT_STEP_RATIO = 1.8
 FEWEST_DETAIL_STEPS = 10
+# Unless --steps is given, the output size's steps: this many at the viewing size, and at other
+# sizes as many more or fewer as a step there is cheaper or dearer (by pixels), within bounds:
+# the same work, about the same wait, and the same finish at 256 px as at 512 px.
+STEPS_AT_VIEWING_SIZE = 16
+MOST_DEFAULT_STEPS = 100
 
 
 def keras_backend() -> str:
@@ -79,7 +87,7 @@ class Options:
     mask: str | None = None
     style_masks: tuple[str, ...] | None = None
     optimizer: str = "lbfgs"
-    steps: int = 100
+    steps: int | None = None
     scales: int | None = None
     scale_start: int = 128
     coarse_steps: int = 100
@@ -97,7 +105,7 @@ class Options:
     balance_style_layers: bool = False
     learning_rate: float = 0.02
     beta_1: float = 0.99
-    epsilon: float = 0.1
+    epsilon: float | None = None
     lbfgs_history: int = 30
     preconditioner: str = "gaussian"
     jit_compile: bool = True
@@ -124,6 +132,8 @@ class Options:
         for name, default in zip(("content_weight", "style_weight"), defaults, strict=True):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
+        if self.epsilon is None:
+            object.__setattr__(self, "epsilon", ADAM_EPSILON.get(self.normalization, ADAM_EPSILON["mean"]))
         self._validate()
 
     def _validate(self) -> None:
@@ -144,7 +154,7 @@ class Options:
                 self.preserve_colors in PRESERVE_COLORS,
                 f"preserve_colors must be one of {', '.join(PRESERVE_COLORS)}, got {self.preserve_colors!r}",
             )
-        _require(self.steps >= 0, f"steps must be 0 or more, got {self.steps}")
+        _require(self.steps is None or self.steps >= 0, f"steps must be 0 or more, got {self.steps}")
         _require(self.coarse_steps >= 0, f"coarse_steps must be 0 or more, got {self.coarse_steps}")
         _require(self.scales is None or self.scales >= 1, f"scales must be 1 or more, got {self.scales}")
         if self.tile is not None:
@@ -263,7 +273,7 @@ class Options:
         return [round(self.scale_start * ratio ** (i / (self.scales - 1))) for i in range(self.scales)]
 
     def steps_per_size(self) -> list[int]:
-        """The planned steps of each size of the ladder.
+        """The planned steps of each size of the ladder (``steps``: :meth:`output_steps`).
 
         With ``scales`` given, or the ``"print"`` ladder below a print: ``coarse_steps`` at each
         coarser size and ``steps`` at the output's. The ``"painting"`` ladder goes geometrically
@@ -274,15 +284,25 @@ class Options:
         and takes half as many at each larger size (at least ``FEWEST_DETAIL_STEPS``)."""
         sizes = self.scale_sizes()
         if self.scales is not None or len(sizes) == 1:
-            return [self.coarse_steps] * (len(sizes) - 1) + [self.steps]
+            return [self.coarse_steps] * (len(sizes) - 1) + [self.output_steps()]
         viewing = sizes.index(VIEWING_SIZE) if sizes[-1] > 2 * VIEWING_SIZE else len(sizes) - 1
+        steps = self.output_steps(sizes[viewing])
         if self.ladder == "painting":
-            ratio = self.steps / max(self.coarse_steps, 1)
+            ratio = steps / max(self.coarse_steps, 1)
             planned = [round(self.coarse_steps * ratio ** (index / max(viewing, 1))) for index in range(viewing + 1)]
         else:
-            planned = [self.steps]
+            planned = [steps]
         larger = len(sizes) - 1 - viewing
-        return planned + [max(FEWEST_DETAIL_STEPS, self.steps >> index) for index in range(1, larger + 1)]
+        return planned + [max(FEWEST_DETAIL_STEPS, steps >> index) for index in range(1, larger + 1)]
+
+    def output_steps(self, side: int | None = None) -> int:
+        """``steps``, or unless it is given the default for a picture with longer side ``side``
+        (default ``size``): :data:`STEPS_AT_VIEWING_SIZE` at the viewing size, scaled by how many
+        times cheaper a step is (64 at 256 px), from FEWEST_DETAIL_STEPS to MOST_DEFAULT_STEPS."""
+        if self.steps is not None:
+            return self.steps
+        scaled = STEPS_AT_VIEWING_SIZE * (VIEWING_SIZE / (side or self.size)) ** 2
+        return int(min(MOST_DEFAULT_STEPS, max(FEWEST_DETAIL_STEPS, round(scaled))))
 
     @classmethod
     def preset(cls, name: str, **settings: Any) -> Options:

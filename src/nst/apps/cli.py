@@ -136,7 +136,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup
     _option(run, "seed", "random seed, makes --init noise repeatable", type=int)
     _option(run, "learning_rate", "Adam's learning rate", type=float)
     _option(run, "beta_1", "Adam's beta_1", type=float)
-    _option(run, "epsilon", "Adam's epsilon", type=float)
+    _option(run, "epsilon", "Adam's epsilon (default: negligible beside the gradient, by --normalization)", type=float,
+            default=None)  # fmt: skip
     _option(run, "lbfgs_history", "L-BFGS: number of correction pairs kept", type=int)
     _option(run, "preconditioner", "L-BFGS: 'gaussian' (smooth image pyramid), 'blocks' (block means: leaves a grid),"
             " 'none'", choices=PRECONDITIONERS, metavar="{gaussian,blocks,none}")  # fmt: skip
@@ -362,7 +363,7 @@ def _stylize(args: argparse.Namespace) -> int:
         load_checkpoint(options.resume)
     if options.fast:
         return _stylize_fast(args, options, output)
-    snapshots = Snapshots(output, args.save_every, args.animation, steps=options.steps)
+    snapshots = Snapshots(output, args.save_every, args.animation, steps=sum(options.steps_per_size()))
     stylize = _library().stylize
 
     show_progress = not args.quiet and sys.stderr.isatty()
@@ -606,7 +607,7 @@ def _progress_bar(options: Options, enabled: bool) -> Iterator[_Bar | None]:
 
     in_seconds = options.time_budget is not None or len(options.scale_sizes()) > 1
     # Over several sizes, the seconds they take are known once the first steps are measured.
-    total = round(options.time_budget) if options.time_budget else None if in_seconds else options.steps
+    total = round(options.time_budget) if options.time_budget else None if in_seconds else options.output_steps()
     with tqdm(total=total, unit="s" if in_seconds else "step", dynamic_ncols=True, file=sys.stderr) as bar:
         yield _Bar(bar, in_seconds, options.scale_sizes())
 

@@ -230,7 +230,7 @@ def estimate_seconds(info: clips.ClipInfo, first: Options, later: Options) -> fl
     if later.time_budget is not None:
         return first.time_budget + (info.frames - 1) * later.time_budget
     pixels = info.size[0] * info.size[1]
-    first_steps = first.steps + first.coarse_steps * (len(first.scale_sizes()) - 1)
+    first_steps = sum(first.steps_per_size())
     steps = first_steps + (info.frames - 1) * later.steps
     return steps * pixels * _SECONDS_PER_PIXEL_STEP + info.frames * _FRAME_OVERHEAD_S
 

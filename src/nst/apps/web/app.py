@@ -208,7 +208,11 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
             "max_steps": config.max_steps,
             "max_time_budget": config.max_time_budget,
             "max_paintings": config.max_paintings,
-            "defaults": {"size": _DEFAULTS.size, "steps": _DEFAULTS.steps, "style_scale": _DEFAULTS.style_scale},
+            "defaults": {
+                "size": _DEFAULTS.size,
+                "steps": _DEFAULTS.output_steps(),
+                "style_scale": _DEFAULTS.style_scale,
+            },  # fmt: skip
         }
 
     @app.get("/api/examples/{name}")
@@ -408,8 +412,8 @@ def _options(form: FormData, config: WebConfig) -> Options:
     size = _number(form, "size", int, _DEFAULTS.size)
     if size > config.max_size:
         raise NstError(f"size must be at most {config.max_size} px here, got {size}")
-    steps = _number(form, "steps", int, _DEFAULTS.steps)
-    if steps > config.max_steps:
+    steps = _number(form, "steps", int, None)  # unless given, by size (Options.output_steps)
+    if steps is not None and steps > config.max_steps:
         raise NstError(f"steps must be at most {config.max_steps} here, got {steps}")
     budget = _number(form, "time_budget", float, None)
     if budget is not None and budget > config.max_time_budget:
