@@ -26,12 +26,14 @@ VGG19_LAYERS: tuple[str, ...] = tuple(
 )
 CONTENT_LAYERS: tuple[str, ...] = ("block5_conv2",)
 STYLE_LAYERS: tuple[str, ...] = tuple(f"block{block}_conv1" for block in range(1, 6))
-NORMALIZATIONS = ("mean", "sum")
+NORMALIZATIONS = ("mean", "sum", "photo")
 INITS = ("content", "noise", "style-mean")  # or the path of an image
 PRESERVE_COLORS = ("luminance", "histogram")
 OPTIMIZERS = ("lbfgs", "adam")
 PRECONDITIONERS = ("gaussian", "blocks", "none")
 VGG_NORMALIZATIONS = ("none", "gatys")
+LADDERS = ("painting", "print")
+ENLARGEMENTS = ("detail", "bicubic")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
 MIN_SIDE = 16
@@ -82,6 +84,8 @@ class Options:
     scales: int | None = None
     scale_start: int = 128
     coarse_steps: int = 100
+    ladder: str = "print"
+    enlarge: str = "bicubic"
     time_budget: float | None = None
     content_weight: float = 1e4
     style_weight: float = 1e-2
@@ -192,6 +196,10 @@ class Options:
         _require(
             self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
         )
+        _require(self.ladder in LADDERS, f"ladder must be one of {', '.join(LADDERS)}, got {self.ladder!r}")
+        _require(
+            self.enlarge in ENLARGEMENTS, f"enlarge must be one of {', '.join(ENLARGEMENTS)}, got {self.enlarge!r}"
+        )
         _require(
             self.preconditioner in PRECONDITIONERS,
             f"preconditioner must be one of {', '.join(PRECONDITIONERS)}, got {self.preconditioner!r}",
@@ -265,17 +273,26 @@ class Options:
         return round(longest if output_side is None else longest * output_side / self.size)
 
     def scale_sizes(self) -> list[int]:
-        """Longer sides of the coarse-to-fine ladder, geometric from ``scale_start`` to ``size``.
+        """Longer sides of the coarse-to-fine ladder, ending at ``size``.
 
-        Unless ``scales`` is given, a print (over ``2 x VIEWING_SIZE``) is made from the viewing
-        size up, each size at most ``PRINT_STEP_RATIO`` times the one before: 512, 861, 1448,
-        2435, 4096. Not exactly twice: an image enlarged exactly twice has a lattice of period
-        2 px from the interpolation (grid 1.15 at 512 px), which a dozen steps do not remove."""
+        With ``scales`` given: geometric from ``scale_start``. Unless it is given, by ``ladder``:
+
+        * ``"painting"``: every picture is made from ``scale_start`` up, each size at most
+          ``PRINT_STEP_RATIO`` times the one before (128, 203, 323, 512), because the painting's
+          forms are laid down where VGG19's deeper layers see them at the painting's scale; a
+          print continues from the viewing size as below.
+        * ``"print"`` (nst 0.2): one size, except that a print (over ``2 x VIEWING_SIZE``) is made
+          from the viewing size up: 512, 861, 1448, 2435, 4096.
+
+        Not exactly twice: an image enlarged exactly twice has a lattice of period 2 px from the
+        interpolation (grid 1.15 at 512 px), which a dozen steps do not remove."""
         if self.scales is None:
-            if self.size <= 2 * VIEWING_SIZE:
+            if self.ladder == "print" and self.size <= 2 * VIEWING_SIZE:
                 return [self.size]
-            count = math.ceil(math.log(self.size / VIEWING_SIZE) / math.log(PRINT_STEP_RATIO)) + 1
-            return [round(VIEWING_SIZE * (self.size / VIEWING_SIZE) ** (i / (count - 1))) for i in range(count)]
+            if self.size <= 2 * VIEWING_SIZE:
+                return _geometric(self.scale_start, self.size)
+            start = _geometric(self.scale_start, VIEWING_SIZE) if self.ladder == "painting" else [VIEWING_SIZE]
+            return start[:-1] + _geometric(VIEWING_SIZE, self.size)
         if self.scales == 1 or self.size <= self.scale_start:
             return [self.size]
         ratio = self.size / self.scale_start
@@ -287,8 +304,11 @@ class Options:
         where the painting's structure is laid down, and half as many at each larger size (at
         least ``FEWEST_DETAIL_STEPS``), which starts close to its answer and only adds detail."""
         sizes = self.scale_sizes()
-        if self.scales is None and len(sizes) > 1:
-            return [self.steps] + [max(FEWEST_DETAIL_STEPS, self.steps >> index) for index in range(1, len(sizes))]
+        if self.scales is None and sizes[-1] > 2 * VIEWING_SIZE:
+            viewing = sizes.index(VIEWING_SIZE)
+            larger = len(sizes) - 1 - viewing
+            detail = [max(FEWEST_DETAIL_STEPS, self.steps >> index) for index in range(1, larger + 1)]
+            return [self.coarse_steps] * viewing + [self.steps] + detail
         return [self.coarse_steps] * (len(sizes) - 1) + [self.steps]
 
     @classmethod
@@ -325,13 +345,22 @@ def layer_stride(name: str) -> int:
     return 2 ** (block if name.endswith("pool") else block - 1)
 
 
+def _geometric(start: int, end: int) -> list[int]:
+    """Sizes from ``start`` to ``end``, geometric, as few as keep each at most PRINT_STEP_RATIO
+    times the one before."""
+    if end <= start:
+        return [end]
+    count = math.ceil(math.log(end / start) / math.log(PRINT_STEP_RATIO)) + 1
+    return [round(start * (end / start) ** (i / (count - 1))) for i in range(count)]
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise NstError(message)
 
 
 # What runs did before each of these settings was added (PNGs and reports of nst 0.1 lack them).
-_BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {"preconditioner": "blocks"}
+_BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {"preconditioner": "blocks", "ladder": "print", "enlarge": "bicubic"}
 
 # The spec's plain loop, as the TensorFlow tutorial runs it: Adam (0.02, 0.99, 0.1) from the
 # photo, clipped to [0, 1], one scale, 1000 steps, mean losses with alpha 1e4, beta 1e-2.

@@ -22,6 +22,17 @@ Exact relation, for the same image and layers::
       L_content(mean) = 2 / (N M) * L_content(sum)      (N, M of the content layer)
       L_style(mean)   = 4 / L     * L_style(sum)
 
+* ``"photo"``, each term a fraction of the photo's own (nst's default since 0.3)::
+
+      L_content = 1/|C| sum_c L_content,c(mean) / mean_ij (F^C_ij)^2       (c: the content layers)
+      L_style   = 1/L sum_l w_l E_l(mean) / E_l(mean)(photo)
+
+  the content loss relative to what a black image would have (the photo's mean squared
+  activation), each style layer relative to the photo's own distance from the painting at that
+  layer. Every layer counts, whatever its activations' scale (in the plain VGG19
+  ``block4_conv1`` is about 99% of the "mean" style loss), and the balance of content and style
+  is the same for every photo and painting: the style loss of the photo is the mean of the w_l.
+
 So with the sums the content term grows with the number of pixels M while the style term
 does not: the same alpha and beta stylize less at a higher resolution. With the means both
 terms are averages, and their balance stays put when only the resolution changes.

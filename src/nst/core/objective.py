@@ -89,7 +89,15 @@ class Objective:
             gram_divisors(options.style_layers, self.shape, layer_masks) for _, layer_masks in self.style_groups
         ]
         self.layer_weights = options.layer_weights
-        if options.balance_style_layers:
+        # What each content layer's loss is multiplied by: 1, or under "photo" one over the photo's
+        # mean squared activation there (what the content loss of a black image would be).
+        self.content_scales = [1.0] * len(options.content_layers)
+        if options.normalization == "photo":
+            self.content_scales = [
+                1.0 / max(float(ops.mean(ops.square(target))), 1e-12) for target in self.content_targets
+            ]
+            self.layer_weights = self._photo_relative_weights(content)
+        elif options.balance_style_layers:
             self.layer_weights = self._balanced_weights(content)
 
     def _content_features(self, image: np.ndarray) -> list[Tensor]:
@@ -164,10 +172,10 @@ class Objective:
         tiles): the spec's content and style losses, total variation, and their weighted total."""
         options = self.options
         content = sum(
-            losses.content_loss_of_sum(squared, count, options.normalization)
-            for squared, count in zip(sums["content"], self.content_counts, strict=True)
+            scale * losses.content_loss_of_sum(squared, count, options.normalization)
+            for squared, count, scale in zip(sums["content"], self.content_counts, self.content_scales, strict=True)
         )
-        if options.normalization == "mean":
+        if options.normalization != "sum":
             content = content / float(len(options.content_layers))
         style = sum(
             self._style_loss(targets, [gram / divisor for gram, divisor in zip(grams, divisors, strict=True)])
@@ -224,6 +232,14 @@ class Objective:
             weight * equal_share / term if term > 0 else weight
             for weight, term in zip(self.options.layer_weights, terms, strict=True)
         )
+
+    def _photo_relative_weights(self, photo: np.ndarray) -> tuple[float, ...]:
+        """Layer weights w_l / E_l(photo): each style layer's term a fraction of the photo's own
+        distance from the painting at that layer, so that every layer counts whatever its scale,
+        and the style loss of the photo is the mean of the w_l whatever the pair."""
+        weights = self.options.layer_weights
+        terms = [float(term) for term in self._group_terms(photo, (1.0,) * len(weights))]
+        return tuple(weight / term if term > 0 else weight for weight, term in zip(weights, terms, strict=True))
 
     def evaluate(self, image: np.ndarray) -> dict[str, float]:
         """The losses of one (H, W, 3) image, as Python floats."""

@@ -22,7 +22,7 @@ from nst.core.objective import Objective, TemporalTarget
 from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.media import colors, measures, textures
-from nst.media.images import open_image, resize_pixels, to_array
+from nst.media.images import enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.options import Options
 from nst.run import plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
@@ -141,7 +141,10 @@ class Run:
             start = resize_pixels(self.start, target.shape, wrap=options.tileable)
         elif previous is None:
             start = _initial_image(target, paintings, options)
-        else:  # a tileable picture is enlarged as the texture it is, across its wrap-around
+        # A tileable picture is enlarged as the texture it is, across its wrap-around.
+        elif options.enlarge == "detail":
+            start = enlarged_with_detail(previous, target, wrap=options.tileable)
+        else:
             start = resize_pixels(previous, target.shape, wrap=options.tileable)
         should_step = self.plan.start_scale(index, resumed.steps_per_scale[index] if resumed else 0)
         shown = _presented(photo, options.preserve_colors, region)
