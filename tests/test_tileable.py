@@ -17,6 +17,7 @@ from nst.media import measures, textures
 from nst.media.images import load_image, resize_pixels
 from tests.conftest import CONTENT, STYLE
 from tests.test_inputs import nst
+from tests.test_tiles import _losses_and_gradient, _relative_error
 
 LAYERS = ("block1_conv1", "block3_conv1", "block5_conv1", "block5_conv2")
 
@@ -84,14 +85,6 @@ def _scene(size):
     return photo, image, load_image(STYLE, size)
 
 
-def _losses_and_gradient(objective, image):
-    if isinstance(objective, TiledObjective):
-        values, gradient = objective.value_and_grad(ops.convert_to_tensor(image[np.newaxis]))
-    else:
-        values, gradient = backend.value_and_grad(objective)(ops.convert_to_tensor(image[np.newaxis]))
-    return backend.floats(values), backend.to_numpy(gradient)[0]
-
-
 @pytest.mark.parametrize(("size", "halo", "tiles", "bound"), [(128, 128, 4, 1e-5), (192, 32, 6, 0.05)])
 def test_tiles_of_a_tileable_picture_wrap_around_and_give_the_whole_pictures_losses(weights, size, halo, tiles, bound):
     """With a halo wider than block5's field of view the tiles (64 px, their crops taken around
@@ -104,8 +97,7 @@ def test_tiles_of_a_tileable_picture_wrap_around_and_give_the_whole_pictures_los
     tiled_objective = TiledObjective(photo, painting, options, tile=64, halo=halo)
     assert len(tiled_objective.tiling) == tiles and tiled_objective.tiling.tiles[0].corner == (-halo, -halo)
     tiled = _losses_and_gradient(tiled_objective, image)
-    relative = np.linalg.norm(tiled[1] - whole[1]) / np.linalg.norm(whole[1])
-    assert relative < bound
+    assert _relative_error(tiled[1], whole[1]) < bound
     if halo > 32:
         for name, value in whole[0].items():
             assert tiled[0][name] == pytest.approx(value, rel=1e-5), name
