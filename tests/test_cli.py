@@ -194,6 +194,7 @@ def test_reproduce_refuses_an_image_without_parameters(tmp_path):
     result = nst("reproduce", CONTENT, "-o", tmp_path / "again.png")
     assert result.returncode == 2
     assert (
-        result.stderr == f"nst: error: {CONTENT}: carries no nst parameters (nst stores them in the PNGs it writes)\n"
+        result.stderr
+        == f"nst: error: {CONTENT}: carries no nst parameters (nst stores them in the PNGs and TIFFs it writes)\n"
     )
     assert not (tmp_path / "again.png").exists()

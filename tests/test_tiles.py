@@ -11,7 +11,7 @@ from PIL import Image
 
 from nst import Options, stylize
 from nst.core import backend
-from nst.core.objective import Objective, layer_shape
+from nst.core.objective import Objective, layer_shape, layer_stride
 from nst.core.tiles import TiledObjective, Tiling
 from nst.media import measures
 from nst.media.images import load_image
@@ -23,18 +23,21 @@ from tests.test_inputs import nst
 SECOND_STYLE = EXAMPLES / "the-scream.jpg"
 
 
-@pytest.mark.parametrize("shape", [(64, 96), (100, 75), (257, 130)])
+@pytest.mark.parametrize(("shape", "wrap"), [((64, 96), False), ((100, 75), False), ((257, 130), False),
+                                            ((64, 96), True), ((48, 160), True)])  # fmt: skip
 @pytest.mark.parametrize(("tile", "halo"), [(32, 0), (32, 16), (64, 32)])
-def test_the_tiles_own_positions_cover_every_layer_once(shape, tile, halo):
-    tiling = Tiling(shape, tile, halo)
+def test_the_tiles_own_positions_cover_every_layer_once(shape, wrap, tile, halo):
+    """Also where the picture wraps around (tileable): its crops then run across its edges."""
+    tiling = Tiling(shape, tile, halo, wrap=wrap)
     for name in ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"):
         covered = np.zeros(layer_shape(name, shape), int)
         for each in tiling.tiles:
-            rows, columns = tiling.layer_region(each, name)
-            covered[rows, columns] += tiling.own_positions(each, name)[0, ..., 0].astype(int)
+            np.add.at(covered, np.ix_(*tiling.positions(each, layer_stride(name))),
+                      tiling.own_positions(each, name)[0, ..., 0].astype(int))  # fmt: skip
             assert (each.corner[0] % 16, each.corner[1] % 16) == (0, 0)  # crops start on VGG19's grid
         np.testing.assert_array_equal(covered, 1)
-    assert all(crop <= side for crop, side in zip(tiling.crop, shape, strict=True))
+    if not wrap:
+        assert all(crop <= side for crop, side in zip(tiling.crop, shape, strict=True))
 
 
 def _losses_and_gradient(objective, image):

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,11 @@ ENLARGEMENTS = ("detail", "bicubic")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
 MIN_SIDE = 16
+# Print files: the resolution written into them unless --dpi says otherwise, and what --print reads.
+DEFAULT_DPI = 300
+MAX_DPI = 65535  # JPEG's JFIF holds the density in 16 bits
+PRINT_UNITS = {"cm": 2.54, "mm": 25.4, "in": 1.0}  # per inch
+_PRINT_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*(cm|mm|in)\s*", re.IGNORECASE)
 # A print's ladder starts at the size people look at a picture on a screen.
 VIEWING_SIZE = 512
 PRINT_STEP_RATIO = 1.8
@@ -121,6 +127,11 @@ class Options:
     resume: str | None = None
     # The feed-forward network's picture alone, no optimisation (the extra nst[fast]; nst.run.fast).
     fast: bool = False
+    # Prints and textures (docs/print.md): the resolution of the file, the print's size (which
+    # sets ``size`` from ``dpi``: "30x20cm", "12x8in"), and a picture that wraps around.
+    dpi: int = DEFAULT_DPI
+    print: str | None = None
+    tileable: bool = False
 
     def __post_init__(self) -> None:
         # Lists arrive from JSON or Python callers; tuples keep the options hashable.
@@ -134,7 +145,43 @@ class Options:
                 object.__setattr__(self, name, default)
         if self.epsilon is None:
             object.__setattr__(self, "epsilon", ADAM_EPSILON.get(self.normalization, ADAM_EPSILON["mean"]))
+        _require(
+            isinstance(self.dpi, int) and 1 <= self.dpi <= MAX_DPI,
+            f"dpi must be 1 to {MAX_DPI} dots per inch, got {self.dpi}",
+        )
+        if self.print is not None:
+            object.__setattr__(self, "size", self.print_pixels()[0])
         self._validate()
+
+    def print_pixels(self) -> tuple[int, int]:
+        """The (longer, shorter) sides in pixels of the ``print`` size at ``dpi``: the longer
+        printed side sets the picture's longer side (``size``); the photo's shape sets the other."""
+        match = _PRINT_SIZE.fullmatch(self.print or "")
+        sides = [float(match[1]), float(match[2])] if match else []
+        _require(
+            bool(match) and min(sides) > 0,
+            f"print must be the printed size as WIDTHxHEIGHT with cm, mm or in (30x20cm, 12x8in), got {self.print!r}",
+        )
+        longer, shorter = (
+            round(side / PRINT_UNITS[self.print_unit] * self.dpi) for side in sorted(sides, reverse=True)
+        )
+        return longer, shorter
+
+    @property
+    def print_unit(self) -> str:
+        """The unit the ``print`` size is given in: "cm", "mm" or "in"."""
+        return _PRINT_SIZE.fullmatch(self.print)[3].lower()
+
+    @property
+    def alignment(self) -> int:
+        """The stride of the deepest layer used: an image's positions on its multiples are on every layer's grid."""
+        return max(layer_stride(name) for name in self.content_layers + self.style_layers)
+
+    @property
+    def side_multiple(self) -> int:
+        """What the picture's sides are multiples of: 1, or for a tileable one :attr:`alignment`
+        (16 px for block5), so that VGG19's poolings meet the wrap-around on their grid at every layer."""
+        return self.alignment if self.tileable else 1
 
     def _validate(self) -> None:
         _require(self.size >= MIN_SIDE, f"size must be at least {MIN_SIDE} px, got {self.size}")
@@ -330,6 +377,12 @@ class Options:
         """Plain JSON-ready values, for reports and image metadata."""
         values = dataclasses.asdict(self)
         return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+
+
+def layer_stride(name: str) -> int:
+    """How many pixels apart a VGG19 layer's positions are: 2^(poolings before it)."""
+    block = int(name[len("block")])
+    return 2 ** (block if name.endswith("pool") else block - 1)
 
 
 def _geometric(start: int, end: int) -> list[int]:

@@ -113,6 +113,16 @@ def _add_loss_options(parser: argparse.ArgumentParser) -> None:
     _option(loss, "weights", f"Keras VGG19 weights file (default ${WEIGHTS_ENV}, else imagenet)", metavar="PATH")
 
 
+def _add_print_options(parser: argparse.ArgumentParser) -> None:
+    prints = parser.add_argument_group("prints and textures (docs/print.md)")
+    _option(prints, "print", "the printed size, instead of --size: its longer side times --dpi is the picture's"
+            " longer side (30x20cm, 297x210mm, 12x8in)", metavar="WxH{cm,mm,in}")  # fmt: skip
+    _option(prints, "dpi", "the resolution written into the file, in dots per inch (TIFF, PNG, JPEG; WebP has"
+            " none)", type=int)  # fmt: skip
+    _option(prints, "tileable", "a texture that wraps around: placed side by side with itself it shows no seam"
+            " (each side a multiple of 16 px)", action=argparse.BooleanOptionalAction)  # fmt: skip
+
+
 def _add_run_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     run = parser.add_argument_group("optimisation")
     _option(run, "optimizer", "'lbfgs' (L-BFGS, bounded to [0, 1]) or 'adam' (the spec's)", choices=OPTIMIZERS,
@@ -160,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("content", help="the photo (any image Pillow reads)")
     parser.add_argument("style", nargs="+", help="the painting to take the style from; several are blended")
-    parser.add_argument("-o", "--output", help="result file, .png .jpg or .webp (default CONTENT-STYLE.png here)")
+    parser.add_argument("-o", "--output", help="result file, .png .jpg .webp, or .tif (16-bit, for print) (default"
+                        " CONTENT-STYLE.png here)")  # fmt: skip
     parser.add_argument("--report", metavar="PATH", help="also write a JSON report: settings, losses, timings")
     parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     parser.add_argument("--save-every", type=int, metavar="N", help="also save every N-th step as OUTPUT-0010.png etc.")
@@ -176,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
                         " optimisation, softer, the painting's colours more than its forms (needs"
                         f" {feedforward.INSTALL})")  # fmt: skip
     _add_loss_options(parser)
+    _add_print_options(parser)
 
     run = _add_run_options(parser)
     _option(run, "checkpoint", "save the image and optimizer state here every --checkpoint-every steps and on Ctrl-C",
@@ -205,10 +217,11 @@ def build_score_parser() -> argparse.ArgumentParser:
 def build_reproduce_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="nst reproduce",
-        description="Run again the run that made IMAGE, from the parameters nst stored in it (PNGs nst wrote).",
+        description="Run again the run that made IMAGE, from the parameters nst stored in it (PNGs and TIFFs nst"
+        " wrote).",
     )
-    parser.add_argument("image", help="a PNG written by nst")
-    parser.add_argument("-o", "--output", help="result file (default IMAGE-reproduced.png)")
+    parser.add_argument("image", help="a PNG or TIFF written by nst")
+    parser.add_argument("-o", "--output", help="result file (default IMAGE-reproduced, in IMAGE's format)")
     parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     parser.add_argument("--content", metavar="PHOTO", help="the photo, if it is no longer where the run read it")
     parser.add_argument("--style", nargs="+", metavar="PAINTING", help="the painting(s), likewise")
@@ -259,6 +272,7 @@ def build_batch_parser() -> argparse.ArgumentParser:
     ray.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="N", help="GPUs each worker takes "
                      "(default 0)")  # fmt: skip
     _add_loss_options(parser)
+    _add_print_options(parser)
     _add_run_options(parser)
     return parser
 
@@ -328,7 +342,10 @@ def _parse_with_preset(parser: argparse.ArgumentParser, argv: Sequence[str]) -> 
     preset = parser.parse_known_args(argv)[0].preset if "--preset" in " ".join(argv) else None
     if preset:
         parser.set_defaults(**PRESETS[preset])
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.print is not None and any(part == "--size" or part.startswith("--size=") for part in argv):
+        parser.error("--print sets the size from --dpi: give --print or --size, not both")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -425,7 +442,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         **vars(Options.for_reproduction(params)),
         "content": args.content or params["content"],
         "style": args.style or stored_style,
-        "output": args.output or str(image.with_name(f"{image.stem}-reproduced.png")),
+        "output": args.output or str(image.with_name(f"{image.stem}-reproduced{image.suffix}")),
         "report": args.report,
         "quiet": args.quiet,
         "save_every": None,

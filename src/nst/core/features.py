@@ -11,6 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from nst.core import wrap
 from nst.core.losses import Tensor
 from nst.errors import NstError
 from nst.options import VGG19_LAYERS, WEIGHTS_ENV
@@ -70,9 +71,17 @@ class FeatureExtractor:
     positions is 1. ReLU and max pooling commute with a positive factor per channel, so that
     network's layer l is exactly this one's divided per filter by its mean activation m_l
     (:func:`gatys_scales`); the features detect the same things at comparable scales.
+
+    With ``wrap``, the network sees the image as wrapping around (a tileable picture): each
+    convolution pads its input with the opposite edge instead of VGG19's zeros, then convolves
+    without padding, with the same weights. Its features are those of the image repeated
+    without end, exactly, when each side is a multiple of the deepest layer's stride (the
+    poolings then meet the wrap-around on their grid).
     """
 
-    def __init__(self, layers: Sequence[str], weights: str = "imagenet", normalization: str = "none") -> None:
+    def __init__(
+        self, layers: Sequence[str], weights: str = "imagenet", normalization: str = "none", wrap: bool = False
+    ) -> None:
         unknown = [layer for layer in layers if layer not in VGG19_LAYERS]
         if unknown:
             raise NstError(f"unknown VGG19 layer {unknown[0]!r}")
@@ -81,6 +90,11 @@ class FeatureExtractor:
         self.model = keras.Model(
             vgg19.input, {name: vgg19.get_layer(name).output for name in self.layers}, name="vgg19_features"
         )
+        self.network = self.model
+        if wrap:
+            deepest = max(VGG19_LAYERS.index(name) for name in self.layers)
+            self.network = functools.partial(_wrapped, [vgg19.get_layer(name) for name in VGG19_LAYERS[: deepest + 1]],
+                                             self.layers)  # fmt: skip
         self.scales = None
         if normalization == "gatys":
             # A pooling layer takes the maximum of the conv layer before it: the same factor.
@@ -88,7 +102,24 @@ class FeatureExtractor:
             self.scales = {name: ops.convert_to_tensor(1.0 / gatys_scales()[conv[name]]) for name in self.layers}
 
     def __call__(self, image: Tensor) -> dict[str, Tensor]:
-        features = self.model(preprocess(image))
+        features = self.network(preprocess(image))
         if self.scales is None:
             return features
         return {name: value * self.scales[name] for name, value in features.items()}
+
+
+def _wrapped(network: Sequence[keras.layers.Layer], names: Sequence[str], image: Tensor) -> dict[str, Tensor]:
+    """VGG19's layers, in order, over an image that wraps around: each 3x3 convolution pads by
+    1 px of the opposite edge and convolves without padding (the layer's own kernel and bias);
+    the poolings are the layer's own. The activations of the layers in ``names``."""
+    features, outputs = image, {}
+    for layer in network:
+        if isinstance(layer, keras.layers.Conv2D):
+            reach = layer.kernel_size[0] // 2
+            padded = wrap.pad(wrap.pad(features, 1, reach, True), 2, reach, True)
+            features = layer.activation(ops.conv(padded, layer.kernel, padding="valid") + layer.bias)
+        else:
+            features = layer(features)
+        if layer.name in names:
+            outputs[layer.name] = features
+    return outputs

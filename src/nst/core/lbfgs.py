@@ -49,7 +49,7 @@ class _ProjectedLbfgs:
         self.history = options.lbfgs_history
         levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
         precondition = PRECONDITIONERS[options.preconditioner]
-        self.precondition = lambda vector: precondition(vector, levels)
+        self.precondition = lambda vector: precondition(vector, levels, options.tileable)
         self.step = step_function(objective, lambda state: state["trial"][None], self._update, options.jit_compile)
         pixels = ops.convert_to_tensor(np.asarray(image, np.float32))
         pairs = ops.zeros((self.history, *image.shape), "float32")

@@ -136,14 +136,23 @@ def style_loss(
     return total / float(len(target_grams))
 
 
-def total_variation_loss(image: Tensor, normalization: str = "mean") -> Tensor:
+def total_variation_loss(image: Tensor, normalization: str = "mean", wrap: bool = False) -> Tensor:
     r"""Total variation: sum of absolute differences between neighbouring pixels.
 
     sum:  TV = sum_ij |x_i+1,j - x_ij| + |x_i,j+1 - x_ij|   (as ``tf.image.total_variation``)
     mean: TV / (H W), so that its weight does not depend on the resolution.
+
+    With ``wrap`` (a tileable picture) the last row's neighbour is the first row, and the last
+    column's the first column: indices i + 1 and j + 1 are taken modulo H and W.
     """
     image = ops.convert_to_tensor(image)
-    variation = ops.sum(ops.abs(image[:, 1:] - image[:, :-1])) + ops.sum(ops.abs(image[:, :, 1:] - image[:, :, :-1]))
+    if wrap:
+        rows, columns = ops.roll(image, -1, axis=1), ops.roll(image, -1, axis=2)
+        variation = ops.sum(ops.abs(rows - image)) + ops.sum(ops.abs(columns - image))
+    else:
+        variation = ops.sum(ops.abs(image[:, 1:] - image[:, :-1])) + ops.sum(
+            ops.abs(image[:, :, 1:] - image[:, :, :-1])
+        )
     if normalization == "sum":
         return variation
     return variation / float(image.shape[1] * image.shape[2])

@@ -13,7 +13,7 @@ from keras import ops
 from nst.core import losses
 from nst.core.features import FeatureExtractor
 from nst.core.losses import Tensor
-from nst.options import Options
+from nst.options import Options, layer_stride
 
 LOSS_NAMES = ("total", "content", "style", "tv")
 
@@ -58,8 +58,15 @@ class Objective:
         if temporal is not None:
             self.warped_previous = _batch(temporal.warped_previous)
             self.reliable = _batch(np.asarray(temporal.reliable, np.float32)[..., np.newaxis])
-        self.extractor = FeatureExtractor(
-            options.content_layers + options.style_layers, options.resolved_weights(), options.vgg_normalization
+        layers = options.content_layers + options.style_layers
+        self.extractor = FeatureExtractor(layers, options.resolved_weights(), options.vgg_normalization)
+        # The picture's features, and the photo's it is held to: of a picture that wraps around, for
+        # a tileable one (whose photo is made to wrap too). The paintings' edges do not meet: their
+        # Gram matrices are the plain network's.
+        self.image_extractor = (
+            FeatureExtractor(layers, options.resolved_weights(), options.vgg_normalization, wrap=True)
+            if options.tileable
+            else self.extractor
         )
         self.shape = content.shape[:2]
         styles = [style] if isinstance(style, np.ndarray) else list(style)
@@ -95,7 +102,7 @@ class Objective:
 
     def _content_features(self, image: np.ndarray) -> list[Tensor]:
         """The content image's features at the content layers (tiled objectives gather them by tiles)."""
-        features = self.extractor(_batch(image))
+        features = self.image_extractor(_batch(image))
         return [features[name] for name in self.options.content_layers]
 
     def _grams(self, image: np.ndarray, masks: Sequence[Tensor | None]) -> list[Tensor]:
@@ -174,7 +181,7 @@ class Objective:
             self._style_loss(targets, [gram / divisor for gram, divisor in zip(grams, divisors, strict=True)])
             for (targets, _), grams, divisors in zip(self.style_groups, sums["grams"], self.gram_divisors, strict=True)
         )
-        variation = losses.total_variation_loss(image, options.normalization)
+        variation = losses.total_variation_loss(image, options.normalization, options.tileable)
         total = losses.total_loss(
             content, style, variation, options.content_weight, options.style_weight, options.tv_weight
         )
@@ -198,7 +205,7 @@ class Objective:
         ]
 
     def __call__(self, image: Tensor) -> dict[str, Tensor]:
-        features = self.extractor(image)
+        features = self.image_extractor(image)
         no_weights = [None] * len(self.options.content_layers)
         style_weights = [layer_masks for _, layer_masks in self.style_groups]
         return self.losses(self.sums(features, self.content_targets, no_weights, style_weights), image)
@@ -253,12 +260,6 @@ def layer_shape(name: str, shape: tuple[int, ...]) -> tuple[int, int]:
     keep the size and each pooling before it halves it, rounding down."""
     stride = layer_stride(name)
     return shape[0] // stride, shape[1] // stride
-
-
-def layer_stride(name: str) -> int:
-    """How many pixels apart a layer's positions are: 2^(poolings before it)."""
-    block = int(name[len("block")])
-    return 2 ** (block if name.endswith("pool") else block - 1)
 
 
 def _batch(image: np.ndarray) -> Tensor:

@@ -44,19 +44,28 @@ class Tiling:
     margin. Every crop has the same size (one compiled function serves them all): near an edge
     it is moved inward, which only widens the margin. Tile edges and crop corners lie on
     multiples of ``alignment``, the stride of the deepest layer used (16 for block5_conv*), so
-    that a tile's positions at every layer are exactly the image's."""
+    that a tile's positions at every layer are exactly the image's.
 
-    def __init__(self, shape: tuple[int, ...], tile: int, halo: int, alignment: int = 16) -> None:
+    With ``wrap`` (a tileable picture) there are no edges: a crop near one takes its halo from
+    the opposite side, and each side must be a multiple of ``alignment``."""
+
+    def __init__(self, shape: tuple[int, ...], tile: int, halo: int, alignment: int = 16, wrap: bool = False) -> None:
         if tile % alignment or halo % alignment or tile <= 0 or halo < 0:
             raise NstError(f"tile and halo must be multiples of {alignment} px, got {tile} and {halo}")
-        self.shape, self.tile, self.halo = (shape[0], shape[1]), tile, halo
-        self.crop = tuple(_crop_length(length, tile, halo, alignment) for length in self.shape)
+        self.shape, self.tile, self.halo, self.wrap = (shape[0], shape[1]), tile, halo, wrap
+        if wrap and (self.shape[0] % alignment or self.shape[1] % alignment):
+            raise NstError(f"a picture that wraps around must have sides of multiples of {alignment} px, got {shape}")
+        if wrap:  # the tile and its halo, wherever it is: longer than the picture, if need be
+            self.crop = tuple(min(tile, length) + 2 * halo for length in self.shape)
+        else:
+            self.crop = tuple(_crop_length(length, tile, halo, alignment) for length in self.shape)
+        corner = _wrapped_corner if wrap else _corner
         starts = [range(0, length, tile) for length in self.shape]
         self.tiles = [
             Tile(
                 (top, min(top + tile, self.shape[0])),
                 (left, min(left + tile, self.shape[1])),
-                (_corner(top, halo, self.shape[0], self.crop[0]), _corner(left, halo, self.shape[1], self.crop[1])),
+                (corner(top, halo, self.shape[0], self.crop[0]), corner(left, halo, self.shape[1], self.crop[1])),
             )
             for top in starts[0]
             for left in starts[1]
@@ -65,17 +74,26 @@ class Tiling:
     def __len__(self) -> int:
         return len(self.tiles)
 
-    def cut(self, image: np.ndarray, tile: Tile) -> np.ndarray:
-        """The crop of an (H, W, ...) image that VGG19 sees for ``tile``."""
-        top, left = tile.corner
-        return image[top : top + self.crop[0], left : left + self.crop[1]]
+    def positions(self, tile: Tile, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """The rows and columns of the image's map at ``stride`` (1: the pixels) that the crop's map
+        covers, in order: a band of the image, taken around its edges where the picture wraps."""
+        return tuple(
+            (corner // stride + np.arange(crop // stride)) % (length // stride)
+            for corner, crop, length in zip(tile.corner, self.crop, self.shape, strict=True)
+        )
 
-    def layer_region(self, tile: Tile, name: str) -> tuple[slice, slice]:
-        """Where the crop's positions lie in the whole image's map of layer ``name``."""
-        stride = layer_stride(name)
-        height, width = layer_shape(name, self.crop)
-        top, left = tile.corner[0] // stride, tile.corner[1] // stride
-        return slice(top, top + height), slice(left, left + width)
+    def cut(self, image: np.ndarray, tile: Tile, stride: int = 1) -> np.ndarray:
+        """The crop of an (H, W, ...) image that VGG19 sees for ``tile``; of a layer's (h, w, ...)
+        map, with that layer's ``stride``, the part that the crop's map of that layer covers."""
+        return image[np.ix_(*self.positions(tile, stride))]
+
+    def add(self, image: np.ndarray, tile: Tile, crop: np.ndarray) -> None:
+        """Adds a crop's values (its pixel gradient) into the (H, W, ...) image where they belong."""
+        region = np.ix_(*self.positions(tile))
+        if all(crop <= length for crop, length in zip(self.crop, self.shape, strict=True)):
+            image[region] += crop  # each pixel once
+        else:  # a crop longer than a tileable picture covers some pixels twice
+            np.add.at(image, region, crop)
 
     def own_positions(self, tile: Tile, name: str) -> np.ndarray:
         """(1, h, w, 1) over the crop's map of layer ``name``: 1 at the tile's own positions, 0 in the halo."""
@@ -89,7 +107,7 @@ class Tiling:
 
 def alignment(options: Options) -> int:
     """The stride of the deepest layer used: tile edges on its multiples map exactly to every layer."""
-    return max(layer_stride(name) for name in options.content_layers + options.style_layers)
+    return options.alignment
 
 
 def _crop_length(length: int, tile: int, halo: int, alignment: int) -> int:
@@ -103,6 +121,10 @@ def _crop_length(length: int, tile: int, halo: int, alignment: int) -> int:
 
 def _corner(start: int, halo: int, length: int, crop: int) -> int:
     return min(max(0, start - halo), length - crop)
+
+
+def _wrapped_corner(start: int, halo: int, length: int, crop: int) -> int:
+    return start - halo  # before the first pixel, where the picture wraps: the last ones
 
 
 class TiledObjective(Objective):
@@ -129,7 +151,8 @@ class TiledObjective(Objective):
     ) -> None:
         self.tile, self.halo, self.on_tile = tile, halo, on_tile
         self.alignment = alignment(options)
-        self.tiling = Tiling(content.shape, tile, halo, self.alignment)
+        # The picture's tiles wrap around when it does, and so do the photo's (its content targets).
+        self.tiling = Tiling(content.shape, tile, halo, self.alignment, wrap=options.tileable)
         self._forward = backend.compile(self._crop_sums, options.jit_compile)
         self._backward = backend.compile(backend.value_and_grad(self._crop_surrogate), options.jit_compile)
         # The losses' gradient with respect to the sums and to the image itself (its own terms:
@@ -142,13 +165,16 @@ class TiledObjective(Objective):
     def _content_features(self, image: np.ndarray) -> list[Tensor]:
         layers = self.options.content_layers
         maps = [np.zeros((*layer_shape(name, image.shape), self._channels(name)), np.float32) for name in layers]
-        tiling = Tiling(image.shape, self.tile, self.halo, self.alignment)
+        tiling = Tiling(image.shape, self.tile, self.halo, self.alignment, wrap=self.options.tileable)
         for tile in tiling.tiles:
             features = self.extractor(ops.convert_to_tensor(tiling.cut(image, tile)[np.newaxis]))
             for name, layer_map in zip(layers, maps, strict=True):
-                rows, columns = tiling.layer_region(tile, name)
-                own = tiling.own_positions(tile, name)[0] > 0
-                layer_map[rows, columns][own[..., 0]] = backend.to_numpy(features[name])[0][own[..., 0]]
+                stride = layer_stride(name)
+                # The tile's own positions: where they are in the crop's map, and in the image's.
+                in_crop = [slice(*[(edge - corner) // stride for edge in edges]) for edges, corner in
+                           zip((tile.rows, tile.columns), tile.corner, strict=True)]  # fmt: skip
+                in_image = [slice(*[edge // stride for edge in edges]) for edges in (tile.rows, tile.columns)]
+                layer_map[tuple(in_image)] = backend.to_numpy(features[name])[0][tuple(in_crop)]
         return [ops.convert_to_tensor(layer_map[np.newaxis]) for layer_map in maps]
 
     def _grams(self, image: np.ndarray, masks: Sequence[Tensor | None]) -> list[Tensor]:
@@ -177,9 +203,9 @@ class TiledObjective(Objective):
         if content_maps is not None:
             layers = self.options.content_layers
             content_targets = [
-                target[(0, *tiling.layer_region(tile, name))] for target, name in zip(content_maps, layers, strict=True)
+                tiling.cut(target[0], tile, layer_stride(name))[np.newaxis]
+                for target, name in zip(content_maps, layers, strict=True)
             ]
-            content_targets = [target[np.newaxis] for target in content_targets]
             content_weights = [tiling.own_positions(tile, name) for name in layers]
         style_weights = []
         for layer_masks in style_masks:
@@ -187,7 +213,7 @@ class TiledObjective(Objective):
             for index, name in enumerate(self.options.style_layers):
                 own = tiling.own_positions(tile, name)
                 if layer_masks is not None:
-                    own = own * layer_masks[index][(slice(None), *tiling.layer_region(tile, name))]
+                    own = own * tiling.cut(layer_masks[index][0], tile, layer_stride(name))[np.newaxis]
                 weights.append(own)
             style_weights.append(weights)
         crop = tiling.cut(image, tile)[np.newaxis]
@@ -241,10 +267,7 @@ class TiledObjective(Objective):
             gradient = np.zeros_like(pixels)
         for tile, inputs in self._tiles(pixels, self.tiling, *targets, first_pass=False):
             _, crop_gradient = self._backward(*inputs, sums_gradient)
-            top, left = tile.corner
-            gradient[top : top + self.tiling.crop[0], left : left + self.tiling.crop[1]] += backend.to_numpy(
-                crop_gradient
-            )[0]
+            self.tiling.add(gradient, tile, backend.to_numpy(crop_gradient)[0])
         return losses, ops.convert_to_tensor(gradient[np.newaxis])
 
 

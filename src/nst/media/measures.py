@@ -14,6 +14,9 @@ the benchmarks and the tests all call these.
   profiles, relative to the photo's; 1.00 means none added.
 * ``lines``: single straight rows or columns that stand out from their neighbours, relative to
   the photo's own most prominent one; 1.00 means none added.
+* ``seam`` (a tileable picture): the mean |difference| across the wrap-around (last column to
+  first, last row to first), relative to the neighbour differences beside it; at most 1.1 for
+  a picture that placed side by side with itself shows no seam.
 * ``temporal_error`` (video): flicker, how far each frame is from the previous one carried
   along the motion, where the motion is known.
 """
@@ -33,6 +36,8 @@ MAX_OUTLIERS = 3.0
 OUTLIER_THRESHOLD = 0.35
 # What a print must stay within: no lattice and no stray line more prominent than 1.3 times the photo's.
 MAX_LATTICE, MAX_LINES = 1.3, 1.3
+# A tileable picture: its wrap-around at most this much busier than its other neighbours.
+MAX_SEAM = 1.1
 # A periodic modulation of the differences by less than this fraction of their mean is not seen:
 # the block grid's bound of 1.05 (on-grid over off-grid differences) is a modulation of 2.5%.
 MIN_LATTICE_DEPTH = 0.025
@@ -46,6 +51,7 @@ _LATTICE_SEGMENT = 128
 _LATTICE_NEIGHBOURHOOD = 0.15
 LATTICE_LONGEST_PERIOD = 64
 _LINE_NEIGHBOURS = 9
+_SEAM_NEIGHBOURS = 4
 
 
 def boundary_ratio(image: np.ndarray, block: int) -> float:
@@ -229,6 +235,29 @@ def lines(image: np.ndarray, photo: np.ndarray) -> float:
     """:func:`line_prominence` of the image over the photo's (at the image's size): 1.00 means no
     row or column stands out more than the photo's own most prominent edge."""
     return line_prominence(image) / line_prominence(photo)
+
+
+def seam(image: np.ndarray) -> float:
+    """How much the picture, placed beside and below itself (2x2), shows where its copies meet: the
+    mean |difference| across the wrap-around (last column to first column, last row to first
+    row) over the mean |difference| across the :data:`_SEAM_NEIGHBOURS` row and column boundaries
+    on either side of it. About 1 for a picture that wraps around; a photo's edges, which never
+    met, score several times that.
+
+    The reference is the picture beside the wrap-around, not all of it: a picture's detail is not
+    spread evenly (its subject is busier than its sky), and against the whole picture's mean one
+    line of a seamless picture scores anywhere from 0.8 to 1.4 (80x128 px); against its neighbours,
+    0.8 to 1.2, and closer to 1 the longer the line."""
+    image = np.asarray(image)
+    reach = min(_SEAM_NEIGHBOURS, image.shape[0] // 2, image.shape[1] // 2)
+    # The wrap-around in the middle of a band of 2 x reach rows (columns): boundary `reach - 1` is it.
+    rows = np.concatenate([image[-reach:], image[:reach]]).astype(np.float64)
+    columns = np.concatenate([image[:, -reach:], image[:, :reach]], axis=1).astype(np.float64)
+    across_rows, across_columns = np.abs(np.diff(rows, axis=0)), np.abs(np.diff(columns, axis=1))
+    seam = np.concatenate([across_rows[reach - 1].ravel(), across_columns[:, reach - 1].ravel()])
+    beside = np.concatenate([np.delete(across_rows, reach - 1, axis=0).ravel(),
+                             np.delete(across_columns, reach - 1, axis=1).ravel()])  # fmt: skip
+    return float(seam.mean() / max(beside.mean(), 1e-12))
 
 
 def picture_measures(image: np.ndarray, photo: np.ndarray, paintings: Sequence[np.ndarray]) -> dict[str, float]:

@@ -8,6 +8,7 @@ mask gets the same one-line message in a terminal and in the page. No TensorFlow
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,18 +18,24 @@ from PIL import Image
 from nst.media import colors, feedforward
 from nst.media.images import (
     ImageSource,
+    NstWarning,
     describe,
     fitted_size,
     load_image,
+    open_deep,
     open_image,
     open_image_with_alpha,
     peek_image,
     resize_longest_side,
+    resize_pixels,
     source_list,
     to_array,
 )
-from nst.options import INITS, Options
+from nst.options import INITS, PRINT_UNITS, Options
 from nst.run.memory import check_memory
+
+# A photo whose shorter side is within this fraction of the print's fills it: what a print shop trims anyway.
+PRINT_SHAPE_TOLERANCE = 0.03
 
 
 def check_inputs(content: str | os.PathLike, styles: Sequence[str | os.PathLike], options: Options) -> None:
@@ -37,7 +44,7 @@ def check_inputs(content: str | os.PathLike, styles: Sequence[str | os.PathLike]
 
     Sizes are checked on the images' headers, by arithmetic, before any image is decoded or
     resized: a size that would need terabytes is refused at once."""
-    width, height = fitted_size(peek_image(content)[1], options.size, os.fspath(content))
+    width, height = fitted_size(peek_image(content)[1], options.size, os.fspath(content), options.side_multiple)
     paintings = [fitted_size(peek_image(path)[1], options.painting_side(), os.fspath(path)) for path in styles]
     check_memory(options, height, width, paintings)
     check_extras(options)
@@ -69,6 +76,15 @@ class Inputs:
     photo: Image.Image
     alpha: Image.Image | None  # the photo's transparency, given back with the result
     paintings: list[Image.Image]
+    # The photo at 16 bits per channel (uint16), when it has them: the run starts from it and
+    # keeps it as its target (``photo`` is its 8-bit copy, for the measures).
+    deep_photo: np.ndarray | None = None
+    multiple: int = 1  # each side of the picture a multiple of this (Options.side_multiple)
+
+    @property
+    def bits(self) -> int:
+        """The photo's bits per channel as the run reads it: 16 or 8."""
+        return 8 if self.deep_photo is None else 16
 
     @classmethod
     def open(cls, content: ImageSource, style: ImageSource | Sequence[ImageSource], options: Options) -> Inputs:
@@ -79,20 +95,22 @@ class Inputs:
         paintings = [open_image(source) for source in styles]
         options.blend_weights(len(styles))
         options.check_style_masks(len(styles))
-        width, height = fitted_size(photo.size, options.size, describe(content))
+        width, height = fitted_size(photo.size, options.size, describe(content), options.side_multiple)
         painting_sizes = [
             fitted_size(painting.size, options.painting_side(), describe(source))
             for painting, source in zip(paintings, styles, strict=True)
         ]
         check_memory(options, height, width, painting_sizes)
-        return cls(content, styles, photo, alpha, paintings)
+        if options.print is not None:
+            note_print_shape(options, describe(content), (width, height))
+        return cls(content, styles, photo, alpha, paintings, open_deep(content), options.side_multiple)
 
     def shapes(self, sizes: list[int], options: Options) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
         """For each size of the ladder, by arithmetic: the photo's (height, width) and the
         paintings' (width, height), as :meth:`at_size` will make them."""
         shapes = []
         for index, size in enumerate(sizes):
-            width, height = fitted_size(self.photo.size, size, describe(self.content))
+            width, height = fitted_size(self.photo.size, size, describe(self.content), self.multiple)
             side = options.painting_side(size)
             paintings = [
                 fitted_size(painting.size, painting_side(painting, side, index == 0), describe(source))
@@ -104,12 +122,33 @@ class Inputs:
     def at_size(self, size: int, side: int, enlarge: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
         """The photo with ``size`` as its longer side, and the paintings with ``side``;
         without ``enlarge``, a painting smaller than that keeps its own size."""
-        photo = to_array(resize_longest_side(self.photo, size, describe(self.content)))
+        if self.deep_photo is None:
+            photo = to_array(resize_longest_side(self.photo, size, describe(self.content), self.multiple))
+        else:
+            width, height = fitted_size(self.photo.size, size, describe(self.content), self.multiple)
+            photo = resize_pixels(self.deep_photo, (height, width), Image.Resampling.LANCZOS)
         paintings = [
             to_array(resize_longest_side(painting, painting_side(painting, side, enlarge), describe(source)))
             for painting, source in zip(self.paintings, self.styles, strict=True)
         ]
         return photo, paintings
+
+
+def note_print_shape(options: Options, name: str, size: tuple[int, int]) -> None:
+    """A note when the photo's shape is not the print's (by more than :data:`PRINT_SHAPE_TOLERANCE`):
+    the longer printed side is met, and the picture prints that much longer or shorter the other way."""
+    longer, shorter = options.print_pixels()
+    picture_shorter = min(size)
+    if abs(picture_shorter / shorter - 1) <= PRINT_SHAPE_TOLERANCE:
+        return
+    unit = options.print_unit
+    sides = "x".join(f"{side / options.dpi * PRINT_UNITS[unit]:.3g}" for side in size)
+    warnings.warn(
+        f"{name}: not the print's shape: at {size[0]}x{size[1]} px and {options.dpi} dpi it prints {sides}{unit}, "
+        f"not {options.print.strip()}; crop the photo to the print's shape to fill it exactly",
+        NstWarning,
+        stacklevel=2,
+    )
 
 
 def painting_side(painting: Image.Image, side: int, enlarge: bool) -> int:

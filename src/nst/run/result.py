@@ -55,6 +55,7 @@ class Result:
     pixels: np.ndarray
     report: dict[str, Any]
     alpha: Image.Image | None = None  # the photo's transparency, if it had any
+    bits: int = 8  # the photo's bits per channel: a PNG of a 16-bit photo is written at 16 (a TIFF always is)
 
     @property
     def image(self) -> Image.Image:
@@ -62,20 +63,24 @@ class Result:
         return to_pil(self.pixels)
 
     def save(self, path: str | os.PathLike, *, fallback: bool = False) -> Path:
-        """Write the image (format from the extension; PNG carries the parameters).
+        """Write the image (format from the extension; PNG and TIFF carry the parameters; every
+        format that has one, the resolution of the run's ``dpi``).
 
         With ``fallback``, a picture that cannot be written there (disk full, folder gone) is
         written to the system's temporary folder instead, and the error says where: a long
         run is never lost."""
         try:
-            return save_image(self.pixels, path, metadata=self.report["params"], alpha=self.alpha)
+            return self._save(path)
         except NstError as error:
             if not fallback:
                 raise
             path = Path(path)
-            spare = Path(tempfile.gettempdir()) / f"nst-{path.stem}-{os.getpid()}{path.suffix}"
-            spare = save_image(self.pixels, spare, metadata=self.report["params"], alpha=self.alpha)
+            spare = self._save(Path(tempfile.gettempdir()) / f"nst-{path.stem}-{os.getpid()}{path.suffix}")
             raise NstError(f"{error}; the picture is safe in {spare}") from None
+
+    def _save(self, path: str | os.PathLike) -> Path:
+        params = self.report["params"]
+        return save_image(self.pixels, path, params, self.alpha, dpi=params.get("dpi"), bits=self.bits)
 
     def save_report(self, path: str | os.PathLike) -> Path:
         """Write the report as JSON, atomically."""

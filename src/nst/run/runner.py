@@ -21,6 +21,7 @@ from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
+from nst.media import measures, textures
 from nst.media.images import enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.options import Options
 from nst.run import plan
@@ -114,6 +115,8 @@ class Run:
         # The first size sets the painting's strokes against the picture; the larger sizes add
         # detail, and never from a painting enlarged past its own pixels into a blurred target.
         photo, paintings = self.inputs.at_size(size, self.options.painting_side(size), enlarge=index == 0)
+        if self.options.tileable:  # held to, and started from, a photo that wraps around as the picture will
+            photo = textures.wrapped(photo)
         target, paintings = compared_images(photo, paintings, self.options.preserve_colors)
         masks, region = load_masks(self.options, photo.shape)
         memory = self.memory[index]
@@ -136,13 +139,14 @@ class Run:
         if resumed is not None:
             start = resumed_image(resumed, options, target.shape)
         elif previous is None and self.start is not None:
-            start = resize_pixels(self.start, target.shape)
+            start = resize_pixels(self.start, target.shape, wrap=options.tileable)
         elif previous is None:
             start = _initial_image(target, paintings, options)
+        # A tileable picture is enlarged as the texture it is, across its wrap-around.
         elif options.enlarge == "detail":
-            start = enlarged_with_detail(previous, target)
+            start = enlarged_with_detail(previous, target, wrap=options.tileable)
         else:
-            start = resize_pixels(previous, target.shape)
+            start = resize_pixels(previous, target.shape, wrap=options.tileable)
         should_step = self.plan.start_scale(index, resumed.steps_per_scale[index] if resumed else 0)
         shown = presented(photo, options.preserve_colors, region)
         kept = functools.partial(np.asarray, start)
@@ -192,7 +196,7 @@ class Run:
         if self.options.checkpoint and size.state is not None:  # what was done so far is kept
             self.checkpoint(size.state, size.options.optimizer)
         so_far = size.shown(size.last_finite())
-        result = Result(so_far, self.report(so_far, None), self.inputs.alpha)
+        result = Result(so_far, self.report(so_far, None), self.inputs.alpha, self.inputs.bits)
         if isinstance(stop, KeyboardInterrupt):
             return Interrupted(result)
         return StoppedEarly(
@@ -210,7 +214,9 @@ class Run:
         # of speckle, whose yardstick is the painting's grain as the objective saw it.
         enlarge = len(self.sizes) == 1
         final.update(picture_measures(pixels, self.inputs.photo, self.inputs.paintings, enlarge_paintings=enlarge))
-        return Result(pixels, self.report(pixels, final), self.inputs.alpha)
+        if self.options.tileable:
+            final["seam"] = round(measures.seam(pixels), 4)
+        return Result(pixels, self.report(pixels, final), self.inputs.alpha, self.inputs.bits)
 
     def report(self, pixels: np.ndarray, final: dict[str, float] | None) -> dict[str, Any]:
         """The report of the run; ``final`` is None for a run that stopped early."""
@@ -257,5 +263,5 @@ def _work(options: Options, memory: SizePlan | None, shape: tuple[int, int]) -> 
     forward for the sums and then forward and backward (a forward pass costs about a third)."""
     if memory is None or memory.tile is None:
         return float(shape[0] * shape[1])
-    tiling = Tiling(shape, memory.tile, options.halo, alignment(options))
+    tiling = Tiling(shape, memory.tile, options.halo, alignment(options), wrap=options.tileable)
     return 4 / 3 * len(tiling) * tiling.crop[0] * tiling.crop[1]
