@@ -56,6 +56,10 @@ FEWEST_DETAIL_STEPS = 10
 # sizes as many more or fewer as a step there is cheaper or dearer (by pixels), within bounds:
 # the same work, about the same wait, and the same finish at 256 px as at 512 px.
 STEPS_AT_VIEWING_SIZE = 16
+# Unless --jit-compile is given: XLA compiles a size's step where its planned steps times its side
+# squared reach this, 12 steps at 512 px. Compiling costs about 3.5 s a size and saves 12-24% of
+# each step (docs/speed.md): at 512 px it pays after 7 to 10 steps, at 128 px only after 170.
+XLA_PAYS_AFTER = 12 * VIEWING_SIZE**2
 MOST_DEFAULT_STEPS = 100
 
 
@@ -114,7 +118,7 @@ class Options:
     epsilon: float | None = None
     lbfgs_history: int = 30
     preconditioner: str = "gaussian"
-    jit_compile: bool = True
+    jit_compile: bool | None = None
     init: str = "content"
     seed: int | None = None
     weights: str | None = None
@@ -341,6 +345,13 @@ class Options:
             planned = [steps]
         larger = len(sizes) - 1 - viewing
         return planned + [max(FEWEST_DETAIL_STEPS, steps >> index) for index in range(1, larger + 1)]
+
+    def compiles(self, index: int) -> bool:
+        """Whether the ladder's size ``index`` compiles its step with XLA: ``jit_compile``, or
+        unless it is given where the size's planned steps make up for the compiling."""
+        if self.jit_compile is not None:
+            return self.jit_compile
+        return self.steps_per_size()[index] * self.scale_sizes()[index] ** 2 >= XLA_PAYS_AFTER
 
     def output_steps(self, side: int | None = None) -> int:
         """``steps``, or unless it is given the default for a picture with longer side ``side``

@@ -156,7 +156,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup
     _option(run, "tile", "run in tiles of this many px (a multiple of 16; default: only when memory needs it, as"
             " large as fits)", type=int)  # fmt: skip
     _option(run, "halo", "px of the image around each tile that VGG19 sees with it (a multiple of 16)", type=int)
-    _option(run, "jit_compile", "compile the step with XLA", action=argparse.BooleanOptionalAction)
+    _option(run, "jit_compile", "compile the step with XLA (default: at the sizes where it pays, those whose steps"
+            " cost at least 12 at 512 px)", action=argparse.BooleanOptionalAction)  # fmt: skip
     return run
 
 

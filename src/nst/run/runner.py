@@ -122,7 +122,12 @@ class Run:
         memory = self.memory[index]
         if memory is None:  # the output size fitted when the run was checked; a smaller one fits too
             raise NstError(f"{size} px does not fit in {memory_limit(self.options):.0f} MB")
-        options = dataclasses.replace(self.options, optimizer=memory.optimizer, lbfgs_history=memory.lbfgs_history)
+        options = dataclasses.replace(
+            self.options,
+            optimizer=memory.optimizer,
+            lbfgs_history=memory.lbfgs_history,
+            jit_compile=self.options.compiles(index) or memory.tile is not None,  # a tiled size runs long
+        )
         if memory.optimizer != self.options.optimizer:  # Adam for memory, on a picture already painted
             options = dataclasses.replace(options, learning_rate=DETAIL_LEARNING_RATE)
         # A video frame's temporal term, at the output size; passed only when there is one.
