@@ -1,4 +1,10 @@
-"""Every setting of a style-transfer run, with its default and its validation.
+"""Every setting of a style-transfer run, declared once, with its default and its validation.
+
+Each field of :class:`Options` is declared with its help, choices, the commands that take it and
+whether the web form may set it (:func:`setting`); :data:`SETTINGS` reads them back as
+:class:`Setting` objects, from which the command line's parsers, the web form's fields and
+docs/options.md are made. The front ends' own settings (an output path, a port) are
+:class:`Setting` objects too, declared beside the command that takes them (:mod:`nst.apps.cli`).
 
 This module does not import TensorFlow, so the command line can parse and check its
 arguments (and answer ``--help``) instantly.
@@ -52,9 +58,118 @@ def keras_backend() -> str:
         return "tensorflow"
 
 
+# The commands, as the command line's subparsers name them (``stylize``: ``nst PHOTO PAINTING``),
+# and the sets of them that take a group of settings.
+STYLIZE, SCORE, REPRODUCE, SERVE, BATCH, VIDEO = "stylize", "score", "reproduce", "serve", "batch", "video"
+PICTURE_COMMANDS = (STYLIZE, SCORE, BATCH, VIDEO)  # what the picture is compared with: sizes, losses
+RUN_COMMANDS = (STYLIZE, BATCH, VIDEO)  # how it is optimised
+# Headings of the command line's help and of docs/options.md.
+SIZES, LOSSES, OPTIMISATION = "image sizes", "losses", "optimisation"
+# How a value is read from text (the command line, the web form): a whole number, a number, text,
+# comma-separated names, comma-separated numbers, --NAME/--no-NAME, a flag that is on when given.
+KINDS = ("int", "float", "text", "names", "numbers", "switch", "flag")
+_TRUE, _FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting, declared once: its name, how it is read, its default, its help, its choices,
+    the commands that take it and whether the web form may set it. The command line's parsers
+    (:mod:`nst.apps.cli`), the web form's fields (:mod:`nst.apps.web.app`) and docs/options.md
+    are all made from these declarations.
+
+    ``name`` is the Python name (an :class:`Options` field, a keyword of :func:`nst.stylize`);
+    the command line's flag is ``--name-with-dashes`` unless ``flags`` says otherwise.
+    ``details`` are said in docs/options.md only, after ``help``."""
+
+    name: str
+    help: str
+    kind: str = "text"
+    default: Any = None
+    group: str | None = None
+    commands: tuple[str, ...] = ()
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+    web: bool = False
+    details: str = ""
+    flags: tuple[str, ...] = ()
+    required: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"setting {self.name}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+
+    @property
+    def flag(self) -> str:
+        """The command line's long flag: ``--style-weight`` for ``style_weight``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def label(self) -> str:
+        """The setting as messages name it: ``style blend`` for ``style_blend``."""
+        return self.name.replace("_", " ")
+
+    def from_text(self, text: str) -> Any:
+        """The value that ``text`` (from a form) gives; the default when it is empty; NstError
+        with one line when it cannot be read."""
+        text = text.strip()
+        if not text:
+            return self.default
+        try:
+            if self.kind == "int":
+                return int(text)
+            if self.kind == "float":
+                return float(text)
+            if self.kind == "names":
+                return split_list(text)
+            if self.kind == "numbers":
+                return tuple(float(part) for part in split_list(text))
+        except ValueError:
+            what = {"int": "a whole number", "float": "a number"}.get(self.kind, "comma-separated numbers")
+            raise NstError(f"{self.label} must be {what}, got {text!r}") from None
+        if self.kind in ("switch", "flag"):
+            if text.lower() not in _TRUE + _FALSE:
+                raise NstError(f"{self.label} must be on or off, got {text!r}")
+            return text.lower() in _TRUE
+        return text
+
+    def shown(self, value: Any) -> str:
+        """A value as the help and docs/options.md write it."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, tuple):
+            return ",".join(map(self.shown, value))
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """The parts of a comma-separated list, stripped, empty ones left out."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def setting(
+    default: Any,
+    help: str,
+    group: str | None,
+    commands: tuple[str, ...],
+    *,
+    kind: str,
+    choices: tuple[str, ...] | None = None,
+    metavar: str | None = None,
+    web: bool = False,
+    details: str = "",
+) -> Any:
+    """An :class:`Options` field and its :class:`Setting`: the declaration of one run setting."""
+    declared = {"help": help, "kind": kind, "default": default, "group": group, "commands": commands,
+                "choices": choices, "metavar": metavar, "web": web, "details": details}  # fmt: skip
+    return dataclasses.field(default=default, metadata={"setting": declared})
+
+
 @dataclass(frozen=True)
 class Options:
-    """All settings of a run. The defaults are the measured ones described in docs/quality.md.
+    """All settings of a run. The defaults are the measured ones described in docs/quality.md;
+    each field's help, choices and commands are declared with it (:func:`setting`), and
+    :data:`SETTINGS` reads them back. docs/options.md lists them all.
 
     Loss weights: ``content_weight`` is the spec's alpha, ``style_weight`` its beta (the spec's
     1e4 and 1e-2, for the plain network; with ``vgg_normalization="gatys"`` about 1e6 and 5e6,
@@ -64,44 +179,260 @@ class Options:
     see :mod:`nst.core.losses` for the exact relation between the two.
     """
 
-    size: int = 512
-    style_size: int | None = None
-    style_scale: float = 1.0
-    style_blend: tuple[float, ...] | None = None
-    preserve_colors: str | None = None
-    mask: str | None = None
-    style_masks: tuple[str, ...] | None = None
-    optimizer: str = "lbfgs"
-    steps: int = 100
-    scales: int | None = None
-    scale_start: int = 128
-    coarse_steps: int = 100
-    time_budget: float | None = None
-    content_weight: float = 1e4
-    style_weight: float = 1e-2
-    tv_weight: float = 0.0
-    normalization: str = "mean"
-    vgg_normalization: str = "none"
-    content_layers: tuple[str, ...] = CONTENT_LAYERS
-    style_layers: tuple[str, ...] = STYLE_LAYERS
-    style_layer_weights: tuple[float, ...] | None = None
-    balance_style_layers: bool = False
-    learning_rate: float = 0.02
-    beta_1: float = 0.99
-    epsilon: float = 0.1
-    lbfgs_history: int = 30
-    preconditioner: str = "gaussian"
-    jit_compile: bool = True
-    init: str = "content"
-    seed: int | None = None
-    weights: str | None = None
-    history_every: int = 10
-    max_memory: float | None = None
-    tile: int | None = None
-    halo: int = 32
-    checkpoint: str | None = None
-    checkpoint_every: int = 50
-    resume: str | None = None
+    size: int = setting(
+        512,
+        "longer side of the output in pixels",
+        SIZES,
+        PICTURE_COMMANDS,
+        kind="int",
+        web=True,
+        details="The photo is resized to it, its aspect kept.",
+    )
+    style_size: int | None = setting(
+        None, "longer side the painting is resized to (default: --size)", SIZES, PICTURE_COMMANDS, kind="int"
+    )
+    style_scale: float = setting(
+        1.0,
+        "resize the painting by this: > 1 bigger strokes, < 1 finer texture",
+        SIZES,
+        PICTURE_COMMANDS,
+        kind="float",
+        web=True,
+        details="See [control](control.md).",
+    )
+    style_blend: tuple[float, ...] | None = setting(
+        None,
+        "one weight per painting, normalised to sum 1 (default equal)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="numbers",
+        metavar="W1,W2",
+        web=True,
+        details="With several paintings (`nst photo.jpg a.jpg b.jpg`).",
+    )
+    preserve_colors: str | None = setting(
+        None,
+        "keep the photo's colours: 'luminance' (transfer on luminance only) or 'histogram' (the painting's"
+        " colours matched to the photo's first)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        choices=PRESERVE_COLORS,
+        metavar="{luminance,histogram}",
+        web=True,
+        details="See [control](control.md).",
+    )
+    mask: str | None = setting(
+        None,
+        "image: white = stylize, black = keep the photo, grey in between",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        metavar="PATH",
+        details="Any size: it is stretched to the output.",
+    )
+    style_masks: tuple[str, ...] | None = setting(
+        None,
+        "one mask image per painting: each region takes its own painting's style",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="names",
+        metavar="M1,M2",
+    )
+    optimizer: str = setting(
+        "lbfgs",
+        "'lbfgs' (L-BFGS, bounded to [0, 1]) or 'adam' (the spec's)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="text",
+        choices=OPTIMIZERS,
+        metavar="{lbfgs,adam}",
+        details="See [speed](speed.md).",
+    )
+    steps: int = setting(
+        100,
+        "optimisation steps at the output size (one step: one VGG19 pass)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+        web=True,
+        details="A step is one VGG19 forward and backward pass, whichever the optimizer.",
+    )
+    scales: int | None = setting(
+        None,
+        "number of sizes of the coarse-to-fine ladder (1: the output size only; default: 1, or for a print"
+        f" over {2 * VIEWING_SIZE} px, sizes from {VIEWING_SIZE} px up, each at most {PRINT_STEP_RATIO:g} times the"
+        " one before)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+        details="The sizes are geometric from --scale-start up to --size. A print's automatic ladder has --steps"
+        f" at {VIEWING_SIZE} px and half as many at each larger size (at least {FEWEST_DETAIL_STEPS}).",
+    )
+    scale_start: int = setting(128, "longer side of the first, coarsest size", OPTIMISATION, RUN_COMMANDS, kind="int")
+    coarse_steps: int = setting(100, "steps at each coarser size", OPTIMISATION, RUN_COMMANDS, kind="int")
+    time_budget: float | None = setting(
+        None,
+        "seconds: plan the steps to deliver the best image in this time",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="float",
+        web=True,
+        details="It replaces --steps as the limit.",
+    )
+    content_weight: float = setting(1e4, "alpha, weight of the content loss", LOSSES, PICTURE_COMMANDS, kind="float")
+    style_weight: float = setting(
+        1e-2,
+        "beta, weight of the style loss",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="float",
+        details="The web form's style strength multiplies it.",
+    )
+    tv_weight: float = setting(
+        0.0,
+        "weight of total-variation smoothing",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="float",
+        details="Not in the spec.",
+    )
+    normalization: str = setting(
+        "mean",
+        "'mean' (the TensorFlow tutorial's; balance kept across sizes) or 'sum' (the spec's)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        choices=NORMALIZATIONS,
+        metavar="{mean,sum}",
+        details="See [the losses](method.md#losses).",
+    )
+    vgg_normalization: str = setting(
+        "none",
+        "'gatys': VGG19 with each filter's mean activation scaled to 1 (Gatys et al. 2016), 'none': as trained",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        choices=VGG_NORMALIZATIONS,
+        metavar="{none,gatys}",
+        details="With `gatys` every style layer counts and the strokes are bolder; use it with --content-weight 1e6"
+        " --style-weight 5e6, see [quality](quality.md).",
+    )
+    content_layers: tuple[str, ...] = setting(
+        CONTENT_LAYERS, "VGG19 layers for content", LOSSES, PICTURE_COMMANDS, kind="names", metavar="L1,L2"
+    )
+    style_layers: tuple[str, ...] = setting(
+        STYLE_LAYERS, "VGG19 layers for style", LOSSES, PICTURE_COMMANDS, kind="names", metavar="L1,L2"
+    )
+    style_layer_weights: tuple[float, ...] | None = setting(
+        None,
+        "one weight per style layer (default 1 each)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="numbers",
+        metavar="W1,W2",
+        details="The spec's w_l.",
+    )
+    balance_style_layers: bool = setting(
+        False,
+        "scale the style layers' weights so that each counts equally for the photo",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="switch",
+    )
+    learning_rate: float = setting(0.02, "Adam's learning rate", OPTIMISATION, RUN_COMMANDS, kind="float")
+    beta_1: float = setting(0.99, "Adam's beta_1", OPTIMISATION, RUN_COMMANDS, kind="float")
+    epsilon: float = setting(0.1, "Adam's epsilon", OPTIMISATION, RUN_COMMANDS, kind="float")
+    lbfgs_history: int = setting(
+        30,
+        "L-BFGS: number of correction pairs kept",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+        details="Memory: two float32 copies of the image a pair.",
+    )
+    preconditioner: str = setting(
+        "gaussian",
+        "L-BFGS: 'gaussian' (smooth image pyramid), 'blocks' (block means: leaves a grid), 'none'",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="text",
+        choices=PRECONDITIONERS,
+        metavar="{gaussian,blocks,none}",
+        details="`blocks` was the default before 0.2; see [quality](quality.md).",
+    )
+    jit_compile: bool = setting(
+        True,
+        "compile the step with XLA",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="switch",
+        details="TensorFlow only (JAX always compiles): 12-24% faster a step here, about 3.5 s to compile a size."
+        " Off by default in `nst video`, where each frame compiles its own step.",
+    )
+    init: str = setting(
+        "content",
+        "start from the photo, uniform noise, the painting's mean colour, or an image file",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="text",
+        metavar="{content,noise,style-mean,PATH}",
+        details="The spec starts from the photo.",
+    )
+    seed: int | None = setting(
+        None, "random seed, makes --init noise repeatable", OPTIMISATION, RUN_COMMANDS, kind="int"
+    )
+    weights: str | None = setting(
+        None,
+        f"Keras VGG19 weights file (default ${WEIGHTS_ENV}, else imagenet)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        metavar="PATH",
+        details="See [offline weights](reliability.md#offline-weights).",
+    )
+    history_every: int = setting(10, "the report's history has the losses of every N-th step", None, (), kind="int")
+    max_memory: float | None = setting(
+        None,
+        "stay within this many MB: a size too large for it is run in tiles, and a run that would not fit even"
+        " so is refused (default: what is available)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="float",
+        details="A refused run is told the largest --size that fits; see [print](print.md).",
+    )
+    tile: int | None = setting(
+        None,
+        "run in tiles of this many px (a multiple of 16; default: only when memory needs it, as large as fits)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+    )
+    halo: int = setting(
+        32,
+        "px of the image around each tile that VGG19 sees with it (a multiple of 16)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+        details="See [print](print.md).",
+    )
+    checkpoint: str | None = setting(
+        None,
+        "save the image and optimizer state here every --checkpoint-every steps and on Ctrl-C",
+        OPTIMISATION,
+        (STYLIZE,),
+        kind="text",
+        metavar="PATH.npz",
+    )
+    checkpoint_every: int = setting(50, "steps between checkpoints", OPTIMISATION, (STYLIZE,), kind="int")
+    resume: str | None = setting(
+        None,
+        "continue from a checkpoint (same options; --steps counts from the start)",
+        OPTIMISATION,
+        (STYLIZE,),
+        kind="text",
+        metavar="PATH.npz",
+    )
 
     def __post_init__(self) -> None:
         # Lists arrive from JSON or Python callers; tuples keep the options hashable.
@@ -270,6 +601,13 @@ class Options:
         """Plain JSON-ready values, for reports and image metadata."""
         values = dataclasses.asdict(self)
         return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+
+
+# Every run setting, by name, in the order of Options' fields: what the command line, the web form
+# and docs/options.md are made from.
+SETTINGS: dict[str, Setting] = {
+    field.name: Setting(field.name, **field.metadata["setting"]) for field in dataclasses.fields(Options)
+}
 
 
 def _require(condition: bool, message: str) -> None:

@@ -31,11 +31,38 @@ async function init() {
     $("limit-label").textContent = steps ? "Steps" : "Seconds";
     $("limit-value").value = steps ? defaults.steps : 60;
   });
+  addMoreSettings(state.config.settings);
   $("strength").addEventListener("input", showStrength);
   $("form").addEventListener("submit", (e) => { e.preventDefault(); start(); });
   $("cancel").addEventListener("click", cancel);
   showStrength();
   render();
+}
+
+// The settings the form may send (declared with web=True in nst.options) that have no control of
+// their own above get a plain one here, so that a new one is on the page without editing it.
+const OWN_CONTROLS = ["size", "steps", "time_budget", "style_scale", "preserve_colors", "style_blend"];
+
+function addMoreSettings(settings) {
+  for (const setting of settings) {
+    if (OWN_CONTROLS.includes(setting.name)) continue;
+    let input;
+    if (setting.choices) {
+      input = document.createElement("select");
+      for (const value of ["", ...setting.choices]) input.append(new Option(value || "default", value));
+    } else {
+      input = document.createElement("input");
+      const number = setting.kind === "int" || setting.kind === "float";
+      input.type = setting.kind === "switch" || setting.kind === "flag" ? "checkbox" : number ? "number" : "text";
+      if (number) input.step = setting.kind === "int" ? "1" : "any";
+      if (input.type === "checkbox") input.checked = Boolean(setting.default);
+      else input.value = Array.isArray(setting.default) ? setting.default.join(",") : (setting.default ?? "");
+    }
+    input.dataset.setting = setting.name;
+    const label = document.createElement("label");
+    label.append(`${setting.help} `, input);
+    $("more-settings").append(label);
+  }
 }
 
 function thumb(name, onclick) {
@@ -128,6 +155,9 @@ function formData() {
   form.append("style_scale", $("style-scale").value);
   form.append("preserve_colors", $("preserve-colors").value);
   if ($("mask-file").files.length) form.append("mask", $("mask-file").files[0]);
+  for (const input of document.querySelectorAll("[data-setting]")) {
+    form.append(input.dataset.setting, input.type === "checkbox" ? (input.checked ? "on" : "off") : input.value);
+  }
   return form;
 }
 
