@@ -1,18 +1,10 @@
-import contextlib
 import os
-import signal
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-CONTENT = EXAMPLES / "cat.jpg"
-STYLE = EXAMPLES / "starry-night.jpg"
 # The tests check what a user sees on stderr by default: a developer's own switches for
 # TensorFlow's logs must not reach the processes they start.
 for _name in ("TF_CPP_MIN_LOG_LEVEL", "NST_DEBUG"):
@@ -43,26 +35,3 @@ def make_image(tmp_path):
         return path
 
     return make
-
-
-def _default_signals() -> None:
-    # A shell started in the background (`make test &`) starts its children with SIGINT ignored;
-    # the tests send signals to nst as a terminal would, so they set what a terminal gives.
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, signal.SIG_DFL)
-
-
-@contextlib.contextmanager
-def started(command: list, **popen) -> Iterator[subprocess.Popen]:
-    """``command`` as a terminal would start it (default signal handling, no stdin), in its own
-    process group, which is killed at the end whether the test passed or not."""
-    process = subprocess.Popen(
-        [str(part) for part in command], stdin=subprocess.DEVNULL, start_new_session=True,
-        preexec_fn=_default_signals, **popen,
-    )  # fmt: skip
-    try:
-        yield process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()

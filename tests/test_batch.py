@@ -18,7 +18,7 @@ from PIL import Image
 from nst import Options, stylize
 from nst.apps import batch
 from nst.media.images import read_params
-from tests.conftest import CONTENT, EXAMPLES, STYLE, started
+from tests.helpers import CONTENT, EXAMPLES, STYLE, started
 
 # Tiny, yet real photos and paintings; without XLA, whose compiling would take most of the time.
 SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}

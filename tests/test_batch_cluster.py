@@ -9,7 +9,7 @@ from ray.cluster_utils import Cluster
 
 from nst import Options, stylize
 from nst.apps import batch
-from tests.conftest import CONTENT, EXAMPLES, STYLE
+from tests.helpers import CONTENT, EXAMPLES, STYLE
 
 SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
 

@@ -30,7 +30,7 @@ from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from nst.media.images import read_metadata
-from tests.conftest import CONTENT, ROOT, STYLE, started
+from tests.helpers import CONTENT, ROOT, STYLE, started
 
 CHROMIUM = os.environ.get("NST_CHROMIUM", "/usr/bin/chromium")
 # The closed network here refuses Chromium's own background connections; these keep it quiet.

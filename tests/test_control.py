@@ -14,7 +14,7 @@ from nst.run import runner
 from nst.run.checkpoints import load_checkpoint
 from nst.run.inputs import load_mask
 from nst.run.snapshots import Snapshots
-from tests.conftest import CONTENT, EXAMPLES, STYLE
+from tests.helpers import CONTENT, EXAMPLES, STYLE
 
 SCREAM = EXAMPLES / "the-scream.jpg"
 # Tiny runs; XLA's seconds of compiling would dominate them and change nothing tested here.

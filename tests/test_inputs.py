@@ -16,7 +16,8 @@ from PIL import Image, ImageCms
 from nst import NstError, Options, score, stylize
 from nst.media.images import NstWarning, load_image, open_image_with_alpha
 from nst.run.memory import check_memory, estimate_peak_mb
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE
+from tests.helpers import run_nst as nst
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
@@ -129,10 +130,6 @@ def test_transparency_comes_back_in_png_and_is_white_in_jpeg(weights, tmp_path):
     with Image.open(result.save(tmp_path / "out.jpg")) as jpeg:
         assert jpeg.mode == "RGB"
         assert min(jpeg.getpixel((5, 20))) > 245  # transparent in the photo: white
-
-
-def nst(*arguments):
-    return subprocess.run([sys.executable, "-m", "nst", *map(str, arguments)], capture_output=True, text=True)
 
 
 def written(path, data: bytes):

@@ -6,7 +6,7 @@ from PIL import Image
 
 from nst.media import measures
 from nst.media.images import load_image
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE
 
 PHOTO = load_image(CONTENT, 256)
 

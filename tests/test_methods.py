@@ -14,7 +14,7 @@ from nst.core.objective import Objective
 from nst.media.images import load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from nst.run import plan, runner
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE
 
 
 @pytest.mark.core

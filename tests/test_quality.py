@@ -12,7 +12,7 @@ from nst.core.preconditioners import PRECONDITIONERS
 from nst.media import measures
 from nst.media.images import load_image
 from nst.options import STYLE_LAYERS, VGG19_LAYERS
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE
 
 PHOTO = load_image(CONTENT, 128)
 

@@ -17,7 +17,7 @@ from nst.apps import cli
 from nst.core.objective import Objective
 from nst.media.images import load_image
 from nst.run import runner
-from tests.conftest import CONTENT, STYLE, started
+from tests.helpers import CONTENT, STYLE, started
 
 
 @pytest.mark.core

@@ -17,8 +17,8 @@ from nst.media import measures
 from nst.media.images import load_image
 from nst.run import memory
 from nst.run.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
-from tests.conftest import CONTENT, EXAMPLES, STYLE
-from tests.test_inputs import nst
+from tests.helpers import CONTENT, EXAMPLES, STYLE
+from tests.helpers import run_nst as nst
 
 SECOND_STYLE = EXAMPLES / "the-scream.jpg"
 

@@ -13,7 +13,7 @@ from PIL import Image
 from nst import Interrupted, NstError
 from nst.apps.video import stylize_video, temporal_error
 from nst.media import clips, flow, measures
-from tests.conftest import CONTENT, STYLE, started
+from tests.helpers import CONTENT, STYLE, started
 
 SIZE, FRAMES, FPS, PAN = 64, 6, 8, 3
 # Tiny and quick; without XLA, whose compiling would cost more than these few steps.

@@ -19,8 +19,7 @@ from nst.apps.web import app as web
 from nst.apps.web.app import WebConfig, create_app
 from nst.errors import NstError
 from nst.media.images import read_metadata
-from tests.conftest import CONTENT, ROOT
-from tests.test_jobs import FakeStylize
+from tests.helpers import CONTENT, ROOT, FakeStylize
 
 
 class RecordingStylize(FakeStylize):

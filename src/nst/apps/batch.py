@@ -30,6 +30,7 @@ from nst.errors import Interrupted, NstError
 from nst.media.images import check_writable, read_params, write_atomically
 from nst.options import INITS, Options, keras_backend
 from nst.run.inputs import check_inputs
+from nst.run.progress import BatchProgress, ItemClock
 
 DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"
 # What a folder given as PHOTOS contributes: its files with these extensions (a file named
@@ -130,17 +131,6 @@ class Workers:
             raise NstError("cpus per worker must be > 0 and gpus per worker >= 0")
 
 
-@dataclass
-class BatchProgress:
-    """What the batch tells its callback: once when it starts (``outcome`` None), then after
-    each item, skipped ones included."""
-
-    done: int
-    total: int
-    outcome: Outcome | None = None
-    workers: int = 0
-
-
 BatchCallback = Callable[[BatchProgress], None]
 
 
@@ -173,6 +163,7 @@ def stylize_many(
     weights = options.resolved_weights()
     summary = Summary([Outcome.of(item, INTERRUPTED) for item in items])
     position = {item: index for index, item in enumerate(items)}
+    clock = ItemClock()
     done = 0
 
     def record(item: Item, outcome: Outcome) -> None:
@@ -180,12 +171,12 @@ def stylize_many(
         summary.items[position[item]] = outcome
         done += 1
         if callback is not None:
-            callback(BatchProgress(done, len(items), outcome, summary.workers))
+            callback(clock.progress(done, len(items), outcome, summary.workers))
 
     def on_start(count: int) -> None:
         summary.workers = count
         if callback is not None:
-            callback(BatchProgress(done, len(items), None, count))
+            callback(clock.progress(done, len(items), None, count))
 
     to_run = []
     for item in items:

@@ -48,6 +48,7 @@ from nst.options import (
 )
 from nst.run.checkpoints import load_checkpoint
 from nst.run.inputs import check_inputs
+from nst.run.progress import BatchProgress, Progress, VideoProgress, duration
 from nst.run.snapshots import Snapshots
 
 
@@ -555,7 +556,7 @@ def _stylize(args: argparse.Namespace) -> int:
     if not args.quiet:
         width, height = result.report["params"]["output_size"]
         steps = sum(result.report["steps_per_scale"])
-        print(f"wrote {output} ({width}x{height}, {steps} steps, {_duration(result.report['wall_s'])})")
+        print(f"wrote {output} ({width}x{height}, {steps} steps, {duration(result.report['wall_s'])})")
     return 0
 
 
@@ -633,7 +634,7 @@ def _batch(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{summary.count(status)} {status}" for status in (batch.DONE, batch.SKIPPED, batch.FAILED))
         where = Path(args.output) / batch.SUMMARY_NAME
         on = f" on {_count(summary.workers, 'worker')}" if summary.workers else ""
-        print(f"{counts} in {_duration(summary.wall_s)}{on}; summary in {where}")
+        print(f"{counts} in {duration(summary.wall_s)}{on}; summary in {where}")
     return 1 if summary.failed else 0
 
 
@@ -665,29 +666,48 @@ def _video(args: argparse.Namespace) -> int:
         pace = f", {sum(later) / len(later):.1f} s a frame after the first" if later else ""
         audio = " with its audio" if result.audio else ""
         print(f"wrote {result.output} ({_count(result.frames, 'frame')} at {result.fps:g} fps{audio}; "
-              f"{made} made in {_duration(result.wall_s)}{pace})")  # fmt: skip
+              f"{made} made in {duration(result.wall_s)}{pace})")  # fmt: skip
     return 0
+
+
+@contextlib.contextmanager
+def _terminal_bar(enabled: bool, counted: str, **settings: Any) -> Iterator[Any]:
+    """A tqdm bar on stderr of ``counted`` things ("steps", "frames"), that shows the run's own time
+    left (in its postfix, nst.run.progress), not tqdm's guess."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    shape = f"{{l_bar}}{{bar}}| {{n_fmt}}/{{total_fmt}} {counted} [{{elapsed}}{{postfix}}]"
+    with tqdm(dynamic_ncols=True, file=sys.stderr, bar_format=shape, **settings) as bar:
+        yield bar
+
+
+def _left(remaining_s: float | None) -> str:
+    """The time left as the bars show it: the run's own estimate (nst.run.progress)."""
+    return "" if remaining_s is None else f"{duration(remaining_s)} left"
+
+
+def _joined(*parts: str) -> str:
+    return ", ".join(part for part in parts if part)
 
 
 @contextlib.contextmanager
 def _video_progress(quiet: bool) -> Iterator[Callable[[Any], None] | None]:
     """A bar over the frames with the current frame's step and losses and the time left."""
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm import tqdm
+    with _terminal_bar(not quiet and sys.stderr.isatty(), "frames") as bar:
+        if bar is None:
+            yield None
+            return
 
-    with tqdm(unit="frame", dynamic_ncols=True, file=sys.stderr,
-              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} frames [{elapsed}{postfix}]") as bar:  # fmt: skip
-
-        def update(progress) -> None:
+        def update(progress: VideoProgress) -> None:
             bar.total = progress.frames
             losses = progress.losses
             temporal = f", temporal {losses['temporal']:.3g}" if "temporal" in losses else ""
-            left = "" if progress.remaining_s is None else f", {_duration(progress.remaining_s)} left"
-            bar.set_postfix_str(f"frame {progress.frame}/{progress.frames} step {progress.step.step}, loss"
-                                f" {losses['total']:.3g} (style {losses['style']:.3g}{temporal}){left}",
-                                refresh=False)  # fmt: skip
+            at = f"frame {progress.frame}/{progress.frames} step {progress.step.step}"
+            shown = f"loss {losses['total']:.3g} (style {losses['style']:.3g}{temporal})"
+            bar.set_postfix_str(_joined(f"{at}, {shown}", _left(progress.remaining_s)), refresh=False)
             bar.update(progress.frame - 1 - bar.n)
 
         yield update
@@ -696,20 +716,19 @@ def _video_progress(quiet: bool) -> Iterator[Callable[[Any], None] | None]:
 @contextlib.contextmanager
 def _batch_progress(quiet: bool) -> Iterator[Callable[[Any], None] | None]:
     """A bar over the items with the time left (on a terminal), and a line for each item."""
-    if quiet:
-        yield None
-        return
-    from tqdm import tqdm
+    with _terminal_bar(not quiet, "pictures", disable=not sys.stderr.isatty()) as bar:
+        if bar is None:
+            yield None
+            return
 
-    with tqdm(unit="picture", dynamic_ncols=True, file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
-
-        def update(progress) -> None:
+        def update(progress: BatchProgress) -> None:
             bar.total = progress.total
             if progress.outcome is None:
                 to_make = _count(progress.total - progress.done, "picture")
                 bar.write(f"nst batch: {to_make} to make on {_count(progress.workers, 'worker')}", file=sys.stderr)
             else:
                 bar.write(_item_line(progress.outcome), file=sys.stderr)
+            bar.set_postfix_str(_left(progress.remaining_s), refresh=False)
             bar.update(progress.done - bar.n)
 
         yield update
@@ -723,7 +742,7 @@ def _item_line(outcome) -> str:
     painting = " + ".join(outcome.painting) if isinstance(outcome.painting, list) else outcome.painting
     if outcome.status == "failed":
         return f"failed  {outcome.input} with {painting}: {outcome.error}"
-    seconds = f" ({_duration(outcome.seconds)})" if outcome.seconds is not None else ""
+    seconds = f" ({duration(outcome.seconds)})" if outcome.seconds is not None else ""
     return f"{outcome.status:<7} {outcome.output}{seconds}"
 
 
@@ -738,36 +757,41 @@ def _library():
 
 
 @contextlib.contextmanager
-def _progress_bar(options: Options, enabled: bool) -> Iterator[_Bar | None]:
+def _progress_bar(options: Options, enabled: bool) -> Iterator[ProgressBar | None]:
     """A bar of steps, or of seconds under a time budget or over several sizes (whose steps
     differ in cost), with the losses, the size and tile at work, and the time left."""
-    if not enabled:
-        yield None
-        return
-    from tqdm import tqdm
-
     in_seconds = options.time_budget is not None or len(options.scale_sizes()) > 1
     # Over several sizes, the seconds they take are known once the first steps are measured.
     total = round(options.time_budget) if options.time_budget else None if in_seconds else options.steps
-    with tqdm(total=total, unit="s" if in_seconds else "step", dynamic_ncols=True, file=sys.stderr) as bar:
-        yield _Bar(bar, in_seconds, options.scale_sizes())
+    with _terminal_bar(enabled, "s" if in_seconds else "steps", total=total) as bar:
+        yield None if bar is None else ProgressBar(bar, in_seconds, options.scale_sizes())
 
 
-class _Bar:
-    """Updates a tqdm bar from the run's steps and tiles."""
+def _device() -> str:
+    """Where the run happens: "CPU", "GPU (NVIDIA H200)"; and the backend unless it is TensorFlow."""
+    from nst.core import backend
 
-    def __init__(self, bar: Any, in_seconds: bool, sizes: list[int]) -> None:
-        self.bar, self.in_seconds, self.sizes = bar, in_seconds, sizes
+    name = backend.name()
+    return backend.device() + ("" if name == "tensorflow" else f", {name}")
+
+
+class ProgressBar:
+    """The terminal's bar of a picture's run, moved by its :class:`Progress` after each step and
+    by its tiles (a step at a print's size is long); the time left is the progress's own."""
+
+    def __init__(self, bar: Any, in_seconds: bool, sizes: list[int], device: Callable[[], str] = _device) -> None:
+        self.bar, self.in_seconds, self.sizes, self.device = bar, in_seconds, sizes, device
         self.started = time.monotonic()
-        self.losses = ""
+        self.losses = self.left = ""
 
-    def __call__(self, progress) -> None:
+    def __call__(self, progress: Progress) -> None:
         self.describe()
         losses = progress.losses
         self.losses = f"loss {losses['total']:.3g} (content {losses['content']:.3g}, style {losses['style']:.3g})"
+        self.left = _left(progress.remaining_s)
         self.show(progress.scale, "")
         if self.in_seconds:
-            self.bar.total = max(self.bar.n, round(progress.elapsed_s + progress.remaining_s))
+            self.bar.total = max(self.bar.n, round(progress.elapsed_s + (progress.remaining_s or 0.0)))
             self.bar.update(round(progress.elapsed_s) - self.bar.n)
         else:
             self.bar.update(progress.step - self.bar.n)
@@ -782,17 +806,12 @@ class _Bar:
             self.bar.refresh()
 
     def describe(self) -> None:
-        if not self.bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
-            from nst.core import backend
-
-            name = backend.name()
-            self.bar.set_description_str(
-                backend.device() + ("" if name == "tensorflow" else f", {name}"), refresh=False
-            )
+        if not self.bar.desc:
+            self.bar.set_description_str(self.device(), refresh=False)
 
     def show(self, size: int, tile: str) -> None:
         at = f"{self.sizes[size - 1]} px ({size}/{len(self.sizes)})" if len(self.sizes) > 1 else ""
-        self.bar.set_postfix_str(", ".join(part for part in (at, tile, self.losses) if part), refresh=False)
+        self.bar.set_postfix_str(_joined(at, tile, self.losses, self.left), refresh=False)
 
 
 class StopRequests:
@@ -834,11 +853,6 @@ def _show_note(message, category, *args: Any, **kwargs: Any) -> None:
     """Warnings meant for the user (NstWarning) as one line; others stay hidden unless NST_DEBUG."""
     if issubclass(category, NstWarning) or os.environ.get("NST_DEBUG"):
         print(f"nst: note: {message}", file=sys.stderr)
-
-
-def _duration(seconds: float) -> str:
-    minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 if __name__ == "__main__":  # pragma: no cover

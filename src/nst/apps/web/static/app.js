@@ -206,8 +206,10 @@ function update(s) {
   } else if (s.state === "running") {
     const budget = s.time_budget_s;
     $("progress").value = budget ? Math.min(1, s.elapsed_s / budget) : s.steps ? s.step / s.steps : 0;
+    // The time left is the run's own estimate, the one the terminal shows (nst.run.progress).
     const left = s.eta_s == null ? "" : ` · about ${seconds(s.eta_s)} left`;
-    const where = s.step ? `Step ${s.step}${budget ? "" : ` of ${s.steps}`}` : "Loading the network";
+    const size = s.scales > 1 ? ` at ${s.size} px (${s.scale} of ${s.scales})` : "";
+    const where = s.step ? `Step ${s.step}${budget ? "" : ` of ${s.steps}`}${size}` : "Loading the network";
     $("status").textContent = s.cancelling ? "Cancelling…" : `${where} · ${seconds(s.elapsed_s)}${left}`;
     if (s.losses.total !== undefined) {
       const l = s.losses;
@@ -250,9 +252,13 @@ async function cancel() {
   if (response.ok) update(await response.json());
 }
 
+// The one duration format, as the terminal writes it (nst.run.progress.duration): 45 s, 3 min 05 s, 2 h 10 min.
 function seconds(s) {
   s = Math.round(s);
-  return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`;
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return `${minutes} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
 
 function num(x) {
