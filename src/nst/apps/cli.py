@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import functools
 import json
-import logging
 import os
 import signal
 import sys
@@ -27,11 +26,20 @@ from typing import Any, NoReturn
 
 from nst import __version__
 from nst.apps import video  # no TensorFlow: its defaults and checks (the run loads when a clip starts)
+from nst.apps.common import hide_tensorflow_warnings, load_run
 from nst.apps.web.config import STYLE_STRENGTH, WebConfig
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.media.clips import FOLDER_FPS
 from nst.media.flow import FLOW_METHODS
-from nst.media.images import NstWarning, check_output_path, check_writable, load_image, read_params
+from nst.media.images import (
+    NstWarning,
+    check_output_path,
+    check_writable,
+    load_image,
+    output_name,
+    read_params,
+    source_list,
+)
 from nst.options import (
     BATCH,
     PRESETS,
@@ -506,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _stylize(args: argparse.Namespace) -> int:
     options = options_from(args)
-    output = Path(args.output or "-".join(Path(path).stem for path in [args.content, *args.style]) + ".png")
+    output = Path(args.output or output_name(args.content, args.style))
     # Everything a person can get wrong is checked before TensorFlow loads and the run starts.
     check_output_path(output)
     if output.exists() and not args.overwrite:
@@ -522,7 +530,7 @@ def _stylize(args: argparse.Namespace) -> int:
     if options.resume:
         load_checkpoint(options.resume)
     snapshots = Snapshots(output, args.save_every, args.animation, steps=options.steps)
-    stylize = _library().stylize
+    stylize = load_run().stylize
 
     show_progress = not args.quiet and sys.stderr.isatty()
     with _progress_bar(options, enabled=show_progress) as progress_bar:
@@ -564,7 +572,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     """Rebuilds the arguments of the original run from the image's parameters and runs it."""
     params = read_params(args.image)
     image = Path(args.image)
-    stored_style = params["style"] if isinstance(params["style"], list) else [params["style"]]
+    stored_style = source_list(params["style"])
     arguments = {
         **vars(Options.for_reproduction(params)),
         "content": args.content or params["content"],
@@ -588,7 +596,7 @@ def _score(args: argparse.Namespace) -> int:
     load_image(args.content)
     for path in args.style:
         load_image(path)
-    losses = _library().score(args.image, args.content, args.style, options)
+    losses = load_run().score(args.image, args.content, args.style, options)
     if args.json:
         print(json.dumps({name: losses[name] for name in _SCORES}))
     else:
@@ -609,7 +617,7 @@ def _serve(args: argparse.Namespace) -> int:
                            max_size=args.max_size)  # fmt: skip
     listener = web.listen(args.host, args.port)  # a busy port fails now, not after TensorFlow has loaded
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is meant to stop
-        web.serve(listener, config, _library().stylize)
+        web.serve(listener, config, load_run().stylize)
     return 0
 
 
@@ -648,7 +656,7 @@ def _video(args: argparse.Namespace) -> int:
             if progress is not None:
                 progress(step)
 
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)  # as for a picture (see _library)
+        hide_tensorflow_warnings()  # as for a picture; the clip's checks come before TensorFlow loads
         try:
             result = video.stylize_video(
                 args.clip, args.style, args.output, options, first_steps=args.first_steps,
@@ -744,16 +752,6 @@ def _item_line(outcome) -> str:
         return f"failed  {outcome.input} with {painting}: {outcome.error}"
     seconds = f" ({duration(outcome.seconds)})" if outcome.seconds is not None else ""
     return f"{outcome.status:<7} {outcome.output}{seconds}"
-
-
-def _library():
-    """nst.run.api (TensorFlow starts without its notices, see nst.quiet_start)."""
-    from nst.run import api
-
-    # Each scale compiles its own step function; TensorFlow's warning about that (on its Python
-    # logger) is for programmers, not for someone waiting on a picture.
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    return api
 
 
 @contextlib.contextmanager

@@ -41,7 +41,8 @@ from nst.media.images import (
     load_image,
     open_image,
     save_image,
-    write_atomically,
+    source_list,
+    write_json,
 )
 from nst.options import Options
 from nst.run.memory import available_mb, estimate_peak_mb
@@ -133,11 +134,11 @@ def stylize_video(
     first = _first_frame_options(options, first_steps)
     # Later frames start from the warped previous frame at the output size: no coarse-to-fine ladder.
     later = dataclasses.replace(options, scales=1) if warm_start else first
-    paintings = [open_image(source) for source in (style if isinstance(style, (list, tuple)) else [style])]
+    paintings = [open_image(source) for source in source_list(style)]
     info = clips.probe_clip(clip, options.size, max_frames, fps)
     check_clip_fits(info, first, later, paintings, max_time)
     key = {
-        "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in _as_list(style)],
+        "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in source_list(style)],
         "first": first.as_dict(), "later": later.as_dict(), "temporal_weight": temporal_weight,
         "warm_start": warm_start, "flow": flow_method,
     }  # fmt: skip
@@ -267,8 +268,7 @@ class FrameStore:
                     " to start again"
                 )
         store.folder.mkdir(exist_ok=True)
-        text = json.dumps(settings, indent=2) + "\n"
-        write_atomically(recorded, lambda file: file.write(text.encode()))
+        write_json(recorded, settings)
         return store
 
     def path(self, index: int) -> Path:
@@ -310,10 +310,6 @@ def _check_settings(
     for name, value in (("fps", fps), ("max_time", max_time)):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise NstError(f"{name} must be a number > 0, got {value}")
-
-
-def _as_list(style: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
-    return list(style) if isinstance(style, (list, tuple)) else [style]
 
 
 def temporal_error(stylized: Sequence[np.ndarray], originals: Sequence[np.ndarray], flow_method: str = "dis") -> float:

@@ -6,7 +6,6 @@ loaded it."""
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from nst.errors import NstError
-from nst.media.images import save_image, to_pil, write_atomically
+from nst.media.images import save_image, to_pil, write_json
 
 
 @dataclass
@@ -51,5 +50,4 @@ class Result:
 
     def save_report(self, path: str | os.PathLike) -> Path:
         """Write the report as JSON, atomically."""
-        text = json.dumps(self.report, indent=2) + "\n"
-        return write_atomically(Path(path), lambda file: file.write(text.encode()))
+        return write_json(path, self.report)

@@ -40,11 +40,12 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from nst.apps.common import load_run
 from nst.apps.web.config import EXAMPLES as EXAMPLES  # the examples offered (the tests read them here)
 from nst.apps.web.config import STYLE_STRENGTH, WebConfig
 from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
 from nst.errors import NstError
-from nst.media.images import peek_image
+from nst.media.images import output_name, peek_image
 from nst.options import SETTINGS, Options
 from nst.run.inputs import check_inputs
 
@@ -324,7 +325,7 @@ def _prepare(form: FormData, folder: Path, config: WebConfig, examples: dict[str
     if isinstance(mask, UploadFile) and mask.filename:
         options = replace(options, mask=str(images.add(mask, "mask")))
     check_inputs(content, styles, options)
-    name = "-".join(Path(_safe_name(images.names[path])).stem for path in [content, *styles]) + ".png"
+    name = output_name(_safe_name(images.names[content]), [_safe_name(images.names[path]) for path in styles])
     return RunRequest(content, styles, options, name, {str(path): given for path, given in images.names.items()})
 
 
@@ -407,6 +408,4 @@ def _text(form: FormData, name: str) -> str:
 
 
 def _library_stylize(*args: Any, **kwargs: Any) -> Any:
-    from nst.run.api import stylize
-
-    return stylize(*args, **kwargs)
+    return load_run().stylize(*args, **kwargs)
