@@ -1,4 +1,4 @@
-"""Writes docs/options.md from the settings' declarations (nst.options, nst.apps.cli).
+"""Writes docs/options.md from the settings' declarations (nst.apps.options_page).
 
     .venv/bin/python docs/make_options.py
 
@@ -6,7 +6,7 @@ tests/test_options.py fails when the page in the repository is not what this wri
 
 from pathlib import Path
 
-from nst.apps.cli import OPTIONS_PAGE, options_page
+from nst.apps.options_page import OPTIONS_PAGE, options_page
 
 if __name__ == "__main__":
     path = Path(__file__).resolve().parent.parent / OPTIONS_PAGE

@@ -10,6 +10,30 @@ from PIL import Image
 for _name in ("TF_CPP_MIN_LOG_LEVEL", "NST_DEBUG"):
     os.environ.pop(_name, None)
 KERAS_CACHE = Path.home() / ".keras" / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+# Every test belongs to one tier (docs/tests.md), and gets the tier's limit in seconds (pytest-timeout):
+# a guard against a hang on a loaded machine, never a measure.
+#   unit: no VGG19 weights, no run, no browser, no Ray; seconds each (make check runs these)
+#   e2e:  the real network, the command as a process, the browser, Ray; under about a minute each
+#   slow: as e2e, and longer: the quality runs, the backends, a cluster, whole clips
+TIERS = {"unit": 120, "e2e": 900, "slow": 1800}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test carries exactly one tier marker; a unit test uses no weights; each gets its tier's limit."""
+    wrong = []
+    for item in items:
+        tiers = {marker.name for marker in item.iter_markers() if marker.name in TIERS}
+        if len(tiers) != 1:
+            wrong.append(f"{item.nodeid}: {', '.join(sorted(tiers)) or 'no tier'} (one of {', '.join(TIERS)})")
+            continue
+        (tier,) = tiers
+        if tier == "unit" and "weights" in item.fixturenames:
+            wrong.append(f"{item.nodeid}: a unit test needs no VGG19 weights; mark it e2e")
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TIERS[tier]))
+    if wrong:
+        raise pytest.UsageError("tests without exactly one tier:\n" + "\n".join(wrong))
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from nst import Options, stylize
 from nst.apps import batch
 from tests.helpers import CONTENT, EXAMPLES, STYLE
 
+pytestmark = pytest.mark.slow
+
 SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
 
 

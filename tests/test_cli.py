@@ -20,6 +20,8 @@ from nst.media.images import read_metadata
 from tests.helpers import CONTENT, STYLE, started
 from tests.helpers import run_nst as nst
 
+pytestmark = pytest.mark.e2e
+
 
 def test_help_lists_the_options():
     result = nst("--help")

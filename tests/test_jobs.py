@@ -12,6 +12,8 @@ from nst.media.images import read_metadata
 from nst.options import Options
 from tests.helpers import FakeStylize, wait_until
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def make_queue():

@@ -6,7 +6,8 @@ from keras import ops
 
 from nst.core import losses
 
-pytestmark = pytest.mark.core  # runs on every Keras backend (make test)
+# core: runs on every Keras backend (make test)
+pytestmark = [pytest.mark.core, pytest.mark.unit]
 
 RNG = np.random.default_rng(42)
 

@@ -16,6 +16,8 @@ from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from nst.run import plan, runner
 from tests.helpers import CONTENT, STYLE
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.mark.core
 def test_lbfgs_stays_in_bounds_and_beats_adam_per_evaluation(weights):

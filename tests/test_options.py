@@ -6,16 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from nst.apps import cli
+from nst.apps import cli, options_page
 from nst.errors import NstError
 from nst.options import PRESETS, PRINT_STEP_RATIO, SETTINGS, VIEWING_SIZE, Options
+
+pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_options_page_is_made_from_the_declarations():
-    page = ROOT / cli.OPTIONS_PAGE
-    assert page.read_text() == cli.options_page(), f"{page} is stale: run .venv/bin/python docs/make_options.py"
+    page = ROOT / options_page.OPTIONS_PAGE
+    assert page.read_text() == options_page.options_page(), (
+        f"{page} is stale: run .venv/bin/python docs/make_options.py"
+    )
 
 
 def test_every_field_of_options_is_declared_and_every_flag_parses_to_its_default():

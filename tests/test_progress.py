@@ -16,6 +16,8 @@ from nst.run import plan
 from nst.run.progress import FrameClock, ItemClock, Progress, duration
 from tests.helpers import FakeStylize
 
+pytestmark = pytest.mark.unit
+
 
 class FakeClock:
     def __init__(self) -> None:

@@ -19,6 +19,8 @@ from nst.media.images import load_image
 from nst.run import runner
 from tests.helpers import CONTENT, STYLE, started
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.mark.core
 def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weights, monkeypatch):

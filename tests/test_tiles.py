@@ -25,6 +25,7 @@ SECOND_STYLE = EXAMPLES / "the-scream.jpg"
 
 @pytest.mark.parametrize("shape", [(64, 96), (100, 75), (257, 130)])
 @pytest.mark.parametrize(("tile", "halo"), [(32, 0), (32, 16), (64, 32)])
+@pytest.mark.unit
 def test_the_tiles_own_positions_cover_every_layer_once(shape, tile, halo):
     tiling = Tiling(shape, tile, halo)
     for name in ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"):
@@ -60,6 +61,7 @@ def scene():
 
 
 @pytest.mark.parametrize("case", ["two paintings blended, sum normalisation, balanced layers", "a mask per painting"])
+@pytest.mark.e2e
 def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_image_losses_and_gradient(scene, weights, case):
     photo, image, paintings, mask = scene
     settings = {"size": 96, "weights": weights, "tv_weight": 1.0, "jit_compile": False}
@@ -79,6 +81,7 @@ def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_image_losses_and_
     assert _relative_error(tiled[1], whole[1]) < 1e-5
 
 
+@pytest.mark.e2e
 def test_a_narrow_halo_keeps_the_losses_exact_and_the_gradient_within_its_stated_bound(weights):
     """docs/print.md: with the default halo (32 px) the gradient of a 192 px image in 64 px tiles
     is within 5% of the whole image's (relative L2; measured 1.6%, and 54% without a halo) and
@@ -95,6 +98,7 @@ def test_a_narrow_halo_keeps_the_losses_exact_and_the_gradient_within_its_stated
     assert tiled[0]["total"] == pytest.approx(whole[0]["total"], rel=1e-3)
 
 
+@pytest.mark.e2e
 def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_its_size(tmp_path, weights):
     height, width = load_image(CONTENT, 192).shape[:2]
     painting = load_image(STYLE, 192).shape[1::-1]
@@ -113,6 +117,7 @@ def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_it
     assert sizes[-1]["tile"] == plan.tile and sizes[-1]["tiles"] > 1
 
 
+@pytest.mark.unit
 def test_a_print_is_made_from_the_viewing_size_up_with_fewer_steps_at_each_larger_size():
     assert Options(size=1024).scale_sizes() == [1024]  # up to 2 x 512: one size
     assert Options(size=4096).scale_sizes() == [512, 861, 1448, 2435, 4096]  # never exactly twice
@@ -122,6 +127,7 @@ def test_a_print_is_made_from_the_viewing_size_up_with_fewer_steps_at_each_large
     assert Options(size=512, scales=3, scale_start=128, coarse_steps=7).steps_per_size() == [7, 7, 100]
 
 
+@pytest.mark.e2e
 def test_a_ladder_never_enlarges_a_small_painting_and_measures_speckle_against_its_own_grain(weights, monkeypatch):
     painting = load_image(STYLE, 48)  # smaller than the 96 px output
     seen = []
@@ -140,6 +146,7 @@ def test_a_ladder_never_enlarges_a_small_painting_and_measures_speckle_against_i
     assert result.report["final"]["noise"] == pytest.approx(expected, rel=1e-3)
 
 
+@pytest.mark.unit
 def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     roomy = plan_size(Options(size=4096, max_memory=200_000), 2560, 4096)
     assert (roomy.tile, roomy.lbfgs_history, roomy.optimizer) == (None, 30, "lbfgs")
@@ -150,6 +157,7 @@ def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
 
 
+@pytest.mark.e2e
 def test_where_lbfgs_does_not_fit_even_in_tiles_a_size_runs_with_adam_in_tiles(weights):
     options = Options(size=192, halo=16, steps=2, weights=weights, jit_compile=False)
     height, width = load_image(CONTENT, 192).shape[:2]
