@@ -145,7 +145,7 @@ def stylize_video(
     frames = clips.read_frames(info)  # before the store: a clip broken in the middle leaves nothing behind
     store = FrameStore.open(output, key, overwrite)
     result = VideoResult(output, store.folder, len(frames), info.fps, info.audio and output.suffix.lower() == ".mp4")
-    clock = FrameClock(len(frames))
+    clock = FrameClock(len(frames), started=started)
     try:
         for index in range(store.first_missing(len(frames)), len(frames)):
             warm = warm_start and index > 0

@@ -78,9 +78,12 @@ class FrameClock:
     """Times a clip's frames for its time left: the frame at work by its own plan, the frames after
     it at the pace of the later frames timed so far (the first, from its photo, takes longer)."""
 
-    def __init__(self, frames: int, clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self, frames: int, clock: Callable[[], float] = time.perf_counter, started: float | None = None
+    ) -> None:
         self.frames, self.index, self.clock = frames, 0, clock
-        self.started = self.began = clock()
+        self.began = clock()
+        self.started = self.began if started is None else started  # when the call began, for the elapsed time
         self.durations: list[float] = []
 
     def frame_begins(self, index: int) -> None:
