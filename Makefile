@@ -12,7 +12,7 @@ ifneq ($(NST_WEIGHTS),)
 export NST_WEIGHTS
 endif
 
-.PHONY: demo test lint benchmark clean
+.PHONY: demo test check lint benchmark clean
 
 # The browser tests drive a Chromium (Playwright's own download is not used): NST_CHROMIUM, else
 # Debian's, which `make test` installs when it is missing (through sudo unless root).
@@ -38,6 +38,11 @@ test: $(INSTALLED) lint $(NST_CHROMIUM)
 	$(BIN)/python -m pytest
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -m core
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -m core
+
+# The fast tier while working (under a minute): ruff, the import contracts and the unit tests
+# (losses, options, memory plans, tiling, inputs, jobs, the web app on a fake run, measures).
+check: $(INSTALLED) lint
+	$(BIN)/python -m pytest -m unit -q
 
 $(NST_CHROMIUM):
 	@if [ "$@" = /usr/bin/chromium ] && command -v apt-get >/dev/null; then \

@@ -54,7 +54,7 @@ def main() -> None:
     for name, objective, image in rows:
         features = objective.extractor(ops.convert_to_tensor(image[np.newaxis]))
         per_layer = [
-            float(losses.style_layer_loss(target, features[layer]))
+            float(losses.style_layer_loss(target, losses.normalized_gram(features[layer])))
             for target, layer in zip(objective.style_targets, options.style_layers, strict=True)
         ]
         total = objective.evaluate(image)["total"]

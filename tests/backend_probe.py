@@ -17,7 +17,7 @@ from nst.core import backend
 from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective
 from nst.media.images import load_image
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE
 
 SIZE = 48
 

@@ -1,23 +1,39 @@
-import contextlib
 import os
-import signal
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-CONTENT = EXAMPLES / "cat.jpg"
-STYLE = EXAMPLES / "starry-night.jpg"
 # The tests check what a user sees on stderr by default: a developer's own switches for
 # TensorFlow's logs must not reach the processes they start.
 for _name in ("TF_CPP_MIN_LOG_LEVEL", "NST_DEBUG"):
     os.environ.pop(_name, None)
 KERAS_CACHE = Path.home() / ".keras" / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+# Every test belongs to one tier (docs/tests.md), and gets the tier's limit in seconds (pytest-timeout):
+# a guard against a hang on a loaded machine, never a measure.
+#   unit: no VGG19 weights, no run, no browser, no Ray; seconds each (make check runs these)
+#   e2e:  the real network, the command as a process, the browser, Ray; under about a minute each
+#   slow: as e2e, and longer: the quality runs, the backends, a cluster, whole clips
+TIERS = {"unit": 120, "e2e": 900, "slow": 1800}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test carries exactly one tier marker; a unit test uses no weights; each gets its tier's limit."""
+    wrong = []
+    for item in items:
+        tiers = {marker.name for marker in item.iter_markers() if marker.name in TIERS}
+        if len(tiers) != 1:
+            wrong.append(f"{item.nodeid}: {', '.join(sorted(tiers)) or 'no tier'} (one of {', '.join(TIERS)})")
+            continue
+        (tier,) = tiers
+        if tier == "unit" and "weights" in item.fixturenames:
+            wrong.append(f"{item.nodeid}: a unit test needs no VGG19 weights; mark it e2e")
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TIERS[tier]))
+    if wrong:
+        raise pytest.UsageError("tests without exactly one tier:\n" + "\n".join(wrong))
 
 
 @pytest.fixture(scope="session")
@@ -43,26 +59,3 @@ def make_image(tmp_path):
         return path
 
     return make
-
-
-def _default_signals() -> None:
-    # A shell started in the background (`make test &`) starts its children with SIGINT ignored;
-    # the tests send signals to nst as a terminal would, so they set what a terminal gives.
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, signal.SIG_DFL)
-
-
-@contextlib.contextmanager
-def started(command: list, **popen) -> Iterator[subprocess.Popen]:
-    """``command`` as a terminal would start it (default signal handling, no stdin), in its own
-    process group, which is killed at the end whether the test passed or not."""
-    process = subprocess.Popen(
-        [str(part) for part in command], stdin=subprocess.DEVNULL, start_new_session=True,
-        preexec_fn=_default_signals, **popen,
-    )  # fmt: skip
-    try:
-        yield process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()

@@ -10,7 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow
 
 OTHER_BACKENDS = ("jax", "torch")
 

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import numpy as np
 import psutil
@@ -18,7 +17,9 @@ from PIL import Image
 from nst import Options, stylize
 from nst.apps import batch
 from nst.media.images import read_params
-from tests.conftest import CONTENT, EXAMPLES, STYLE, started
+from tests.helpers import CONTENT, EXAMPLES, STYLE, started
+
+pytestmark = pytest.mark.e2e
 
 # Tiny, yet real photos and paintings; without XLA, whose compiling would take most of the time.
 SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
@@ -169,17 +170,20 @@ def test_without_ray_batch_says_in_one_line_how_to_get_it(tmp_path):
 
 
 def _kill_first_busy_worker(killed: list[int], stop: threading.Event) -> None:
-    """SIGKILLs the first Ray worker seen in the middle of an item (its process title names the method)."""
+    """SIGKILLs the first Ray worker seen in the middle of an item (its process title names the
+    method), once TensorFlow is working on it: its CPU time has grown by half a second."""
     while not stop.is_set():
         for process in psutil.process_iter(["cmdline"]):
             title = " ".join(process.info["cmdline"] or [])
             if title.startswith("ray::BatchWorker.stylize"):
-                time.sleep(0.5)  # well into the item: TensorFlow is working on it
+                began = sum(process.cpu_times()[:2])
+                while sum(process.cpu_times()[:2]) < began + 0.5 and not stop.is_set():
+                    stop.wait(0.02)
                 assert " ".join(process.cmdline()).startswith("ray::BatchWorker.stylize")  # still on it
                 os.kill(process.pid, signal.SIGKILL)
                 killed.append(process.pid)
                 return
-        time.sleep(0.05)
+        stop.wait(0.05)
 
 
 def test_a_worker_killed_in_the_middle_of_an_item_has_the_item_retried(local_ray, pictures, weights, tmp_path):

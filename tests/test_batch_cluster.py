@@ -9,7 +9,9 @@ from ray.cluster_utils import Cluster
 
 from nst import Options, stylize
 from nst.apps import batch
-from tests.conftest import CONTENT, EXAMPLES, STYLE
+from tests.helpers import CONTENT, EXAMPLES, STYLE
+
+pytestmark = pytest.mark.slow
 
 SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
 

@@ -30,7 +30,7 @@ from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from nst.media.images import read_metadata
-from tests.conftest import CONTENT, ROOT, STYLE, started
+from tests.helpers import CONTENT, ROOT, STYLE, started
 
 CHROMIUM = os.environ.get("NST_CHROMIUM", "/usr/bin/chromium")
 # The closed network here refuses Chromium's own background connections; these keep it quiet.
@@ -112,6 +112,7 @@ def settings(page, size: int, steps: int) -> None:
     page.fill("#limit-value", str(steps))
 
 
+@pytest.mark.e2e
 def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
     previews = []
     page.on("response", lambda response: previews.append(response) if "/preview" in response.url else None)
@@ -145,6 +146,7 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
         shutil.copy(tmp_path / "web.png", SCREENSHOT)
 
 
+@pytest.mark.e2e
 def test_a_first_picture_is_shown_before_the_first_step(browser, weights, tmp_path):
     """With the fast extra (the tests install it), the fast network's picture comes at once. A
     fresh server, as a person meets it, and a 1024 px run, whose first step (TensorFlow loading,
@@ -175,6 +177,7 @@ def test_a_first_picture_is_shown_before_the_first_step(browser, weights, tmp_pa
     assert stderr_path.read_text() == ""
 
 
+@pytest.mark.e2e
 def test_wait_in_line_then_cancel(page, server):
     other = server.client()  # someone else's run goes first
     other.post("/api/jobs", data={"content": "cat.jpg", "style": "the-scream.jpg", "size": "32", "steps": "3"})
@@ -187,6 +190,7 @@ def test_wait_in_line_then_cancel(page, server):
     assert page.is_enabled("#start") and page.is_hidden("#cancel")
 
 
+@pytest.mark.e2e
 def test_the_page_sends_every_setting(page, tmp_path):
     """Blend, colours, strength, scale, mask and budget as the form sends them (the server's
     reading of them is tested in test_web.py); the page shows the server's answer."""
@@ -240,6 +244,7 @@ def test_the_page_sends_every_setting(page, tmp_path):
     ]
 
 
+@pytest.mark.e2e
 def test_a_text_file_gets_a_clear_message(page):
     page.set_input_files("#content-file", {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"a shopping list"})
     page.click("#start")
@@ -248,6 +253,7 @@ def test_a_text_file_gets_a_clear_message(page):
     assert page.is_enabled("#start")
 
 
+@pytest.mark.e2e
 def test_closing_the_page_frees_the_worker(browser, server):
     context = browser.new_context()
     page = context.new_page()
@@ -255,16 +261,22 @@ def test_closing_the_page_frees_the_worker(browser, server):
     settings(page, size=64, steps=1000)
     page.click("#start")
     expect(page.locator("#status")).to_have_text(re.compile("^Step"), timeout=120_000)
+    abandoned = page.evaluate("state.job.id")
+    cookies = {cookie["name"]: cookie["value"] for cookie in context.cookies()}
     context.close()  # the tab is gone mid-run; nobody cancels
-    closed = time.monotonic()
     client = server.client()
     job = client.post("/api/jobs", data={"content": "cat.jpg", "style": "starry-night.jpg", "size": "32", "steps": "2"})
     state = wait_for_end(client, job.json()["id"])
     assert state == "done"
-    # 10 s without the page, then the next run's few seconds; 1000 steps would take minutes.
-    assert time.monotonic() - closed < 60
+    # The next run got the worker because the abandoned one was cancelled for its closed page,
+    # 10 s after it closed, long before its 1000 steps.
+    with httpx2.Client(base_url=server.url, cookies=cookies, timeout=30) as owner:
+        status = owner.get(f"/api/jobs/{abandoned}").json()
+    assert (status["state"], status["message"]) == ("cancelled", "cancelled: its page was closed")
+    assert status["step"] < 1000
 
 
+@pytest.mark.e2e
 def test_two_runs_at_once_one_waits_and_neither_is_mixed_up(server, tmp_path):
     first, second = server.client(), server.client()
     ask = {"content": "cat.jpg", "size": "64", "steps": "10"}
@@ -291,6 +303,7 @@ def test_two_runs_at_once_one_waits_and_neither_is_mixed_up(server, tmp_path):
         assert params["size"] == size and params["style"].endswith(style)
 
 
+@pytest.mark.e2e
 def test_it_listens_on_loopback_only(server):
     listening = [c for c in psutil.Process(server.process.pid).net_connections("inet") if c.status == "LISTEN"]
     assert [c.laddr.ip for c in listening] == ["127.0.0.1"]
@@ -301,6 +314,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@pytest.mark.e2e
 def test_another_sites_page_cannot_start_a_run(page, server, tmp_path):
     """A page served from another port (another origin, the same site) submits a form to the
     app, as a forged request would: refused. The app's own page still starts runs."""
@@ -335,6 +349,7 @@ def test_another_sites_page_cannot_start_a_run(page, server, tmp_path):
     assert own[0] == 200 and set(own[1]) == {"id"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_the_server_stops_at_once_with_a_run_in_progress(weights, tmp_path, number):
     """A run has nothing to save: the server does not wait for its step. The first step at
@@ -347,7 +362,13 @@ def test_the_server_stops_at_once_with_a_run_in_progress(weights, tmp_path, numb
         job_id = job.json()["id"]
         while client.get(f"/api/jobs/{job_id}").json()["state"] != "running":
             time.sleep(0.1)
-        time.sleep(1.0)  # into the run: loading the network, compiling, the first step
+        # Into the run: the server is working on it (loading the network, compiling, the first step),
+        # its CPU time a second more than when the run began.
+        process, deadline = psutil.Process(server.process.pid), time.monotonic() + 120
+        began = sum(process.cpu_times()[:2])
+        while sum(process.cpu_times()[:2]) < began + 1.0:
+            assert time.monotonic() < deadline, "the run never started working"
+            time.sleep(0.1)
         asked = time.monotonic()
         server.process.send_signal(number)
         server.process.wait(timeout=10)

@@ -14,7 +14,7 @@ from nst.run import runner
 from nst.run.checkpoints import load_checkpoint
 from nst.run.inputs import load_mask
 from nst.run.snapshots import Snapshots
-from tests.conftest import CONTENT, EXAMPLES, STYLE
+from tests.helpers import CONTENT, EXAMPLES, STYLE
 
 SCREAM = EXAMPLES / "the-scream.jpg"
 # Tiny runs; XLA's seconds of compiling would dominate them and change nothing tested here.
@@ -35,6 +35,7 @@ def color_runs(weights):
     }
 
 
+@pytest.mark.e2e
 def test_preserving_colors_keeps_the_photos_chroma(color_runs):
     photo = chroma_statistics(load_image(CONTENT, 64))
     distance = {mode: np.linalg.norm(chroma_statistics(pixels) - photo) for mode, pixels in color_runs.items()}
@@ -44,6 +45,7 @@ def test_preserving_colors_keeps_the_photos_chroma(color_runs):
     assert distance["luminance"] < 0.02
 
 
+@pytest.mark.e2e
 def test_luminance_mode_takes_the_colors_of_the_photo_exactly(color_runs):
     # The output's I and Q are the photo's wherever the recombined colour did not need clipping.
     photo_chroma = colors.rgb_to_yiq(load_image(CONTENT, 64))[..., 1:]
@@ -51,6 +53,7 @@ def test_luminance_mode_takes_the_colors_of_the_photo_exactly(color_runs):
     assert np.median(np.abs(output_chroma - photo_chroma)) < 0.01
 
 
+@pytest.mark.e2e
 def test_histogram_matching_gives_the_painting_the_photos_mean_and_covariance():
     painting, photo = load_image(STYLE, 64), load_image(CONTENT, 64)
     matched = colors.match_color_histogram(painting, photo)
@@ -59,12 +62,14 @@ def test_histogram_matching_gives_the_painting_the_photos_mean_and_covariance():
     np.testing.assert_allclose(covariance, np.cov(photo.reshape(-1, 3), rowvar=False), atol=0.003)
 
 
+@pytest.mark.e2e
 def test_a_blend_of_one_and_zero_is_the_single_style_run(weights):
     single = stylize(CONTENT, STYLE, weights=weights, **FAST).pixels
     blended = stylize(CONTENT, [STYLE, SCREAM], weights=weights, style_blend=(1, 0), **FAST).pixels
     np.testing.assert_allclose(blended, single, atol=1e-6)
 
 
+@pytest.mark.e2e
 def test_style_losses_follow_the_blend(weights):
     blends = [(1, 0), (0.5, 0.5), (0, 1)]
     scoring = Options(size=64, weights=weights)
@@ -77,6 +82,7 @@ def test_style_losses_follow_the_blend(weights):
     assert starry == sorted(starry) and scream == sorted(scream, reverse=True)
 
 
+@pytest.mark.unit
 def test_blend_weights_are_normalised_and_must_match_the_styles():
     assert Options(style_blend=(3, 1)).blend_weights(2) == (0.75, 0.25)
     assert Options().blend_weights(2) == (0.5, 0.5)
@@ -86,6 +92,7 @@ def test_blend_weights_are_normalised_and_must_match_the_styles():
         Options(style_blend=(0, 0))
 
 
+@pytest.mark.e2e
 def test_style_scale_sets_the_size_the_gram_targets_are_taken_at(weights, monkeypatch):
     seen = []
 
@@ -102,6 +109,7 @@ def test_style_scale_sets_the_size_the_gram_targets_are_taken_at(weights, monkey
     assert small_gram == large_gram == (1, 64, 64)  # Gram matrices: channels x channels, any size
 
 
+@pytest.mark.e2e
 def test_init_style_mean_and_init_from_a_file(weights, tmp_path):
     start = stylize(CONTENT, STYLE, weights=weights, init="style-mean", **{**FAST, "steps": 0}).pixels
     expected = load_image(STYLE, 64).mean(axis=(0, 1))
@@ -114,6 +122,7 @@ def test_init_style_mean_and_init_from_a_file(weights, tmp_path):
     np.testing.assert_allclose(start, 200 / 255, atol=1e-6)
 
 
+@pytest.mark.e2e
 def test_noise_init_is_the_same_bit_for_bit_with_the_same_seed(weights):
     first, second = (
         stylize(CONTENT, STYLE, weights=weights, init="noise", seed=3, **{**FAST, "steps": 5}).pixels for _ in range(2)
@@ -121,6 +130,7 @@ def test_noise_init_is_the_same_bit_for_bit_with_the_same_seed(weights):
     np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.e2e
 def test_snapshots_and_animation(weights, tmp_path):
     output = tmp_path / "out.png"
     snapshots = Snapshots(output, save_every=2, animation=tmp_path / "run.gif")
@@ -158,6 +168,7 @@ def test_snapshots_and_animation(weights, tmp_path):
         Snapshots(output, animation=tmp_path / "run.avi")
 
 
+@pytest.mark.e2e
 def test_reproduce_runs_again_from_a_pngs_parameters(weights, tmp_path):
     first = stylize(CONTENT, [STYLE, SCREAM], weights=weights, style_blend=(2, 1), preserve_colors="histogram", **FAST)
     path = first.save(tmp_path / "first.png")
@@ -179,6 +190,7 @@ def half_masks(tmp_path, size=(64, 43)):
     return paths
 
 
+@pytest.mark.e2e
 def test_mask_keeps_the_photo_where_it_is_black(weights, tmp_path):
     left, right = half_masks(tmp_path)
     result = stylize(CONTENT, STYLE, weights=weights, mask=str(right), **FAST).pixels
@@ -188,6 +200,7 @@ def test_mask_keeps_the_photo_where_it_is_black(weights, tmp_path):
     assert stylized.mean() > 0.05
 
 
+@pytest.mark.e2e
 def test_each_region_takes_the_style_of_its_own_mask(weights, tmp_path):
     left, right = half_masks(tmp_path)
     result = stylize(
@@ -205,6 +218,7 @@ def test_each_region_takes_the_style_of_its_own_mask(weights, tmp_path):
 
 @pytest.mark.core
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+@pytest.mark.e2e
 def test_resuming_a_checkpoint_continues_the_run(weights, tmp_path, optimizer):
     settings = {**FAST, "weights": weights, "optimizer": optimizer}
     whole = stylize(CONTENT, STYLE, **{**settings, "steps": 8})
@@ -219,6 +233,7 @@ def test_resuming_a_checkpoint_continues_the_run(weights, tmp_path, optimizer):
     assert resumed.report["final"]["total"] == pytest.approx(whole.report["final"]["total"], rel=1e-5)
 
 
+@pytest.mark.e2e
 def test_ctrl_c_leaves_a_checkpoint(weights, tmp_path):
     checkpoint = tmp_path / "run.npz"
 
@@ -233,6 +248,7 @@ def test_ctrl_c_leaves_a_checkpoint(weights, tmp_path):
     assert load_checkpoint(checkpoint).steps == 3
 
 
+@pytest.mark.e2e
 def test_resuming_on_a_ladder_of_sizes_continues_the_run(weights, tmp_path):
     settings = {**FAST, "weights": weights, "scales": 2, "scale_start": 48, "coarse_steps": 4, "steps": 4}
     whole = stylize(CONTENT, STYLE, **settings)
@@ -250,6 +266,7 @@ def test_resuming_on_a_ladder_of_sizes_continues_the_run(weights, tmp_path):
     np.testing.assert_allclose(resumed.pixels, whole.pixels, atol=1e-5)
 
 
+@pytest.mark.e2e
 def test_a_checkpoint_must_fit_the_run(weights, tmp_path):
     checkpoint = tmp_path / "run.npz"
     stylize(CONTENT, STYLE, weights=weights, **{**FAST, "steps": 1}, checkpoint=str(checkpoint), checkpoint_every=1)
@@ -261,6 +278,7 @@ def test_a_checkpoint_must_fit_the_run(weights, tmp_path):
         load_checkpoint(CONTENT)
 
 
+@pytest.mark.unit
 def test_reproduction_runs_the_whole_run_without_its_checkpoints():
     params = {"steps": 5, "resume": "run.npz", "checkpoint": "run.npz", "content": "photo.jpg", "versions": {}}
     options = Options.for_reproduction(params)

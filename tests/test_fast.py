@@ -15,9 +15,8 @@ from nst.media.images import fitted_size, load_image, read_metadata
 from nst.options import Options
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
-from tests.conftest import CONTENT, EXAMPLES, STYLE
-from tests.test_cli import check_reproduced
-from tests.test_cli import nst as nst_command
+from tests.helpers import CONTENT, EXAMPLES, STYLE, check_reproduced
+from tests.helpers import run_nst as nst_command
 
 SCREAM = EXAMPLES / "the-scream.jpg"
 # A process in which the fast extra is not installed, as far as it can tell: importing
@@ -40,6 +39,7 @@ def photo(size: int) -> np.ndarray:
     return load_image(CONTENT, size)
 
 
+@pytest.mark.e2e
 def test_the_network_paints_any_shape_and_blends_paintings():
     starry, scream = load_image(STYLE, 256), load_image(SCREAM, 256)
     for shape in ((60, 90), (341, 512), (20, 400)):  # the last narrower than the package takes
@@ -56,6 +56,7 @@ def test_the_network_paints_any_shape_and_blends_paintings():
     assert np.abs(alone - cat).mean() > 0.05  # painted, not the photo
 
 
+@pytest.mark.e2e
 def test_fast_writes_a_picture_of_a_normal_runs_size_without_loading_tensorflow(tmp_path):
     output, report = tmp_path / "out.png", tmp_path / "out.json"
     began = time.monotonic()
@@ -82,6 +83,7 @@ def test_fast_writes_a_picture_of_a_normal_runs_size_without_loading_tensorflow(
     assert {"grid", "noise", "outliers"} <= set(written["final"])
 
 
+@pytest.mark.e2e
 def test_reproduce_of_a_fast_picture_runs_the_fast_network_again(tmp_path):
     first, again = tmp_path / "first.png", tmp_path / "again.png"
     made = nst_command(CONTENT, STYLE, SCREAM, "--fast", "--size", 96, "--style-blend", "3,1", "-o", first)
@@ -89,6 +91,7 @@ def test_reproduce_of_a_fast_picture_runs_the_fast_network_again(tmp_path):
     check_reproduced(first, again, "96x64, the fast network, ")
 
 
+@pytest.mark.e2e
 def test_fast_has_no_steps_to_save_or_animate(tmp_path):
     result = nst_command(CONTENT, STYLE, "--fast", "-o", tmp_path / "out.png", "--animation", tmp_path / "a.gif")
     assert result.returncode == 2
@@ -98,6 +101,7 @@ def test_fast_has_no_steps_to_save_or_animate(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("option", [["--fast"], ["--init", "fast"]], ids=["fast", "init-fast"])
 def test_without_the_extra_one_line_says_what_to_install(tmp_path, option):
     (tmp_path / "sitecustomize.py").write_text(WITHOUT_THE_EXTRA)
@@ -113,6 +117,7 @@ def test_without_the_extra_one_line_says_what_to_install(tmp_path, option):
     assert not output.exists()
 
 
+@pytest.mark.e2e
 def test_init_fast_starts_the_optimisation_from_the_fast_picture(tmp_path, weights):
     output, report = tmp_path / "out.png", tmp_path / "out.json"
     env = {**os.environ, "NST_WEIGHTS": weights}
@@ -131,6 +136,7 @@ def test_init_fast_starts_the_optimisation_from_the_fast_picture(tmp_path, weigh
         assert start[name] == pytest.approx(expected[name], rel=1e-3)
 
 
+@pytest.mark.e2e
 def test_the_python_api_makes_the_fast_picture_and_starts_from_it(weights):
     result = nst.stylize(CONTENT, STYLE, size=64, fast=True)
     assert result.pixels.shape == (43, 64, 3)
@@ -141,6 +147,7 @@ def test_the_python_api_makes_the_fast_picture_and_starts_from_it(weights):
     assert photo_start.report["history"][0]["content"] < 1e-6 < started.report["history"][0]["content"]
 
 
+@pytest.mark.e2e
 def test_without_the_extra_the_library_refuses_before_the_run(monkeypatch):
     monkeypatch.setattr(feedforward, "available", lambda: False)
     for settings in ({"fast": True}, {"init": "fast"}):
@@ -151,6 +158,7 @@ def test_without_the_extra_the_library_refuses_before_the_run(monkeypatch):
     check_inputs(CONTENT, [STYLE], Options(size=32))  # without them, nothing is needed
 
 
+@pytest.mark.unit
 def test_the_fast_picture_keeps_the_photos_colours_and_follows_the_mask(tmp_path):
     cat = photo(96)
     kept = stylize_fast(CONTENT, STYLE, size=96, preserve_colors="luminance", measure=False).pixels

@@ -8,7 +8,8 @@ from nst.core.features import FeatureExtractor, load_vgg19, preprocess
 from nst.errors import NstError
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 
-pytestmark = pytest.mark.core  # runs on every Keras backend (make test)
+# core: runs on every Keras backend (make test)
+pytestmark = pytest.mark.core
 
 
 def full_vgg19_activations(weights, image):
@@ -20,6 +21,7 @@ def full_vgg19_activations(weights, image):
     return activations
 
 
+@pytest.mark.e2e
 def test_extractor_matches_full_vgg19_and_stops_at_the_deepest_layer(weights):
     image = ops.convert_to_tensor(np.random.default_rng(1).uniform(size=(1, 64, 48, 3)).astype(np.float32))
     extractor = FeatureExtractor(CONTENT_LAYERS + STYLE_LAYERS, weights)
@@ -35,11 +37,13 @@ def test_extractor_matches_full_vgg19_and_stops_at_the_deepest_layer(weights):
     assert not {"block5_conv3", "block5_conv4", "block5_pool"} & set(computed)
 
 
+@pytest.mark.e2e
 def test_shallow_extractor_computes_only_the_first_block(weights):
     extractor = FeatureExtractor(["block1_conv2"], weights)
     assert [layer.name for layer in extractor.model.layers][1:] == ["block1_conv1", "block1_conv2"]
 
 
+@pytest.mark.unit
 def test_preprocess_is_caffe_style():
     image = np.random.default_rng(2).uniform(size=(1, 2, 2, 3)).astype(np.float32)
     expected = image[..., ::-1] * 255.0 - np.array([103.939, 116.779, 123.68], dtype=np.float32)
@@ -48,11 +52,13 @@ def test_preprocess_is_caffe_style():
     )
 
 
+@pytest.mark.unit
 def test_missing_weights_file_is_a_clear_error(tmp_path):
     with pytest.raises(NstError, match="does not exist"):
         load_vgg19(str(tmp_path / "nothing.h5"))
 
 
+@pytest.mark.unit
 def test_bad_weights_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.h5"
     bad.write_bytes(b"not hdf5 at all")

@@ -2,7 +2,6 @@
 
 import io
 import os
-import struct
 import subprocess
 import sys
 import warnings
@@ -11,12 +10,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageCms
+from PIL import Image
 
 from nst import NstError, Options, score, stylize
 from nst.media.images import NstWarning, load_image, open_image_with_alpha
 from nst.run.memory import check_memory, estimate_peak_mb
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE, swapped_srgb_profile
+from tests.helpers import run_nst as nst
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
@@ -27,20 +27,11 @@ def halves(left=RED, right=BLUE, size=(40, 20), mode="RGB") -> Image.Image:
     return image.convert(mode)
 
 
-def swapped_srgb_profile() -> bytes:
-    """sRGB with its red and blue primaries swapped: red pixels under it are blue in sRGB."""
-    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    (count,) = struct.unpack(">I", data[128:132])
-    tags = {bytes(data[132 + 12 * i : 136 + 12 * i]): 132 + 12 * i for i in range(count)}
-    red, blue = tags[b"rXYZ"], tags[b"bXYZ"]
-    data[red + 4 : red + 12], data[blue + 4 : blue + 12] = data[blue + 4 : blue + 12], data[red + 4 : red + 12]
-    return bytes(data)
-
-
 def rgb8(pixels: np.ndarray) -> tuple[int, ...]:
     return tuple(int(round(value * 255)) for value in pixels)
 
 
+@pytest.mark.unit
 def test_jpeg_exif_orientation_is_applied(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
@@ -51,6 +42,7 @@ def test_jpeg_exif_orientation_is_applied(tmp_path):
     assert rgb8(pixels[2, 10])[0] > 200 and rgb8(pixels[-3, 10])[2] > 200  # red on top, blue below
 
 
+@pytest.mark.unit
 def test_alpha_is_flattened_on_white_for_the_transfer_and_kept(tmp_path):
     image = halves().convert("RGBA")
     alpha = Image.new("L", image.size, 0)  # the left (red) half fully transparent
@@ -73,6 +65,7 @@ def test_alpha_is_flattened_on_white_for_the_transfer_and_kept(tmp_path):
         ("picture.bmp", lambda: halves(), RED),
     ],
 )
+@pytest.mark.unit
 def test_common_formats_load_as_rgb(tmp_path, name, make, expected_left):
     path = tmp_path / name
     options = {"lossless": True} if name.endswith(".webp") else {}
@@ -82,6 +75,7 @@ def test_common_formats_load_as_rgb(tmp_path, name, make, expected_left):
     assert np.abs(np.array(rgb8(pixels[10, 5])) - expected_left).max() <= 2
 
 
+@pytest.mark.unit
 def test_16_bit_greyscale_keeps_its_tones(tmp_path):
     path = tmp_path / "deep.png"
     Image.fromarray(np.full((20, 30), 32896, dtype=np.uint16)).save(path)  # 32896 / 65535 = 128 / 255
@@ -89,6 +83,7 @@ def test_16_bit_greyscale_keeps_its_tones(tmp_path):
     assert rgb8(load_image(path)[0, 0]) == (128, 128, 128)
 
 
+@pytest.mark.unit
 def test_cmyk_jpeg_becomes_rgb(tmp_path):
     path = tmp_path / "print.jpg"
     Image.new("CMYK", (30, 20), (255, 0, 0, 0)).save(path, quality=95)  # pure cyan ink
@@ -96,6 +91,7 @@ def test_cmyk_jpeg_becomes_rgb(tmp_path):
     assert red < 40 and green > 200 and blue > 200
 
 
+@pytest.mark.unit
 def test_embedded_icc_profile_is_converted_to_srgb(tmp_path):
     path = tmp_path / "profiled.png"
     Image.new("RGB", (8, 8), RED).save(path, icc_profile=swapped_srgb_profile())
@@ -105,6 +101,7 @@ def test_embedded_icc_profile_is_converted_to_srgb(tmp_path):
     assert rgb8(load_image(broken)[0, 0]) == RED  # a broken profile: the pixels as they are
 
 
+@pytest.mark.unit
 def test_animated_gif_gives_its_first_frame_and_a_note(tmp_path):
     path = tmp_path / "moving.gif"
     Image.new("RGB", (16, 16), RED).save(path, save_all=True, append_images=[Image.new("RGB", (16, 16), BLUE)])
@@ -115,6 +112,7 @@ def test_animated_gif_gives_its_first_frame_and_a_note(tmp_path):
     assert [str(w.message) for w in caught if w.category is NstWarning] == [f"{path}: animated; using its first frame"]
 
 
+@pytest.mark.e2e
 def test_transparency_comes_back_in_png_and_is_white_in_jpeg(weights, tmp_path):
     photo = Image.open(CONTENT).convert("RGBA").resize((64, 43))
     alpha = Image.new("L", photo.size, 255)
@@ -129,10 +127,6 @@ def test_transparency_comes_back_in_png_and_is_white_in_jpeg(weights, tmp_path):
     with Image.open(result.save(tmp_path / "out.jpg")) as jpeg:
         assert jpeg.mode == "RGB"
         assert min(jpeg.getpixel((5, 20))) > 245  # transparent in the photo: white
-
-
-def nst(*arguments):
-    return subprocess.run([sys.executable, "-m", "nst", *map(str, arguments)], capture_output=True, text=True)
 
 
 def written(path, data: bytes):
@@ -164,6 +158,7 @@ def truncated(source, name):
     ],
     ids=["zero-bytes", "truncated-jpeg", "truncated-png", "text", "folder", "missing", "4000x8"],
 )
+@pytest.mark.e2e
 def test_bad_files_get_one_line_exit_2_and_no_output(tmp_path, make, message):
     output = tmp_path / "out.png"
     result = nst(make(tmp_path), STYLE, "-o", output)
@@ -173,6 +168,7 @@ def test_bad_files_get_one_line_exit_2_and_no_output(tmp_path, make, message):
     assert not output.exists()
 
 
+@pytest.mark.unit
 def test_a_decompression_bomb_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "bomb.png"
     Image.new("RGB", (300, 300)).save(path)
@@ -181,6 +177,7 @@ def test_a_decompression_bomb_is_refused(tmp_path, monkeypatch):
         load_image(path)
 
 
+@pytest.mark.unit
 def test_a_one_pixel_image_is_scaled_up(tmp_path):
     path = tmp_path / "dot.png"
     Image.new("RGB", (1, 1), RED).save(path)
@@ -188,6 +185,7 @@ def test_a_one_pixel_image_is_scaled_up(tmp_path):
     assert pixels.shape == (32, 32, 3) and rgb8(pixels[16, 16]) == RED
 
 
+@pytest.mark.e2e
 def test_existing_output_is_kept_unless_overwrite(tmp_path):
     output = tmp_path / "out.png"
     output.write_bytes(b"precious")
@@ -196,6 +194,7 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path):
     assert output.read_bytes() == b"precious"
 
 
+@pytest.mark.e2e
 def test_a_failed_save_goes_to_the_temporary_folder(weights, tmp_path):
     result = stylize(CONTENT, STYLE, size=32, steps=1, jit_compile=False, weights=weights)
     gone = tmp_path / "gone"  # the folder disappeared during the run
@@ -230,6 +229,7 @@ for _format in ("PNG", "JPEG", "GIF"):
     )
 )
 @example(data=b"GIF87a\x00\x00\x00\x00\x00\x00\x00,\x00\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00!")  # Pillow: IndexError
+@pytest.mark.unit
 def test_fuzzed_bytes_load_or_raise_nst_error(tmp_path, data):
     path = tmp_path / "fuzz.img"
     path.write_bytes(data)
@@ -249,6 +249,7 @@ def _mutate(data: bytes, changes: list[tuple[int, int]]) -> bytearray:
     return mutated
 
 
+@pytest.mark.e2e
 def test_memory_is_checked_before_the_run_and_the_advice_fits(tmp_path):
     output = tmp_path / "out.png"
     result = nst(CONTENT, STYLE, "-o", output, "--size", 1024, "--max-memory", 1200)
@@ -271,6 +272,7 @@ def test_memory_is_checked_before_the_run_and_the_advice_fits(tmp_path):
     ],
     ids=["size", "style-size", "style-scale"],
 )
+@pytest.mark.e2e
 def test_sizes_that_would_need_far_more_than_the_memory_are_refused_at_once(tmp_path, arguments, message):
     output = tmp_path / "out.png"
     result = nst(CONTENT, STYLE, "-o", output, *arguments)
@@ -281,6 +283,7 @@ def test_sizes_that_would_need_far_more_than_the_memory_are_refused_at_once(tmp_
     assert not output.exists()
 
 
+@pytest.mark.unit
 def test_the_library_refuses_a_size_before_anything_is_resized(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("an image was resized before the size was checked")
@@ -292,6 +295,7 @@ def test_the_library_refuses_a_size_before_anything_is_resized(monkeypatch):
         score(CONTENT, CONTENT, STYLE, Options(style_size=100_000))
 
 
+@pytest.mark.unit
 def test_the_number_of_paintings_counts_in_the_memory_estimate():
     options = Options(max_memory=3000)
     assert check_memory(options, 300, 451, [(451, 300)] * 2) <= 3000
@@ -300,6 +304,7 @@ def test_the_number_of_paintings_counts_in_the_memory_estimate():
 
 
 @pytest.mark.parametrize(("given", "used"), [(None, "1"), ("0", "0")], ids=["default", "user's choice"])
+@pytest.mark.e2e
 def test_tensorflow_takes_the_system_allocator_unless_the_user_chose(given, used):
     """The estimates are fitted on the system's allocator: oneDNN's pool never gives memory back
     (2.8 GB kept after an 861 px run, docs/print.md). The variable is read when TensorFlow starts."""
@@ -311,6 +316,7 @@ def test_tensorflow_takes_the_system_allocator_unless_the_user_chose(given, used
     assert completed.stdout.split() == [used, "False"], completed.stderr  # set before TensorFlow is imported
 
 
+@pytest.mark.unit
 def test_memory_estimate_grows_with_pixels_and_the_lbfgs_history():
     small, large = estimate_peak_mb(Options(), 100, 100), estimate_peak_mb(Options(), 200, 200)
     assert large > small
@@ -321,6 +327,7 @@ def test_memory_estimate_grows_with_pixels_and_the_lbfgs_history():
     )
 
 
+@pytest.mark.unit
 def test_an_unreadable_file_says_permission_denied(tmp_path, monkeypatch):
     # The tests run as root, who may read any file, so the refusal is what Pillow would raise.
     path = tmp_path / "secret.png"

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 # Imported in a fresh process: the options, every module of media and of the front ends, and the
 # package itself; then the names of the modules loaded.
 IMPORT_THE_LIGHT_LAYERS = """
@@ -17,6 +19,7 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
+@pytest.mark.unit
 def test_the_options_media_and_front_ends_load_no_keras_or_tensorflow_when_imported():
     """The command line answers --help and refuses bad input before TensorFlow starts."""
     finished = subprocess.run(
@@ -43,6 +46,7 @@ print(json.dumps({"keras_before": before, "keras_after": "keras" in sys.modules,
 """
 
 
+@pytest.mark.e2e  # loads TensorFlow in its process
 def test_the_package_offers_the_library_lazily():
     """``import nst`` names the entry points; Keras and TensorFlow load on first use of the run."""
     finished = subprocess.run([sys.executable, "-c", USE_THE_PACKAGE], capture_output=True, text=True, timeout=300)

@@ -6,13 +6,24 @@ from keras import ops
 
 from nst.core import losses
 
-pytestmark = pytest.mark.core  # runs on every Keras backend (make test)
+# core: runs on every Keras backend (make test)
+pytestmark = [pytest.mark.core, pytest.mark.unit]
 
 RNG = np.random.default_rng(42)
 
 
 def features(height=5, width=4, channels=3):
     return RNG.normal(size=(1, height, width, channels)).astype(np.float32)
+
+
+def content_loss(C, G, normalization):
+    """The content loss of one layer, as the objective computes it: from its sum of squares."""
+    return losses.content_loss([losses.squared_error(C, G)], [float(C.size)], normalization)
+
+
+def grams(features_list):
+    """The per-position Gram matrices of the generated image's features, as the objective gathers them."""
+    return [losses.normalized_gram(ops.convert_to_tensor(F)) for F in features_list]
 
 
 def numpy_gram(F):
@@ -31,13 +42,13 @@ def test_gram_matrix_is_the_channel_inner_products():
 def test_content_loss_sum_is_half_the_sum_of_squares():
     C, G = features(), features()
     expected = 0.5 * np.sum((C.astype(np.float64) - G) ** 2)
-    assert ops.convert_to_numpy(losses.content_loss(C, G, "sum")) == pytest.approx(expected, rel=1e-5)
+    assert ops.convert_to_numpy(content_loss(C, G, "sum")) == pytest.approx(expected, rel=1e-5)
 
 
 def test_content_loss_mean_is_the_mean_squared_error():
     C, G = features(), features()
     expected = np.mean((C.astype(np.float64) - G) ** 2)
-    assert ops.convert_to_numpy(losses.content_loss(C, G, "mean")) == pytest.approx(expected, rel=1e-5)
+    assert ops.convert_to_numpy(content_loss(C, G, "mean")) == pytest.approx(expected, rel=1e-5)
 
 
 def spec_layer_style_loss(S, G):
@@ -48,7 +59,7 @@ def spec_layer_style_loss(S, G):
 def test_style_layer_loss_sum_is_the_spec_formula():
     S, G = features(channels=6), features(channels=6)
     target = losses.normalized_gram(ops.convert_to_tensor(S))
-    assert ops.convert_to_numpy(losses.style_layer_loss(target, G, "sum")) == pytest.approx(
+    assert ops.convert_to_numpy(losses.style_layer_loss(target, grams([G])[0], "sum")) == pytest.approx(
         spec_layer_style_loss(S, G), rel=1e-4
     )
 
@@ -58,7 +69,7 @@ def test_style_loss_sum_adds_weighted_layers():
     weights = [0.3, 2.0]
     expected = sum(w * spec_layer_style_loss(S, G) for w, (S, G) in zip(weights, pairs, strict=True))
     targets = [losses.normalized_gram(ops.convert_to_tensor(S)) for S, _ in pairs]
-    result = ops.convert_to_numpy(losses.style_loss(targets, [G for _, G in pairs], weights, "sum"))
+    result = ops.convert_to_numpy(losses.style_loss(targets, grams([G for _, G in pairs]), weights, "sum"))
     assert result == pytest.approx(expected, rel=1e-4)
 
 
@@ -72,19 +83,19 @@ def test_style_loss_mean_is_the_tutorial_formula():
 
     expected = np.mean([tutorial_layer(S, G) for S, G in pairs])
     targets = [losses.normalized_gram(ops.convert_to_tensor(S)) for S, _ in pairs]
-    result = ops.convert_to_numpy(losses.style_loss(targets, [G for _, G in pairs], [1.0, 1.0], "mean"))
+    result = ops.convert_to_numpy(losses.style_loss(targets, grams([G for _, G in pairs]), [1.0, 1.0], "mean"))
     assert result == pytest.approx(expected, rel=1e-4)
 
 
 def test_the_documented_relation_between_normalisations():
     C, G = features(4, 4, 5), features(4, 4, 5)
     N, M = 5, 16
-    assert ops.convert_to_numpy(losses.content_loss(C, G, "mean")) == pytest.approx(
-        2 / (N * M) * ops.convert_to_numpy(losses.content_loss(C, G, "sum")), rel=1e-5
+    assert ops.convert_to_numpy(content_loss(C, G, "mean")) == pytest.approx(
+        2 / (N * M) * ops.convert_to_numpy(content_loss(C, G, "sum")), rel=1e-5
     )
     pairs = [(features(4, 4, 5), features(4, 4, 5)) for _ in range(3)]
     targets = [losses.normalized_gram(ops.convert_to_tensor(S)) for S, _ in pairs]
-    generated = [G for _, G in pairs]
+    generated = grams([G for _, G in pairs])
     as_mean = ops.convert_to_numpy(losses.style_loss(targets, generated, [1, 1, 1], "mean"))
     as_sum = ops.convert_to_numpy(losses.style_loss(targets, generated, [1, 1, 1], "sum"))
     assert as_mean == pytest.approx(4 / 3 * as_sum, rel=1e-5)
@@ -96,7 +107,9 @@ def test_style_target_of_another_size_compares_per_position_grams():
     tile = features(3, 3, 4)
     doubled = np.tile(tile, (1, 2, 2, 1))
     target = losses.normalized_gram(ops.convert_to_tensor(doubled))
-    assert ops.convert_to_numpy(losses.style_layer_loss(target, tile, "sum")) == pytest.approx(0.0, abs=1e-6)
+    assert ops.convert_to_numpy(losses.style_layer_loss(target, grams([tile])[0], "sum")) == pytest.approx(
+        0.0, abs=1e-6
+    )
 
 
 def test_total_variation_both_normalisations():
@@ -123,3 +136,22 @@ def test_masked_gram_with_a_white_mask_is_the_plain_one_and_ignores_black_positi
     np.testing.assert_allclose(
         ops.convert_to_numpy(half), ops.convert_to_numpy(losses.normalized_gram(features[:, :, :2])), rtol=1e-5
     )
+
+
+def test_content_loss_over_several_layers_sums_halves_or_averages_their_means():
+    layers = [(features(4, 4, 3), features(4, 4, 3)), (features(2, 2, 8), features(2, 2, 8))]
+    squared = [losses.squared_error(C, G) for C, G in layers]
+    counts = [float(C.size) for C, _ in layers]
+    sums = [np.sum((C.astype(np.float64) - G) ** 2) for C, G in layers]
+    as_sum = ops.convert_to_numpy(losses.content_loss(squared, counts, "sum"))
+    assert as_sum == pytest.approx(0.5 * sum(sums), rel=1e-5)
+    as_mean = ops.convert_to_numpy(losses.content_loss(squared, counts, "mean"))
+    assert as_mean == pytest.approx(np.mean([np.mean((C.astype(np.float64) - G) ** 2) for C, G in layers]), rel=1e-5)
+
+
+def test_a_weighted_squared_error_counts_only_the_positions_it_weighs():
+    C, G = features(4, 4, 3), features(4, 4, 3)
+    left = np.zeros((1, 4, 4, 1), np.float32)
+    left[:, :, :2] = 1.0
+    expected = np.sum((C[:, :, :2].astype(np.float64) - G[:, :, :2]) ** 2)
+    assert ops.convert_to_numpy(losses.squared_error(C, G, left)) == pytest.approx(expected, rel=1e-5)

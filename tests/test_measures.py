@@ -6,7 +6,9 @@ from PIL import Image
 
 from nst.media import measures
 from nst.media.images import load_image
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE
+
+pytestmark = pytest.mark.unit
 
 PHOTO = load_image(CONTENT, 256)
 

@@ -14,7 +14,9 @@ from nst.core.objective import Objective
 from nst.media.images import load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from nst.run import plan, runner
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.core

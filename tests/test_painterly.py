@@ -12,9 +12,10 @@ from nst.core.tiles import TiledObjective
 from nst.media import measures
 from nst.media.images import enlarged_with_detail, gaussian_blur, load_image, resize_pixels
 from nst.options import PRINT_STEP_RATIO
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE
 
 
+@pytest.mark.e2e
 def test_under_photo_normalisation_the_photo_scores_zero_content_and_the_mean_layer_weight_of_style(weights):
     photo, painting = load_image(CONTENT, 64), load_image(STYLE, 64)
     layer_weights = (1.0, 2.0, 1.0, 0.5, 0.5)
@@ -27,6 +28,7 @@ def test_under_photo_normalisation_the_photo_scores_zero_content_and_the_mean_la
     assert list(shares.values()) == pytest.approx(list(layer_weights), rel=1e-4)
 
 
+@pytest.mark.e2e
 def test_under_photo_normalisation_the_content_loss_is_relative_to_the_photos_activations(weights):
     """Divided by the photo's mean squared activation: an image whose features are those of the
     photo halved scores a quarter, whatever the photo's own scale."""
@@ -40,6 +42,7 @@ def test_under_photo_normalisation_the_content_loss_is_relative_to_the_photos_ac
     )
 
 
+@pytest.mark.e2e
 def test_photo_normalisation_in_tiles_is_the_whole_images(weights):
     photo = load_image(CONTENT, 96)
     image = np.clip(photo + np.random.default_rng(0).normal(0.0, 0.1, photo.shape), 0.0, 1.0).astype(np.float32)
@@ -54,6 +57,7 @@ def test_photo_normalisation_in_tiles_is_the_whole_images(weights):
     assert np.linalg.norm(tiled_gradient - whole_gradient) / np.linalg.norm(whole_gradient) < 1e-5
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("size", [192, 256, 512, 700, 1024, 2048, 4096])
 def test_the_painting_ladder_starts_small_and_never_enlarges_by_more_than_its_ratio_nor_exactly_twice(size):
     options = Options(size=size, ladder="painting")
@@ -66,11 +70,13 @@ def test_the_painting_ladder_starts_small_and_never_enlarges_by_more_than_its_ra
         assert 512 in sizes and sizes[sizes.index(512) :] == Options(size=size, ladder="print").scale_sizes()
 
 
+@pytest.mark.unit
 def test_pictures_made_before_the_ladder_existed_reproduce_with_one_size():
     old = Options.from_dict({"size": 512, "scales": None, "steps": 100})  # params of nst 0.2 lack "ladder"
     assert old.scale_sizes() == [512] and old.enlarge == "bicubic"
 
 
+@pytest.mark.unit
 def test_the_gaussian_blur_is_separable_mirrored_and_keeps_the_mean_of_a_flat_image():
     rng = np.random.default_rng(0)
     image = rng.random((23, 31, 3)).astype(np.float32)
@@ -85,6 +91,7 @@ def test_the_gaussian_blur_is_separable_mirrored_and_keeps_the_mean_of_a_flat_im
     assert spread.sum() == pytest.approx(1.0, abs=1e-5) and spread == pytest.approx(spread.T, abs=1e-7)
 
 
+@pytest.mark.unit
 def test_the_detail_enlargement_leaves_no_lattice_and_keeps_the_photos_fine_detail():
     """A textured 256 px picture enlarged to 512 px: bicubic leaves a lattice at period 2, the
     detail enlargement none, and it carries the photo's edges where bicubic is soft."""
@@ -98,3 +105,24 @@ def test_the_detail_enlargement_leaves_no_lattice_and_keeps_the_photos_fine_deta
     assert measures.lattice(detail, photo) < measures.MAX_LATTICE
     fine = photo - gaussian_blur(photo, 1.0)
     assert np.corrcoef((detail - gaussian_blur(detail, 1.0)).ravel(), fine.ravel())[0, 1] > 0.9
+
+
+def _coarse_style(pixels: np.ndarray, divisor: int, weights: str) -> float:
+    """coarse/N of docs/quality.md: the plain network's style loss of the picture at 1/N of its
+    size against the painting's, over the photo's."""
+    from nst import score
+
+    plain = Options.preset("classic", size=max(pixels.shape[:2]) // divisor, weights=weights)
+    return score(pixels, CONTENT, STYLE, plain)["style"] / score(CONTENT, CONTENT, STYLE, plain)["style"]
+
+
+@pytest.mark.slow
+def test_the_default_on_a_small_pair_is_clean_and_paints_larger_forms_than_nst_0_2(weights):
+    from nst import stylize
+
+    default = stylize(CONTENT, STYLE, size=128, weights=weights)
+    classic = stylize(CONTENT, STYLE, Options.preset("classic", size=128, weights=weights))
+    final = default.report["final"]
+    assert final["grid"] <= measures.MAX_GRID and final["noise"] <= measures.MAX_NOISE
+    assert final["outliers"] <= measures.outlier_bound(final)
+    assert _coarse_style(default.pixels, 2, weights) < _coarse_style(classic.pixels, 2, weights)

@@ -14,8 +14,8 @@ from PIL import Image, ImageCms, ImageOps
 from nst import Options, stylize
 from nst.media.images import SRGB_PROFILE, NstWarning, load_image, open_deep, read_metadata, save_image
 from nst.run.inputs import Inputs
-from tests.conftest import CONTENT, STYLE
-from tests.test_inputs import nst, swapped_srgb_profile
+from tests.helpers import CONTENT, STYLE, swapped_srgb_profile
+from tests.helpers import run_nst as nst
 
 PARAMS = {"content": "photo-é.jpg", "style": "painting.jpg", "size": 48, "dpi": 300}
 
@@ -31,6 +31,7 @@ def png_bits(path) -> int:
         return file.read(26)[24]  # the IHDR's bit depth
 
 
+@pytest.mark.unit
 def test_a_tiff_is_16_bit_deflate_with_the_srgb_profile_the_resolution_and_the_settings(tmp_path):
     pixels = np.random.default_rng(0).random((30, 50, 3)).astype(np.float32)
     path = save_image(pixels, tmp_path / "print.tif", metadata=PARAMS, dpi=300)
@@ -52,6 +53,7 @@ def test_a_tiff_is_16_bit_deflate_with_the_srgb_profile_the_resolution_and_the_s
 
 @pytest.mark.parametrize(("name", "dpi", "bits"), [("a.png", 300, 8), ("a.png", 254, 16), ("a.jpg", 300, 8),
                                                    ("a.webp", None, 8)])  # fmt: skip
+@pytest.mark.unit
 def test_every_format_carries_the_profile_and_the_resolution_it_can(tmp_path, name, dpi, bits):
     pixels = np.random.default_rng(1).random((20, 30, 3)).astype(np.float32)
     path = save_image(pixels, tmp_path / name, metadata=PARAMS, dpi=300 if dpi is None else dpi, bits=bits)
@@ -71,6 +73,7 @@ def test_every_format_carries_the_profile_and_the_resolution_it_can(tmp_path, na
         np.testing.assert_array_equal(deep, np.rint(pixels.astype(np.float64) * 65535).astype(np.uint16))
 
 
+@pytest.mark.unit
 def test_a_16_bit_png_keeps_its_transparency(tmp_path):
     pixels = np.random.default_rng(2).random((20, 30, 3)).astype(np.float32)
     alpha = Image.new("L", (30, 20), 255)
@@ -82,6 +85,7 @@ def test_a_16_bit_png_keeps_its_transparency(tmp_path):
     assert on_white.shape == (20, 30, 3) and (on_white[:, :10] == 65535).all()  # a print: on white
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("kind", ["png", "tiff", "tiff planar", "tiff rgba", "grey png"])
 def test_a_16_bit_photo_is_read_at_full_depth(tmp_path, kind):
     deep = deep_gradient()
@@ -104,6 +108,7 @@ def test_a_16_bit_photo_is_read_at_full_depth(tmp_path, kind):
     assert open_deep(CONTENT) is None  # an 8-bit photo: Pillow reads it whole
 
 
+@pytest.mark.unit
 def test_a_16_bit_photo_is_turned_upright_as_an_8_bit_one_is(tmp_path):
     deep = deep_gradient(24, 40)
     path = tmp_path / "rotated.tif"
@@ -114,6 +119,7 @@ def test_a_16_bit_photo_is_turned_upright_as_an_8_bit_one_is(tmp_path):
         np.testing.assert_array_equal(open_deep(path) >> 8, upright.astype(np.uint16), err_msg=str(orientation))
 
 
+@pytest.mark.unit
 def test_a_16_bit_photo_not_in_srgb_or_not_decodable_is_read_at_8_bits_with_a_note(tmp_path, monkeypatch):
     profiled = tmp_path / "swapped.tif"
     not_srgb = swapped_srgb_profile().replace("sRGB".encode("utf-16-be"), "xRGB".encode("utf-16-be"))  # its name
@@ -134,6 +140,7 @@ def test_a_16_bit_photo_not_in_srgb_or_not_decodable_is_read_at_8_bits_with_a_no
     assert "install nst[print] (imagecodecs)" in str(caught[0].message)
 
 
+@pytest.mark.e2e
 def test_a_16_bit_photo_keeps_its_depth_through_the_run_into_tiff_and_png(tmp_path, weights):
     """No steps: the picture is the photo, so every one of its 65536 levels must come back."""
     deep = deep_gradient(32, 48)
@@ -149,6 +156,7 @@ def test_a_16_bit_photo_keeps_its_depth_through_the_run_into_tiff_and_png(tmp_pa
     assert eight.bits == 8 and png_bits(eight.save(tmp_path / "eight.png")) == 8  # PNG follows the photo
 
 
+@pytest.mark.unit
 def test_print_sets_the_size_from_the_dpi():
     assert Options(print="30x20cm").size == 3543  # 30 cm at 300 dpi
     assert Options(print="20x30cm").size == 3543  # the longer side, whichever is given first
@@ -156,6 +164,7 @@ def test_print_sets_the_size_from_the_dpi():
     assert Options(print="297 x 210 mm", dpi=100).print_pixels() == (1169, 827)
 
 
+@pytest.mark.unit
 def test_a_photo_not_of_the_prints_shape_gets_one_line(tmp_path):
     photo = tmp_path / "square.png"
     Image.new("RGB", (60, 60), "grey").save(photo)
@@ -179,6 +188,7 @@ def test_a_photo_not_of_the_prints_shape_gets_one_line(tmp_path):
         (["--print", "30x20cm", "--size", "100"], "give --print or --size, not both"),
     ],
 )
+@pytest.mark.e2e
 def test_bad_print_values_get_one_line_and_exit_2(tmp_path, arguments, message):
     result = nst(CONTENT, STYLE, "-o", tmp_path / "out.tif", *arguments)
     assert result.returncode == 2, result.stderr
@@ -186,6 +196,7 @@ def test_bad_print_values_get_one_line_and_exit_2(tmp_path, arguments, message):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_reproduce_runs_again_from_a_tiff(tmp_path, weights):
     first = tmp_path / "first.tif"
     made = nst(CONTENT, STYLE, "-o", first, "--print", "2x1.33in", "--dpi", 24, "--steps", 3, "--weights", weights,

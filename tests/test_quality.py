@@ -12,7 +12,7 @@ from nst.core.preconditioners import PRECONDITIONERS
 from nst.media import measures
 from nst.media.images import load_image
 from nst.options import STYLE_LAYERS, VGG19_LAYERS
-from tests.conftest import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE
 
 PHOTO = load_image(CONTENT, 128)
 
@@ -23,18 +23,21 @@ def _block_means(image: np.ndarray, block: int) -> np.ndarray:
     return np.repeat(np.repeat(tiles, block, axis=0), block, axis=1)
 
 
+@pytest.mark.unit
 def test_block_means_of_a_photo_score_a_grid_and_the_photo_none():
     photo = PHOTO[:80, :120]
     assert measures.grid(_block_means(photo, 4), photo) > 1.3
     assert measures.grid(photo, photo) == pytest.approx(1.0)
 
 
+@pytest.mark.unit
 def test_a_grid_already_in_the_photo_does_not_count():
     photo = _block_means(PHOTO[:80, :120], 8)  # as if the photo were made of 8x8 blocks (a JPEG at its worst)
     assert measures.boundary_ratio(photo, 8) > 2
     assert measures.grid(photo, photo) == pytest.approx(1.0)
 
 
+@pytest.mark.unit
 def test_measures_of_an_image_taller_than_a_band_are_those_of_the_whole_array():
     """They are computed by bands of rows (a print's float64 copy would be 250 MB): the bands'
     edges and the last, short band count every boundary and interior pixel once."""
@@ -51,6 +54,7 @@ def test_measures_of_an_image_taller_than_a_band_are_those_of_the_whole_array():
     assert measures.mean_abs_laplacian(image) == pytest.approx(np.abs(laplacian).mean(), rel=1e-12)
 
 
+@pytest.mark.unit
 def test_noise_rises_with_the_strength_of_white_noise():
     rng = np.random.default_rng(0)
     painting = load_image(STYLE, 128)
@@ -62,11 +66,13 @@ def test_noise_rises_with_the_strength_of_white_noise():
     assert scores[0] <= 1.0  # the photo itself is no busier than the larger of itself and the painting
 
 
+@pytest.mark.e2e
 def test_the_spec_loop_adds_no_grid(weights):
     result = stylize(CONTENT, STYLE, Options.preset("spec", size=96, steps=30, weights=weights))
     assert result.report["final"]["grid"] <= 1.05
 
 
+@pytest.mark.e2e
 def test_the_default_method_adds_no_grid_and_the_old_preconditioner_does(weights):
     default = stylize(CONTENT, STYLE, size=128, steps=50, weights=weights)
     assert default.report["final"]["grid"] <= 1.05
@@ -76,6 +82,7 @@ def test_the_default_method_adds_no_grid_and_the_old_preconditioner_does(weights
 
 
 @pytest.mark.core
+@pytest.mark.unit
 def test_the_preconditioners_are_symmetric_and_the_smooth_one_halves_a_checkerboard():
     rng = np.random.default_rng(1)
     first, second = rng.random((2, 37, 53, 3), dtype=np.float32)
@@ -96,6 +103,7 @@ def test_the_preconditioners_are_symmetric_and_the_smooth_one_halves_a_checkerbo
     ).max() == pytest.approx(0.25, rel=0.05)
 
 
+@pytest.mark.e2e
 def test_gatys_normalization_is_the_plain_network_with_each_filter_scaled(weights):
     """Against Gatys et al.'s construction itself: a VGG19 whose weights are rescaled so that each
     filter's mean activation is 1 gives, layer by layer, nst's normalised features."""
@@ -120,6 +128,7 @@ def test_gatys_normalization_is_the_plain_network_with_each_filter_scaled(weight
         np.testing.assert_allclose(normalised[name] * scales[name], plain_features[name], rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.e2e
 def test_balanced_layers_count_equally_for_the_photo(weights):
     photo, painting = load_image(CONTENT, 64), load_image(STYLE, 64)
     plain = Objective(photo, painting, Options(size=64, weights=weights))
@@ -131,6 +140,7 @@ def test_balanced_layers_count_equally_for_the_photo(weights):
     assert max(plain.style_layer_losses(photo).values()) > 0.5 * sum(terms)  # unbalanced: one layer dominates
 
 
+@pytest.mark.unit
 def test_an_older_pictures_parameters_reproduce_the_method_it_was_made_with():
     # A PNG written before these settings existed ran the plain VGG19 and the block pyramid.
     older = Options.for_reproduction({"steps": 5, "content_weight": 1e4, "style_weight": 1e-2})
@@ -139,6 +149,7 @@ def test_an_older_pictures_parameters_reproduce_the_method_it_was_made_with():
     assert newer == Options(steps=5)
 
 
+@pytest.mark.unit
 def test_the_spec_preset_keeps_the_plain_network():
     spec = Options.preset("spec")
     assert (spec.vgg_normalization, spec.content_weight, spec.style_weight) == ("none", 1e4, 1e-2)

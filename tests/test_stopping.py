@@ -17,7 +17,9 @@ from nst.apps import cli
 from nst.core.objective import Objective
 from nst.media.images import load_image
 from nst.run import runner
-from tests.conftest import CONTENT, STYLE, started
+from tests.helpers import CONTENT, STYLE, started
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.core

@@ -15,13 +15,13 @@ from nst.core.preconditioners import PRECONDITIONERS
 from nst.core.tiles import TiledObjective
 from nst.media import measures, textures
 from nst.media.images import load_image, resize_pixels
-from tests.conftest import CONTENT, STYLE
-from tests.test_inputs import nst
-from tests.test_tiles import _losses_and_gradient, _relative_error
+from tests.helpers import CONTENT, STYLE, losses_and_gradient, relative_error
+from tests.helpers import run_nst as nst
 
 LAYERS = ("block1_conv1", "block3_conv1", "block5_conv1", "block5_conv2")
 
 
+@pytest.mark.e2e
 @pytest.mark.core
 def test_the_wrapped_network_sees_the_picture_repeated_without_end_exactly(weights):
     """Its features are those of the middle copy of the picture repeated 5x5 (far enough from the
@@ -38,6 +38,7 @@ def test_the_wrapped_network_sees_the_picture_repeated_without_end_exactly(weigh
     assert np.abs(plain[0, :, 0] - middle[:, 0]).max() > 0.1 * np.abs(middle).max()  # zeros at the edge differ
 
 
+@pytest.mark.unit
 @pytest.mark.core
 def test_wrapped_total_variation_counts_the_last_row_and_column_against_the_first():
     image = np.random.default_rng(0).random((1, 6, 7, 3)).astype(np.float32)
@@ -46,6 +47,7 @@ def test_wrapped_total_variation_counts_the_last_row_and_column_against_the_firs
     assert float(losses.total_variation_loss(image, "mean", wrap=True)) == pytest.approx(expected / 42, rel=1e-5)
 
 
+@pytest.mark.unit
 @pytest.mark.core
 @pytest.mark.parametrize("name", ["gaussian", "blocks", "none"])
 def test_the_wrapped_preconditioner_stays_symmetric_and_moves_with_the_picture(name):
@@ -61,6 +63,7 @@ def test_the_wrapped_preconditioner_stays_symmetric_and_moves_with_the_picture(n
                                    atol=1e-4)  # fmt: skip
 
 
+@pytest.mark.unit
 def test_a_photo_made_to_wrap_around_has_no_seam_and_keeps_its_middle():
     photo = load_image(CONTENT, 256)[:160]
     assert measures.seam(photo) > 3 * measures.MAX_SEAM  # a photo's edges never met
@@ -69,6 +72,7 @@ def test_a_photo_made_to_wrap_around_has_no_seam_and_keeps_its_middle():
     np.testing.assert_allclose(wrapped[78:82, 126:130], photo[78:82, 126:130], atol=0.01)  # the middle is the photo
 
 
+@pytest.mark.unit
 def test_the_seam_measure_sees_a_step_at_the_wrap_around_and_not_a_periodic_texture():
     rng = np.random.default_rng(2)
     texture = rng.random((64, 96, 3))
@@ -85,6 +89,7 @@ def _scene(size):
     return photo, image, load_image(STYLE, size)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("size", "halo", "tiles", "bound"), [(128, 128, 4, 1e-5), (192, 32, 6, 0.05)])
 def test_tiles_of_a_tileable_picture_wrap_around_and_give_the_whole_pictures_losses(weights, size, halo, tiles, bound):
     """With a halo wider than block5's field of view the tiles (64 px, their crops taken around
@@ -93,11 +98,11 @@ def test_tiles_of_a_tileable_picture_wrap_around_and_give_the_whole_pictures_los
     3.2%, against 1.3%: here every crop's edge is inside the picture, none at an edge of it)."""
     photo, image, painting = _scene(size)
     options = Options(size=size, weights=weights, tv_weight=1.0, jit_compile=False, tileable=True)
-    whole = _losses_and_gradient(Objective(photo, painting, options), image)
+    whole = losses_and_gradient(Objective(photo, painting, options), image)
     tiled_objective = TiledObjective(photo, painting, options, tile=64, halo=halo)
     assert len(tiled_objective.tiling) == tiles and tiled_objective.tiling.tiles[0].corner == (-halo, -halo)
-    tiled = _losses_and_gradient(tiled_objective, image)
-    assert _relative_error(tiled[1], whole[1]) < bound
+    tiled = losses_and_gradient(tiled_objective, image)
+    assert relative_error(tiled[1], whole[1]) < bound
     if halo > 32:
         for name, value in whole[0].items():
             assert tiled[0][name] == pytest.approx(value, rel=1e-5), name
@@ -105,6 +110,7 @@ def test_tiles_of_a_tileable_picture_wrap_around_and_give_the_whole_pictures_los
         assert tiled[0]["total"] == pytest.approx(whole[0]["total"], rel=0.01)
 
 
+@pytest.mark.unit
 def test_a_tileable_picture_is_enlarged_across_its_wrap_around():
     """A ladder's next size starts from the picture enlarged as the texture it is: the middle of
     its 3x3 repeat enlarged, exactly."""
@@ -122,6 +128,7 @@ def _run(tmp_path, weights, name, *arguments):
     return load_image(output), json.loads(report.read_text())
 
 
+@pytest.mark.slow
 def test_a_tileable_picture_placed_2x2_shows_no_seam_and_one_without_does(tmp_path, weights):
     picture, report = _run(tmp_path, weights, "tileable", "--tileable", "--steps", 50)
     assert picture.shape == (80, 128, 3)  # 128x85 rounded to multiples of 16
@@ -133,6 +140,7 @@ def test_a_tileable_picture_placed_2x2_shows_no_seam_and_one_without_does(tmp_pa
     assert measures.seam(plain) > 2 * measures.MAX_SEAM  # measured 4.3
 
 
+@pytest.mark.slow
 def test_a_tileable_picture_in_tiles_shows_no_seam(tmp_path, weights):
     """A print-size texture, small: in 64 px tiles whose halos wrap around the picture."""
     picture, report = _run(tmp_path, weights, "tiles", "--tileable", "--steps", 30, "--tile", 64)

@@ -6,19 +6,17 @@ import json
 
 import numpy as np
 import pytest
-from keras import ops
 from PIL import Image
 
 from nst import Options, stylize
-from nst.core import backend
 from nst.core.objective import Objective, layer_shape, layer_stride
 from nst.core.tiles import TiledObjective, Tiling
 from nst.media import measures
 from nst.media.images import load_image
 from nst.run import memory
 from nst.run.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
-from tests.conftest import CONTENT, EXAMPLES, STYLE
-from tests.test_inputs import nst
+from tests.helpers import CONTENT, EXAMPLES, STYLE, losses_and_gradient, relative_error
+from tests.helpers import run_nst as nst
 
 SECOND_STYLE = EXAMPLES / "the-scream.jpg"
 
@@ -26,6 +24,7 @@ SECOND_STYLE = EXAMPLES / "the-scream.jpg"
 @pytest.mark.parametrize(("shape", "wrap"), [((64, 96), False), ((100, 75), False), ((257, 130), False),
                                             ((64, 96), True), ((48, 160), True)])  # fmt: skip
 @pytest.mark.parametrize(("tile", "halo"), [(32, 0), (32, 16), (64, 32)])
+@pytest.mark.unit
 def test_the_tiles_own_positions_cover_every_layer_once(shape, wrap, tile, halo):
     """Also where the picture wraps around (tileable): its crops then run across its edges."""
     tiling = Tiling(shape, tile, halo, wrap=wrap)
@@ -40,18 +39,6 @@ def test_the_tiles_own_positions_cover_every_layer_once(shape, wrap, tile, halo)
         assert all(crop <= side for crop, side in zip(tiling.crop, shape, strict=True))
 
 
-def _losses_and_gradient(objective, image):
-    if isinstance(objective, TiledObjective):
-        losses, gradient = objective.value_and_grad(ops.convert_to_tensor(image[np.newaxis]))
-    else:
-        losses, gradient = backend.value_and_grad(objective)(ops.convert_to_tensor(image[np.newaxis]))
-    return backend.floats(losses), backend.to_numpy(gradient)[0]
-
-
-def _relative_error(tiled, whole):
-    return float(np.linalg.norm(tiled - whole) / np.linalg.norm(whole))
-
-
 @pytest.fixture(scope="module")
 def scene():
     """A 96x64 photo, a changed version of it to score, two paintings and a mask of its left half."""
@@ -63,7 +50,8 @@ def scene():
 
 
 @pytest.mark.parametrize("case", ["two paintings blended, sum normalisation, balanced layers", "a mask per painting"])
-def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_image_losses_and_gradient(scene, weights, case):
+@pytest.mark.e2e
+def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_imagelosses_and_gradient(scene, weights, case):
     photo, image, paintings, mask = scene
     settings = {"size": 96, "weights": weights, "tv_weight": 1.0, "jit_compile": False}
     if case == "a mask per painting":
@@ -73,15 +61,16 @@ def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_image_losses_and_
         settings.update(style_blend=(0.3, 0.7), normalization="sum", balance_style_layers=True)
     styles = paintings
     options = Options(**settings)
-    whole = _losses_and_gradient(Objective(photo, styles, options, masks), image)
+    whole = losses_and_gradient(Objective(photo, styles, options, masks), image)
     tiled_objective = TiledObjective(photo, styles, options, masks, tile=32, halo=96)
     assert len(tiled_objective.tiling) == 6  # 3 x 2 tiles of 32 px
-    tiled = _losses_and_gradient(tiled_objective, image)
+    tiled = losses_and_gradient(tiled_objective, image)
     for name, value in whole[0].items():
         assert tiled[0][name] == pytest.approx(value, rel=1e-5), name
-    assert _relative_error(tiled[1], whole[1]) < 1e-5
+    assert relative_error(tiled[1], whole[1]) < 1e-5
 
 
+@pytest.mark.e2e
 def test_a_narrow_halo_keeps_the_losses_exact_and_the_gradient_within_its_stated_bound(weights):
     """docs/print.md: with the default halo (32 px) the gradient of a 192 px image in 64 px tiles
     is within 5% of the whole image's (relative L2; measured 1.6%, and 54% without a halo) and
@@ -90,14 +79,15 @@ def test_a_narrow_halo_keeps_the_losses_exact_and_the_gradient_within_its_stated
     image = np.clip(photo + np.random.default_rng(1).normal(0.0, 0.1, photo.shape), 0.0, 1.0).astype(np.float32)
     options = Options(size=192, weights=weights, jit_compile=False)
     painting = load_image(STYLE, 192)
-    whole = _losses_and_gradient(Objective(photo, painting, options), image)
-    tiled = _losses_and_gradient(TiledObjective(photo, painting, options, tile=64, halo=options.halo), image)
-    narrow = _losses_and_gradient(TiledObjective(photo, painting, options, tile=64, halo=0), image)
-    assert _relative_error(tiled[1], whole[1]) < 0.05
-    assert _relative_error(narrow[1], whole[1]) > _relative_error(tiled[1], whole[1])  # the halo is what helps
+    whole = losses_and_gradient(Objective(photo, painting, options), image)
+    tiled = losses_and_gradient(TiledObjective(photo, painting, options, tile=64, halo=options.halo), image)
+    narrow = losses_and_gradient(TiledObjective(photo, painting, options, tile=64, halo=0), image)
+    assert relative_error(tiled[1], whole[1]) < 0.05
+    assert relative_error(narrow[1], whole[1]) > relative_error(tiled[1], whole[1])  # the halo is what helps
     assert tiled[0]["total"] == pytest.approx(whole[0]["total"], rel=1e-3)
 
 
+@pytest.mark.e2e
 def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_its_size(tmp_path, weights):
     height, width = load_image(CONTENT, 192).shape[:2]
     painting = load_image(STYLE, 192).shape[1::-1]
@@ -116,15 +106,17 @@ def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_it
     assert sizes[-1]["tile"] == plan.tile and sizes[-1]["tiles"] > 1
 
 
+@pytest.mark.unit
 def test_a_print_is_made_from_the_viewing_size_up_with_fewer_steps_at_each_larger_size():
     assert Options(size=1024).scale_sizes() == [1024]  # up to 2 x 512: one size
     assert Options(size=4096).scale_sizes() == [512, 861, 1448, 2435, 4096]  # never exactly twice
     assert Options(size=4096, steps=100).steps_per_size() == [100, 50, 25, 12, 10]
     assert Options(size=1500).scale_sizes() == [512, 876, 1500]
     assert Options(size=4096, scales=1).scale_sizes() == [4096]  # asked for: the output size only
-    assert Options(size=512, scales=3, scale_start=128, coarse_steps=7).steps_per_size() == [7, 7, 100]
+    assert Options(size=512, scales=3, scale_start=128, coarse_steps=7, steps=100).steps_per_size() == [7, 7, 100]
 
 
+@pytest.mark.e2e
 def test_a_ladder_never_enlarges_a_small_painting_and_measures_speckle_against_its_own_grain(weights, monkeypatch):
     painting = load_image(STYLE, 48)  # smaller than the 96 px output
     seen = []
@@ -143,6 +135,7 @@ def test_a_ladder_never_enlarges_a_small_painting_and_measures_speckle_against_i
     assert result.report["final"]["noise"] == pytest.approx(expected, rel=1e-3)
 
 
+@pytest.mark.unit
 def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     roomy = plan_size(Options(size=4096, max_memory=200_000), 2560, 4096)
     assert (roomy.tile, roomy.lbfgs_history, roomy.optimizer) == (None, 30, "lbfgs")
@@ -153,6 +146,7 @@ def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
 
 
+@pytest.mark.e2e
 def test_where_lbfgs_does_not_fit_even_in_tiles_a_size_runs_with_adam_in_tiles(weights):
     options = Options(size=192, halo=16, steps=2, weights=weights, jit_compile=False)
     height, width = load_image(CONTENT, 192).shape[:2]

@@ -13,7 +13,7 @@ from PIL import Image
 from nst import Interrupted, NstError
 from nst.apps.video import stylize_video, temporal_error
 from nst.media import clips, flow, measures
-from tests.conftest import CONTENT, STYLE, started
+from tests.helpers import CONTENT, STYLE, started
 
 SIZE, FRAMES, FPS, PAN = 64, 6, 8, 3
 # Tiny and quick; without XLA, whose compiling would cost more than these few steps.
@@ -75,6 +75,7 @@ def decoded(path) -> list[np.ndarray]:
     return clips.read_frames(clips.probe_clip(path, SIZE))
 
 
+@pytest.mark.unit
 def test_warping_along_a_known_translation_gives_the_frame_back():
     previous, frame = panning_frames(2)
     shift = np.zeros((*frame.shape[:2], 2), np.float32)
@@ -89,6 +90,7 @@ def test_warping_along_a_known_translation_gives_the_frame_back():
     assert reliable.mean() > 0.8
 
 
+@pytest.mark.unit
 def test_the_occlusion_mask_marks_the_uncovered_border():
     previous, frame = panning_frames(2)
     _, reliable = flow.motion(previous, frame)
@@ -99,6 +101,7 @@ def test_the_occlusion_mask_marks_the_uncovered_border():
     assert backwards[:, :PAN].max() == 0.0
 
 
+@pytest.mark.unit
 def test_temporal_error_is_zero_for_frames_that_move_with_the_motion_and_grows_with_flicker():
     frames = [frame.astype(np.float32) / 255 for frame in panning_frames(3)]
     assert temporal_error(frames, panning_frames(3)) < 1e-4
@@ -108,6 +111,7 @@ def test_temporal_error_is_zero_for_frames_that_move_with_the_motion_and_grows_w
     assert measures.temporal_error([np.ones((2, 2, 3))], [np.zeros((2, 2, 3))], [mask]) == 0.0  # nothing kept
 
 
+@pytest.mark.slow
 def test_consistent_frames_flicker_less_than_independent_ones(consistent, independent):
     source = panning_frames()
     steady = temporal_error([frame / 255.0 for frame in decoded(consistent.output)], source)
@@ -117,6 +121,7 @@ def test_consistent_frames_flicker_less_than_independent_ones(consistent, indepe
     assert all("temporal" in losses for losses in consistent.losses[1:])
 
 
+@pytest.mark.slow
 def test_the_output_has_the_clips_frames_rate_and_audio(consistent, clip_with_audio):
     made = clips.probe_clip(consistent.output, SIZE)
     assert (made.fps, made.audio, made.size) == (FPS, True, (SIZE, 48))
@@ -124,6 +129,7 @@ def test_the_output_has_the_clips_frames_rate_and_audio(consistent, clip_with_au
     assert not consistent.frames_folder.exists()  # the finished frames go once the video is written
 
 
+@pytest.mark.slow
 def test_a_stopped_run_continues_at_the_first_missing_frame(independent):
     stopped, kept, resumed = independent
     assert stopped.computed == [0, 1, 2]
@@ -132,6 +138,7 @@ def test_a_stopped_run_continues_at_the_first_missing_frame(independent):
     assert len(decoded(resumed.output)) == FRAMES
 
 
+@pytest.mark.e2e
 def test_a_folder_of_frames_in_and_a_gif_out(weights, tmp_path):
     folder = tmp_path / "frames"
     folder.mkdir()
@@ -145,6 +152,7 @@ def test_a_folder_of_frames_in_and_a_gif_out(weights, tmp_path):
     assert result.computed == [0, 1, 2]
 
 
+@pytest.mark.e2e
 def test_a_clip_far_beyond_the_time_or_memory_asked_for_is_refused_with_the_numbers(clip_with_audio, tmp_path):
     with pytest.raises(NstError, match=r"6 frames at 64x48 .* need about \d+ s, more than --max-time 1 s"):
         stylize_video(clip_with_audio, STYLE, tmp_path / "out.mp4", size=SIZE, max_time=1)
@@ -154,6 +162,7 @@ def test_a_clip_far_beyond_the_time_or_memory_asked_for_is_refused_with_the_numb
 
 
 @pytest.mark.parametrize("damage", ["truncated", "text"])
+@pytest.mark.e2e
 def test_a_broken_clip_gives_one_line_and_no_output(damage, clip_with_audio, tmp_path):
     clip = tmp_path / "broken.mp4"
     data = clip_with_audio.read_bytes()

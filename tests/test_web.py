@@ -21,8 +21,7 @@ from nst.apps.web.app import WebConfig, create_app
 from nst.errors import NstError
 from nst.media import feedforward
 from nst.media.images import read_metadata
-from tests.conftest import CONTENT, ROOT
-from tests.test_jobs import FakeStylize
+from tests.helpers import CONTENT, ROOT, FakeStylize
 
 
 class RecordingStylize(FakeStylize):
@@ -79,6 +78,7 @@ def error_of(response) -> str:
     return body["error"]
 
 
+@pytest.mark.unit
 def test_the_page_its_headers_and_the_examples(client):
     app = client()
     page = app.get("/")
@@ -92,6 +92,7 @@ def test_the_page_its_headers_and_the_examples(client):
     assert app.get("/static/../pyproject.toml").status_code == 404
 
 
+@pytest.mark.unit
 def test_a_form_runs_with_the_options_and_files_it_names(client, tmp_path):
     stylize = RecordingStylize()
     app = client(stylize)
@@ -118,6 +119,7 @@ def test_a_form_runs_with_the_options_and_files_it_names(client, tmp_path):
     assert params == {"content": "cat.jpg", "style": ["starry-night.jpg", "my painting.png"]}
 
 
+@pytest.mark.unit
 def test_the_examples_are_package_data_sorted_into_photos_and_paintings():
     """A wheel carries them: the files offered are under the package and matched by its package-data."""
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nst"]
@@ -129,6 +131,7 @@ def test_the_examples_are_package_data_sorted_into_photos_and_paintings():
     assert set(kinds["photos"] + kinds["paintings"]) <= shipped
 
 
+@pytest.mark.unit
 def test_a_text_file_gets_the_command_lines_message(client):
     app = client()
     response = submit(app, [("content", ("notes.txt", b"not a picture\n", "text/plain"))])
@@ -153,12 +156,14 @@ def test_a_text_file_gets_the_command_lines_message(client):
         ({"style": None}, "choose at least one painting"),
     ],
 )
+@pytest.mark.unit
 def test_bad_settings_get_one_clear_line(client, fields, message):
     response = submit(client(), **fields)
     assert response.status_code == 400
     assert error_of(response).startswith(message)
 
 
+@pytest.mark.unit
 def test_limits_on_bytes_pixels_and_types(client):
     app = client(max_upload_mb=0.01, max_pixels=10_000)
     big = png((80, 80), format="BMP")  # 19 KB
@@ -177,6 +182,7 @@ def test_limits_on_bytes_pixels_and_types(client):
     assert huge.status_code == 413 and "too large" in error_of(huge)
 
 
+@pytest.mark.unit
 def test_a_phone_sized_photo_gets_through(client):
     # Noise does not compress: 5 MB, a real photo's size and over Starlette's 1 MB limits for text fields.
     photo = png((1500, 1200))
@@ -185,6 +191,7 @@ def test_a_phone_sized_photo_gets_through(client):
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.unit
 def test_runs_are_only_visible_to_the_session_that_started_them(client):
     app = client()
     job_id = submit(app).json()["id"]
@@ -198,6 +205,7 @@ def test_runs_are_only_visible_to_the_session_that_started_them(client):
     assert app.get(f"/api/jobs/{job_id}/result").status_code == 200
 
 
+@pytest.mark.unit
 def test_cancel_through_the_api(client):
     app = client(FakeStylize(step_s=0.02))
     job_id = submit(app, steps="1000").json()["id"]
@@ -205,14 +213,16 @@ def test_cancel_through_the_api(client):
     assert events(app, job_id)[-1]["state"] == "cancelled"
 
 
+@pytest.mark.unit
 def test_only_the_loopback_names_may_ask(client):
     app = client()
     assert app.get("/", headers={"host": "evil.example"}).status_code == 400  # DNS rebinding
     assert app.get("/", headers={"host": "localhost:8000"}).status_code == 200
 
 
+@pytest.mark.unit
 def test_serve_listens_on_loopback_unless_told_and_warns_when_told(monkeypatch, capsys):
-    assert cli.build_serve_parser().parse_args([]).host == "127.0.0.1"
+    assert cli.command_parser("serve").parse_args([]).host == "127.0.0.1"
     assert web.is_loopback("127.0.0.1") and web.is_loopback("::1") and web.is_loopback("localhost")
     assert not web.is_loopback("0.0.0.0") and not web.is_loopback("192.168.1.10")
     asked = []
@@ -230,6 +240,7 @@ def test_serve_listens_on_loopback_unless_told_and_warns_when_told(monkeypatch, 
     assert asked == [("127.0.0.1", 8000), ("0.0.0.0", 9)]
 
 
+@pytest.mark.unit
 def test_a_busy_port_is_one_line(capsys):
     with web.listen("127.0.0.1", 0) as taken:
         port = taken.getsockname()[1]
@@ -237,6 +248,7 @@ def test_a_busy_port_is_one_line(capsys):
             web.listen("127.0.0.1", port)
 
 
+@pytest.mark.e2e
 def test_a_real_tiny_run(client, weights, monkeypatch):
     monkeypatch.setenv("NST_WEIGHTS", weights)
     app = client(stylize=None)  # the library's stylize
@@ -251,6 +263,7 @@ def test_a_real_tiny_run(client, weights, monkeypatch):
     assert read_metadata(path)["size"] == 32 and read_metadata(path)["steps"] == 3
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("installed", [True, False], ids=["with-the-fast-extra", "without-it"])
 def test_the_first_frame_comes_before_the_first_step_with_the_fast_extra(client, monkeypatch, installed):
     """With the extra, the fast network's picture of the run, of the run's size, is shown
@@ -288,6 +301,7 @@ def test_the_first_frame_comes_before_the_first_step_with_the_fast_extra(client,
     ],
     ids=["other-site", "other-port", "null", "cross-site", "same-site"],
 )
+@pytest.mark.unit
 def test_other_sites_cannot_start_or_cancel_runs(client, headers):
     app = client()
     job_id = submit(app).json()["id"]
@@ -299,6 +313,7 @@ def test_other_sites_cannot_start_or_cancel_runs(client, headers):
     assert app.post(f"/api/jobs/{job_id}/cancel", headers=headers).status_code == 403
 
 
+@pytest.mark.unit
 def test_the_apps_own_page_may_post(client):
     app = client()
     own = {"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin"}

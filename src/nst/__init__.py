@@ -47,7 +47,7 @@ _LAZY = {
     "score": "nst.run.api",
     "reproduce": "nst.run.api",
     "Result": "nst.run.result",
-    "Progress": "nst.run.result",
+    "Progress": "nst.run.progress",
     "stylize_video": "nst.apps.video",
     "stylize_many": "nst.apps.batch",
 }

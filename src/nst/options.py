@@ -1,4 +1,10 @@
-"""Every setting of a style-transfer run, with its default and its validation.
+"""Every setting of a style-transfer run, declared once, with its default and its validation.
+
+Each field of :class:`Options` is declared with its help, choices, the commands that take it and
+whether the web form may set it (:func:`setting`); :data:`SETTINGS` reads them back as
+:class:`Setting` objects, from which the command line's parsers, the web form's fields and
+docs/options.md are made. The front ends' own settings (an output path, a port) are
+:class:`Setting` objects too, declared beside the command that takes them (:mod:`nst.apps.cli`).
 
 This module does not import TensorFlow, so the command line can parse and check its
 arguments (and answer ``--help``) instantly.
@@ -33,13 +39,13 @@ OPTIMIZERS = ("lbfgs", "adam")
 PRECONDITIONERS = ("gaussian", "blocks", "none")
 VGG_NORMALIZATIONS = ("none", "gatys")
 LADDERS = ("painting", "print")
+ENLARGEMENTS = ("detail", "bicubic")
 # (content_weight, style_weight) unless given, by normalization: the spec's for its forms, and for
 # losses relative to the photo's own the balance chosen by the quality panel (docs/quality.md).
 LOSS_WEIGHTS = {"mean": (1e4, 1e-2), "sum": (1e4, 1e-2), "photo": (0.4, 1.0)}
 # Adam's epsilon unless given, by normalization: negligible beside the gradient in each (the spec's
 # 0.1 against 1e4 to 3e6 per pixel in the mean form; the photo form's gradients are 1e-9 of those).
 ADAM_EPSILON = {"mean": 0.1, "sum": 0.1, "photo": 1e-9}
-ENLARGEMENTS = ("detail", "bicubic")
 WEIGHTS_ENV = "NST_WEIGHTS"
 # VGG19 halves the image four times before block5; below this the deepest maps vanish.
 MIN_SIDE = 16
@@ -56,11 +62,11 @@ FEWEST_DETAIL_STEPS = 10
 # sizes as many more or fewer as a step there is cheaper or dearer (by pixels), within bounds:
 # the same work, about the same wait, and the same finish at 256 px as at 512 px.
 STEPS_AT_VIEWING_SIZE = 16
+MOST_DEFAULT_STEPS = 100
 # Unless --jit-compile is given: XLA compiles a size's step where its planned steps times its side
 # squared reach this, 12 steps at 512 px. Compiling costs about 3.5 s a size and saves 12-24% of
 # each step (docs/speed.md): at 512 px it pays after 7 to 10 steps, at 128 px only after 170.
 XLA_PAYS_AFTER = 12 * VIEWING_SIZE**2
-MOST_DEFAULT_STEPS = 100
 
 
 def keras_backend() -> str:
@@ -75,9 +81,118 @@ def keras_backend() -> str:
         return "tensorflow"
 
 
+# The commands, as the command line's subparsers name them (``stylize``: ``nst PHOTO PAINTING``),
+# and the sets of them that take a group of settings.
+STYLIZE, SCORE, REPRODUCE, SERVE, BATCH, VIDEO = "stylize", "score", "reproduce", "serve", "batch", "video"
+PICTURE_COMMANDS = (STYLIZE, SCORE, BATCH, VIDEO)  # what the picture is compared with: sizes, losses
+RUN_COMMANDS = (STYLIZE, BATCH, VIDEO)  # how it is optimised
+# Headings of the command line's help and of docs/options.md.
+SIZES, LOSSES, OPTIMISATION, PRINTS = "image sizes", "losses", "optimisation", "prints and textures"
+# How a value is read from text (the command line, the web form): a whole number, a number, text,
+# comma-separated names, comma-separated numbers, --NAME/--no-NAME, a flag that is on when given.
+KINDS = ("int", "float", "text", "names", "numbers", "switch", "flag")
+_TRUE, _FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting, declared once: its name, how it is read, its default, its help, its choices,
+    the commands that take it and whether the web form may set it. The command line's parsers
+    (:mod:`nst.apps.cli`), the web form's fields (:mod:`nst.apps.web.app`) and docs/options.md
+    are all made from these declarations.
+
+    ``name`` is the Python name (an :class:`Options` field, a keyword of :func:`nst.stylize`);
+    the command line's flag is ``--name-with-dashes`` unless ``flags`` says otherwise.
+    ``details`` are said in docs/options.md only, after ``help``."""
+
+    name: str
+    help: str
+    kind: str = "text"
+    default: Any = None
+    group: str | None = None
+    commands: tuple[str, ...] = ()
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+    web: bool = False
+    details: str = ""
+    flags: tuple[str, ...] = ()
+    required: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"setting {self.name}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+
+    @property
+    def flag(self) -> str:
+        """The command line's long flag: ``--style-weight`` for ``style_weight``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def label(self) -> str:
+        """The setting as messages name it: ``style blend`` for ``style_blend``."""
+        return self.name.replace("_", " ")
+
+    def from_text(self, text: str) -> Any:
+        """The value that ``text`` (from a form) gives; the default when it is empty; NstError
+        with one line when it cannot be read."""
+        text = text.strip()
+        if not text:
+            return self.default
+        try:
+            if self.kind == "int":
+                return int(text)
+            if self.kind == "float":
+                return float(text)
+            if self.kind == "names":
+                return split_list(text)
+            if self.kind == "numbers":
+                return tuple(float(part) for part in split_list(text))
+        except ValueError:
+            what = {"int": "a whole number", "float": "a number"}.get(self.kind, "comma-separated numbers")
+            raise NstError(f"{self.label} must be {what}, got {text!r}") from None
+        if self.kind in ("switch", "flag"):
+            if text.lower() not in _TRUE + _FALSE:
+                raise NstError(f"{self.label} must be on or off, got {text!r}")
+            return text.lower() in _TRUE
+        return text
+
+    def shown(self, value: Any) -> str:
+        """A value as the help and docs/options.md write it."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, tuple):
+            return ",".join(map(self.shown, value))
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """The parts of a comma-separated list, stripped, empty ones left out."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def setting(
+    default: Any,
+    help: str,
+    group: str | None,
+    commands: tuple[str, ...],
+    *,
+    kind: str,
+    choices: tuple[str, ...] | None = None,
+    metavar: str | None = None,
+    web: bool = False,
+    details: str = "",
+) -> Any:
+    """An :class:`Options` field and its :class:`Setting`: the declaration of one run setting."""
+    declared = {"help": help, "kind": kind, "default": default, "group": group, "commands": commands,
+                "choices": choices, "metavar": metavar, "web": web, "details": details}  # fmt: skip
+    return dataclasses.field(default=default, metadata={"setting": declared})
+
+
 @dataclass(frozen=True)
 class Options:
-    """All settings of a run. The defaults are the measured ones described in docs/quality.md.
+    """All settings of a run. The defaults are the measured ones described in docs/quality.md;
+    each field's help, choices and commands are declared with it (:func:`setting`), and
+    :data:`SETTINGS` reads them back. docs/options.md lists them all.
 
     Loss weights: ``content_weight`` is the spec's alpha, ``style_weight`` its beta. Unless given,
     they are the measured ones for ``normalization`` (:data:`LOSS_WEIGHTS`): the spec's 1e4 and
@@ -89,53 +204,342 @@ class Options:
     "photo": each term relative to the photo's own); see :mod:`nst.core.losses`.
     """
 
-    size: int = 512
-    style_size: int | None = None
-    style_scale: float = 1.0
-    style_blend: tuple[float, ...] | None = None
-    preserve_colors: str | None = None
-    mask: str | None = None
-    style_masks: tuple[str, ...] | None = None
-    optimizer: str = "lbfgs"
-    steps: int | None = None
-    scales: int | None = None
-    scale_start: int = 128
-    coarse_steps: int = 100
-    ladder: str = "print"
-    enlarge: str = "bicubic"
-    time_budget: float | None = None
-    content_weight: float | None = None
-    style_weight: float | None = None
-    tv_weight: float = 0.0
-    normalization: str = "mean"
-    vgg_normalization: str = "none"
-    content_layers: tuple[str, ...] = CONTENT_LAYERS
-    style_layers: tuple[str, ...] = STYLE_LAYERS
-    style_layer_weights: tuple[float, ...] | None = None
-    balance_style_layers: bool = False
-    learning_rate: float = 0.02
-    beta_1: float = 0.99
-    epsilon: float | None = None
-    lbfgs_history: int = 30
-    preconditioner: str = "gaussian"
-    jit_compile: bool | None = None
-    init: str = "content"
-    seed: int | None = None
-    weights: str | None = None
-    history_every: int = 10
-    max_memory: float | None = None
-    tile: int | None = None
-    halo: int = 32
-    checkpoint: str | None = None
-    checkpoint_every: int = 50
-    resume: str | None = None
-    # The feed-forward network's picture alone, no optimisation (the extra nst[fast]; nst.run.fast).
-    fast: bool = False
-    # Prints and textures (docs/print.md): the resolution of the file, the print's size (which
-    # sets ``size`` from ``dpi``: "30x20cm", "12x8in"), and a picture that wraps around.
-    dpi: int = DEFAULT_DPI
-    print: str | None = None
-    tileable: bool = False
+    size: int = setting(
+        512,
+        "longer side of the output in pixels",
+        SIZES,
+        PICTURE_COMMANDS,
+        kind="int",
+        web=True,
+        details="The photo is resized to it, its aspect kept.",
+    )
+    style_size: int | None = setting(
+        None, "longer side the painting is resized to (default: --size)", SIZES, PICTURE_COMMANDS, kind="int"
+    )
+    style_scale: float = setting(
+        1.0,
+        "resize the painting by this: > 1 bigger strokes, < 1 finer texture",
+        SIZES,
+        PICTURE_COMMANDS,
+        kind="float",
+        web=True,
+        details="See [control](control.md).",
+    )
+    style_blend: tuple[float, ...] | None = setting(
+        None,
+        "one weight per painting, normalised to sum 1 (default equal)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="numbers",
+        metavar="W1,W2",
+        web=True,
+        details="With several paintings (`nst photo.jpg a.jpg b.jpg`).",
+    )
+    preserve_colors: str | None = setting(
+        None,
+        "keep the photo's colours: 'luminance' (transfer on luminance only) or 'histogram' (the painting's"
+        " colours matched to the photo's first)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        choices=PRESERVE_COLORS,
+        metavar="{luminance,histogram}",
+        web=True,
+        details="See [control](control.md).",
+    )
+    mask: str | None = setting(
+        None,
+        "image: white = stylize, black = keep the photo, grey in between",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        metavar="PATH",
+        details="Any size: it is stretched to the output.",
+    )
+    style_masks: tuple[str, ...] | None = setting(
+        None,
+        "one mask image per painting: each region takes its own painting's style",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="names",
+        metavar="M1,M2",
+    )
+    optimizer: str = setting(
+        "lbfgs",
+        "'lbfgs' (L-BFGS, bounded to [0, 1]) or 'adam' (the spec's)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="text",
+        choices=OPTIMIZERS,
+        metavar="{lbfgs,adam}",
+        details="See [speed](speed.md).",
+    )
+    steps: int | None = setting(
+        None,
+        "optimisation steps at the output size (one step: one VGG19 pass; default: by size,"
+        f" {STEPS_AT_VIEWING_SIZE} at {VIEWING_SIZE} px and as many more as a smaller size's step is cheaper)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+        web=True,
+        details="A step is one VGG19 forward and backward pass, whichever the optimizer.",
+    )
+    scales: int | None = setting(
+        None,
+        "number of sizes of the coarse-to-fine ladder (1: the output size only; default: by --ladder)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+        details="Given, the sizes are geometric from --scale-start up to --size, with --coarse-steps at each"
+        " coarser size.",
+    )
+    scale_start: int = setting(128, "longer side of the first, coarsest size", OPTIMISATION, RUN_COMMANDS, kind="int")
+    coarse_steps: int = setting(
+        100,
+        "steps at each coarser size (the painting ladder: at its smallest, fewer up to --steps)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+    )
+    ladder: str = setting(
+        "print",
+        f"without --scales: 'painting' (sizes from --scale-start up, each at most {PRINT_STEP_RATIO:g} times the one"
+        f" before) or 'print' (nst 0.2: one size; a print's sizes from {VIEWING_SIZE} px up)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="text",
+        choices=LADDERS,
+        metavar="{painting,print}",
+        details="`painting` goes geometrically from --coarse-steps at its smallest size to --steps at the output;"
+        f" above {2 * VIEWING_SIZE} px both continue from {VIEWING_SIZE} px up with half as many steps at each"
+        f" larger size (at least {FEWEST_DETAIL_STEPS}). See [quality](quality.md).",
+    )
+    enlarge: str = setting(
+        "bicubic",
+        "how a larger size of the ladder starts: 'detail' (the smaller result enlarged and blurred, with the"
+        " photo's finer detail) or 'bicubic'",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="text",
+        choices=ENLARGEMENTS,
+        metavar="{detail,bicubic}",
+        details="`bicubic` leaves the enlargement's lattice (period 2 px when exactly twice), which a dozen steps"
+        " do not remove.",
+    )
+    time_budget: float | None = setting(
+        None,
+        "seconds: plan the steps to deliver the best image in this time",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="float",
+        web=True,
+        details="It replaces --steps as the limit.",
+    )
+    content_weight: float | None = setting(
+        None,
+        "alpha, weight of the content loss (default: the measured one for --normalization)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="float",
+        details=", ".join(f"{content:g} for {name}" for name, (content, _) in LOSS_WEIGHTS.items()) + ".",
+    )
+    style_weight: float | None = setting(
+        None,
+        "beta, weight of the style loss (default: the measured one for --normalization)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="float",
+        details=", ".join(f"{style:g} for {name}" for name, (_, style) in LOSS_WEIGHTS.items())
+        + ". The web form's style strength multiplies it.",
+    )
+    tv_weight: float = setting(
+        0.0,
+        "weight of total-variation smoothing",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="float",
+        details="Not in the spec.",
+    )
+    normalization: str = setting(
+        "mean",
+        "'mean' (the TensorFlow tutorial's; balance kept across sizes), 'sum' (the spec's) or 'photo' (each loss"
+        " a fraction of the photo's own: every style layer counts, one balance for every pair)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        choices=NORMALIZATIONS,
+        metavar="{mean,sum,photo}",
+        details="See [the losses](method.md#losses).",
+    )
+    vgg_normalization: str = setting(
+        "none",
+        "'gatys': VGG19 with each filter's mean activation scaled to 1 (Gatys et al. 2016), 'none': as trained",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        choices=VGG_NORMALIZATIONS,
+        metavar="{none,gatys}",
+        details="With `gatys` every style layer counts and the strokes are bolder; use it with --content-weight 1e6"
+        " --style-weight 5e6, see [quality](quality.md).",
+    )
+    content_layers: tuple[str, ...] = setting(
+        CONTENT_LAYERS, "VGG19 layers for content", LOSSES, PICTURE_COMMANDS, kind="names", metavar="L1,L2"
+    )
+    style_layers: tuple[str, ...] = setting(
+        STYLE_LAYERS, "VGG19 layers for style", LOSSES, PICTURE_COMMANDS, kind="names", metavar="L1,L2"
+    )
+    style_layer_weights: tuple[float, ...] | None = setting(
+        None,
+        "one weight per style layer (default 1 each)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="numbers",
+        metavar="W1,W2",
+        details="The spec's w_l.",
+    )
+    balance_style_layers: bool = setting(
+        False,
+        "scale the style layers' weights so that each counts equally for the photo",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="switch",
+    )
+    learning_rate: float = setting(0.02, "Adam's learning rate", OPTIMISATION, RUN_COMMANDS, kind="float")
+    beta_1: float = setting(0.99, "Adam's beta_1", OPTIMISATION, RUN_COMMANDS, kind="float")
+    epsilon: float | None = setting(
+        None,
+        "Adam's epsilon (default: negligible beside the gradient, by --normalization)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="float",
+        details=", ".join(f"{value:g} for {name}" for name, value in ADAM_EPSILON.items()) + ".",
+    )
+    lbfgs_history: int = setting(
+        30,
+        "L-BFGS: number of correction pairs kept",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+        details="Memory: two float32 copies of the image a pair.",
+    )
+    preconditioner: str = setting(
+        "gaussian",
+        "L-BFGS: 'gaussian' (smooth image pyramid), 'blocks' (block means: leaves a grid), 'none'",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="text",
+        choices=PRECONDITIONERS,
+        metavar="{gaussian,blocks,none}",
+        details="`blocks` was the default before 0.2; see [quality](quality.md).",
+    )
+    jit_compile: bool | None = setting(
+        None,
+        "compile the step with XLA (default: at the sizes where it pays, those whose steps cost at least 12 at"
+        f" {VIEWING_SIZE} px, and tiled sizes)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="switch",
+        details="TensorFlow only (JAX always compiles): 12-24% faster a step here, about 3.5 s to compile a size."
+        " Off by default in `nst video`, where each frame compiles its own step.",
+    )
+    init: str = setting(
+        "content",
+        "start from the photo, uniform noise, the painting's mean colour, the fast network's picture (needs"
+        " nst[fast]), or an image file",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="text",
+        metavar="{content,noise,style-mean,fast,PATH}",
+        details="The spec starts from the photo.",
+    )
+    seed: int | None = setting(
+        None, "random seed, makes --init noise repeatable", OPTIMISATION, RUN_COMMANDS, kind="int"
+    )
+    weights: str | None = setting(
+        None,
+        f"Keras VGG19 weights file (default ${WEIGHTS_ENV}, else imagenet)",
+        LOSSES,
+        PICTURE_COMMANDS,
+        kind="text",
+        metavar="PATH",
+        details="See [offline weights](reliability.md#offline-weights).",
+    )
+    history_every: int = setting(10, "the report's history has the losses of every N-th step", None, (), kind="int")
+    max_memory: float | None = setting(
+        None,
+        "stay within this many MB: a size too large for it is run in tiles, and a run that would not fit even"
+        " so is refused (default: what is available)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="float",
+        details="A refused run is told the largest --size that fits; see [print](print.md).",
+    )
+    tile: int | None = setting(
+        None,
+        "run in tiles of this many px (a multiple of 16; default: only when memory needs it, as large as fits)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+    )
+    halo: int = setting(
+        32,
+        "px of the image around each tile that VGG19 sees with it (a multiple of 16)",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="int",
+        details="See [print](print.md).",
+    )
+    checkpoint: str | None = setting(
+        None,
+        "save the image and optimizer state here every --checkpoint-every steps and on Ctrl-C",
+        OPTIMISATION,
+        (STYLIZE,),
+        kind="text",
+        metavar="PATH.npz",
+    )
+    checkpoint_every: int = setting(50, "steps between checkpoints", OPTIMISATION, (STYLIZE,), kind="int")
+    resume: str | None = setting(
+        None,
+        "continue from a checkpoint (same options; --steps counts from the start)",
+        OPTIMISATION,
+        (STYLIZE,),
+        kind="text",
+        metavar="PATH.npz",
+    )
+    fast: bool = setting(
+        False,
+        "the fast network's picture alone, in about a second: no optimisation, softer, the painting's colours"
+        " more than its forms (needs nst[fast])",
+        OPTIMISATION,
+        (STYLIZE,),
+        kind="flag",
+        details="Magenta's arbitrary-style network (Ghiasi et al. 2017) on onnxruntime; TensorFlow never loads.",
+    )
+    print: str | None = setting(
+        None,
+        "the printed size, instead of --size: its longer side times --dpi is the picture's longer side"
+        " (30x20cm, 297x210mm, 12x8in)",
+        PRINTS,
+        RUN_COMMANDS,
+        kind="text",
+        metavar="WxH{cm,mm,in}",
+        details="See [print](print.md).",
+    )
+    dpi: int = setting(
+        DEFAULT_DPI,
+        "the resolution written into the file, in dots per inch (TIFF, PNG, JPEG; WebP has none)",
+        PRINTS,
+        RUN_COMMANDS,
+        kind="int",
+    )
+    tileable: bool = setting(
+        False,
+        "a texture that wraps around: placed side by side with itself it shows no seam (each side a multiple of 16 px)",
+        PRINTS,
+        RUN_COMMANDS,
+        kind="switch",
+        details="See [print](print.md#tileable-textures).",
+    )
 
     def __post_init__(self) -> None:
         # Lists arrive from JSON or Python callers; tuples keep the options hashable.
@@ -388,6 +792,13 @@ class Options:
         """Plain JSON-ready values, for reports and image metadata."""
         values = dataclasses.asdict(self)
         return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+
+
+# Every run setting, by name, in the order of Options' fields: what the command line, the web form
+# and docs/options.md are made from.
+SETTINGS: dict[str, Setting] = {
+    field.name: Setting(field.name, **field.metadata["setting"]) for field in dataclasses.fields(Options)
+}
 
 
 def layer_stride(name: str) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import glob
 import io
-import json
 import logging
 import os
 import tempfile
@@ -26,10 +25,12 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
+from nst.apps.common import load_run
 from nst.errors import Interrupted, NstError
-from nst.media.images import check_writable, read_params, write_atomically
+from nst.media.images import check_writable, output_name, read_params, write_atomically, write_json
 from nst.options import INITS, Options, keras_backend
 from nst.run.inputs import check_inputs
+from nst.run.progress import BatchProgress, ItemClock
 
 DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"
 # What a folder given as PHOTOS contributes: its files with these extensions (a file named
@@ -109,7 +110,7 @@ class Summary:
         return {"counts": counts, "wall_s": round(self.wall_s, 3), "workers": self.workers, "items": items}
 
     def save(self, path: Path) -> Path:
-        return _write_json(path, self.as_dict())
+        return write_json(path, self.as_dict())
 
 
 @dataclass(frozen=True)
@@ -128,17 +129,6 @@ class Workers:
             raise NstError(f"workers must be 1 or more, got {self.count}")
         if not self.cpus_per_worker > 0 or self.gpus_per_worker < 0:
             raise NstError("cpus per worker must be > 0 and gpus per worker >= 0")
-
-
-@dataclass
-class BatchProgress:
-    """What the batch tells its callback: once when it starts (``outcome`` None), then after
-    each item, skipped ones included."""
-
-    done: int
-    total: int
-    outcome: Outcome | None = None
-    workers: int = 0
 
 
 BatchCallback = Callable[[BatchProgress], None]
@@ -173,6 +163,7 @@ def stylize_many(
     weights = options.resolved_weights()
     summary = Summary([Outcome.of(item, INTERRUPTED) for item in items])
     position = {item: index for index, item in enumerate(items)}
+    clock = ItemClock()
     done = 0
 
     def record(item: Item, outcome: Outcome) -> None:
@@ -180,12 +171,12 @@ def stylize_many(
         summary.items[position[item]] = outcome
         done += 1
         if callback is not None:
-            callback(BatchProgress(done, len(items), outcome, summary.workers))
+            callback(clock.progress(done, len(items), outcome, summary.workers))
 
     def on_start(count: int) -> None:
         summary.workers = count
         if callback is not None:
-            callback(BatchProgress(done, len(items), None, count))
+            callback(clock.progress(done, len(items), None, count))
 
     to_run = []
     for item in items:
@@ -233,11 +224,7 @@ def plan(photos: Sequence[Path], paintings: Sequence[Path], outdir: Path, blend:
     if not paintings:
         raise NstError("no paintings: give at least one --style")
     groups = [tuple(paintings)] if blend else [(painting,) for painting in paintings]
-    items = [
-        Item(photo, group, outdir / ("-".join(path.stem for path in [photo, *group]) + ".png"))
-        for photo in photos
-        for group in groups
-    ]
+    items = [Item(photo, group, outdir / output_name(photo, group)) for photo in photos for group in groups]
     first: dict[Path, Item] = {}
     for item in items:
         other = first.setdefault(item.output, item)
@@ -280,11 +267,6 @@ def _already_made(item: Item, options: Options, weights: str) -> bool:
     raise NstError(f"{item.output}: already exists, made with other settings; pass --overwrite to replace it")
 
 
-def _write_json(path: Path, value: Any) -> Path:
-    text = json.dumps(value, indent=2) + "\n"
-    return write_atomically(path, lambda file: file.write(text.encode()))
-
-
 def _run_on_ray(
     items: list[Item],
     options: Options,
@@ -301,7 +283,7 @@ def _run_on_ray(
         on_start(len(pool.starting))
         for item, outcome, made in pool.run(items, options):
             if made is not None:  # the report first: an output that exists is a finished item
-                _write_json(item.report, made.report)
+                write_json(item.report, made.report)
                 write_atomically(item.output, lambda file, png=made.png: file.write(png))
             record(item, outcome)
     finally:
@@ -455,7 +437,7 @@ class BatchWorker:
 
         # Ray gives the worker `threads` CPUs: the backend would otherwise use every core of the node.
         backend.limit_threads(threads)
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        self.run = load_run()
         self.folder = tempfile.TemporaryDirectory(prefix="nst-worker-")
         self.weights = None
         if weights is not None:  # from the object store, onto this node's disk for Keras to read
@@ -470,14 +452,12 @@ class BatchWorker:
         """One item: the PNG bytes and report the single command would write, or its error."""
         import ray
 
-        from nst.run.api import stylize
-
         started = time.perf_counter()
         answer: dict[str, Any] = {"node": ray.get_runtime_context().get_node_id()[:12]}
         try:
             if self.weights is not None:
                 options = dataclasses.replace(options, weights=str(self.weights))
-            result = stylize(_decoded(photo), [_decoded(painting) for painting in paintings], options)
+            result = self.run.stylize(_decoded(photo), [_decoded(painting) for painting in paintings], options)
             result.report["params"].update(names)
             answer["png"] = result.save(Path(self.folder.name) / "result.png").read_bytes()
             answer["report"] = result.report

@@ -12,340 +12,398 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
-import logging
 import os
-import re
 import signal
 import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 from nst import __version__
+from nst.apps import video  # no TensorFlow: its defaults and checks (the run loads when a clip starts)
+from nst.apps.common import hide_tensorflow_warnings, load_run
+from nst.apps.web.config import WebConfig
 from nst.errors import Interrupted, NstError, StoppedEarly
-from nst.media import feedforward
 from nst.media.clips import FOLDER_FPS
 from nst.media.flow import FLOW_METHODS
-from nst.media.images import NstWarning, check_output_path, check_writable, load_image, read_params
+from nst.media.images import (
+    NstWarning,
+    check_output_path,
+    check_writable,
+    load_image,
+    output_name,
+    read_params,
+    source_list,
+)
 from nst.options import (
-    ENLARGEMENTS,
-    LADDERS,
-    NORMALIZATIONS,
-    OPTIMIZERS,
-    PRECONDITIONERS,
-    PRESERVE_COLORS,
+    BATCH,
     PRESETS,
-    VGG_NORMALIZATIONS,
+    REPRODUCE,
+    SCORE,
+    SERVE,
+    SETTINGS,
+    STYLIZE,
+    VIDEO,
     WEIGHTS_ENV,
     Options,
+    Setting,
+    split_list,
 )
 from nst.run.checkpoints import load_checkpoint
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
+from nst.run.progress import BatchProgress, Progress, VideoProgress, duration
 from nst.run.snapshots import Snapshots
-
-DEFAULTS = Options()
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}  # the subparsers by name
+
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: the user sees what is wrong at a glance.
         self.exit(2, f"nst: error: {message} (see {self.prog} --help)\n")
 
 
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
 def _numbers(text: str) -> tuple[float, ...]:
     try:
-        return tuple(float(part) for part in _names(text))
+        return tuple(float(part) for part in split_list(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
-def _option(group, name: str, help: str, **kwargs: Any) -> None:
-    """A flag for the Options field ``name``, with the field's default shown in the help."""
-    default = kwargs.pop("default", getattr(DEFAULTS, name))
-    shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-    suffix = f" (default {shown})" if default is not None and kwargs.get("action") is None else ""
-    if kwargs.get("action") is None:
-        kwargs.setdefault("metavar", "N" if kwargs.get("type") is int else "X")
-    group.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, help=help + suffix, **kwargs)
+# How each kind of setting reads its value from the command line (argparse's own messages for
+# numbers: "invalid int value").
+_TYPES: dict[str, Callable[[str], Any] | None] = {
+    "int": int, "float": float, "text": None, "names": split_list, "numbers": _numbers,
+}  # fmt: skip
+_METAVARS = {"int": "N", "float": "X"}
+
+# The front ends' own settings, declared as the run's are (nst.options.Setting): the command line's
+# flags and docs/options.md are made from them. Each command's list is in the order --help shows.
+_OUTPUT = Setting(
+    "output",
+    "result file, .png .jpg .webp, or .tif (16-bit, for print) (default PHOTO-PAINTING.png here)",
+    flags=("-o", "--output"),
+    details="The format follows the extension. PNGs and TIFFs carry every setting as metadata (`nst:params`):"
+    " `nst reproduce` reads them. See [print](print.md#print-files).",
+)
+_REPORT = Setting(
+    "report",
+    "also write a JSON report: settings, losses, timings",
+    metavar="PATH",
+    details="`params` (every setting, library versions), `history` (the losses every 10 steps from"
+    " step 0, with `elapsed_s`), `final` (`total`, `content`, `style`, `tv` and the picture measures),"
+    " `wall_s`.",
+)
+_OVERWRITE = Setting(
+    "overwrite",
+    "replace the output file if it exists",
+    "flag",
+    False,
+    details="Without it an existing file is refused before the run.",
+)
+_QUIET = Setting("quiet", "no progress bar and no summary line", "flag", False, flags=("-q", "--quiet"))
+_PRESET = Setting(
+    "preset",
+    "start from named settings ('spec': the spec's plain Adam loop, 1000 steps)",
+    choices=tuple(PRESETS),
+    details="Explicit options override the preset's.",
+)
+STYLIZE_SETTINGS = (
+    _OUTPUT,
+    _REPORT,
+    _OVERWRITE,
+    Setting("save_every", "also save every N-th step as OUTPUT-0010.png etc.", "int"),
+    Setting("animation", "also write an animation of the picture forming: .gif, .webp or .mp4", metavar="PATH"),
+    _QUIET,
+    _PRESET,
+)
+SCORE_SETTINGS = (Setting("json", "print JSON: total, content, style, tv, grid, noise", "flag", False),)
+REPRODUCE_SETTINGS = (
+    replace(_OUTPUT, help="result file (default IMAGE-reproduced, in IMAGE's format)", details=""),
+    _OVERWRITE,
+    replace(_REPORT, help="also write a JSON report", details=""),
+    _QUIET,
+)
+SERVE_SETTINGS = (
+    Setting(
+        "host",
+        "address to listen on (127.0.0.1: this machine only; anything else lets others on the network use it)",
+        default="127.0.0.1",
+    ),
+    Setting("port", "port to listen on (0: any free one)", "int", 8000),
+    Setting("max_upload_mb", "largest image file accepted", "float", WebConfig.max_upload_mb, metavar="MB"),
+    Setting(
+        "max_pixels",
+        "largest image accepted, in millions of pixels",
+        "float",
+        WebConfig.max_pixels / 1e6,
+        metavar="MILLIONS",
+    ),
+    Setting("max_size", "largest --size a run may ask for", "int", WebConfig.max_size),
+)
+BATCH_SETTINGS = (
+    Setting("output", "folder for the pictures", flags=("-o", "--output"), metavar="OUTDIR", required=True),
+    Setting("overwrite", "redo pictures that exist (otherwise skipped)", "flag", False),
+    replace(_QUIET, help="no progress bar and no line per picture"),
+    replace(_PRESET, help="start from named settings (see nst --help)"),
+    Setting(
+        "address",
+        "join a Ray cluster (default: start a local Ray instance for this batch)",
+        group="Ray",
+        metavar="auto|ray://HOST:10001",
+    ),
+    Setting("workers", "workers (default: as many as the CPUs or GPUs hold)", "int", group="Ray"),
+    Setting("cpus_per_worker", "CPUs (and compute threads) each worker takes", "float", 1.0, "Ray", metavar="N"),
+    Setting("gpus_per_worker", "GPUs each worker takes", "float", 0.0, "Ray", metavar="N"),
+)
+VIDEO_SETTINGS = (
+    Setting(
+        "output",
+        "OUT.mp4 (H.264, with the clip's audio), .gif, .webp, or a folder for PNG frames (a name without a suffix)",
+        flags=("-o", "--output"),
+        required=True,
+    ),
+    Setting("overwrite", "start again: replace the output and its frames", "flag", False),
+    _QUIET,
+    Setting("first_steps", "steps of the first frame, which starts from its photo", "int", video.FIRST_STEPS, "video"),
+    Setting(
+        "temporal_weight", "weight of the temporal loss; 0: warm start only", "float", video.TEMPORAL_WEIGHT, "video"
+    ),
+    Setting(
+        "warm_start",
+        "start each frame from the previous one warped along the flow (--no-warm-start: each alone)",
+        "switch",
+        True,
+        "video",
+    ),
+    Setting("flow", "optical flow: OpenCV's 'dis' or 'farneback'", default="dis", group="video", choices=FLOW_METHODS),
+    Setting("frames", "the clip's first N frames only", "int", group="video"),
+    Setting(
+        "fps",
+        f"frame rate of the output (default the clip's; a folder of frames: {FOLDER_FPS:g})",
+        "float",
+        group="video",
+    ),
+    Setting("max_time", "refuse a clip estimated to take longer", "float", group="video", metavar="MINUTES"),
+)
 
 
-def _add_loss_options(parser: argparse.ArgumentParser) -> None:
-    sizes = parser.add_argument_group("image sizes")
-    _option(sizes, "size", "longer side of the output in pixels", type=int)
-    _option(sizes, "style_size", "longer side the painting is resized to (default: --size)", type=int)
-    _option(sizes, "style_scale", "resize the painting by this: > 1 bigger strokes, < 1 finer texture", type=float)
+@dataclass(frozen=True)
+class Command:
+    """A subcommand of ``nst``: how it is introduced, its inputs (positional files, and files given
+    by flags), its own settings, and its defaults where they differ from :class:`Options`'. The run
+    settings it takes are those whose declaration names it (``Setting.commands``)."""
 
-    loss = parser.add_argument_group("losses")
-    by_normalization = f"(default: the measured one for --normalization, {{}} for {DEFAULTS.normalization})"
-    _option(loss, "content_weight", "alpha, weight of the content loss " + by_normalization.format(
-            f"{DEFAULTS.content_weight:g}"), type=float, default=None)  # fmt: skip
-    _option(loss, "style_weight", "beta, weight of the style loss " + by_normalization.format(
-            f"{DEFAULTS.style_weight:g}"), type=float, default=None)  # fmt: skip
-    _option(loss, "style_blend", "one weight per painting, normalised to sum 1 (default equal)", type=_numbers,
-            metavar="W1,W2")  # fmt: skip
-    _option(loss, "preserve_colors", "keep the photo's colours: 'luminance' (transfer on luminance only) or "
-            "'histogram' (the painting's colours matched to the photo's first)", choices=PRESERVE_COLORS,
-            metavar="{luminance,histogram}")  # fmt: skip
-    _option(loss, "mask", "image: white = stylize, black = keep the photo, grey in between", metavar="PATH")
-    _option(loss, "style_masks", "one mask image per painting: each region takes its own painting's style",
-            type=_names, metavar="M1,M2")  # fmt: skip
-    _option(loss, "tv_weight", "weight of total-variation smoothing", type=float)
-    _option(
-        loss, "normalization", "'mean' (the TensorFlow tutorial's; balance kept across sizes), 'sum' (the spec's) or"
-        " 'photo' (each loss a fraction of the photo's own: every style layer counts, one balance for every pair)",
-        choices=NORMALIZATIONS, metavar="{mean,sum,photo}",
+    name: str
+    synopsis: str  # for docs/options.md; argparse writes --help's usage line itself
+    summary: str
+    description: str
+    run: Callable[[argparse.Namespace], int]
+    inputs: Callable[[argparse.ArgumentParser], None]
+    settings: tuple[Setting, ...]
+    epilog: str | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def prog(self) -> str:
+        return "nst" if self.name == STYLIZE else f"nst {self.name}"
+
+    def run_settings(self) -> list[Setting]:
+        return [setting for setting in SETTINGS.values() if self.name in setting.commands]
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        """The command's arguments on ``parser``: its inputs, then its settings under their groups."""
+        parser.description, parser.epilog = self.description, self.epilog
+        self.inputs(parser)
+        groups: dict[str | None, Any] = {None: parser}
+        for setting in [*self.settings, *self.run_settings()]:
+            if setting.group not in groups:
+                groups[setting.group] = parser.add_argument_group(setting.group)
+            _add_setting(groups[setting.group], setting, self.defaults.get(setting.name, setting.default))
+        parser.set_defaults(run=self.run)
+        return parser
+
+
+def _add_setting(group: Any, setting: Setting, default: Any) -> None:
+    """The flag of one setting, its default shown in its help."""
+    flags = setting.flags or (setting.flag,)
+    if setting.kind == "flag":
+        group.add_argument(*flags, dest=setting.name, action="store_true", help=setting.help)
+        return
+    help = setting.help if default is None else f"{setting.help} (default {setting.shown(default)})"
+    if setting.kind == "switch":
+        group.add_argument(*flags, dest=setting.name, default=default, help=help,
+                           action=argparse.BooleanOptionalAction)  # fmt: skip
+        return
+    metavar = setting.metavar or (None if setting.choices else _METAVARS.get(setting.kind))
+    group.add_argument(
+        *flags, dest=setting.name, default=default, help=help, type=_TYPES[setting.kind], choices=setting.choices,
+        required=setting.required, metavar=metavar,
     )  # fmt: skip
-    _option(loss, "content_layers", "VGG19 layers for content", type=_names, metavar="L1,L2")
-    _option(loss, "style_layers", "VGG19 layers for style", type=_names, metavar="L1,L2")
-    _option(loss, "style_layer_weights", "one weight per style layer (default 1 each)", type=_numbers, metavar="W1,W2")
-    _option(loss, "balance_style_layers", "scale the style layers' weights so that each counts equally for the photo",
-            action=argparse.BooleanOptionalAction)  # fmt: skip
-    _option(loss, "vgg_normalization", "'gatys': VGG19 with each filter's mean activation scaled to 1 (Gatys et al."
-            " 2016), 'none': as trained", choices=VGG_NORMALIZATIONS, metavar="{none,gatys}")  # fmt: skip
-    _option(loss, "weights", f"Keras VGG19 weights file (default ${WEIGHTS_ENV}, else imagenet)", metavar="PATH")
 
 
-def _add_print_options(parser: argparse.ArgumentParser) -> None:
-    prints = parser.add_argument_group("prints and textures (docs/print.md)")
-    _option(prints, "print", "the printed size, instead of --size: its longer side times --dpi is the picture's"
-            " longer side (30x20cm, 297x210mm, 12x8in)", metavar="WxH{cm,mm,in}")  # fmt: skip
-    _option(prints, "dpi", "the resolution written into the file, in dots per inch (TIFF, PNG, JPEG; WebP has"
-            " none)", type=int)  # fmt: skip
-    _option(prints, "tileable", "a texture that wraps around: placed side by side with itself it shows no seam"
-            " (each side a multiple of 16 px)", action=argparse.BooleanOptionalAction)  # fmt: skip
-
-
-def _add_run_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    run = parser.add_argument_group("optimisation")
-    _option(run, "optimizer", "'lbfgs' (L-BFGS, bounded to [0, 1]) or 'adam' (the spec's)", choices=OPTIMIZERS,
-            metavar="{lbfgs,adam}")  # fmt: skip
-    _option(run, "steps", "optimisation steps at the output size (one step: one VGG19 pass)", type=int)
-    _option(run, "time_budget", "seconds: plan the steps to deliver the best image in this time", type=float)
-    _option(run, "scales", "number of sizes of the coarse-to-fine ladder (1: the output size only; default: 1, or"
-            " for a print over 1024 px, 512 px doubling up to --size)", type=int)  # fmt: skip
-    _option(run, "scale_start", "longer side of the first, coarsest size", type=int)
-    _option(run, "coarse_steps", "steps at each coarser size (the painting ladder: at its smallest, fewer up to"
-            " --steps)", type=int)  # fmt: skip
-    _option(run, "ladder", "without --scales: 'painting' (from --scale-start up, each size at most 1.8x the one"
-            " before) or 'print' (nst 0.2: one size, a print from 512 px up)", choices=LADDERS,
-            metavar="{painting,print}")  # fmt: skip
-    _option(run, "enlarge", "how a larger size of the ladder starts: 'detail' (the smaller result enlarged and"
-            " blurred, with the photo's finer detail) or 'bicubic'", choices=ENLARGEMENTS,
-            metavar="{detail,bicubic}")  # fmt: skip
-    _option(run, "init", "start from the photo, uniform noise, the painting's mean colour, the fast network's picture"
-            f" (needs {feedforward.INSTALL}), or an image file",
-            metavar="{content,noise,style-mean,fast,PATH}")  # fmt: skip
-    _option(run, "seed", "random seed, makes --init noise repeatable", type=int)
-    _option(run, "learning_rate", "Adam's learning rate", type=float)
-    _option(run, "beta_1", "Adam's beta_1", type=float)
-    _option(run, "epsilon", "Adam's epsilon (default: negligible beside the gradient, by --normalization)", type=float,
-            default=None)  # fmt: skip
-    _option(run, "lbfgs_history", "L-BFGS: number of correction pairs kept", type=int)
-    _option(run, "preconditioner", "L-BFGS: 'gaussian' (smooth image pyramid), 'blocks' (block means: leaves a grid),"
-            " 'none'", choices=PRECONDITIONERS, metavar="{gaussian,blocks,none}")  # fmt: skip
-    _option(run, "max_memory", "stay within this many MB: a size too large for it is run in tiles, and a run that"
-            " would not fit even so is refused (default: what is available)", type=float)  # fmt: skip
-    _option(run, "tile", "run in tiles of this many px (a multiple of 16; default: only when memory needs it, as"
-            " large as fits)", type=int)  # fmt: skip
-    _option(run, "halo", "px of the image around each tile that VGG19 sees with it (a multiple of 16)", type=int)
-    _option(run, "jit_compile", "compile the step with XLA (default: at the sizes where it pays, those whose steps"
-            " cost at least 12 at 512 px)", action=argparse.BooleanOptionalAction)  # fmt: skip
-    return run
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="nst",
-        description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.). "
-        "'nst score --help': score an image; 'nst reproduce --help': run again from a PNG's parameters; "
-        "'nst serve --help': the same in a web browser.",
-        epilog=f"VGG19 weights: --weights PATH, else ${WEIGHTS_ENV}, else Keras downloads the ImageNet weights once.",
-    )
+def _stylize_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("content", help="the photo (any image Pillow reads)")
     parser.add_argument("style", nargs="+", help="the painting to take the style from; several are blended")
-    parser.add_argument("-o", "--output", help="result file, .png .jpg .webp, or .tif (16-bit, for print) (default"
-                        " CONTENT-STYLE.png here)")  # fmt: skip
-    parser.add_argument("--report", metavar="PATH", help="also write a JSON report: settings, losses, timings")
-    parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
-    parser.add_argument("--save-every", type=int, metavar="N", help="also save every N-th step as OUTPUT-0010.png etc.")
-    parser.add_argument(
-        "--animation", metavar="PATH", help="also write an animation of the picture forming: .gif, .webp or .mp4"
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     parser.add_argument("--version", action="version", version=f"nst {__version__}")
-    parser.add_argument(
-        "--preset", choices=PRESETS, help="start from named settings ('spec': the spec's plain Adam loop, 1000 steps)"
-    )
-    parser.add_argument("--fast", action="store_true", help="the fast network's picture alone, in about a second: no"
-                        " optimisation, softer, the painting's colours more than its forms (needs"
-                        f" {feedforward.INSTALL})")  # fmt: skip
-    _add_loss_options(parser)
-    _add_print_options(parser)
-
-    run = _add_run_options(parser)
-    _option(run, "checkpoint", "save the image and optimizer state here every --checkpoint-every steps and on Ctrl-C",
-            metavar="PATH.npz")  # fmt: skip
-    _option(run, "checkpoint_every", "steps between checkpoints", type=int)
-    _option(run, "resume", "continue from a checkpoint (same options; --steps counts from the start)",
-            metavar="PATH.npz")  # fmt: skip
-    return parser
 
 
-def build_score_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="nst score",
-        description="Print the content, style, total-variation and total loss of IMAGE under the given loss settings,"
-        " and its picture measures: grid (1.00: no block grid added) and noise (speckle relative to the photo's"
-        " and painting's).",
-    )
+def _score_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", help="the image to score (e.g. a result)")
     parser.add_argument("--content", required=True, metavar="PHOTO", help="the photo")
     parser.add_argument("--style", required=True, nargs="+", metavar="PAINTING", help="the painting (or several)")
-    parser.add_argument("--json", action="store_true", help="print JSON: total, content, style, tv, grid, noise")
-    _add_loss_options(parser)
-    parser.set_defaults(size=None)  # the image's own size, so that a result is scored as it is
-    return parser
 
 
-def build_reproduce_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="nst reproduce",
-        description="Run again the run that made IMAGE, from the parameters nst stored in it (PNGs and TIFFs nst"
-        " wrote).",
-    )
+def _reproduce_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", help="a PNG or TIFF written by nst")
-    parser.add_argument("-o", "--output", help="result file (default IMAGE-reproduced, in IMAGE's format)")
-    parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     parser.add_argument("--content", metavar="PHOTO", help="the photo, if it is no longer where the run read it")
     parser.add_argument("--style", nargs="+", metavar="PAINTING", help="the painting(s), likewise")
-    parser.add_argument("--report", metavar="PATH", help="also write a JSON report")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
-    return parser
 
 
-def build_serve_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="nst serve",
-        description="Style transfer in a web browser: pick a photo and paintings, watch the picture form, download "
-        "it. One run at a time; the others wait in line.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
-                        "only; anything else lets others on the network use it)")  # fmt: skip
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free one)")
-    parser.add_argument("--max-upload-mb", type=float, default=20.0, metavar="MB", help="largest image file accepted "
-                        "(default 20)")  # fmt: skip
-    parser.add_argument("--max-pixels", type=float, default=40.0, metavar="MILLIONS", help="largest image accepted, "
-                        "in millions of pixels (default 40)")  # fmt: skip
-    parser.add_argument("--max-size", type=int, default=1024, metavar="N", help="largest --size a run may ask for "
-                        "(default 1024)")  # fmt: skip
-    return parser
-
-
-def build_batch_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="nst batch",
-        description="Stylize many photos: each with each painting (or with their blend, given --style-blend), on Ray:"
-        " a local instance by default, or a cluster (--address). Writes OUTDIR/PHOTO-PAINTING.png, its report"
-        " (.json) and OUTDIR/summary.json; a second run skips the pictures already made with the same settings.",
-        epilog="Needs Ray: pip install 'nst[cluster]'. Exit code 0: every item done or skipped; 1: some failed.",
-    )
+def _batch_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("photos", nargs="+", metavar="PHOTOS", help="photo files, folders of them, or globs")
     parser.add_argument("--style", action="append", required=True, metavar="PAINTING",
                         help="a painting; repeat for several (each its own pictures unless --style-blend)")  # fmt: skip
-    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the pictures")
-    parser.add_argument("--overwrite", action="store_true", help="redo pictures that exist (otherwise skipped)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per picture")
-    parser.add_argument("--preset", choices=PRESETS, help="start from named settings (see nst --help)")
-    ray = parser.add_argument_group("Ray")
-    ray.add_argument("--address", metavar="auto|ray://HOST:10001", help="join a Ray cluster (default: start a local"
-                     " Ray instance for this batch)")  # fmt: skip
-    ray.add_argument("--workers", type=int, metavar="N", help="workers (default: as many as the CPUs or GPUs hold)")
-    ray.add_argument("--cpus-per-worker", type=float, default=1.0, metavar="N", help="CPUs (and compute threads)"
-                     " each worker takes (default 1)")  # fmt: skip
-    ray.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="N", help="GPUs each worker takes "
-                     "(default 0)")  # fmt: skip
-    _add_loss_options(parser)
-    _add_print_options(parser)
-    _add_run_options(parser)
-    return parser
 
 
-def build_video_parser() -> argparse.ArgumentParser:
-    from nst.apps import video  # no TensorFlow: its constants and checks only
-
-    parser = _Parser(
-        prog="nst video",
-        description="Stylize a video clip frame by frame without flicker (Ruder et al. 2016): each frame after the"
-        " first starts from the previous stylized frame carried along the optical flow and is held close to it."
-        " Finished frames are kept as they finish (in OUT.frames/ until the video is written): the same command"
-        " again continues at the first missing frame.",
-        epilog="Needs imageio-ffmpeg and OpenCV: pip install 'nst[video]'. --steps and --time-budget are per frame.",
-    )
+def _video_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("clip", help="MP4, MOV, WebM, GIF, animated WebP, or a folder of numbered frames")
     parser.add_argument("style", nargs="+", help="the painting to take the style from; several are blended")
-    parser.add_argument("-o", "--output", required=True, help="OUT.mp4 (H.264, with the clip's audio), .gif, .webp,"
-                        " or a folder for PNG frames (a name without a suffix)")  # fmt: skip
-    parser.add_argument("--overwrite", action="store_true", help="start again: replace the output and its frames")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
-    _add_loss_options(parser)
-    run = _add_run_options(parser)
-    clip = parser.add_argument_group("video")
-    clip.add_argument("--first-steps", type=int, default=video.FIRST_STEPS, metavar="N", help="steps of the first"
-                      f" frame, which starts from its photo (default {video.FIRST_STEPS})")  # fmt: skip
-    clip.add_argument("--temporal-weight", type=float, default=video.TEMPORAL_WEIGHT, metavar="X", help="weight of"
-                      f" the temporal loss; 0: warm start only (default {video.TEMPORAL_WEIGHT:g})")  # fmt: skip
-    clip.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True, help="start each"
-                      " frame from the previous one warped along the flow (--no-warm-start: each alone)")  # fmt: skip
-    clip.add_argument("--flow", choices=FLOW_METHODS, default="dis", help="optical flow: OpenCV's 'dis' (default)"
-                      " or 'farneback'")  # fmt: skip
-    clip.add_argument("--frames", type=int, metavar="N", help="the clip's first N frames only")
-    clip.add_argument("--fps", type=float, metavar="X", help="frame rate of the output (default the clip's; a folder"
-                      f" of frames: {FOLDER_FPS:g})")  # fmt: skip
-    clip.add_argument("--max-time", type=float, metavar="MINUTES", help="refuse a clip estimated to take longer")
-    # A clip has many frames: smaller frames and fewer steps than a picture's defaults.
-    parser.set_defaults(**{name: getattr(video.VIDEO_DEFAULTS, name) for name in ("size", "steps", "jit_compile")})
-    for action in run._group_actions + parser._actions:
-        if action.dest in ("size", "steps") and action.help:
-            action.help = re.sub(r"\(default \d+\)", f"(default {action.default})", action.help)
+
+
+def _no_inputs(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+@functools.cache
+def commands() -> dict[str, Command]:
+    """The subcommands by name; ``stylize`` is what ``nst PHOTO PAINTING`` runs."""
+    listed = [
+        Command(
+            STYLIZE,
+            synopsis="nst PHOTO PAINTING... [-o OUT]",
+            summary="a photo in the style of a painting",
+            description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.). 'nst"
+            " score --help': score an image; 'nst reproduce --help': run again from a PNG's parameters; 'nst serve"
+            " --help': the same in a web browser.",
+            epilog=f"VGG19 weights: --weights PATH, else ${WEIGHTS_ENV}, else Keras downloads the ImageNet weights"
+            " once.",
+            run=_stylize,
+            inputs=_stylize_inputs,
+            settings=STYLIZE_SETTINGS,
+        ),
+        Command(
+            SCORE,
+            synopsis="nst score IMAGE --content PHOTO --style PAINTING... [--json]",
+            summary="an image's losses and picture measures",
+            description="Print the content, style, total-variation and total loss of IMAGE under the given loss"
+            " settings, and its picture measures: grid (1.00: no block grid added) and noise (speckle relative to"
+            " the photo's and painting's).",
+            run=_score,
+            inputs=_score_inputs,
+            settings=SCORE_SETTINGS,
+            defaults={"size": None},  # the image's own size, so that a result is scored as it is
+        ),
+        Command(
+            REPRODUCE,
+            synopsis="nst reproduce OUT.png [-o AGAIN.png]",
+            summary="the same picture again, from the parameters in its PNG",
+            description="Run again the run that made IMAGE, from the parameters nst stored in it (PNGs nst wrote).",
+            run=_reproduce,
+            inputs=_reproduce_inputs,
+            settings=REPRODUCE_SETTINGS,
+        ),
+        Command(
+            SERVE,
+            synopsis="nst serve [--host 127.0.0.1] [--port 8000]",
+            summary="the web app",
+            description="Style transfer in a web browser: pick a photo and paintings, watch the picture form,"
+            " download it. One run at a time; the others wait in line.",
+            run=_serve,
+            inputs=_no_inputs,
+            settings=SERVE_SETTINGS,
+        ),
+        Command(
+            BATCH,
+            synopsis="nst batch PHOTOS... --style PAINTING -o OUTDIR",
+            summary="many pictures, on Ray (local or a cluster)",
+            description="Stylize many photos: each with each painting (or with their blend, given --style-blend), on"
+            " Ray: a local instance by default, or a cluster (--address). Writes OUTDIR/PHOTO-PAINTING.png, its"
+            " report (.json) and OUTDIR/summary.json; a second run skips the pictures already made with the same"
+            " settings.",
+            epilog="Needs Ray: pip install 'nst[cluster]'. Exit code 0: every item done or skipped; 1: some failed.",
+            run=_batch,
+            inputs=_batch_inputs,
+            settings=BATCH_SETTINGS,
+        ),
+        Command(
+            VIDEO,
+            synopsis="nst video CLIP PAINTING... -o OUT.mp4",
+            summary="a video clip, frame by frame without flicker",
+            description="Stylize a video clip frame by frame without flicker (Ruder et al. 2016): each frame after"
+            " the first starts from the previous stylized frame carried along the optical flow and is held close to"
+            " it. Finished frames are kept as they finish (in OUT.frames/ until the video is written): the same"
+            " command again continues at the first missing frame.",
+            epilog="Needs imageio-ffmpeg and OpenCV: pip install 'nst[video]'. --steps and --time-budget are per"
+            " frame.",
+            run=_video,
+            inputs=_video_inputs,
+            settings=VIDEO_SETTINGS,
+            # A clip has many frames: smaller frames and fewer steps than a picture's defaults.
+            defaults={name: getattr(video.VIDEO_DEFAULTS, name) for name in ("size", "steps", "jit_compile")},
+        ),
+    ]
+    return {command.name: command for command in listed}
+
+
+def build_parser() -> _Parser:
+    """The ``nst`` command: each command an argparse subparser, chosen by its name."""
+    parser = _Parser(prog="nst")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for command in commands().values():
+        parser.commands[command.name] = command.add_arguments(subparsers.add_parser(command.name, prog=command.prog))
     return parser
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """One command's parser alone (``nst score --help`` shows it)."""
+    command = commands()[name]
+    return command.add_arguments(_Parser(prog=command.prog))
 
 
 def options_from(args: argparse.Namespace) -> Options:
     """The library options the parsed arguments describe."""
-    return Options(**{name: getattr(args, name) for name in Options.__dataclass_fields__ if hasattr(args, name)})
+    return Options(**{name: getattr(args, name) for name in SETTINGS if hasattr(args, name)})
 
 
 def parse(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], int], argparse.Namespace]:
-    """The command to run and its arguments; a preset's values become the defaults that
-    explicit flags override."""
-    if argv and argv[0] == "score":
-        return _score, build_score_parser().parse_args(argv[1:])
-    if argv and argv[0] == "reproduce":
-        return _reproduce, build_reproduce_parser().parse_args(argv[1:])
-    if argv and argv[0] == "serve":
-        return _serve, build_serve_parser().parse_args(argv[1:])
-    if argv and argv[0] == "batch":
-        return _batch, _parse_with_preset(build_batch_parser(), argv[1:])
-    if argv and argv[0] == "video":
-        return _video, build_video_parser().parse_args(argv[1:])
-    return _stylize, _parse_with_preset(build_parser(), argv)
+    """The command to run and its arguments. A first word that names no command is the photo of
+    ``nst PHOTO PAINTING``. A preset's values become the defaults that explicit flags override."""
+    parser = build_parser()
+    if not argv or argv[0] not in commands():
+        argv = [STYLIZE, *argv]
+    args = _parse(parser, argv)
+    if getattr(args, "preset", None):
+        parser.commands[args.command].set_defaults(**PRESETS[args.preset])
+        args = _parse(parser, argv)
+    return args.run, args
 
 
-def _parse_with_preset(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
-    preset = parser.parse_known_args(argv)[0].preset if "--preset" in " ".join(argv) else None
-    if preset:
-        parser.set_defaults(**PRESETS[preset])
-    args = parser.parse_args(argv)
-    if args.print is not None and any(part == "--size" or part.startswith("--size=") for part in argv):
-        parser.error("--print sets the size from --dpi: give --print or --size, not both")
+def _parse(parser: _Parser, argv: Sequence[str]) -> argparse.Namespace:
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's own parser, which names its own --help
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    sized = any(part == "--size" or part.startswith("--size=") for part in argv)
+    if getattr(args, "print", None) is not None and sized:
+        parser.commands[args.command].error("--print sets the size from --dpi: give --print or --size, not both")
     return args
 
 
@@ -364,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _stylize(args: argparse.Namespace) -> int:
     options = options_from(args)
-    output = Path(args.output or "-".join(Path(path).stem for path in [args.content, *args.style]) + ".png")
+    output = Path(args.output or output_name(args.content, args.style))
     # Everything a person can get wrong is checked before TensorFlow loads and the run starts.
     check_output_path(output)
     if output.exists() and not args.overwrite:
@@ -382,7 +440,7 @@ def _stylize(args: argparse.Namespace) -> int:
     if options.fast:
         return _stylize_fast(args, options, output)
     snapshots = Snapshots(output, args.save_every, args.animation, steps=sum(options.steps_per_size()))
-    stylize = _library().stylize
+    stylize = load_run().stylize
 
     show_progress = not args.quiet and sys.stderr.isatty()
     with _progress_bar(options, enabled=show_progress) as progress_bar:
@@ -416,7 +474,7 @@ def _stylize(args: argparse.Namespace) -> int:
     if not args.quiet:
         width, height = result.report["params"]["output_size"]
         steps = sum(result.report["steps_per_scale"])
-        print(f"wrote {output} ({width}x{height}, {steps} steps, {_duration(result.report['wall_s'])})")
+        print(f"wrote {output} ({width}x{height}, {steps} steps, {duration(result.report['wall_s'])})")
     return 0
 
 
@@ -438,7 +496,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     """Rebuilds the arguments of the original run from the image's parameters and runs it."""
     params = read_params(args.image)
     image = Path(args.image)
-    stored_style = params["style"] if isinstance(params["style"], list) else [params["style"]]
+    stored_style = source_list(params["style"])
     arguments = {
         **vars(Options.for_reproduction(params)),
         "content": args.content or params["content"],
@@ -462,7 +520,7 @@ def _score(args: argparse.Namespace) -> int:
     load_image(args.content)
     for path in args.style:
         load_image(path)
-    losses = _library().score(args.image, args.content, args.style, options)
+    losses = load_run().score(args.image, args.content, args.style, options)
     if args.json:
         print(json.dumps({name: losses[name] for name in _SCORES}))
     else:
@@ -483,7 +541,7 @@ def _serve(args: argparse.Namespace) -> int:
                            max_size=args.max_size)  # fmt: skip
     listener = web.listen(args.host, args.port)  # a busy port fails now, not after TensorFlow has loaded
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is meant to stop
-        web.serve(listener, config, _library().stylize)
+        web.serve(listener, config, load_run().stylize)
     return 0
 
 
@@ -508,13 +566,11 @@ def _batch(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{summary.count(status)} {status}" for status in (batch.DONE, batch.SKIPPED, batch.FAILED))
         where = Path(args.output) / batch.SUMMARY_NAME
         on = f" on {_count(summary.workers, 'worker')}" if summary.workers else ""
-        print(f"{counts} in {_duration(summary.wall_s)}{on}; summary in {where}")
+        print(f"{counts} in {duration(summary.wall_s)}{on}; summary in {where}")
     return 1 if summary.failed else 0
 
 
 def _video(args: argparse.Namespace) -> int:
-    from nst.apps import video
-
     options = options_from(args)
     max_time = None if args.max_time is None else args.max_time * 60
     with _video_progress(args.quiet) as progress, StopRequests() as stop_requests:  # `kill` keeps frames as Ctrl-C
@@ -524,7 +580,7 @@ def _video(args: argparse.Namespace) -> int:
             if progress is not None:
                 progress(step)
 
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)  # as for a picture (see _library)
+        hide_tensorflow_warnings()  # as for a picture; the clip's checks come before TensorFlow loads
         try:
             result = video.stylize_video(
                 args.clip, args.style, args.output, options, first_steps=args.first_steps,
@@ -542,29 +598,48 @@ def _video(args: argparse.Namespace) -> int:
         pace = f", {sum(later) / len(later):.1f} s a frame after the first" if later else ""
         audio = " with its audio" if result.audio else ""
         print(f"wrote {result.output} ({_count(result.frames, 'frame')} at {result.fps:g} fps{audio}; "
-              f"{made} made in {_duration(result.wall_s)}{pace})")  # fmt: skip
+              f"{made} made in {duration(result.wall_s)}{pace})")  # fmt: skip
     return 0
+
+
+@contextlib.contextmanager
+def _terminal_bar(enabled: bool, counted: str, **settings: Any) -> Iterator[Any]:
+    """A tqdm bar on stderr of ``counted`` things ("steps", "frames"), that shows the run's own time
+    left (in its postfix, nst.run.progress), not tqdm's guess."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    shape = f"{{l_bar}}{{bar}}| {{n_fmt}}/{{total_fmt}} {counted} [{{elapsed}}{{postfix}}]"
+    with tqdm(dynamic_ncols=True, file=sys.stderr, bar_format=shape, **settings) as bar:
+        yield bar
+
+
+def _left(remaining_s: float | None) -> str:
+    """The time left as the bars show it: the run's own estimate (nst.run.progress)."""
+    return "" if remaining_s is None else f"{duration(remaining_s)} left"
+
+
+def _joined(*parts: str) -> str:
+    return ", ".join(part for part in parts if part)
 
 
 @contextlib.contextmanager
 def _video_progress(quiet: bool) -> Iterator[Callable[[Any], None] | None]:
     """A bar over the frames with the current frame's step and losses and the time left."""
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm import tqdm
+    with _terminal_bar(not quiet and sys.stderr.isatty(), "frames") as bar:
+        if bar is None:
+            yield None
+            return
 
-    with tqdm(unit="frame", dynamic_ncols=True, file=sys.stderr,
-              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} frames [{elapsed}{postfix}]") as bar:  # fmt: skip
-
-        def update(progress) -> None:
+        def update(progress: VideoProgress) -> None:
             bar.total = progress.frames
             losses = progress.losses
             temporal = f", temporal {losses['temporal']:.3g}" if "temporal" in losses else ""
-            left = "" if progress.remaining_s is None else f", {_duration(progress.remaining_s)} left"
-            bar.set_postfix_str(f"frame {progress.frame}/{progress.frames} step {progress.step.step}, loss"
-                                f" {losses['total']:.3g} (style {losses['style']:.3g}{temporal}){left}",
-                                refresh=False)  # fmt: skip
+            at = f"frame {progress.frame}/{progress.frames} step {progress.step.step}"
+            shown = f"loss {losses['total']:.3g} (style {losses['style']:.3g}{temporal})"
+            bar.set_postfix_str(_joined(f"{at}, {shown}", _left(progress.remaining_s)), refresh=False)
             bar.update(progress.frame - 1 - bar.n)
 
         yield update
@@ -573,20 +648,19 @@ def _video_progress(quiet: bool) -> Iterator[Callable[[Any], None] | None]:
 @contextlib.contextmanager
 def _batch_progress(quiet: bool) -> Iterator[Callable[[Any], None] | None]:
     """A bar over the items with the time left (on a terminal), and a line for each item."""
-    if quiet:
-        yield None
-        return
-    from tqdm import tqdm
+    with _terminal_bar(not quiet, "pictures", disable=not sys.stderr.isatty()) as bar:
+        if bar is None:
+            yield None
+            return
 
-    with tqdm(unit="picture", dynamic_ncols=True, file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
-
-        def update(progress) -> None:
+        def update(progress: BatchProgress) -> None:
             bar.total = progress.total
             if progress.outcome is None:
                 to_make = _count(progress.total - progress.done, "picture")
                 bar.write(f"nst batch: {to_make} to make on {_count(progress.workers, 'worker')}", file=sys.stderr)
             else:
                 bar.write(_item_line(progress.outcome), file=sys.stderr)
+            bar.set_postfix_str(_left(progress.remaining_s), refresh=False)
             bar.update(progress.done - bar.n)
 
         yield update
@@ -600,51 +674,46 @@ def _item_line(outcome) -> str:
     painting = " + ".join(outcome.painting) if isinstance(outcome.painting, list) else outcome.painting
     if outcome.status == "failed":
         return f"failed  {outcome.input} with {painting}: {outcome.error}"
-    seconds = f" ({_duration(outcome.seconds)})" if outcome.seconds is not None else ""
+    seconds = f" ({duration(outcome.seconds)})" if outcome.seconds is not None else ""
     return f"{outcome.status:<7} {outcome.output}{seconds}"
 
 
-def _library():
-    """nst.run.api (TensorFlow starts without its notices, see nst.quiet_start)."""
-    from nst.run import api
-
-    # Each scale compiles its own step function; TensorFlow's warning about that (on its Python
-    # logger) is for programmers, not for someone waiting on a picture.
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    return api
-
-
 @contextlib.contextmanager
-def _progress_bar(options: Options, enabled: bool) -> Iterator[_Bar | None]:
+def _progress_bar(options: Options, enabled: bool) -> Iterator[ProgressBar | None]:
     """A bar of steps, or of seconds under a time budget or over several sizes (whose steps
     differ in cost), with the losses, the size and tile at work, and the time left."""
-    if not enabled:
-        yield None
-        return
-    from tqdm import tqdm
-
     in_seconds = options.time_budget is not None or len(options.scale_sizes()) > 1
     # Over several sizes, the seconds they take are known once the first steps are measured.
     total = round(options.time_budget) if options.time_budget else None if in_seconds else options.output_steps()
-    with tqdm(total=total, unit="s" if in_seconds else "step", dynamic_ncols=True, file=sys.stderr) as bar:
-        yield _Bar(bar, in_seconds, options.scale_sizes())
+    with _terminal_bar(enabled, "s" if in_seconds else "steps", total=total) as bar:
+        yield None if bar is None else ProgressBar(bar, in_seconds, options.scale_sizes())
 
 
-class _Bar:
-    """Updates a tqdm bar from the run's steps and tiles."""
+def _device() -> str:
+    """Where the run happens: "CPU", "GPU (NVIDIA H200)"; and the backend unless it is TensorFlow."""
+    from nst.core import backend
 
-    def __init__(self, bar: Any, in_seconds: bool, sizes: list[int]) -> None:
-        self.bar, self.in_seconds, self.sizes = bar, in_seconds, sizes
+    name = backend.name()
+    return backend.device() + ("" if name == "tensorflow" else f", {name}")
+
+
+class ProgressBar:
+    """The terminal's bar of a picture's run, moved by its :class:`Progress` after each step and
+    by its tiles (a step at a print's size is long); the time left is the progress's own."""
+
+    def __init__(self, bar: Any, in_seconds: bool, sizes: list[int], device: Callable[[], str] = _device) -> None:
+        self.bar, self.in_seconds, self.sizes, self.device = bar, in_seconds, sizes, device
         self.started = time.monotonic()
-        self.losses = ""
+        self.losses = self.left = ""
 
-    def __call__(self, progress) -> None:
+    def __call__(self, progress: Progress) -> None:
         self.describe()
         losses = progress.losses
         self.losses = f"loss {losses['total']:.3g} (content {losses['content']:.3g}, style {losses['style']:.3g})"
+        self.left = _left(progress.remaining_s)
         self.show(progress.scale, "")
         if self.in_seconds:
-            self.bar.total = max(self.bar.n, round(progress.elapsed_s + progress.remaining_s))
+            self.bar.total = max(self.bar.n, round(progress.elapsed_s + (progress.remaining_s or 0.0)))
             self.bar.update(round(progress.elapsed_s) - self.bar.n)
         else:
             self.bar.update(progress.step - self.bar.n)
@@ -659,17 +728,12 @@ class _Bar:
             self.bar.refresh()
 
     def describe(self) -> None:
-        if not self.bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
-            from nst.core import backend
-
-            name = backend.name()
-            self.bar.set_description_str(
-                backend.device() + ("" if name == "tensorflow" else f", {name}"), refresh=False
-            )
+        if not self.bar.desc:
+            self.bar.set_description_str(self.device(), refresh=False)
 
     def show(self, size: int, tile: str) -> None:
         at = f"{self.sizes[size - 1]} px ({size}/{len(self.sizes)})" if len(self.sizes) > 1 else ""
-        self.bar.set_postfix_str(", ".join(part for part in (at, tile, self.losses) if part), refresh=False)
+        self.bar.set_postfix_str(_joined(at, tile, self.losses, self.left), refresh=False)
 
 
 class StopRequests:
@@ -711,11 +775,6 @@ def _show_note(message, category, *args: Any, **kwargs: Any) -> None:
     """Warnings meant for the user (NstWarning) as one line; others stay hidden unless NST_DEBUG."""
     if issubclass(category, NstWarning) or os.environ.get("NST_DEBUG"):
         print(f"nst: note: {message}", file=sys.stderr)
-
-
-def _duration(seconds: float) -> str:
-    minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -41,11 +41,13 @@ from nst.media.images import (
     load_image,
     open_image,
     save_image,
-    write_atomically,
+    source_list,
+    write_json,
 )
 from nst.options import Options
 from nst.run.memory import available_mb, estimate_peak_mb
-from nst.run.result import Progress, Result
+from nst.run.progress import PRIOR_SECONDS_PER_PIXEL, FrameClock, Progress, VideoProgress, duration
+from nst.run.result import Result
 
 # Chosen by measurement (docs/video.md: a 64 px panning clip, then the walkers clip at 128 px): the
 # temporal term's weight, the first frame's steps, and the steps a warm-started frame needs.
@@ -59,30 +61,8 @@ VIDEO_SIZE = 256  # the command's default --size: a clip has many frames
 VIDEO_DEFAULTS = Options(size=VIDEO_SIZE, steps=LATER_STEPS, jit_compile=False)
 SETTINGS_NAME = "nst-video.json"
 # Planning an unbudgeted clip before it starts: the run's prior cost of a step per pixel
-# (nst.run.plan's), and what each frame costs besides its steps (targets, tracing the step, the flows).
-_SECONDS_PER_PIXEL_STEP = 7e-6
+# (nst.run.progress's), and what each frame costs besides its steps (targets, tracing the step, the flows).
 _FRAME_OVERHEAD_S = 1.5
-
-
-@dataclass
-class VideoProgress:
-    """What :func:`stylize_video` tells its callback after each step of each frame: the frame
-    (1-based) of how many, the step's :class:`nst.Progress` within that frame, the time since
-    the call began and the estimated time left (None until a frame has been timed)."""
-
-    frame: int
-    frames: int
-    step: Progress
-    elapsed_s: float
-    remaining_s: float | None
-
-    @property
-    def losses(self) -> dict[str, float]:
-        return self.step.losses
-
-    def image(self) -> np.ndarray:
-        """The current frame's picture so far, (H, W, 3) float32 in [0, 1]."""
-        return self.step.image()
 
 
 VideoCallback = Callable[[VideoProgress], None]
@@ -154,30 +134,30 @@ def stylize_video(
     first = _first_frame_options(options, first_steps)
     # Later frames start from the warped previous frame at the output size: no coarse-to-fine ladder.
     later = dataclasses.replace(options, scales=1) if warm_start else first
-    paintings = [open_image(source) for source in (style if isinstance(style, (list, tuple)) else [style])]
+    paintings = [open_image(source) for source in source_list(style)]
     info = clips.probe_clip(clip, options.size, max_frames, fps)
     check_clip_fits(info, first, later, paintings, max_time)
     key = {
-        "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in _as_list(style)],
+        "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in source_list(style)],
         "first": first.as_dict(), "later": later.as_dict(), "temporal_weight": temporal_weight,
         "warm_start": warm_start, "flow": flow_method,
     }  # fmt: skip
     frames = clips.read_frames(info)  # before the store: a clip broken in the middle leaves nothing behind
     store = FrameStore.open(output, key, overwrite)
     result = VideoResult(output, store.folder, len(frames), info.fps, info.audio and output.suffix.lower() == ".mp4")
-    timer = _Timer(len(frames))
+    clock = FrameClock(len(frames), started=started)
     try:
         for index in range(store.first_missing(len(frames)), len(frames)):
             warm = warm_start and index > 0
-            timer.frame_begins(index)
-            on_step = None if callback is None else functools.partial(_report, callback, timer, started)
+            clock.frame_begins(index)
+            on_step = None if callback is None else functools.partial(_report, callback, clock)
             made = _stylize_frame(
                 frames[index], paintings, later if warm else first, on_step,
                 previous=(store.load(index - 1), frames[index - 1]) if warm else None,
                 temporal_weight=temporal_weight, flow_method=flow_method,
             )  # fmt: skip
             store.save(index, made.pixels)
-            result.seconds.append(round(timer.frame_ends(), 3))
+            result.seconds.append(round(clock.frame_ends(), 3))
             result.computed.append(index)
             result.steps.append(sum(made.report["steps_per_scale"]))
             result.losses.append(made.report["final"])
@@ -232,7 +212,7 @@ def estimate_seconds(info: clips.ClipInfo, first: Options, later: Options) -> fl
     pixels = info.size[0] * info.size[1]
     first_steps = sum(first.steps_per_size())
     steps = first_steps + (info.frames - 1) * later.steps
-    return steps * pixels * _SECONDS_PER_PIXEL_STEP + info.frames * _FRAME_OVERHEAD_S
+    return steps * pixels * PRIOR_SECONDS_PER_PIXEL + info.frames * _FRAME_OVERHEAD_S
 
 
 def check_clip_fits(
@@ -249,8 +229,8 @@ def check_clip_fits(
             else f"{first.steps} steps for the first, {later.steps} for each later"
         )
         raise NstError(
-            f"{info.path}: {info.frames} frames at {width}x{height} ({per_frame}) need about {_duration(seconds)},"
-            f" more than --max-time {_duration(max_time)}; use --frames, a smaller --size or fewer --steps"
+            f"{info.path}: {info.frames} frames at {width}x{height} ({per_frame}) need about {duration(seconds)},"
+            f" more than --max-time {duration(max_time)}; use --frames, a smaller --size or fewer --steps"
         )
     side = first.painting_side()
     painting_sizes = [fitted_size(painting.size, side) for painting in paintings]
@@ -288,8 +268,7 @@ class FrameStore:
                     " to start again"
                 )
         store.folder.mkdir(exist_ok=True)
-        text = json.dumps(settings, indent=2) + "\n"
-        write_atomically(recorded, lambda file: file.write(text.encode()))
+        write_json(recorded, settings)
         return store
 
     def path(self, index: int) -> Path:
@@ -312,33 +291,8 @@ class FrameStore:
             self.folder.rmdir()
 
 
-class _Timer:
-    """Times the frames, for the estimate of the time left: later frames at their own pace
-    (the first takes longer)."""
-
-    def __init__(self, frames: int) -> None:
-        self.frames, self.index, self.began = frames, 0, time.perf_counter()
-        self.durations: list[float] = []
-
-    def frame_begins(self, index: int) -> None:
-        self.index, self.began = index, time.perf_counter()
-
-    def frame_ends(self) -> float:
-        self.durations.append(time.perf_counter() - self.began)
-        return self.durations[-1]
-
-    def remaining(self) -> float | None:
-        if not self.durations:
-            return None
-        pace = self.durations[1:] or self.durations
-        per_frame = sum(pace) / len(pace)
-        current = max(0.0, per_frame - (time.perf_counter() - self.began))
-        return current + per_frame * (self.frames - self.index - 1)
-
-
-def _report(callback: VideoCallback, timer: _Timer, started: float, progress: Progress) -> None:
-    elapsed = time.perf_counter() - started
-    callback(VideoProgress(timer.index + 1, timer.frames, progress, elapsed, timer.remaining()))
+def _report(callback: VideoCallback, clock: FrameClock, progress: Progress) -> None:
+    callback(clock.progress(progress))
 
 
 def _check_settings(
@@ -356,15 +310,6 @@ def _check_settings(
     for name, value in (("fps", fps), ("max_time", max_time)):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise NstError(f"{name} must be a number > 0, got {value}")
-
-
-def _as_list(style: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
-    return list(style) if isinstance(style, (list, tuple)) else [style]
-
-
-def _duration(seconds: float) -> str:
-    minutes = seconds / 60
-    return f"{minutes / 60:.1f} h" if minutes >= 90 else f"{minutes:.0f} min" if minutes >= 2 else f"{seconds:.0f} s"
 
 
 def temporal_error(stylized: Sequence[np.ndarray], originals: Sequence[np.ndarray], flow_method: str = "dis") -> float:

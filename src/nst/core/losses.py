@@ -27,8 +27,8 @@ Exact relation, for the same image and layers::
       L_content = 1/|C| sum_c L_content,c(mean) / mean_ij (F^C_ij)^2       (c: the content layers)
       L_style   = 1/L sum_l w_l E_l(mean) / E_l(mean)(photo)
 
-  the content loss relative to what a black image would have (the photo's mean squared
-  activation), each style layer relative to the photo's own distance from the painting at that
+  the content loss relative to the photo's mean squared activation e_l (the loss of an image
+  whose activations were all zero), each style layer relative to the photo's own distance from the painting at that
   layer. Every layer counts, whatever its activations' scale (in the plain VGG19
   ``block4_conv1`` is about 99% of the "mean" style loss), and the balance of content and style
   is the same for every photo and painting: the style loss of the photo is the mean of the w_l.
@@ -44,7 +44,6 @@ the formula meaningful when the style image has another size (a raw Gram grows w
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,39 +75,41 @@ def normalized_gram(features: Tensor, mask: Tensor | None = None) -> Tensor:
     return gram_matrix(features * mask) / ops.maximum(ops.sum(ops.square(mask)), 1e-6)
 
 
-def content_loss(content_features: Tensor, generated_features: Tensor, normalization: str = "mean") -> Tensor:
-    r"""Content loss of one layer.
-
-    sum:  L = 1/2 sum_ij (F^C_ij - F^G_ij)^2
-    mean: L = mean_ij (F^C_ij - F^G_ij)^2  = 2/(N M) x the sum form
-    """
-    squared = ops.sum(ops.square(content_features - generated_features))
-    return content_loss_of_sum(squared, float(math.prod(generated_features.shape)), normalization)
+def squared_error(target: Tensor, features: Tensor, weights: Tensor | None = None) -> Tensor:
+    r"""S = sum_ij m_ij (F^C_ij - F^G_ij)^2: a content layer's sum of squared differences, its
+    positions weighted by ``weights`` (None: 1 each). A sum can be gathered in parts (tiles)."""
+    squared = ops.square(target - features)
+    return ops.sum(squared if weights is None else squared * weights)
 
 
-def content_loss_of_sum(squared: Tensor, count: float, normalization: str = "mean") -> Tensor:
-    r"""Content loss from its sum of squares S = sum_ij (F^C_ij - F^G_ij)^2 over ``count`` = N M values:
-    S/2 (sum) or S/(N M) (mean). A sum can be gathered in parts (tiles): this finishes it."""
-    if normalization == "sum":
-        return 0.5 * squared
-    return squared / count
-
-
-def style_layer_loss(
-    target_gram: Tensor, generated_features: Tensor, normalization: str = "mean", mask: Tensor | None = None
+def content_loss(
+    squared: Sequence[Tensor],
+    counts: Sequence[float],
+    normalization: str = "mean",
+    energies: Sequence[float] | None = None,
 ) -> Tensor:
-    r"""Style loss E_l of one layer, from the target's per-position Gram matrix G^S / M
-    (with ``mask``, the generated image's masked Gram matrix, see :func:`normalized_gram`).
+    r"""Content loss over the content layers, from each layer's :func:`squared_error` S_l and its
+    number of values N_l M_l (``counts``).
+
+    sum:   L_content = sum_l 1/2 S_l                    (the spec's 1/2 sum_ij (F^C_ij - F^G_ij)^2)
+    mean:  L_content = 1/L sum_l S_l / (N_l M_l)        (mean squared error, averaged over the L layers)
+    photo: L_content = 1/L sum_l S_l / (N_l M_l e_l)    (e_l = mean_ij (F^C_ij)^2, ``energies``)
+    """
+    if normalization == "sum":
+        return sum(0.5 * value for value in squared)
+    energies = energies if normalization == "photo" and energies is not None else [1.0] * len(counts)
+    terms = zip(squared, counts, energies, strict=True)
+    return sum(value / (count * energy) for value, count, energy in terms) / float(len(counts))
+
+
+def style_layer_loss(target_gram: Tensor, generated_gram: Tensor, normalization: str = "mean") -> Tensor:
+    r"""Style loss E_l of one layer, from the target's and the generated image's per-position Gram
+    matrices G^S / M_l and G^G / M_l (N_l x N_l, :func:`normalized_gram`; the generated one may be
+    gathered in parts, tiles, first).
 
     sum:  E_l = 1/(4 N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2 = 1/(4 N_l^2) sum_ij (G^S_ij/M_l - G^G_ij/M_l)^2
     mean: E_l = 1/(N_l^2 M_l^2) sum_ij (G^S_ij - G^G_ij)^2    = 4 x the sum form
     """
-    return gram_loss(target_gram, normalized_gram(generated_features, mask), normalization)
-
-
-def gram_loss(target_gram: Tensor, generated_gram: Tensor, normalization: str = "mean") -> Tensor:
-    r"""E_l from both per-position Gram matrices (N_l x N_l): sum_ij (G^S_ij/M_l - G^G_ij/M_l)^2 / (4 N_l^2)
-    (sum) or / N_l^2 (mean). The generated one may be gathered in parts (tiles) first."""
     difference = ops.sum(ops.square(target_gram - generated_gram))
     channels = float(generated_gram.shape[-1])
     scale = 4.0 if normalization == "sum" else 1.0
@@ -117,20 +118,18 @@ def gram_loss(target_gram: Tensor, generated_gram: Tensor, normalization: str = 
 
 def style_loss(
     target_grams: Sequence[Tensor],
-    generated_features: Sequence[Tensor],
+    generated_grams: Sequence[Tensor],
     layer_weights: Sequence[float],
     normalization: str = "mean",
-    masks: Sequence[Tensor] | None = None,
 ) -> Tensor:
-    r"""Style loss over the style layers (``masks``: one per layer, for a region's style).
+    r"""Style loss over the style layers, from the per-position Gram matrices of the target and
+    of the generated image at each layer (:func:`style_layer_loss`).
 
     sum:  L_style = sum_l w_l E_l
     mean: L_style = 1/L sum_l w_l E_l   (E_l in its mean form)
     """
-    layers = zip(target_grams, generated_features, layer_weights, masks or [None] * len(target_grams), strict=True)
-    total = sum(
-        weight * style_layer_loss(target, features, normalization, mask) for target, features, weight, mask in layers
-    )
+    layers = zip(target_grams, generated_grams, layer_weights, strict=True)
+    total = sum(weight * style_layer_loss(target, generated, normalization) for target, generated, weight in layers)
     if normalization == "sum":
         return total
     return total / float(len(target_grams))

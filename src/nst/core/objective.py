@@ -89,13 +89,10 @@ class Objective:
             gram_divisors(options.style_layers, self.shape, layer_masks) for _, layer_masks in self.style_groups
         ]
         self.layer_weights = options.layer_weights
-        # What each content layer's loss is multiplied by: 1, or under "photo" one over the photo's
-        # mean squared activation there (what the content loss of a black image would be).
-        self.content_scales = [1.0] * len(options.content_layers)
+        # Under "photo" each content layer's loss is over the photo's mean squared activation there.
+        self.content_energies = None
         if options.normalization == "photo":
-            self.content_scales = [
-                1.0 / max(float(ops.mean(ops.square(target))), 1e-12) for target in self.content_targets
-            ]
+            self.content_energies = [max(float(ops.mean(ops.square(target))), 1e-12) for target in self.content_targets]
             self.layer_weights = self._photo_relative_weights(content)
         elif options.balance_style_layers:
             self.layer_weights = self._balanced_weights(content)
@@ -150,7 +147,7 @@ class Objective:
         options = self.options
         content = (
             [
-                ops.sum(ops.square(target - features[name]) * (1.0 if weight is None else weight))
+                losses.squared_error(target, features[name], weight)
                 for target, name, weight in zip(content_targets, options.content_layers, content_weights, strict=True)
             ]
             if content_targets is not None
@@ -171,14 +168,16 @@ class Objective:
         """The losses of an image from its :meth:`sums` (gathered over the whole image, or over its
         tiles): the spec's content and style losses, total variation, and their weighted total."""
         options = self.options
-        content = sum(
-            scale * losses.content_loss_of_sum(squared, count, options.normalization)
-            for squared, count, scale in zip(sums["content"], self.content_counts, self.content_scales, strict=True)
+        content = losses.content_loss(
+            sums["content"], self.content_counts, options.normalization, self.content_energies
         )
-        if options.normalization != "sum":
-            content = content / float(len(options.content_layers))
         style = sum(
-            self._style_loss(targets, [gram / divisor for gram, divisor in zip(grams, divisors, strict=True)])
+            losses.style_loss(
+                targets,
+                [gram / divisor for gram, divisor in zip(grams, divisors, strict=True)],
+                self.layer_weights,
+                options.normalization,
+            )
             for (targets, _), grams, divisors in zip(self.style_groups, sums["grams"], self.gram_divisors, strict=True)
         )
         variation = losses.total_variation_loss(image, options.normalization, options.tileable)
@@ -191,16 +190,12 @@ class Objective:
             terms["total"] = total + self.temporal.weight * terms["temporal"]
         return terms
 
-    def _style_loss(self, targets: Sequence[Tensor], grams: Sequence[Tensor]) -> Tensor:
-        """The spec's L_style over the layers, from the generated per-position Gram matrices."""
-        terms = self._style_terms(targets, grams, self.layer_weights)
-        return sum(terms) if self.options.normalization == "sum" else sum(terms) / float(len(terms))
-
     def _style_terms(
         self, targets: Sequence[Tensor], grams: Sequence[Tensor], layer_weights: Sequence[float]
     ) -> list[Tensor]:
+        """Each style layer's w_l E_l (:func:`losses.style_layer_loss`), before the sum over layers."""
         return [
-            weight * losses.gram_loss(target, gram, self.options.normalization)
+            weight * losses.style_layer_loss(target, gram, self.options.normalization)
             for target, gram, weight in zip(targets, grams, layer_weights, strict=True)
         ]
 

@@ -522,6 +522,17 @@ def _alpha_array(alpha: Image.Image, shape: tuple[int, ...]) -> np.ndarray:
     return np.asarray(alpha.resize((shape[1], shape[0]), Image.Resampling.LANCZOS), np.float32) / 255.0
 
 
+def write_json(path: str | os.PathLike, value: Any) -> Path:
+    """``value`` as indented JSON at ``path``, atomically (:func:`write_atomically`)."""
+    text = json.dumps(value, indent=2) + "\n"
+    return write_atomically(Path(path), lambda file: file.write(text.encode()))
+
+
+def output_name(photo: str | os.PathLike, paintings: Sequence[str | os.PathLike]) -> str:
+    """What a picture is called unless told: ``PHOTO-PAINTING.png``, every painting's name in turn."""
+    return "-".join(Path(path).stem for path in [photo, *paintings]) + ".png"
+
+
 def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     """Run ``write`` on a temporary file in the target's folder, then rename it over ``path``,
     so that a failure never leaves a half-written file."""

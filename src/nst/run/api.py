@@ -19,8 +19,9 @@ from nst.options import Options
 from nst.run import plan
 from nst.run.fast import stylize_fast
 from nst.run.inputs import Inputs, check_extras, compared_images, load_masks
+from nst.run.progress import Progress, ProgressCallback, TileCallback
 from nst.run.report import picture_measures
-from nst.run.result import Progress, ProgressCallback, Result, TileCallback
+from nst.run.result import Result
 from nst.run.runner import Run
 
 # TemporalTarget: what a video frame's temporal term compares it with (stylize's ``temporal``).

@@ -1,18 +1,16 @@
 """How many steps each size of the ladder takes: fixed counts, or shares of a time budget; and
-the time left, as the run measures its steps. No TensorFlow here."""
+the run's progress after each step, with the time left as the run measures its steps
+(:mod:`nst.run.progress`). No TensorFlow here."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from nst.options import Options
+from nst.run.progress import PRIOR_SECONDS_PER_PIXEL, PRIOR_SIZE_OVERHEAD_S, Progress
 
-# What a time budget is planned with until the run has measured its own: seconds per pixel of
-# one step on a 2-core CPU (measured: 6.9e-6 at 128 px, 5.5e-6 at 512 px), and seconds to set
-# up a scale (targets, compiling the step).
-_PRIOR_SECONDS_PER_PIXEL = 7e-6
-_PRIOR_SCALE_OVERHEAD_S = 1.0
 # The clock of elapsed times and of time budgets, read as plan.clock() wherever the run reads the
 # time (the tests plan budgets with a fake one).
 clock = time.perf_counter
@@ -34,8 +32,10 @@ class Plan:
         self.deadline = None if options.time_budget is None else started + options.time_budget
         self.steps_done = 0
         self.steps_per_scale: list[int] = []
-        self.seconds_per_pixel = _PRIOR_SECONDS_PER_PIXEL
-        self.scale_overhead = _PRIOR_SCALE_OVERHEAD_S
+        self.seconds_per_pixel = PRIOR_SECONDS_PER_PIXEL
+        self.scale_overhead = PRIOR_SIZE_OVERHEAD_S
+        self.started = started
+        self.time_budget = options.time_budget
         self.scale_began = started
 
     def begin_scale(self) -> None:
@@ -119,3 +119,11 @@ class Plan:
             return sum(self.planned)
         remaining = max(0.0, self.deadline - clock())
         return self.steps_done + round(remaining / self._step_cost(self.pixels))
+
+    def progress(self, losses: dict[str, float], image: Callable[[], Any]) -> Progress:
+        """Where the run is after a step (:meth:`record_step`): its steps, size, elapsed time and
+        time left, for the progress callback."""
+        return Progress(
+            self.steps_done, self.total_steps(), clock() - self.started, losses, self.index + 1, len(self.sizes),
+            self.time_budget, image, self.remaining_s(), self.sizes[self.index],
+        )  # fmt: skip

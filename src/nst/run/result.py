@@ -1,15 +1,14 @@
-"""What a run gives back: :class:`Progress` after each step, and the finished :class:`Result`.
+"""What a run gives back: the finished :class:`Result` (its progress after each step is
+:class:`nst.run.progress.Progress`).
 
-No TensorFlow here: the command line, the web app and the snapshots use these types before a
-run has loaded it."""
+No TensorFlow here: the command line, the web app and the snapshots use it before a run has
+loaded it."""
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,35 +16,8 @@ import numpy as np
 from PIL import Image
 
 from nst.errors import NstError
-from nst.media.images import ImageSource, describe, save_image, to_pil, write_atomically
+from nst.media.images import ImageSource, describe, save_image, to_pil, write_json
 from nst.options import Options
-
-
-@dataclass
-class Progress:
-    """What the run tells its callback after each step.
-
-    ``losses`` were measured on the image the step started from, at the current scale;
-    :meth:`image` returns the image after the step, computed only when asked for. Under a
-    time budget ``steps`` is an estimate and ``time_budget_s`` is set."""
-
-    step: int
-    steps: int
-    elapsed_s: float
-    losses: dict[str, float]
-    scale: int
-    scales: int
-    time_budget_s: float | None
-    _image: Callable[[], np.ndarray] = field(repr=False)
-    remaining_s: float | None = None  # the time left, as the run measures its steps (or its budget's)
-
-    def image(self) -> np.ndarray:
-        """The current image, (H, W, 3) float32 in [0, 1]."""
-        return self._image()
-
-
-ProgressCallback = Callable[[Progress], None]
-TileCallback = Callable[[int, int, int], None]
 
 
 @dataclass
@@ -84,8 +56,7 @@ class Result:
 
     def save_report(self, path: str | os.PathLike) -> Path:
         """Write the report as JSON, atomically."""
-        text = json.dumps(self.report, indent=2) + "\n"
-        return write_atomically(Path(path), lambda file: file.write(text.encode()))
+        return write_json(path, self.report)
 
 
 def picture_params(

@@ -29,8 +29,9 @@ from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image,
 from nst.run.fast import start_image
 from nst.run.inputs import Inputs, compared_images, load_masks, presented
 from nst.run.memory import SizePlan, memory_limit, plan_size
+from nst.run.progress import ProgressCallback, TileCallback
 from nst.run.report import history_entry, params, peak_mb, picture_measures, size_entry
-from nst.run.result import Progress, ProgressCallback, Result, TileCallback
+from nst.run.result import Result
 
 # Adam's learning rate where memory leaves no room for L-BFGS at a print's larger sizes: at 768 px
 # from an enlarged 384 px picture, 12 steps at 0.02 add speckle (noise 1.40); 0.005 does not
@@ -190,11 +191,7 @@ class Run:
             self.history.append(history_entry(step - 1, elapsed, losses, size.index + 1))
         if self.callback is not None:
             image = functools.partial(_apply, size.shown, current)  # computed only when asked for
-            progress = Progress(
-                step, self.plan.total_steps(), elapsed, losses, size.index + 1, len(self.sizes), options.time_budget,
-                image, self.plan.remaining_s(),
-            )  # fmt: skip
-            self.callback(progress)
+            self.callback(self.plan.progress(losses, image))
 
     def stopped(self, size: _Size, stop: BaseException) -> BaseException:
         """What a run that stopped early raises: it carries the last picture whose loss was finite."""

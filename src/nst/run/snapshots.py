@@ -17,7 +17,8 @@ from PIL import Image
 from nst.errors import NstError
 from nst.media.animations import check_animation_path, save_animation
 from nst.media.images import save_image, to_pil
-from nst.run.result import Progress, Result
+from nst.run.progress import Progress
+from nst.run.result import Result
 
 # An animation shows about this many frames when no --save-every spaces them.
 _ANIMATION_FRAMES = 50

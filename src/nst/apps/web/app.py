@@ -27,9 +27,9 @@ import socket
 import sys
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,18 +42,18 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from nst.apps.common import load_run
+from nst.apps.web.config import EXAMPLES as EXAMPLES  # the examples offered (the tests read them here)
+from nst.apps.web.config import STYLE_STRENGTH, WebConfig
 from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
 from nst.errors import NstError
 from nst.media import feedforward
-from nst.media.images import peek_image
-from nst.options import Options
+from nst.media.images import output_name, peek_image
+from nst.options import SETTINGS, Options
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
 
 STATIC = Path(__file__).resolve().parent / "static"
-# The bundled examples, package data of nst itself: every image in photos/ is offered as a photo,
-# every one in paintings/ as a painting. Adding an image there is all it takes to offer it.
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_KINDS = ("photos", "paintings")
 EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png")
 SESSION_COOKIE = "nst_session"
@@ -61,33 +61,11 @@ SESSION_COOKIE = "nst_session"
 # facing strangers' files means fewer decoder bugs within reach. MPO: many cameras' JPEGs.
 ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 ACCEPTED_NAMES = "JPEG, PNG, WebP, GIF, BMP or TIFF"
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 # A stopping server waits this long for the run in progress to end, no longer: a run has nothing
 # to save, and a step at 1024 px takes many seconds.
 STOP_WAIT_S = 0.5
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _DEFAULTS = Options()
-
-
-@dataclass(frozen=True)
-class WebConfig:
-    """The server's limits. ``allowed_hosts``: Host headers accepted (None: any)."""
-
-    max_upload_mb: float = 20.0
-    max_pixels: int = 40_000_000
-    max_size: int = 1024
-    max_steps: int = 1000
-    max_time_budget: float = 1800.0
-    max_paintings: int = 4
-    max_waiting: int = 16
-    abandon_after_s: float = 10.0
-    keep_s: float = 3600.0
-    examples: Path | None = EXAMPLES
-    allowed_hosts: tuple[str, ...] | None = LOOPBACK_NAMES
-
-    @property
-    def max_upload_bytes(self) -> int:
-        return round(self.max_upload_mb * 1024 * 1024)
 
 
 def is_loopback(host: str) -> bool:
@@ -208,11 +186,14 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
             "max_steps": config.max_steps,
             "max_time_budget": config.max_time_budget,
             "max_paintings": config.max_paintings,
-            "defaults": {
-                "size": _DEFAULTS.size,
-                "steps": _DEFAULTS.output_steps(),
-                "style_scale": _DEFAULTS.style_scale,
-            },  # fmt: skip
+            # Steps unless given are by size (Options.output_steps): the page shows the default size's.
+            "defaults": {setting.name: setting.default for setting in WEB_SETTINGS}
+            | {"steps": _DEFAULTS.output_steps()},
+            # What the page offers a control for when it has none of its own: a new web setting.
+            "settings": [
+                {key: getattr(setting, key) for key in ("name", "kind", "default", "help", "choices")}
+                for setting in WEB_SETTINGS
+            ],
         }
 
     @app.get("/api/examples/{name}")
@@ -355,7 +336,7 @@ def _prepare(form: FormData, folder: Path, config: WebConfig, examples: dict[str
     if isinstance(mask, UploadFile) and mask.filename:
         options = replace(options, mask=str(images.add(mask, "mask")))
     check_inputs(content, styles, options)
-    name = "-".join(Path(_safe_name(images.names[path])).stem for path in [content, *styles]) + ".png"
+    name = output_name(_safe_name(images.names[content]), [_safe_name(images.names[path]) for path in styles])
     return RunRequest(content, styles, options, name, {str(path): given for path, given in images.names.items()})
 
 
@@ -407,30 +388,27 @@ def _safe_name(filename: str | None) -> str:
     return name or "upload"
 
 
+# What the form may set: the run settings declared with ``web=True`` (nst.options), each read from
+# its field as the declaration says; and the page's style strength (nst.apps.web.config).
+WEB_SETTINGS = tuple(setting for setting in SETTINGS.values() if setting.web)
+
+
 def _options(form: FormData, config: WebConfig) -> Options:
     """The run's options from the form's fields; the library validates them as for the command line."""
-    size = _number(form, "size", int, _DEFAULTS.size)
-    if size > config.max_size:
-        raise NstError(f"size must be at most {config.max_size} px here, got {size}")
-    steps = _number(form, "steps", int, None)  # unless given, by size (Options.output_steps)
-    if steps is not None and steps > config.max_steps:
-        raise NstError(f"steps must be at most {config.max_steps} here, got {steps}")
-    budget = _number(form, "time_budget", float, None)
-    if budget is not None and budget > config.max_time_budget:
-        raise NstError(f"time budget must be at most {config.max_time_budget:g} s here, got {budget:g}")
-    strength = _number(form, "style_strength", float, 1.0)
+    values = {setting.name: setting.from_text(_text(form, setting.name)) for setting in WEB_SETTINGS}
+    limits = (("size", config.max_size, " px"), ("steps", config.max_steps, ""),
+              ("time_budget", config.max_time_budget, " s"))  # fmt: skip
+    for name, limit, unit in limits:
+        value, setting = values.get(name), SETTINGS[name]
+        if value is not None and value > limit:
+            raise NstError(
+                f"{setting.label} must be at most {setting.shown(limit)}{unit} here, got {setting.shown(value)}"
+            )
+    strength = STYLE_STRENGTH.from_text(_text(form, STYLE_STRENGTH.name))
     if not 0 < strength < float("inf"):
         raise NstError(f"style strength must be a number > 0, got {strength:g}")
-    blend = _text(form, "style_blend")
-    return Options(
-        size=size,
-        steps=steps,
-        time_budget=budget,
-        style_weight=_DEFAULTS.style_weight * strength,
-        preserve_colors=_text(form, "preserve_colors") or None,
-        style_scale=_number(form, "style_scale", float, _DEFAULTS.style_scale),
-        style_blend=_numbers(blend, "style blend") if blend else None,
-    )
+    values["style_weight"] = values.get("style_weight", _DEFAULTS.style_weight) * strength
+    return Options(**values)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -440,29 +418,9 @@ def _text(form: FormData, name: str) -> str:
     return (value or "").strip()
 
 
-def _number(form: FormData, name: str, kind: type, default: Any) -> Any:
-    text = _text(form, name)
-    if not text:
-        return default
-    try:
-        return kind(text)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise NstError(f"{name.replace('_', ' ')} must be {what}, got {text!r}") from None
-
-
-def _numbers(text: str, what: str) -> Sequence[float]:
-    try:
-        return tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise NstError(f"{what} must be comma-separated numbers, got {text!r}") from None
-
-
 def _fast_first_frame(request: RunRequest) -> np.ndarray:
     return stylize_fast(request.content, request.styles, request.options, measure=False).pixels
 
 
 def _library_stylize(*args: Any, **kwargs: Any) -> Any:
-    from nst.run.api import stylize
-
-    return stylize(*args, **kwargs)
+    return load_run().stylize(*args, **kwargs)

@@ -28,6 +28,7 @@ import numpy as np
 from nst.errors import NstError, StoppedEarly
 from nst.media.images import to_pil
 from nst.options import Options
+from nst.run.progress import Progress
 
 log = logging.getLogger("nst.web")
 
@@ -39,7 +40,7 @@ class Stylize(Protocol):
     """What runs a job: :func:`nst.stylize`, or a fake in tests. The result needs ``save(path)``."""
 
     def __call__(
-        self, content: Path, style: Sequence[Path], options: Options, *, callback: Callable[[Any], None]
+        self, content: Path, style: Sequence[Path], options: Options, *, callback: Callable[[Progress], None]
     ) -> Any: ...
 
 
@@ -80,15 +81,17 @@ class Job:
     message: str = ""  # why it failed or was cancelled, one line
     step: int = 0
     steps: int = 0
+    scale: int = 0  # the size of the ladder at work (from 1) of scales, its longer side in px
+    scales: int = 0
+    size: int | None = None
     elapsed_s: float = 0.0
-    eta_s: float | None = None
+    eta_s: float | None = None  # the time left, as the run measures it (nst.run.progress), as the terminal shows it
     losses: dict[str, float] = field(default_factory=dict)
     preview: bytes | None = None
     preview_version: int = 0
     result: Path | None = None
     finished: float | None = None
     cancel_requested: bool = False
-    first_step: tuple[int, float] | None = None  # (step, elapsed) when first seen: the ETA's rate starts there
     last_preview: float = -math.inf
 
     def status(self, ahead: int) -> dict[str, Any]:
@@ -100,6 +103,9 @@ class Job:
             "cancelling": self.cancel_requested and self.state not in FINISHED,
             "step": self.step,
             "steps": self.steps,
+            "scale": self.scale,
+            "scales": self.scales,
+            "size": self.size,
             "elapsed_s": round(self.elapsed_s, 1),
             "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
             "time_budget_s": self.request.options.time_budget,
@@ -109,11 +115,12 @@ class Job:
             "message": self.message,
         }
 
-    def record(self, progress: Any) -> None:
-        """A step's progress: the step, the losses and the time left."""
+    def record(self, progress: Progress) -> None:
+        """A step's progress: the step, the size, the losses and the time left."""
         self.step, self.steps, self.elapsed_s = progress.step, progress.steps, progress.elapsed_s
+        self.scale, self.scales, self.size = progress.scale, progress.scales, progress.size
         self.losses = {name: float(value) for name, value in progress.losses.items()}
-        self.eta_s = self._eta(progress)
+        self.eta_s = progress.remaining_s
 
     def preview_due(self, now: float, every_s: float) -> bool:
         """Whether a new preview is due (and then it counts as made)."""
@@ -128,19 +135,6 @@ class Job:
         self.message = message.replace(f"{self.folder}/", "").splitlines()[0] if message else ""
         self.state, self.result, self.finished = state, result, time.monotonic()
         self.cancel_requested = False
-
-    def _eta(self, progress: Any) -> float | None:
-        """Seconds left: the budget's rest, or the steps left at the rate measured since the first
-        step seen (the first step also compiles, so it is left out of the rate)."""
-        if progress.time_budget_s is not None:
-            return max(0.0, progress.time_budget_s - progress.elapsed_s)
-        if self.first_step is None:
-            self.first_step = (progress.step, progress.elapsed_s)
-            return None
-        first, started = self.first_step
-        if progress.step <= first:
-            return None
-        return (progress.elapsed_s - started) / (progress.step - first) * max(0, progress.steps - progress.step)
 
 
 class JobQueue:
@@ -288,7 +282,7 @@ class JobQueue:
         else:
             self._finish(job, DONE, "", saved)
 
-    def _on_progress(self, job: Job, progress: Any) -> None:
+    def _on_progress(self, job: Job, progress: Progress) -> None:
         now = time.monotonic()
         with self._lock:
             if job.cancel_requested:

@@ -31,11 +31,38 @@ async function init() {
     $("limit-label").textContent = steps ? "Steps" : "Seconds";
     $("limit-value").value = steps ? defaults.steps : 60;
   });
+  addMoreSettings(state.config.settings);
   $("strength").addEventListener("input", showStrength);
   $("form").addEventListener("submit", (e) => { e.preventDefault(); start(); });
   $("cancel").addEventListener("click", cancel);
   showStrength();
   render();
+}
+
+// The settings the form may send (declared with web=True in nst.options) that have no control of
+// their own above get a plain one here, so that a new one is on the page without editing it.
+const OWN_CONTROLS = ["size", "steps", "time_budget", "style_scale", "preserve_colors", "style_blend"];
+
+function addMoreSettings(settings) {
+  for (const setting of settings) {
+    if (OWN_CONTROLS.includes(setting.name)) continue;
+    let input;
+    if (setting.choices) {
+      input = document.createElement("select");
+      for (const value of ["", ...setting.choices]) input.append(new Option(value || "default", value));
+    } else {
+      input = document.createElement("input");
+      const number = setting.kind === "int" || setting.kind === "float";
+      input.type = setting.kind === "switch" || setting.kind === "flag" ? "checkbox" : number ? "number" : "text";
+      if (number) input.step = setting.kind === "int" ? "1" : "any";
+      if (input.type === "checkbox") input.checked = Boolean(setting.default);
+      else input.value = Array.isArray(setting.default) ? setting.default.join(",") : (setting.default ?? "");
+    }
+    input.dataset.setting = setting.name;
+    const label = document.createElement("label");
+    label.append(`${setting.help} `, input);
+    $("more-settings").append(label);
+  }
 }
 
 function thumb(name, onclick) {
@@ -128,6 +155,9 @@ function formData() {
   form.append("style_scale", $("style-scale").value);
   form.append("preserve_colors", $("preserve-colors").value);
   if ($("mask-file").files.length) form.append("mask", $("mask-file").files[0]);
+  for (const input of document.querySelectorAll("[data-setting]")) {
+    form.append(input.dataset.setting, input.type === "checkbox" ? (input.checked ? "on" : "off") : input.value);
+  }
   return form;
 }
 
@@ -176,10 +206,12 @@ function update(s) {
   } else if (s.state === "running") {
     const budget = s.time_budget_s;
     $("progress").value = budget ? Math.min(1, s.elapsed_s / budget) : s.steps ? s.step / s.steps : 0;
+    // The time left is the run's own estimate, the one the terminal shows (nst.run.progress).
     const left = s.eta_s == null ? "" : ` · about ${seconds(s.eta_s)} left`;
+    const size = s.scales > 1 ? ` at ${s.size} px (${s.scale} of ${s.scales})` : "";
     // Before the first step the picture shown, if any, is the fast network's sketch.
     const waiting = s.preview ? "A quick sketch; loading the network" : "Loading the network";
-    const where = s.step ? `Step ${s.step}${budget ? "" : ` of ${s.steps}`}` : waiting;
+    const where = s.step ? `Step ${s.step}${budget ? "" : ` of ${s.steps}`}${size}` : waiting;
     $("status").textContent = s.cancelling ? "Cancelling…" : `${where} · ${seconds(s.elapsed_s)}${left}`;
     if (s.losses.total !== undefined) {
       const l = s.losses;
@@ -222,9 +254,13 @@ async function cancel() {
   if (response.ok) update(await response.json());
 }
 
+// The one duration format, as the terminal writes it (nst.run.progress.duration): 45 s, 3 min 05 s, 2 h 10 min.
 function seconds(s) {
   s = Math.round(s);
-  return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`;
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return `${minutes} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
 
 function num(x) {

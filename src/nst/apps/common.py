@@ -1,0 +1,22 @@
+"""What the front ends share beyond the options and the progress model: loading the run quietly."""
+
+from __future__ import annotations
+
+import logging
+from types import ModuleType
+
+
+def hide_tensorflow_warnings() -> None:
+    """TensorFlow's Python logger keeps to errors. Each size of the ladder compiles its own step, and
+    TensorFlow warns about that: a note for programmers, not for someone waiting on a picture.
+    (Its C++ notices are hidden as it starts, by nst.quiet_start.)"""
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def load_run() -> ModuleType:
+    """:mod:`nst.run.api` (``stylize``, ``score``, ``reproduce``), TensorFlow started quietly:
+    called by a front end once its inputs have been checked."""
+    hide_tensorflow_warnings()
+    from nst.run import api
+
+    return api

@@ -1,0 +1,157 @@
+"""What several test modules share: the bundled images, starting a process as a terminal would,
+running ``nst``, waiting on a condition, and a fake run for the web app's tests. Test modules
+import these from here, never from one another."""
+
+import contextlib
+import functools
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms, PngImagePlugin
+
+from nst.media.images import METADATA_KEY
+from nst.run import plan
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CONTENT = EXAMPLES / "cat.jpg"
+STYLE = EXAMPLES / "starry-night.jpg"
+# A guard against a hang, never a measure: what a condition that should hold at once may take on a
+# loaded machine before the test fails.
+PATIENCE_S = 60.0
+
+
+def _default_signals() -> None:
+    # A shell started in the background (`make test &`) starts its children with SIGINT ignored;
+    # the tests send signals to nst as a terminal would, so they set what a terminal gives.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def started(command: list, **popen) -> Iterator[subprocess.Popen]:
+    """``command`` as a terminal would start it (default signal handling, no stdin), in its own
+    process group, which is killed at the end whether the test passed or not."""
+    process = subprocess.Popen(
+        [str(part) for part in command], stdin=subprocess.DEVNULL, start_new_session=True,
+        preexec_fn=_default_signals, **popen,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+
+
+def run_nst(*args, cwd=None, env=None, python_options=()) -> subprocess.CompletedProcess:
+    """``nst ARGS`` as a process, its output captured (``python_options``: the interpreter's own, ``-X importtime``)."""
+    return subprocess.run(
+        [sys.executable, *python_options, "-m", "nst", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, env=env, timeout=300,
+    )  # fmt: skip
+
+
+def check_reproduced(first, again, summary, env=None) -> None:
+    """``nst reproduce first -o again`` makes the same picture, its summary line starting with ``summary``."""
+    from nst.media.images import read_metadata
+
+    result = run_nst("reproduce", first, "-o", again, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {again} ({summary}")
+    assert read_metadata(again) == read_metadata(first)
+    difference = np.abs(np.asarray(Image.open(again), float) - np.asarray(Image.open(first), float))
+    assert difference.max() <= 1  # the same picture; at most a rounding step apart
+
+
+def swapped_srgb_profile() -> bytes:
+    """sRGB with its red and blue primaries swapped: red pixels under it are blue in sRGB."""
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (count,) = struct.unpack(">I", data[128:132])
+    tags = {bytes(data[132 + 12 * i : 136 + 12 * i]): 132 + 12 * i for i in range(count)}
+    red, blue = tags[b"rXYZ"], tags[b"bXYZ"]
+    data[red + 4 : red + 12], data[blue + 4 : blue + 12] = data[blue + 4 : blue + 12], data[red + 4 : red + 12]
+    return bytes(data)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = PATIENCE_S, watch=(), every: float = 0.01) -> None:
+    """Waits for ``condition``, asking about the ``watch`` jobs meanwhile (``(queue, job)``), as
+    their pages would; fails after ``timeout`` seconds, which only guards against a hang."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        for queue, job in watch:
+            queue.status(job)
+        time.sleep(every)
+
+
+class FakeResult:
+    """A PNG whose parameters name the photo and paintings it was made from, as nst's do."""
+
+    def __init__(self, content: Path, styles: list[Path]) -> None:
+        self.report = {"params": {"content": str(content), "style": [str(style) for style in styles]}}
+
+    def save(self, path: Path) -> Path:
+        info = PngImagePlugin.PngInfo()
+        info.add_text(METADATA_KEY, json.dumps(self.report["params"]))
+        Image.new("RGB", (4, 4)).save(path, pnginfo=info)
+        return path
+
+
+class FakeStylize:
+    """A run without a network: ``options.output_steps()`` steps of ``step_s`` seconds each on an 8x8
+    picture, its progress made by the run's own plan (nst.run.plan.Plan), as nst.stylize makes
+    it, with the losses ``losses(step)`` gives; records when each run started and ended. ``gate``:
+    the first step waits for it."""
+
+    def __init__(self, step_s: float = 0.005, error: Exception | None = None, losses=None) -> None:
+        self.step_s, self.error = step_s, error
+        self.losses = losses or (lambda step: {"total": 1.0 / step})
+        self.runs: list[tuple[str, float, float]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, content, styles, options, *, callback):
+        started = time.monotonic()
+        self.gate.wait()
+        steps = plan.Plan(options, [options.size], plan.clock(), [64.0])
+        steps.begin_scale()
+        steps.start_scale(0)
+        for step in range(1, options.output_steps() + 1):
+            time.sleep(self.step_s)
+            steps.record_step()
+            pixels = np.full((8, 8, 3), step / options.output_steps(), np.float32)
+            callback(steps.progress(self.losses(step), functools.partial(np.asarray, pixels)))
+        if self.error is not None:
+            raise self.error
+        self.runs.append((content.name, started, time.monotonic()))
+        return FakeResult(content, styles)
+
+
+def losses_and_gradient(objective, image: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """An objective's losses and gradient at ``image``, whole or tiled, as floats and an array."""
+    from keras import ops
+
+    from nst.core import backend
+    from nst.core.tiles import TiledObjective
+
+    tensor = ops.convert_to_tensor(image[np.newaxis])
+    if isinstance(objective, TiledObjective):
+        losses, gradient = objective.value_and_grad(tensor)
+    else:
+        losses, gradient = backend.value_and_grad(objective)(tensor)
+    return backend.floats(losses), backend.to_numpy(gradient)[0]
+
+
+def relative_error(approximate: np.ndarray, exact: np.ndarray) -> float:
+    """The relative L2 error of ``approximate`` against ``exact``."""
+    return float(np.linalg.norm(approximate - exact) / np.linalg.norm(exact))
