@@ -844,4 +844,28 @@ PRESETS: dict[str, dict[str, Any]] = {
         "style_layers": STYLE_LAYERS,
         "style_layer_weights": None,
     },
+    # nst 0.2's default (docs/quality.md): the spec's objective (mean losses, alpha 1e4, beta 1e-2)
+    # by L-BFGS from the smooth preconditioner, 100 steps at the output size alone (a print from
+    # 512 px up), every size compiled with XLA. Its pictures are the photo under a fine texture in
+    # the painting's colours; PNGs made by it carry these settings and reproduce as they were.
+    "classic": {
+        "optimizer": "lbfgs",
+        "init": "content",
+        "steps": 100,
+        "coarse_steps": 100,
+        "ladder": "print",
+        "enlarge": "bicubic",
+        "normalization": "mean",
+        "content_weight": 1e4,
+        "style_weight": 1e-2,
+        "epsilon": 0.1,
+        "vgg_normalization": "none",
+        "balance_style_layers": False,
+        "preconditioner": "gaussian",
+        "jit_compile": True,
+        "tv_weight": 0.0,
+        "content_layers": CONTENT_LAYERS,
+        "style_layers": STYLE_LAYERS,
+        "style_layer_weights": None,
+    },
 }

@@ -112,9 +112,10 @@ _OVERWRITE = Setting(
 _QUIET = Setting("quiet", "no progress bar and no summary line", "flag", False, flags=("-q", "--quiet"))
 _PRESET = Setting(
     "preset",
-    "start from named settings ('spec': the spec's plain Adam loop, 1000 steps)",
+    "start from named settings ('spec': the spec's plain Adam loop, 1000 steps; 'classic': nst 0.2's default)",
     choices=tuple(PRESETS),
-    details="Explicit options override the preset's.",
+    details="Explicit options override the preset's. `classic` is the default of nst 0.2 (the spec's objective by"
+    " L-BFGS, 100 steps at the output size alone): see [quality](quality.md).",
 )
 STYLIZE_SETTINGS = (
     _OUTPUT,
