@@ -57,6 +57,10 @@ _PRINT_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*(cm|mm
 # A print's ladder starts at the size people look at a picture on a screen.
 VIEWING_SIZE = 512
 PRINT_STEP_RATIO = 1.8
+# Up to the viewing size the painting ladder may double: its larger sizes start from the smaller
+# result enlarged with --enlarge detail, which leaves no lattice (a print's start from bicubic
+# enlargements did, hence its 1.8), and three sizes to 512 px cost less than four.
+PAINTING_STEP_RATIO = 2.0
 FEWEST_DETAIL_STEPS = 10
 # Unless --steps is given, the output size's steps: this many at the viewing size, and at other
 # sizes as many more or fewer as a step there is cheaper or dearer (by pixels), within bounds:
@@ -303,8 +307,9 @@ class Options:
     )
     ladder: str = setting(
         "print",
-        f"without --scales: 'painting' (sizes from --scale-start up, each at most {PRINT_STEP_RATIO:g} times the one"
-        f" before) or 'print' (nst 0.2: one size; a print's sizes from {VIEWING_SIZE} px up)",
+        f"without --scales: 'painting' (sizes from --scale-start up, each at most twice the one before) or 'print'"
+        f" (nst 0.2: one size); a print's sizes from {VIEWING_SIZE} px up, each at most {PRINT_STEP_RATIO:g} times the"
+        " one before",
         OPTIMISATION,
         RUN_COMMANDS,
         kind="text",
@@ -707,48 +712,38 @@ class Options:
         With ``scales`` given: geometric from ``scale_start``. Unless it is given, by ``ladder``:
 
         * ``"painting"``: every picture is made from ``scale_start`` up, each size at most
-          ``PRINT_STEP_RATIO`` times the one before (128, 203, 323, 512), because the painting's
-          forms are laid down where VGG19's deeper layers see them at the painting's scale; a
-          print continues from the viewing size as below.
-        * ``"print"`` (nst 0.2): one size, except that a print (over ``2 x VIEWING_SIZE``) is made
-          from the viewing size up: 512, 861, 1448, 2435, 4096.
+          ``PAINTING_STEP_RATIO`` times the one before (128, 256, 512), because the painting's
+          forms are laid down where VGG19's deeper layers see them at the painting's scale.
+        * ``"print"`` (nst 0.2): one size.
 
-        Not exactly twice: an image enlarged exactly twice has a lattice of period 2 px from the
-        interpolation (grid 1.15 at 512 px), which a dozen steps do not remove."""
+        Either way a print (over ``2 x VIEWING_SIZE``) continues from the viewing size up, each size
+        at most ``PRINT_STEP_RATIO`` times the one before: 512, 861, 1448, 2435, 4096. Not exactly
+        twice: an image enlarged exactly twice by bicubic interpolation has a lattice of period
+        2 px (grid 1.15 at 512 px), which a dozen steps do not remove."""
         if self.scales is None:
-            if self.ladder == "print" and self.size <= 2 * VIEWING_SIZE:
-                return [self.size]
-            if self.size <= 2 * VIEWING_SIZE:
-                return _geometric(self.scale_start, self.size)
-            start = _geometric(self.scale_start, VIEWING_SIZE) if self.ladder == "painting" else [VIEWING_SIZE]
-            return start[:-1] + _geometric(VIEWING_SIZE, self.size)
+            viewing = min(self.size, VIEWING_SIZE) if self.size > 2 * VIEWING_SIZE else self.size
+            start = (
+                _geometric(self.scale_start, viewing, PAINTING_STEP_RATIO) if self.ladder == "painting" else [viewing]
+            )
+            return start[:-1] + _geometric(viewing, self.size, PRINT_STEP_RATIO)
         if self.scales == 1 or self.size <= self.scale_start:
             return [self.size]
         ratio = self.size / self.scale_start
         return [round(self.scale_start * ratio ** (i / (self.scales - 1))) for i in range(self.scales)]
 
     def steps_per_size(self) -> list[int]:
-        """The planned steps of each size of the ladder (``steps``: :meth:`output_steps`).
-
-        With ``scales`` given, or the ``"print"`` ladder below a print: ``coarse_steps`` at each
-        coarser size and ``steps`` at the output's. The ``"painting"`` ladder goes geometrically
-        from ``coarse_steps`` at its smallest size to ``steps`` at the output (40, 27, 18, 12):
-        a small size's step is cheap and lays down the painting's forms, a large one's costs up
-        to 16 times as much and adds detail to a picture that is nearly there. A print's automatic
-        ladder reaches ``steps`` at the viewing size, where the painting's structure is laid down,
-        and takes half as many at each larger size (at least ``FEWEST_DETAIL_STEPS``)."""
+        """The planned steps of each size of the ladder: ``coarse_steps`` at each coarser size and
+        :meth:`output_steps` at the output's. A print's automatic ladder takes the output's steps
+        at the viewing size, where the painting's structure is laid down, and half as many at each
+        larger size (at least ``FEWEST_DETAIL_STEPS``), which starts close to its answer and only
+        adds detail."""
         sizes = self.scale_sizes()
-        if self.scales is not None or len(sizes) == 1:
+        if self.scales is not None or sizes[-1] <= 2 * VIEWING_SIZE:
             return [self.coarse_steps] * (len(sizes) - 1) + [self.output_steps()]
-        viewing = sizes.index(VIEWING_SIZE) if sizes[-1] > 2 * VIEWING_SIZE else len(sizes) - 1
-        steps = self.output_steps(sizes[viewing])
-        if self.ladder == "painting":
-            ratio = steps / max(self.coarse_steps, 1)
-            planned = [round(self.coarse_steps * ratio ** (index / max(viewing, 1))) for index in range(viewing + 1)]
-        else:
-            planned = [steps]
-        larger = len(sizes) - 1 - viewing
-        return planned + [max(FEWEST_DETAIL_STEPS, steps >> index) for index in range(1, larger + 1)]
+        viewing = sizes.index(VIEWING_SIZE)
+        steps = self.output_steps(VIEWING_SIZE)
+        detail = [max(FEWEST_DETAIL_STEPS, steps >> index) for index in range(1, len(sizes) - viewing)]
+        return [self.coarse_steps] * viewing + [steps] + detail
 
     def compiles(self, index: int) -> bool:
         """Whether the ladder's size ``index`` compiles its step with XLA: ``jit_compile``, or
@@ -807,12 +802,12 @@ def layer_stride(name: str) -> int:
     return 2 ** (block if name.endswith("pool") else block - 1)
 
 
-def _geometric(start: int, end: int) -> list[int]:
-    """Sizes from ``start`` to ``end``, geometric, as few as keep each at most PRINT_STEP_RATIO
-    times the one before."""
+def _geometric(start: int, end: int, ratio: float) -> list[int]:
+    """Sizes from ``start`` to ``end``, geometric, as few as keep each at most ``ratio`` times the
+    one before."""
     if end <= start:
         return [end]
-    count = math.ceil(math.log(end / start) / math.log(PRINT_STEP_RATIO)) + 1
+    count = math.ceil(math.log(end / start) / math.log(ratio) - 1e-9) + 1
     return [round(start * (end / start) ** (i / (count - 1))) for i in range(count)]
 
 
