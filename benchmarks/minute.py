@@ -44,14 +44,11 @@ def timed_run(photo: str, painting: str, size: int, flags: list[str], out: Path)
 
 def quality(output: Path, photo: str, painting: str, size: int) -> dict:
     from nst import Options, score
+    from nst.run.api import PLAIN_OBJECTIVE, coarse_style
 
     photo_path, painting_path = EXAMPLES / f"{photo}.jpg", EXAMPLES / f"{painting}.jpg"
-    plain = {"normalization": "mean", "content_weight": 1e4, "style_weight": 1e-2}
-    row = {"content": score(output, photo_path, painting_path, Options(size=size, **plain))["content"]}
-    for divisor in (2, 4):
-        coarse = Options(size=size // divisor, **plain)
-        picture = score(output, photo_path, painting_path, coarse)["style"]
-        row[f"coarse/{divisor}"] = picture / score(photo_path, photo_path, painting_path, coarse)["style"]
+    row = {"content": score(output, photo_path, painting_path, Options(size=size, **PLAIN_OBJECTIVE))["content"]}
+    row.update({f"coarse/{n}": coarse_style(output, photo_path, painting_path, size, n) for n in (2, 4)})
     return row
 
 

@@ -1,20 +1,24 @@
 """The quality panel: candidate methods on photo/painting pairs, judged by the picture too.
 
-    NST_WEIGHTS=... python benchmarks/quality_panel.py                       # every candidate, 256 px
-    NST_WEIGHTS=... python benchmarks/quality_panel.py --size 512 --pairs 3  # three pairs at 512 px
+    NST_WEIGHTS=... python benchmarks/quality_panel.py --candidates classic,default --size 256
+    NST_WEIGHTS=... python benchmarks/quality_panel.py --candidates classic,default,default-init-fast --size 512
     NST_WEIGHTS=... python benchmarks/quality_panel.py --candidates blocks,gaussian --out /tmp/panel
 
-For each candidate and pair it records, from one run at the candidate's settings and the same
-number of evaluations (load-independent, unlike seconds):
-- ``objective``: the plain VGG19's objective (the spec's weights, mean losses, equal layer
-  weights; the default), the common yardstick; ``content``: its content loss;
-- ``grid`` and ``noise`` (nst.media.measures), and each style layer's share of the candidate's own
-  style loss;
-- ``coarse/2`` and ``coarse/4``: the style loss of the result halved and quartered against the
-  painting halved and quartered, divided by the photo's: below 1 the picture carries the
-  painting's larger structures, not only its finest texture.
-It writes each result, a contact sheet per candidate (rows: pairs; photo, painting, result),
-a sheet of 400% crops of every candidate side by side, and the table as JSON, into --out.
+Every bundled photo (cat, coffee) with every bundled painting (The Starry Night, The Scream). Each
+candidate runs with its own settings (its steps and sizes: the default's minute against nst 0.2's
+100 steps at the output size), and records from that one run:
+- ``seconds`` (other work on the machine inflates them; ``benchmarks/minute.py`` times the
+  default alone) and the VGG19 passes at each size;
+- ``objective`` and ``content``: the plain VGG19's objective and content loss (the spec's
+  weights, mean losses), the common yardstick whatever the candidate minimises;
+- ``coarse/2`` and ``coarse/4``: the plain network's style loss of the result halved and
+  quartered against the painting halved and quartered, over the photo's: lower means the
+  picture carries the painting's larger structures, not only its finest texture;
+- the picture measures of the report's ``final`` (nst.media.measures): ``grid``, ``noise``,
+  ``outliers`` (per mille; ``outliers_painting``: the painting's own), ``lattice``, ``lines``;
+- each style layer's share of the candidate's own style loss.
+It writes each result, a contact sheet per candidate (rows: pairs; photo, painting, result), a
+sheet of 400% crops of every candidate side by side, and the table as JSON, into --out.
 """
 
 from __future__ import annotations
@@ -29,86 +33,64 @@ from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-PHOTOS = ("cat.jpg", "coffee.jpg")
-PAINTINGS = ("starry-night.jpg", "the-scream.jpg")
-# As different as possible: an animal and an object, swirls and long flat strokes.
-PAIRS_512 = (("cat.jpg", "starry-night.jpg"), ("coffee.jpg", "the-scream.jpg"), ("coffee.jpg", "starry-night.jpg"))
-
-# Each candidate: the options it changes from the defaults. Every candidate gets the same number
-# of VGG19 passes at the output size (``--steps``), the ladder the same in full-size passes.
-# The loss settings of the plain VGG19 (the spec's weights): the default objective.
-PLAIN = {"vgg_normalization": "none", "content_weight": 1e4, "style_weight": 1e-2}
+PAIRS = [(photo, painting) for photo in ("cat", "coffee") for painting in ("starry-night", "the-scream")]
+CLASSIC = {"preset": "classic"}
+# Each candidate: a preset and the options it changes. nst 0.2's candidates are the classic preset's.
 CANDIDATES: dict[str, dict] = {
-    "blocks": {**PLAIN, "preconditioner": "blocks"},  # the default until this panel: block-mean pyramid
-    "gaussian": {**PLAIN, "preconditioner": "gaussian"},  # the smooth pyramid: the default since the panel
-    "none": {**PLAIN, "preconditioner": "none"},  # L-BFGS without a preconditioner
-    # Gatys et al.'s normalised VGG19 with the smooth pyramid, at the strength docs/quality.md chose.
-    "gatys": {"vgg_normalization": "gatys", "content_weight": 1e6, "style_weight": 5e6},
-    "balanced": {**PLAIN, "balance_style_layers": True},
-    "ladder-balanced": {**PLAIN, "balance_style_layers": True, "scales": "ladder", "coarse_steps": 100},
-    "spec-adam": {**PLAIN, "optimizer": "adam"},  # the spec's Adam loop, same number of steps
+    "default": {},  # nst 0.3: photo-relative losses, the painting ladder, detail enlargements
+    "default-init-fast": {"init": "fast"},  # the same, starting from the fast network's picture (nst[fast])
+    "classic": CLASSIC,  # nst 0.2's default: the spec's objective, 100 L-BFGS steps at the output size
+    "blocks": {**CLASSIC, "preconditioner": "blocks"},  # the default before 0.2: block-mean pyramid
+    "gaussian": CLASSIC,  # the smooth pyramid, nst 0.2's name for its default
+    "none": {**CLASSIC, "preconditioner": "none"},  # L-BFGS without a preconditioner
+    # Gatys et al.'s normalised VGG19, at the strength docs/quality.md chose for it.
+    "gatys": {**CLASSIC, "vgg_normalization": "gatys", "content_weight": 1e6, "style_weight": 5e6},
+    "balanced": {**CLASSIC, "balance_style_layers": True},
+    "spec-adam": {**CLASSIC, "optimizer": "adam"},  # the spec's Adam loop, 100 steps
     # The TensorFlow tutorial's full recipe: the spec's loop, 1000 steps, total variation 30 (sum form).
     "tutorial": {"preset": "spec", "steps": 1000, "tv_per_pixel": 30.0},
 }
 
 
-def candidate_options(settings: dict, size: int, steps: int, shape: tuple[int, ...]):
+def candidate_options(settings: dict, size: int, shape: tuple[int, ...]):
     """The Options of a candidate at ``size``, for a photo of ``shape`` at that size."""
     from nst import Options
 
     settings = dict(settings)
-    if settings.pop("scales", 1) == "ladder":  # 128 px up to the size, coarse passes paid from the budget
-        settings.update(scales=2 if size <= 256 else 3, scale_start=128)
-        sizes = Options(size=size, **settings).scale_sizes()
-        coarse = settings["coarse_steps"] * sum((other / size) ** 2 for other in sizes[:-1])
-        steps = max(1, round(steps - coarse))
     if "tv_per_pixel" in settings:  # the tutorial's weight on the summed variation, in nst's mean form
         settings["tv_weight"] = settings.pop("tv_per_pixel") * shape[0] * shape[1]
-    steps = settings.pop("steps", steps)
     preset = settings.pop("preset", None)
-    if preset:
-        return Options.preset(preset, size=size, steps=steps, **settings)
-    return Options(size=size, steps=steps, **settings)
+    return Options.preset(preset, size=size, **settings) if preset else Options(size=size, **settings)
 
 
-def pairs(size: int, count: int | None) -> list[tuple[str, str]]:
-    chosen = [(photo, painting) for photo in PHOTOS for painting in PAINTINGS] if size <= 256 else list(PAIRS_512)
-    return chosen[:count] if count else chosen
-
-
-def run_candidate(name: str, settings: dict, photo: str, painting: str, size: int, steps: int, out: Path) -> dict:
+def run_candidate(name: str, settings: dict, photo: str, painting: str, size: int, out: Path) -> dict:
     from nst import Options, score, stylize
     from nst.core.objective import Objective
     from nst.media.images import load_image, save_image
+    from nst.run.api import PLAIN_OBJECTIVE, coarse_style
 
-    photo_pixels = load_image(EXAMPLES / photo, size)
-    painting_pixels = load_image(EXAMPLES / painting, size)
-    options = candidate_options(settings, size, steps, photo_pixels.shape)
+    photo_path, painting_path = EXAMPLES / f"{photo}.jpg", EXAMPLES / f"{painting}.jpg"
+    photo_pixels = load_image(photo_path, size)
+    options = candidate_options(settings, size, photo_pixels.shape)
     started = time.perf_counter()
-    result = stylize(EXAMPLES / photo, EXAMPLES / painting, options)
+    result = stylize(photo_path, painting_path, options)
     seconds = time.perf_counter() - started
-    path = out / f"{name}-{Path(photo).stem}-{Path(painting).stem}-{size}.png"
-    save_image(result.pixels, path)
-    yardstick = score(result.pixels, EXAMPLES / photo, EXAMPLES / painting, Options(size=size, **PLAIN))
-    terms = Objective(photo_pixels, painting_pixels, options).style_layer_losses(result.pixels)
-    row = {
+    save_image(result.pixels, out / f"{name}-{photo}-{painting}-{size}.png")
+    yardstick = score(result.pixels, photo_path, painting_path, Options(size=size, **PLAIN_OBJECTIVE))
+    terms = Objective(photo_pixels, load_image(painting_path, size), options).style_layer_losses(result.pixels)
+    final = result.report["final"]
+    return {
         "candidate": name,
-        "pair": f"{Path(photo).stem}/{Path(painting).stem}",
+        "pair": f"{photo}/{painting}",
         "size": size,
-        "steps": options.steps,
+        "passes": {str(entry["size"]): entry["steps"] for entry in result.report["sizes"]},
         "seconds": round(seconds, 1),
         "objective": yardstick["total"],
         "content": yardstick["content"],
-        "grid": result.report["final"]["grid"],
-        "noise": result.report["final"]["noise"],
+        **{f"coarse/{n}": coarse_style(result.pixels, photo_path, painting_path, size, n) for n in (2, 4)},
+        **{key: final[key] for key in ("grid", "noise", "outliers", "outliers_painting", "lattice", "lines")},
         "shares": {layer: term / sum(terms.values()) for layer, term in terms.items()},
     }
-    for divisor in (2, 4):
-        coarse = Options(size=size // divisor, **PLAIN)
-        result_style = score(result.pixels, EXAMPLES / photo, EXAMPLES / painting, coarse)["style"]
-        photo_style = score(EXAMPLES / photo, EXAMPLES / photo, EXAMPLES / painting, coarse)["style"]
-        row[f"coarse/{divisor}"] = result_style / photo_style
-    return row
 
 
 def contact_sheet(rows: list[dict], out: Path, size: int) -> None:
@@ -170,34 +152,35 @@ def _column(images: list[Image.Image]) -> Image.Image:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--pairs", type=int, help="only the first N pairs")
-    parser.add_argument("--candidates", default=",".join(CANDIDATES))
+    parser.add_argument("--candidates", default="classic,default")
     parser.add_argument("--out", type=Path, default=Path("/tmp/nst-panel"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name in args.candidates.split(","):
-        for photo, painting in pairs(args.size, args.pairs):
-            row = run_candidate(name, CANDIDATES[name], photo, painting, args.size, args.steps, args.out)
+    names = args.candidates.split(",")
+    for name in names:
+        for photo, painting in PAIRS[: args.pairs]:
+            row = run_candidate(name, CANDIDATES[name], photo, painting, args.size, args.out)
             rows.append(row)
-            shares = " ".join(f"{share:.3f}" for share in row["shares"].values())
             print(
-                f"{name:>12} {row['pair']:>24} {args.size} objective {row['objective']:.3e}"
-                f" content {row['content']:.3e}"
-                f" grid {row['grid']:.3f} noise {row['noise']:.3f} coarse/2 {row['coarse/2']:.3f}"
-                f" coarse/4 {row['coarse/4']:.3f} shares {shares} {row['seconds']} s",
+                f"{name:>18} {row['pair']:>20} {args.size} objective {row['objective']:.3e}"
+                f" content {row['content']:.0f}"
+                f" coarse/2 {row['coarse/2']:.3f} coarse/4 {row['coarse/4']:.3f} grid {row['grid']:.3f}"
+                f" noise {row['noise']:.2f} outliers {row['outliers']:.1f} ({row['outliers_painting']:.1f})"
+                f" lattice {row['lattice']:.2f} lines {row['lines']:.2f} passes {row['passes']} {row['seconds']} s",
                 flush=True,
             )
     (args.out / f"panel-{args.size}.json").write_text(json.dumps(rows, indent=1))
     contact_sheet(rows, args.out, args.size)
-    print("\nmedian over pairs:")
-    for name in args.candidates.split(","):
+    print("\nmedian over pairs (max in brackets):")
+    for name in names:
         mine = [row for row in rows if row["candidate"] == name]
-        medians = {
-            key: statistics.median(row[key] for row in mine) for key in ("objective", "grid", "noise", "coarse/2")
-        }
-        print(f"{name:>12} " + " ".join(f"{key} {value:.4g}" for key, value in medians.items()))
+        cells = []
+        for key in ("content", "coarse/2", "coarse/4", "grid", "noise", "outliers", "lattice", "seconds"):
+            values = [row[key] for row in mine]
+            cells.append(f"{key} {statistics.median(values):.4g} ({max(values):.4g})")
+        print(f"{name:>18} " + ", ".join(cells))
 
 
 if __name__ == "__main__":

@@ -110,22 +110,14 @@ def test_the_detail_enlargement_leaves_no_lattice_and_keeps_the_photos_fine_deta
     assert np.corrcoef((detail - gaussian_blur(detail, 1.0)).ravel(), fine.ravel())[0, 1] > 0.9
 
 
-def _coarse_style(pixels: np.ndarray, divisor: int, weights: str) -> float:
-    """coarse/N of docs/quality.md: the plain network's style loss of the picture at 1/N of its
-    size against the painting's, over the photo's."""
-    from nst import score
-
-    plain = Options.preset("classic", size=max(pixels.shape[:2]) // divisor, weights=weights)
-    return score(pixels, CONTENT, STYLE, plain)["style"] / score(CONTENT, CONTENT, STYLE, plain)["style"]
-
-
 @pytest.mark.slow
 def test_the_default_on_a_small_pair_is_clean_and_paints_larger_forms_than_nst_0_2(weights):
     from nst import stylize
+    from nst.run.api import coarse_style
 
     default = stylize(CONTENT, STYLE, size=128, weights=weights)
     classic = stylize(CONTENT, STYLE, Options.preset("classic", size=128, weights=weights))
     final = default.report["final"]
     assert final["grid"] <= measures.MAX_GRID and final["noise"] <= measures.MAX_NOISE
     assert final["outliers"] <= measures.outlier_bound(final)
-    assert _coarse_style(default.pixels, 2, weights) < _coarse_style(classic.pixels, 2, weights)
+    assert coarse_style(default.pixels, CONTENT, STYLE, 128, 2) < coarse_style(classic.pixels, CONTENT, STYLE, 128, 2)

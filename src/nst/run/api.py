@@ -110,3 +110,19 @@ def score(
     masks, _ = load_masks(options, photo.shape)
     losses = Objective(target, paintings, options, masks).evaluate(pixels)
     return {**losses, **picture_measures(shown, photo_image, scored.paintings)}
+
+
+# The objective the coarse-scale style match is measured with, whatever the run minimised: the
+# plain VGG19 with the spec's weights, mean losses (its style loss is almost all block4_conv1's).
+PLAIN_OBJECTIVE = {"normalization": "mean", "content_weight": 1e4, "style_weight": 1e-2, "vgg_normalization": "none"}
+
+
+def coarse_style(
+    image: ImageSource, content: ImageSource, style: ImageSource | Sequence[ImageSource], size: int, divisor: int
+) -> float:
+    """The coarse-scale style match ``coarse/N`` (docs/quality.md): the plain network's style loss
+    of the picture at 1/``divisor`` of ``size`` (its longer side) against the painting's at that
+    size, over the photo's. Below 1 the picture carries the painting's forms at that scale, not
+    only its finest texture; 0 is the painting's own statistics."""
+    coarse = Options(size=size // divisor, **PLAIN_OBJECTIVE)
+    return score(image, content, style, coarse)["style"] / score(content, content, style, coarse)["style"]
