@@ -65,7 +65,7 @@ FEWEST_DETAIL_STEPS = 10
 # Unless --steps is given, the output size's steps: this many at the viewing size, and at other
 # sizes as many more or fewer as a step there is cheaper or dearer (by pixels), within bounds:
 # the same work, about the same wait, and the same finish at 256 px as at 512 px.
-STEPS_AT_VIEWING_SIZE = 16
+STEPS_AT_VIEWING_SIZE = 14
 MOST_DEFAULT_STEPS = 100
 # Unless --jit-compile is given: XLA compiles a size's step where its planned steps times its side
 # squared reach this, 12 steps at 512 px. Compiling costs about 3.5 s a size and saves 12-24% of
@@ -299,14 +299,14 @@ class Options:
     )
     scale_start: int = setting(128, "longer side of the first, coarsest size", OPTIMISATION, RUN_COMMANDS, kind="int")
     coarse_steps: int = setting(
-        100,
+        50,
         "steps at each coarser size (the painting ladder: at its smallest, fewer up to --steps)",
         OPTIMISATION,
         RUN_COMMANDS,
         kind="int",
     )
     ladder: str = setting(
-        "print",
+        "painting",
         f"without --scales: 'painting' (sizes from --scale-start up, each at most twice the one before) or 'print'"
         f" (nst 0.2: one size); a print's sizes from {VIEWING_SIZE} px up, each at most {PRINT_STEP_RATIO:g} times the"
         " one before",
@@ -320,7 +320,7 @@ class Options:
         f" larger size (at least {FEWEST_DETAIL_STEPS}). See [quality](quality.md).",
     )
     enlarge: str = setting(
-        "bicubic",
+        "detail",
         "how a larger size of the ladder starts: 'detail' (the smaller result enlarged and blurred, with the"
         " photo's finer detail) or 'bicubic'",
         OPTIMISATION,
@@ -366,7 +366,7 @@ class Options:
         details="Not in the spec.",
     )
     normalization: str = setting(
-        "mean",
+        "photo",
         "'mean' (the TensorFlow tutorial's; balance kept across sizes), 'sum' (the spec's) or 'photo' (each loss"
         " a fraction of the photo's own: every style layer counts, one balance for every pair)",
         LOSSES,
