@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from nst.apps.video import FIRST_STEPS, LATER_STEPS, TEMPORAL_WEIGHT, stylize_video, temporal_error
+from nst.apps.video import FIRST_STEPS, LATER_STEPS, TEMPORAL_WEIGHTS, stylize_video, temporal_error
 from nst.media import clips
 from nst.media.images import load_image
 
@@ -35,7 +35,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=10)
     parser.add_argument("--first-steps", type=int, default=FIRST_STEPS)
     parser.add_argument("--steps", type=int, default=LATER_STEPS)
-    parser.add_argument("--weights", default=f"{TEMPORAL_WEIGHT:g}", help="temporal weights to try, comma-separated")
+    default_weight = f"{TEMPORAL_WEIGHTS['photo']:g}"
+    parser.add_argument("--weights", default=default_weight, help="temporal weights to try, comma-separated")
     parser.add_argument("--gif", type=Path, help="also write the three side by side as this GIF")
     args = parser.parse_args()
     originals = clips.read_frames(clips.probe_clip(args.clip, args.size, args.frames))

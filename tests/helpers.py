@@ -108,9 +108,9 @@ class FakeResult:
 
 
 class FakeStylize:
-    """A run without a network: ``options.output_steps()`` steps of ``step_s`` seconds each on an 8x8
-    picture, its progress made by the run's own plan (nst.run.plan.Plan), as nst.stylize makes
-    it, with the losses ``losses(step)`` gives; records when each run started and ended. ``gate``:
+    """A run without a network: the options' ladder of sizes and steps, each step ``step_s``
+    seconds on an 8x8 picture, its progress made by the run's own plan (nst.run.plan.Plan), as
+    nst.stylize makes it, with the losses ``losses(step)`` gives; records when each run started and ended. ``gate``:
     the first step waits for it."""
 
     def __init__(self, step_s: float = 0.005, error: Exception | None = None, losses=None) -> None:
@@ -123,14 +123,17 @@ class FakeStylize:
     def __call__(self, content, styles, options, *, callback):
         started = time.monotonic()
         self.gate.wait()
-        steps = plan.Plan(options, [options.size], plan.clock(), [64.0])
-        steps.begin_scale()
-        steps.start_scale(0)
-        for step in range(1, options.output_steps() + 1):
-            time.sleep(self.step_s)
-            steps.record_step()
-            pixels = np.full((8, 8, 3), step / options.output_steps(), np.float32)
-            callback(steps.progress(self.losses(step), functools.partial(np.asarray, pixels)))
+        sizes = options.scale_sizes()
+        steps = plan.Plan(options, sizes, plan.clock(), [float(size * size) for size in sizes])
+        total = sum(options.steps_per_size())
+        for index, planned in enumerate(options.steps_per_size()):
+            steps.begin_scale()
+            steps.start_scale(index)
+            for _ in range(planned):
+                time.sleep(self.step_s)
+                step = steps.record_step()
+                pixels = np.full((8, 8, 3), step / total, np.float32)
+                callback(steps.progress(self.losses(step), functools.partial(np.asarray, pixels)))
         if self.error is not None:
             raise self.error
         self.runs.append((content.name, started, time.monotonic()))

@@ -37,7 +37,8 @@ def submit(queue, tmp_path, name, steps=5, session="session"):
     folder = tmp_path / name
     folder.mkdir()
     photo = folder / name  # where the server put the upload the user calls ``name``
-    request = RunRequest(photo, [Path("painting.jpg")], Options(steps=steps), f"{name}.png", {str(photo): name})
+    options = Options(steps=steps, scales=1)  # one size: the queue's mechanics, not the ladder's
+    request = RunRequest(photo, [Path("painting.jpg")], options, f"{name}.png", {str(photo): name})
     return queue.submit(session, request, folder)
 
 

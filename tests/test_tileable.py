@@ -90,12 +90,12 @@ def _scene(size):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("size", "halo", "tiles", "bound"), [(128, 128, 4, 1e-5), (192, 32, 6, 0.05)])
+@pytest.mark.parametrize(("size", "halo", "tiles", "bound"), [(128, 128, 4, 1e-5), (192, 48, 6, 0.05)])
 def test_tiles_of_a_tileable_picture_wrap_around_and_give_the_whole_pictures_losses(weights, size, halo, tiles, bound):
     """With a halo wider than block5's field of view the tiles (64 px, their crops taken around
     the picture's edges) give the whole picture's losses and gradient; with the default one, its
-    gradient within 5% at 192x128 in 64 px tiles, as for a picture that does not wrap (measured
-    3.2%, against 1.3%: here every crop's edge is inside the picture, none at an edge of it)."""
+    gradient within 5% at 192x128 in 64 px tiles, as for a picture that does not wrap (here every
+    crop's edge is inside the picture, none at an edge of it)."""
     photo, image, painting = _scene(size)
     options = Options(size=size, weights=weights, tv_weight=1.0, jit_compile=False, tileable=True)
     whole = losses_and_gradient(Objective(photo, painting, options), image)
@@ -103,7 +103,7 @@ def test_tiles_of_a_tileable_picture_wrap_around_and_give_the_whole_pictures_los
     assert len(tiled_objective.tiling) == tiles and tiled_objective.tiling.tiles[0].corner == (-halo, -halo)
     tiled = losses_and_gradient(tiled_objective, image)
     assert relative_error(tiled[1], whole[1]) < bound
-    if halo > 32:
+    if halo >= size:  # the crops see the whole picture
         for name, value in whole[0].items():
             assert tiled[0][name] == pytest.approx(value, rel=1e-5), name
     else:

@@ -487,7 +487,7 @@ class Options:
         kind="int",
     )
     halo: int = setting(
-        32,
+        48,
         "px of the image around each tile that VGG19 sees with it (a multiple of 16)",
         OPTIMISATION,
         RUN_COMMANDS,

@@ -176,7 +176,11 @@ VIDEO_SETTINGS = (
     _QUIET,
     Setting("first_steps", "steps of the first frame, which starts from its photo", "int", video.FIRST_STEPS, "video"),
     Setting(
-        "temporal_weight", "weight of the temporal loss; 0: warm start only", "float", video.TEMPORAL_WEIGHT, "video"
+        "temporal_weight",
+        "weight of the temporal loss (default: 1e3, or 2e10 with --normalization mean or sum); 0: warm start only",
+        "float",
+        None,
+        "video",
     ),
     Setting(
         "warm_start",

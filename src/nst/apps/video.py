@@ -51,7 +51,9 @@ from nst.run.result import Result
 
 # Chosen by measurement (docs/video.md: a 64 px panning clip, then the walkers clip at 128 px): the
 # temporal term's weight, the first frame's steps, and the steps a warm-started frame needs.
-TEMPORAL_WEIGHT = 2e10
+# The temporal term's weight by --normalization: the losses it is weighed against differ by orders
+# of magnitude (mean losses are ~1e7 at the spec's weights, the photo-relative ones ~10).
+TEMPORAL_WEIGHTS = {"mean": 2e10, "sum": 2e10, "photo": 1e3}
 FIRST_STEPS = 100
 LATER_STEPS = 30
 VIDEO_SIZE = 256  # the command's default --size: a clip has many frames
@@ -94,7 +96,7 @@ def stylize_video(
     options: Options | None = None,
     *,
     first_steps: int = FIRST_STEPS,
-    temporal_weight: float = TEMPORAL_WEIGHT,
+    temporal_weight: float | None = None,
     warm_start: bool = True,
     flow_method: str = "dis",
     max_frames: int | None = None,
@@ -114,7 +116,8 @@ def stylize_video(
     frame after the first gets;
     ``first_steps`` (or ``first_steps / steps`` times the budget) what the first gets.
     Without ``warm_start`` every frame starts from its photo, as a single picture would, and
-    gets the first frame's steps; a ``temporal_weight`` of 0 drops the temporal term.
+    gets the first frame's steps; ``temporal_weight`` (default: ``TEMPORAL_WEIGHTS`` for the
+    options' normalization) of 0 drops the temporal term.
     ``max_frames`` takes the clip's first frames only; ``fps`` overrides the frame rate (a
     folder of frames has none: 10). A clip whose estimated time exceeds ``max_time`` seconds,
     or whose frames and run would not fit in memory, is refused before anything is computed.
@@ -125,6 +128,8 @@ def stylize_video(
     """
     started = time.perf_counter()
     options = dataclasses.replace(options or VIDEO_DEFAULTS, **settings)
+    if temporal_weight is None:
+        temporal_weight = TEMPORAL_WEIGHTS[options.normalization]
     _check_settings(first_steps, temporal_weight, flow_method, max_frames, fps, max_time)
     output = Path(output)
     clips.check_output(output)
