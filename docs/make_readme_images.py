@@ -59,7 +59,7 @@ def main() -> None:
     scream = ROOT / "examples" / "the-scream.jpg"
     summary = {}
     if "--controls-only" not in sys.argv:
-        result = stylize(content, style)  # the defaults: 512 px, 100 L-BFGS steps
+        result = stylize(content, style)  # the defaults: 512 px, from 128 and 256 px
         strip([content, style, result.image], ROOT / "docs" / "before-after.jpg")
         summary["before-after"] = {"wall_s": result.report["wall_s"], "final": result.report["final"]}
     with tempfile.TemporaryDirectory() as folder:
