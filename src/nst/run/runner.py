@@ -19,6 +19,7 @@ from nst.core.adam import run_adam
 from nst.core.features import load_vgg19
 from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
+from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.media import colors
@@ -71,10 +72,12 @@ class Run:
         on_tile: TileCallback | None = None,
         start: np.ndarray | None = None,
         temporal: TemporalTarget | None = None,
+        compiled_steps: CompiledSteps | None = None,
     ) -> None:
         self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
         self.on_tile = on_tile
         self.start, self.temporal = start, temporal  # a video frame's (nst.apps.video)
+        self.compiled_steps = compiled_steps  # kept from earlier runs (a clip's frames), and for later ones
         self.sizes_done: list[dict[str, Any]] = []
         self.sizes = options.scale_sizes()
         shapes = inputs.shapes(self.sizes, options)
@@ -154,7 +157,10 @@ class Run:
         optimize = OPTIMIZERS[size.options.optimizer]
         on_step = functools.partial(self.on_step, size)
         try:
-            return optimize(size.objective, size.start, size.options, size.should_step, on_step, size.resumed_state)
+            return optimize(
+                size.objective, size.start, size.options, size.should_step, on_step, size.resumed_state,
+                compiled_steps=self.compiled_steps,
+            )  # fmt: skip
         except (KeyboardInterrupt, _NotFinite) as stop:
             raise self.stopped(size, stop) from None
 
