@@ -12,6 +12,7 @@ from PIL import Image
 
 from nst import Interrupted, NstError
 from nst.apps.video import stylize_video, temporal_error
+from nst.core import backend
 from nst.media import clips, flow, measures
 from tests.conftest import CONTENT, STYLE, started
 
@@ -133,16 +134,43 @@ def test_a_stopped_run_continues_at_the_first_missing_frame(independent):
 
 
 def test_a_folder_of_frames_in_and_a_gif_out(weights, tmp_path):
-    folder = tmp_path / "frames"
-    folder.mkdir()
-    for index, frame in enumerate(panning_frames(3, width=32)):
-        Image.fromarray(frame).save(folder / f"f{index + 1}.png")  # f10 would sort after f9
+    folder = frames_folder(tmp_path / "frames", 3)
     output = tmp_path / "out.gif"
     result = stylize_video(folder, STYLE, output, weights=weights, fps=5, **{**SETTINGS, "size": 32, "first_steps": 2,
                            "steps": 2})  # fmt: skip
     with Image.open(output) as animation:
         assert (animation.n_frames, animation.size, animation.info["duration"]) == (3, (32, 24), 200)
     assert result.computed == [0, 1, 2]
+
+
+def frames_folder(folder, count: int = FRAMES, width: int = 32):
+    """The panning frames as a folder of numbered PNGs (``f10`` would sort after ``f9``)."""
+    folder.mkdir()
+    for index, frame in enumerate(panning_frames(count, width=width)):
+        Image.fromarray(frame).save(folder / f"f{index + 1}.png")
+    return folder
+
+
+def test_a_clip_compiles_its_step_once_per_size(weights, tmp_path, monkeypatch):
+    """The frames' targets are inputs of the step, which the frames share: 6 frames, the first
+    in two sizes (a ladder of 32 and 64 px), trace two steps, where each frame tracing its own
+    would make seven. Counted inside the traced function, which runs only when it is traced."""
+    traces = []
+
+    def counted(function, jit_compile=True):
+        def traced(*args):
+            traces.append(len(traces) + 1)
+            return function(*args)
+
+        return compile_step(traced, jit_compile)
+
+    compile_step = backend.compile
+    monkeypatch.setattr(backend, "compile", counted)
+    clip = frames_folder(tmp_path / "frames", width=SIZE)
+    settings = {**SETTINGS, "scales": 2, "scale_start": 32, "coarse_steps": 2, "first_steps": 3, "steps": 2}
+    result = stylize_video(clip, STYLE, tmp_path / "styled", weights=weights, **settings)
+    assert result.computed == list(range(FRAMES)) and result.steps == [5] + [2] * (FRAMES - 1)
+    assert traces == [1, 2]
 
 
 def test_a_clip_far_beyond_the_time_or_memory_asked_for_is_refused_with_the_numbers(clip_with_audio, tmp_path):

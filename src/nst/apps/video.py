@@ -166,15 +166,17 @@ def stylize_video(
     store = FrameStore.open(output, key, overwrite)
     result = VideoResult(output, store.folder, len(frames), info.fps, info.audio and output.suffix.lower() == ".mp4")
     timer = _Timer(len(frames))
+    to_make = range(store.first_missing(len(frames)), len(frames))
     try:
-        for index in range(store.first_missing(len(frames)), len(frames)):
+        compiled_steps = _compiled_steps() if to_make else None  # shared by the frames: compiled once per size
+        for index in to_make:
             warm = warm_start and index > 0
             timer.frame_begins(index)
             on_step = None if callback is None else functools.partial(_report, callback, timer, started)
             made = _stylize_frame(
-                frames[index], paintings, later if warm else first, on_step,
+                frames[index], paintings, later if warm else first, on_step, compiled_steps,
                 previous=(store.load(index - 1), frames[index - 1]) if warm else None,
-                temporal_weight=temporal_weight, flow_method=flow_method,
+                temporal_weight=temporal_weight if warm_start else 0.0, flow_method=flow_method,
             )  # fmt: skip
             store.save(index, made.pixels)
             result.seconds.append(round(timer.frame_ends(), 3))
@@ -192,30 +194,44 @@ def stylize_video(
     return result
 
 
+def _compiled_steps() -> Any:
+    """Where the frames' runs keep their compiled steps (:class:`nst.core.optimizers.CompiledSteps`)."""
+    from nst.run.api import CompiledSteps  # TensorFlow loads here (quietly), after every check has passed
+
+    return CompiledSteps()
+
+
 def _stylize_frame(
     photo: np.ndarray,
     paintings: list[Image.Image],
     options: Options,
     callback: Callable[[Progress], None] | None,
+    compiled_steps: Any,
     *,
     previous: tuple[np.ndarray, np.ndarray] | None,
     temporal_weight: float,
     flow_method: str,
 ) -> Result:
     """One frame: from its photo, or (``previous``: the stylized and the original previous
-    frame) from the stylized previous frame warped onto it, held there by the temporal term."""
-    from nst.run.api import TemporalTarget, stylize  # TensorFlow loads here (quietly), after every check has passed
+    frame) from the stylized previous frame warped onto it, held there by the temporal term.
+    A first frame of a clip that has the term has it too, with weight 0: then every frame's
+    objective has the same targets, and the frames share one compiled step (``compiled_steps``)."""
+    from nst.run.api import TemporalTarget, stylize
 
     pixels = photo.astype(np.float32) / 255.0
     if previous is None:
-        return stylize(pixels, paintings, options, callback=callback)
+        nothing = TemporalTarget(np.zeros_like(pixels), np.zeros(pixels.shape[:2], np.float32), 0.0)
+        temporal = nothing if temporal_weight > 0 else None
+        return stylize(pixels, paintings, options, callback=callback, temporal=temporal, compiled_steps=compiled_steps)
     stylized, original = previous
     backward, reliable = flow.motion(original, photo, flow_method)
     warped = np.clip(flow.warp(stylized, backward), 0.0, 1.0)
     if options.preserve_colors == "luminance":  # the run optimises luminance: hold that to the warped one
         warped = colors.luminance_image(warped)
     temporal = TemporalTarget(warped, reliable, temporal_weight) if temporal_weight > 0 else None
-    return stylize(pixels, paintings, options, callback=callback, start=warped, temporal=temporal)
+    return stylize(
+        pixels, paintings, options, callback=callback, start=warped, temporal=temporal, compiled_steps=compiled_steps
+    )
 
 
 def _first_frame_options(options: Options, first_steps: int) -> Options:

@@ -82,6 +82,8 @@ class Run:
         self.sizes = options.scale_sizes()
         shapes = inputs.shapes(self.sizes, options)
         steps = options.steps_per_size() if options.time_budget is None else [None] * len(self.sizes)
+        if compiled_steps is not None:  # runs that share their steps share their shapes: as many pairs as any keeps
+            steps = [None] * len(self.sizes)
         self.memory = [
             plan_size(options, *shape, paintings, steps=planned)
             for (shape, paintings), planned in zip(shapes, steps, strict=True)
