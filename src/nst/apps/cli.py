@@ -236,8 +236,8 @@ def build_batch_parser() -> argparse.ArgumentParser:
     ray.add_argument("--workers", type=int, metavar="N", help="workers (default: as many as the CPUs or GPUs hold)")
     ray.add_argument("--cpus-per-worker", type=float, default=1.0, metavar="N", help="CPUs (and compute threads)"
                      " each worker takes (default 1)")  # fmt: skip
-    ray.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="N", help="GPUs each worker takes "
-                     "(default 0)")  # fmt: skip
+    ray.add_argument("--gpus-per-worker", type=float, metavar="N", help="GPUs each worker takes (default: 1 on a"
+                     " cluster with GPUs, a worker on each; 0 without)")  # fmt: skip
     _add_loss_options(parser)
     _add_run_options(parser)
     return parser
