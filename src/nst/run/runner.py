@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from nst.core import backend
 from nst.core.adam import run_adam
 from nst.core.features import load_vgg19
 from nst.core.lbfgs import run_lbfgs
@@ -25,7 +26,7 @@ from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.media import colors
 from nst.media.images import open_image, resize_pixels, to_array
 from nst.options import Options
-from nst.run import plan
+from nst.run import memory, plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
 from nst.run.inputs import Inputs, compared_images, load_masks
 from nst.run.memory import SizePlan, memory_limit, plan_size
@@ -38,6 +39,8 @@ from nst.run.result import Progress, ProgressCallback, Result, TileCallback
 DETAIL_LEARNING_RATE = 0.005
 # The optimizers by name (Options.optimizer); benchmarks/lbfgs.py puts other ones in to compare.
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
+# Sizes are planned in the memory the run's arrays live in: a GPU's, where the backend runs on one.
+memory.device_free_mb = backend.free_device_memory_mb
 
 
 @dataclass
