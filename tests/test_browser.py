@@ -29,6 +29,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
+from nst.apps import cli
 from nst.media.images import read_metadata
 from tests.conftest import CONTENT, ROOT, STYLE, started
 
@@ -143,6 +144,10 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
     assert (tmp_path / "web.png").stat().st_size > 10_000
     if os.environ.get("NST_UPDATE_SCREENSHOT"):  # the README's picture: NST_UPDATE_SCREENSHOT=1 make test
         shutil.copy(tmp_path / "web.png", SCREENSHOT)
+
+
+def test_the_page_says_which_device_runs_the_jobs(page):
+    expect(page.locator("#device")).to_have_text(f"Runs on {cli.device()}.")  # the backend's: "CPU" here
 
 
 def test_wait_in_line_then_cancel(page, server):

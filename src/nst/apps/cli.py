@@ -429,7 +429,7 @@ def _serve(args: argparse.Namespace) -> int:
                            max_size=args.max_size)  # fmt: skip
     listener = web.listen(args.host, args.port)  # a busy port fails now, not after TensorFlow has loaded
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is meant to stop
-        web.serve(listener, config, _library().stylize)
+        web.serve(listener, config, _library().stylize, device=device())
     return 0
 
 
@@ -550,6 +550,14 @@ def _item_line(outcome) -> str:
     return f"{outcome.status:<7} {outcome.output}{seconds}"
 
 
+def device() -> str:
+    """Where runs happen: "CPU", "GPU (NVIDIA H200)"; and the backend unless TensorFlow's."""
+    from nst.core import backend
+
+    name = backend.name()
+    return backend.device() + ("" if name == "tensorflow" else f", {name}")
+
+
 def _library():
     """nst.run.api (TensorFlow starts without its notices, see nst.quiet_start)."""
     from nst.run import api
@@ -605,13 +613,8 @@ class _Bar:
             self.bar.refresh()
 
     def describe(self) -> None:
-        if not self.bar.desc:  # where the run happens: "CPU", "GPU (NVIDIA H200)"; the backend unless TensorFlow's
-            from nst.core import backend
-
-            name = backend.name()
-            self.bar.set_description_str(
-                backend.device() + ("" if name == "tensorflow" else f", {name}"), refresh=False
-            )
+        if not self.bar.desc:
+            self.bar.set_description_str(device(), refresh=False)
 
     def show(self, size: int, tile: str) -> None:
         at = f"{self.sizes[size - 1]} px ({size}/{len(self.sizes)})" if len(self.sizes) > 1 else ""
