@@ -393,7 +393,7 @@ class _Pool:
     def _start(self) -> None:
         """A new worker, wherever Ray finds room. It gets items once it has started, so that none
         waits on a worker that has no room to start (more workers asked for than fit, a lost node)."""
-        actor = self.actor_class.remote(self.weights, self.threads)
+        actor = self.actor_class.remote(self.weights, self.threads, Path(self.names).name)
         self.starting[actor.ready.remote()] = actor
 
     def _started(self, ready) -> None:
@@ -462,7 +462,7 @@ class BatchWorker:
     """A Ray actor: one process with the driver's Keras backend, that loads VGG19 on its first
     item and keeps it (nst.stylize loads it once per process) for the items after."""
 
-    def __init__(self, weights: bytes | None, threads: int) -> None:
+    def __init__(self, weights: bytes | None, threads: int, weights_name: str = "vgg19.h5") -> None:
         from nst.core import backend  # TensorFlow starts without its notices (nst.core)
 
         # Ray gives the worker `threads` CPUs: the backend would otherwise use every core of the node.
@@ -471,7 +471,8 @@ class BatchWorker:
         self.folder = tempfile.TemporaryDirectory(prefix="nst-worker-")
         self.weights = None
         if weights is not None:  # from the object store, onto this node's disk for Keras to read
-            self.weights = Path(self.folder.name) / "vgg19.h5"
+            # Under the file's own name: Keras reads "x.weights.h5" (its own format) and "x.h5" differently.
+            self.weights = Path(self.folder.name) / weights_name
             self.weights.write_bytes(weights)
 
     def ready(self) -> bool:
