@@ -1,6 +1,9 @@
 """nst batch on two Ray nodes (started on this machine by ray.cluster_utils.Cluster): items run
 on both, and the pictures equal the single command's, as on one node."""
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 import ray
@@ -14,16 +17,24 @@ from tests.conftest import CONTENT, EXAMPLES, STYLE
 SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
 
 
-@pytest.fixture(scope="module")
-def two_nodes():
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+@contextlib.contextmanager
+def ray_cluster(**second_node: float) -> Iterator[Cluster]:
+    """A Ray cluster on this machine, joined: a head of 1 CPU and a node with ``second_node``'s
+    resources (Ray's own, or ones it is told of: a GPU it has not). Shut down however it ends."""
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0, "include_dashboard": False})
     try:
-        cluster.add_node(num_cpus=1)
+        cluster.add_node(**second_node)
         ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
         yield cluster
     finally:
         ray.shutdown()
         cluster.shutdown()
+
+
+@pytest.fixture(scope="module")
+def two_nodes():
+    with ray_cluster(num_cpus=1) as cluster:
+        yield cluster
 
 
 def test_items_run_on_both_nodes_and_equal_the_single_commands(two_nodes, weights, tmp_path):

@@ -4,11 +4,11 @@ has (its fake resources): the worker holds it, and runs its item on the CPU ther
 
 import pytest
 import ray
-from ray.cluster_utils import Cluster
 
 from nst import Options
 from nst.apps import batch
 from tests.conftest import CONTENT, STYLE
+from tests.test_batch_cluster import ray_cluster
 
 SETTINGS = {"size": 32, "steps": 3, "jit_compile": False}
 
@@ -27,15 +27,9 @@ def test_workers_go_one_to_a_gpu_where_the_cluster_has_gpus_and_by_the_cpus_wher
 @pytest.fixture
 def node_with_a_gpu():
     """A cluster of two nodes of 1 CPU each, the second declaring a GPU; its node ID."""
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0, "include_dashboard": False})
-    try:
-        cluster.add_node(num_cpus=1, num_gpus=1)
-        ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
+    with ray_cluster(num_cpus=1, num_gpus=1):
         [gpu_node] = [node["NodeID"] for node in ray.nodes() if node["Resources"].get("GPU")]
         yield gpu_node
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
 
 
 def test_by_default_a_worker_takes_the_clusters_gpu_and_runs_the_item(node_with_a_gpu, weights, tmp_path):

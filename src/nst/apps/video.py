@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -46,6 +46,9 @@ from nst.media.images import (
 from nst.options import Options
 from nst.run.memory import available_mb, estimate_peak_mb
 from nst.run.result import Progress, Result
+
+if TYPE_CHECKING:  # nst.run.api loads the backend: the clip is checked first
+    from nst.run.api import CompiledSteps
 
 # Chosen by measurement (docs/video.md: a 64 px panning clip, then the walkers clip at 128 px): the
 # temporal term's weight, the first frame's steps, and the steps a warm-started frame needs.
@@ -194,8 +197,8 @@ def stylize_video(
     return result
 
 
-def _compiled_steps() -> Any:
-    """Where the frames' runs keep their compiled steps (:class:`nst.core.optimizers.CompiledSteps`)."""
+def _compiled_steps() -> CompiledSteps:
+    """Where the frames' runs keep their compiled steps, for the next frame."""
     from nst.run.api import CompiledSteps  # TensorFlow loads here (quietly), after every check has passed
 
     return CompiledSteps()
@@ -206,7 +209,7 @@ def _stylize_frame(
     paintings: list[Image.Image],
     options: Options,
     callback: Callable[[Progress], None] | None,
-    compiled_steps: Any,
+    compiled_steps: CompiledSteps | None,
     *,
     previous: tuple[np.ndarray, np.ndarray] | None,
     temporal_weight: float,

@@ -1,7 +1,7 @@
 """The only backend-specific code: how a loss's value and gradient are taken, how a function is
-compiled, and which device runs it (and its memory). Everything else is written in ``keras.ops`` and runs on
-whichever backend Keras was started with (``KERAS_BACKEND``: tensorflow, the default, jax or
-torch)."""
+compiled, which device runs it and how much memory it has. Everything else is written in
+``keras.ops`` and runs on whichever backend Keras was started with (``KERAS_BACKEND``:
+tensorflow, the default, jax or torch)."""
 
 from __future__ import annotations
 
