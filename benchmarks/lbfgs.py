@@ -34,7 +34,9 @@ class _Exhausted(Exception):
     pass
 
 
-def scipy_lbfgs(objective, image, options: Options, should_step, on_step, state=None) -> np.ndarray:
+def scipy_lbfgs(
+    objective, image, options: Options, should_step, on_step, state=None, compiled_steps=None
+) -> np.ndarray:
     """What nst ran before: SciPy's L-BFGS-B, bounded to [0, 1], stopped by the step budget."""
     evaluate = backend.compile(backend.value_and_grad(objective), options.jit_compile)
     best = {"total": np.inf, "image": image}

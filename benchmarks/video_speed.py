@@ -3,8 +3,11 @@
     NST_WEIGHTS=... python benchmarks/video_speed.py [CLIP] [--size 256] [--steps 30] [--out /tmp/walkers.mp4]
 
 Prints the wall time of the whole clip, and the seconds and steps of the first frame and the
-median of the others (flicker is measured by benchmarks/video_consistency.py). The goal for
-../shared/videos/walkers-6s.mp4 (60 frames) at 256 px: 20 minutes on the 2-core machine.
+median of the others, with the frames per second that makes (flicker is measured by
+benchmarks/video_consistency.py). CLIP may be a folder of numbered frames (the GPU check's
+720p clip, which needs no ffmpeg) and OUT a folder for PNG frames (a path without a suffix).
+The goal for ../shared/videos/walkers-6s.mp4 (60 frames) at 256 px: 20 minutes on the 2-core
+machine.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ def main() -> None:
     later_seconds, later_steps = result.seconds[1:], result.steps[1:]
     print(f"{args.clip.name}: {result.frames} frames at {args.size} px in {wall / 60:.1f} min"
           f" ({wall / result.frames:.1f} s per frame)")  # fmt: skip
+    later = statistics.median(later_seconds)
     print(f"first frame: {result.steps[0]} steps, {result.seconds[0]:.1f} s; later frames: median"
-          f" {statistics.median(later_steps):.0f} steps, {statistics.median(later_seconds):.1f} s")  # fmt: skip
+          f" {statistics.median(later_steps):.0f} steps, {later:.2f} s, {1 / later:.2f} frames per second")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,10 +4,13 @@
 short run's picture. ``python -m tests.backend_probe lbfgs [fetch]``: L-BFGS steps on JAX, with
 every copy of an array to the host recorded (on the CPU, JAX's transfer guard lets them all
 pass); prints what was compiled, called and copied, as JSON. With ``fetch`` the progress
-callback asks for each step's picture, as a deliberate host copy."""
+callback asks for each step's picture, as a deliberate host copy. ``python -m tests.backend_probe
+clip FOLDER``: a 6-frame clip stylized into FOLDER; prints how often its steps were traced and
+how many compiled versions each holds, as JSON."""
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 from keras import ops
@@ -17,7 +20,7 @@ from nst.core import backend
 from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective
 from nst.media.images import load_image
-from tests.helpers import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE, frames_folder
 
 SIZE = 48
 
@@ -88,8 +91,32 @@ def lbfgs(fetch: bool, steps: int = 6) -> None:
     print(json.dumps(report))
 
 
+def clip(folder: str) -> None:
+    import jax
+
+    from nst.apps.video import stylize_video
+
+    traces, compiled = [], []
+
+    def compile_and_count(function, jit_compile=True):
+        def traced(*args):
+            traces.append(len(traces) + 1)
+            return function(*args)
+
+        compiled.append(jax.jit(traced))
+        return compiled[-1]
+
+    backend.compile = compile_and_count
+    frames = frames_folder(Path(folder) / "frames")
+    result = stylize_video(frames, STYLE, Path(folder) / "styled", size=32, first_steps=3, steps=8, jit_compile=False)
+    report = {"frames": result.computed, "traces": traces, "compilations": [each._cache_size() for each in compiled]}
+    print(json.dumps(report))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "losses":
         losses(sys.argv[2])
+    elif sys.argv[1] == "clip":
+        clip(sys.argv[2])
     else:
         lbfgs(fetch=sys.argv[2:] == ["fetch"])

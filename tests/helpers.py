@@ -1,6 +1,7 @@
 """What several test modules share: the bundled images, starting a process as a terminal would,
-running ``nst``, waiting on a condition, and a fake run for the web app's tests. Test modules
-import these from here, never from one another."""
+running ``nst``, waiting on a condition, a fake run for the web app's tests, a panning clip for
+the video's, and a Ray cluster on this machine. Test modules import these from here, never from
+one another."""
 
 import contextlib
 import functools
@@ -25,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CONTENT = EXAMPLES / "cat.jpg"
 STYLE = EXAMPLES / "starry-night.jpg"
+# The video tests' clip: its frames, their width, and how many pixels the camera pans right a frame.
+CLIP_FRAMES, CLIP_WIDTH, PAN = 6, 64, 3
 # A guard against a hang, never a measure: what a condition that should hold at once may take on a
 # loaded machine before the test fails.
 PATIENCE_S = 60.0
@@ -158,3 +161,38 @@ def losses_and_gradient(objective, image: np.ndarray) -> tuple[dict[str, float],
 def relative_error(approximate: np.ndarray, exact: np.ndarray) -> float:
     """The relative L2 error of ``approximate`` against ``exact``."""
     return float(np.linalg.norm(approximate - exact) / np.linalg.norm(exact))
+
+
+def panning_frames(count: int = CLIP_FRAMES, width: int = CLIP_WIDTH, pan: int = PAN) -> list[np.ndarray]:
+    """The cat photo seen by a camera moving right ``pan`` px a frame: frame t+1's pixel x is
+    frame t's pixel x + pan."""
+    with Image.open(CONTENT) as photo:
+        strip_width = width + pan * (count - 1)
+        strip = np.asarray(photo.convert("RGB").resize((strip_width, round(strip_width * photo.height / photo.width))))
+    height = width * 3 // 4  # even, as H.264 wants
+    return [strip[:height, pan * index : pan * index + width] for index in range(count)]
+
+
+def frames_folder(folder: Path, count: int = CLIP_FRAMES, width: int = 32) -> Path:
+    """The panning frames as a folder of numbered PNGs (``f10`` would sort after ``f9``)."""
+    folder.mkdir()
+    for index, frame in enumerate(panning_frames(count, width=width)):
+        Image.fromarray(frame).save(folder / f"f{index + 1}.png")
+    return folder
+
+
+@contextlib.contextmanager
+def ray_cluster(**second_node: float) -> Iterator:
+    """A Ray cluster on this machine, joined: a head of 1 CPU and a node with ``second_node``'s
+    resources (Ray's own, or ones it is told of: a GPU it has not). Shut down however it ends."""
+    import ray  # the cluster extra: only the tests that start a cluster need it
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0, "include_dashboard": False})
+    try:
+        cluster.add_node(**second_node)
+        ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
+        yield cluster
+    finally:
+        ray.shutdown()
+        cluster.shutdown()

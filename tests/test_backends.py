@@ -70,6 +70,15 @@ def test_under_jax_an_lbfgs_step_is_one_compiled_function_with_no_copy_to_the_ho
     assert report["largest_copy_per_step"][1:] == [48 * 32 * 3 if fetch else 4] * 5
 
 
+def test_under_jax_a_clip_compiles_its_step_once(weights, tmp_path):
+    """Video frames share their step (its targets are inputs): jitted and traced once for 6 frames."""
+    report = json.loads(
+        run_python(["-m", "tests.backend_probe", "clip", tmp_path], "jax", weights).stdout.splitlines()[-1]
+    )
+    assert report["frames"] == list(range(6))
+    assert report["traces"] == [1] and report["compilations"] == [1]
+
+
 def test_the_command_runs_on_jax_and_says_so_in_its_report(tmp_path, weights):
     output, report = tmp_path / "out.png", tmp_path / "out.json"
     command = ["-m", "nst", ROOT / "examples/cat.jpg", ROOT / "examples/starry-night.jpg", "-o", output]

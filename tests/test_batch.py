@@ -160,6 +160,19 @@ def test_an_unreadable_photo_fails_its_item_alone_with_the_single_commands_messa
     ]  # fmt: skip
 
 
+def test_a_weights_file_in_keras_own_format_reaches_the_workers_under_its_name(local_ray, pictures, weights,
+                                                                                tmp_path):  # fmt: skip
+    """Keras reads NAME.weights.h5 (its own format) and NAME.h5 (the older one) by their names."""
+    import keras
+
+    photos, paintings = pictures
+    path = tmp_path / "vgg19.weights.h5"
+    keras.applications.VGG19(include_top=False, weights=weights).save_weights(path)
+    options = Options(weights=str(path), **SETTINGS)
+    summary = batch.stylize_many(photos[:1], paintings[:1], tmp_path / "out", options, workers=batch.Workers(count=1))
+    assert [(outcome.status, outcome.error) for outcome in summary.items] == [("done", None)]
+
+
 def test_without_ray_batch_says_in_one_line_how_to_get_it(tmp_path):
     hide_ray = "import sys; sys.modules['ray'] = None; from nst.apps.cli import main; sys.exit(main())"
     arguments = ["batch", CONTENT, "--style", STYLE, "-o", tmp_path / "out"]

@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 import ray
 from PIL import Image
-from ray.cluster_utils import Cluster
 
 from nst import Options, stylize
 from nst.apps import batch
-from tests.helpers import CONTENT, EXAMPLES, STYLE
+from tests.helpers import CONTENT, EXAMPLES, STYLE, ray_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -18,14 +17,8 @@ SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
 
 @pytest.fixture(scope="module")
 def two_nodes():
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    try:
-        cluster.add_node(num_cpus=1)
-        ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
+    with ray_cluster(num_cpus=1) as cluster:
         yield cluster
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
 
 
 def test_items_run_on_both_nodes_and_equal_the_single_commands(two_nodes, weights, tmp_path):

@@ -30,6 +30,7 @@ from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from nst import Options
+from nst.apps import cli
 from nst.media.images import read_metadata
 from tests.helpers import CONTENT, ROOT, STYLE, started
 
@@ -177,6 +178,11 @@ def test_a_first_picture_is_shown_before_the_first_step(browser, weights, tmp_pa
         print(f"first picture shown {shown_ms / 1000:.2f} s after Start (1024 px, a fresh server)")
         context.close()
     assert stderr_path.read_text() == ""
+
+
+@pytest.mark.e2e
+def test_the_page_says_which_device_runs_the_jobs(page):
+    expect(page.locator("#device")).to_have_text(f"Runs on {cli.device()}.")  # the backend's: "CPU" here
 
 
 @pytest.mark.e2e

@@ -8,11 +8,12 @@ from keras import ops
 from nst import Options
 from nst.core import backend
 from nst.core.objective import Objective
+from nst.core.optimizers import step_function
 from nst.core.tiles import TiledObjective
 from nst.media import measures
 from nst.media.images import enlarged_with_detail, gaussian_blur, load_image, resize_pixels
 from nst.options import PAINTING_STEP_RATIO, PRINT_STEP_RATIO
-from tests.helpers import CONTENT, STYLE
+from tests.helpers import CONTENT, EXAMPLES, STYLE
 
 
 @pytest.mark.e2e
@@ -40,6 +41,26 @@ def test_under_photo_normalisation_the_content_loss_is_relative_to_the_photos_ac
     assert relative.evaluate(image)["content"] == pytest.approx(
         plain.evaluate(image)["content"] / float(np.mean(np.square(target))), rel=1e-4
     )
+
+
+@pytest.mark.e2e
+def test_a_step_compiled_for_one_photo_scores_another_against_that_photos_own_references(weights):
+    """Under "photo" what the losses are relative to (the photo's energies at the content layers,
+    the style layers' weights over the photo's own terms) is part of the targets, the step's
+    inputs: a step compiled for one photo (a clip's first frame), given another's targets, gives
+    that other photo's own losses."""
+    cat, coffee = load_image(CONTENT, 64), load_image(EXAMPLES / "coffee.jpg", 64)
+    height, width = min(cat.shape[0], coffee.shape[0]), min(cat.shape[1], coffee.shape[1])
+    painting = load_image(STYLE, 64)
+    options = Options(size=64, weights=weights, normalization="photo", jit_compile=False)
+    first, other = (Objective(photo[:height, :width], painting, options) for photo in (cat, coffee))
+    assert first.signature == other.signature  # one compiled step serves both
+    step = step_function(first, lambda image: image, lambda image, losses, gradient: losses, jit_compile=False)
+    image = ops.convert_to_tensor(np.clip(cat[np.newaxis, :height, :width] + 0.1, 0.0, 1.0))
+    own, borrowed = backend.floats(other(image)), backend.floats(step(other.targets, image))
+    assert borrowed == pytest.approx(own, rel=1e-5)
+    # Not the first photo's references: its photo is next to the image, the other's far from it.
+    assert backend.floats(step(first.targets, image))["content"] < own["content"] / 2
 
 
 @pytest.mark.e2e

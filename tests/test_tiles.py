@@ -3,12 +3,14 @@ wide enough halo) the gradient; memory decides the tile; a print is made coarse 
 
 import dataclasses
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from nst import Options, stylize
+from nst.core import backend
 from nst.core.objective import Objective, layer_shape, layer_stride
 from nst.core.tiles import TiledObjective, Tiling
 from nst.media import measures
@@ -161,3 +163,52 @@ def test_where_lbfgs_does_not_fit_even_in_tiles_a_size_runs_with_adam_in_tiles(w
     (size,) = result.report["sizes"]
     assert (size["optimizer"], size["tile"], size["steps"]) == ("adam", 128, 2)
     assert result.pixels.shape[:2] == (height, width)
+
+
+@pytest.mark.core
+@pytest.mark.unit
+def test_on_a_gpu_its_free_and_total_memory_come_from_the_backends_allocator(monkeypatch):
+    """The backend's own query on a GPU (faked: there is none here) gives (free, total) in MB."""
+    gib = 2**30
+    monkeypatch.setattr(backend, "device", lambda: "GPU (NVIDIA Fake)")
+    if backend.name() == "tensorflow":
+        import tensorflow as tf
+        from tensorflow.python.client import device_lib
+
+        devices = [SimpleNamespace(device_type="CPU", memory_limit=gib), SimpleNamespace(device_type="GPU",
+                   memory_limit=8 * gib)]  # fmt: skip
+        monkeypatch.setattr(device_lib, "list_local_devices", lambda: devices)
+        monkeypatch.setattr(tf.config.experimental, "get_memory_info", lambda name: {"current": 2 * gib, "peak": 0})
+    elif backend.name() == "jax":
+        import jax
+
+        stats = {"bytes_limit": 8 * gib, "bytes_in_use": 2 * gib, "peak_bytes_in_use": 3 * gib}
+        monkeypatch.setattr(jax, "devices", lambda: [SimpleNamespace(memory_stats=lambda: stats)])
+    else:
+        import torch
+
+        monkeypatch.setattr(torch.cuda, "mem_get_info", lambda: (5 * gib, 8 * gib))  # what the driver has free
+        monkeypatch.setattr(torch.cuda, "memory_reserved", lambda: 2 * gib)  # PyTorch's, 1 GiB of it unused
+        monkeypatch.setattr(torch.cuda, "memory_allocated", lambda: gib)
+    assert backend.device_memory_mb() == (6144.0, 8192.0)
+    monkeypatch.setattr(backend, "device", lambda: "CPU")
+    assert backend.device_memory_mb() is None
+
+
+@pytest.mark.core
+@pytest.mark.e2e
+def test_on_a_gpu_sizes_are_planned_in_its_free_memory_and_on_the_cpu_in_the_hosts(monkeypatch, weights):
+    options = Options(size=96, halo=16, steps=1, optimizer="adam", weights=weights, jit_compile=False)
+    height, width = load_image(CONTENT, 96).shape[:2]
+    painting = load_image(STYLE, 96).shape[1::-1]
+    whole = estimate_peak_mb(options, height, width, [painting])
+    monkeypatch.setattr(memory.psutil, "virtual_memory", lambda: SimpleNamespace(available=64 * 2**30))
+    gpu_memory = ((whole - 1) / memory.PLANNED_SHARE, 80_000.0)  # free and total, in MB: the whole image no longer fits
+    monkeypatch.setattr(backend, "device_memory_mb", lambda: gpu_memory)
+    assert memory.available_mb() == gpu_memory[0]
+    (size,) = stylize(CONTENT, STYLE, options).report["sizes"]
+    assert size["tile"] is not None
+    monkeypatch.setattr(backend, "device_memory_mb", lambda: None)  # on the CPU: the host's 64 GiB
+    assert memory.available_mb() == 64 * 1024
+    (size,) = stylize(CONTENT, STYLE, options).report["sizes"]
+    assert size["tile"] is None

@@ -12,22 +12,15 @@ from PIL import Image
 
 from nst import Interrupted, NstError
 from nst.apps.video import stylize_video, temporal_error
+from nst.core import backend
 from nst.media import clips, flow, measures
-from tests.helpers import CONTENT, STYLE, started
+from tests.helpers import CLIP_FRAMES as FRAMES
+from tests.helpers import CLIP_WIDTH as SIZE
+from tests.helpers import PAN, STYLE, frames_folder, panning_frames, started
 
-SIZE, FRAMES, FPS, PAN = 64, 6, 8, 3
+FPS = 8
 # Tiny and quick; without XLA, whose compiling would cost more than these few steps.
 SETTINGS = {"size": SIZE, "first_steps": 20, "steps": 8, "jit_compile": False}
-
-
-def panning_frames(count: int = FRAMES, width: int = SIZE, pan: int = PAN) -> list[np.ndarray]:
-    """The cat photo seen by a camera moving right ``pan`` px a frame: frame t+1's pixel x is
-    frame t's pixel x + pan."""
-    with Image.open(CONTENT) as photo:
-        strip_width = width + pan * (count - 1)
-        strip = np.asarray(photo.convert("RGB").resize((strip_width, round(strip_width * photo.height / photo.width))))
-    height = width * 3 // 4  # even, as H.264 wants
-    return [strip[:height, pan * index : pan * index + width] for index in range(count)]
 
 
 @pytest.fixture(scope="module")
@@ -140,16 +133,36 @@ def test_a_stopped_run_continues_at_the_first_missing_frame(independent):
 
 @pytest.mark.e2e
 def test_a_folder_of_frames_in_and_a_gif_out(weights, tmp_path):
-    folder = tmp_path / "frames"
-    folder.mkdir()
-    for index, frame in enumerate(panning_frames(3, width=32)):
-        Image.fromarray(frame).save(folder / f"f{index + 1}.png")  # f10 would sort after f9
+    folder = frames_folder(tmp_path / "frames", 3)
     output = tmp_path / "out.gif"
     result = stylize_video(folder, STYLE, output, weights=weights, fps=5, **{**SETTINGS, "size": 32, "first_steps": 2,
                            "steps": 2})  # fmt: skip
     with Image.open(output) as animation:
         assert (animation.n_frames, animation.size, animation.info["duration"]) == (3, (32, 24), 200)
     assert result.computed == [0, 1, 2]
+
+
+@pytest.mark.e2e
+def test_a_clip_compiles_its_step_once_per_size(weights, tmp_path, monkeypatch):
+    """The frames' targets are inputs of the step, which the frames share: 6 frames, the first
+    in two sizes (a ladder of 32 and 64 px), trace two steps, where each frame tracing its own
+    would make seven. Counted inside the traced function, which runs only when it is traced."""
+    traces = []
+
+    def counted(function, jit_compile=True):
+        def traced(*args):
+            traces.append(len(traces) + 1)
+            return function(*args)
+
+        return compile_step(traced, jit_compile)
+
+    compile_step = backend.compile
+    monkeypatch.setattr(backend, "compile", counted)
+    clip = frames_folder(tmp_path / "frames", width=SIZE)
+    settings = {**SETTINGS, "scales": 2, "scale_start": 32, "coarse_steps": 2, "first_steps": 3, "steps": 2}
+    result = stylize_video(clip, STYLE, tmp_path / "styled", weights=weights, **settings)
+    assert result.computed == list(range(FRAMES)) and result.steps == [5] + [2] * (FRAMES - 1)
+    assert traces == [1, 2]
 
 
 @pytest.mark.e2e

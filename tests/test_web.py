@@ -241,6 +241,21 @@ def test_serve_listens_on_loopback_unless_told_and_warns_when_told(monkeypatch, 
 
 
 @pytest.mark.unit
+def test_the_page_says_which_device_runs_the_jobs(client, monkeypatch):
+    assert client().get("/api/config").json()["device"] is None  # not told: the page says nothing
+    app = create_app(WebConfig(), FakeStylize(), device="GPU (NVIDIA H200)")
+    with TestClient(app, base_url="http://127.0.0.1") as page:
+        assert page.get("/api/config").json()["device"] == "GPU (NVIDIA H200)"
+        assert '<p class="hint" id="device" hidden></p>' in page.get("/").text  # app.js fills it in
+    # nst serve tells the app the device the backend reports (CPU here, a GPU's name on one).
+    served = []
+    monkeypatch.setattr(web, "listen", lambda host, port: None)
+    monkeypatch.setattr(web, "serve", lambda listener, config, stylize, device: served.append(device))
+    assert cli.main(["serve"]) == 0
+    assert served == [cli.device()] and served[0].startswith(("CPU", "GPU"))
+
+
+@pytest.mark.unit
 def test_a_busy_port_is_one_line(capsys):
     with web.listen("127.0.0.1", 0) as taken:
         port = taken.getsockname()[1]

@@ -117,18 +117,36 @@ class Summary:
 class Workers:
     """Where the items run. ``address``: None starts a local Ray instance (or uses the one this
     process already joined), ``"auto"`` or ``"ray://HOST:10001"`` joins a cluster. ``count``:
-    None is as many as the cluster's CPUs (or GPUs) hold."""
+    None is as many as the cluster's CPUs (or GPUs) hold. ``gpus_per_worker``: None is one GPU
+    each on a cluster that has GPUs, none on one that has not (:meth:`placed`)."""
 
     address: str | None = None
     count: int | None = None
     cpus_per_worker: float = 1.0
-    gpus_per_worker: float = 0.0
+    gpus_per_worker: float | None = None
 
     def __post_init__(self) -> None:
         if self.count is not None and self.count < 1:
             raise NstError(f"workers must be 1 or more, got {self.count}")
-        if not self.cpus_per_worker > 0 or self.gpus_per_worker < 0:
+        if not self.cpus_per_worker > 0 or (self.gpus_per_worker or 0) < 0:
             raise NstError("cpus per worker must be > 0 and gpus per worker >= 0")
+
+    def placed(self, resources: dict[str, float]) -> Workers:
+        """These workers on a cluster with ``resources`` (Ray's totals): unless told, a worker on
+        each GPU where the cluster has GPUs, and as many as its CPUs hold where it has none.
+
+        Not CPU workers beside GPU ones, on a cluster that has both: a picture takes minutes on
+        a CPU and seconds on a GPU, and the batch would wait for the CPU's at its end."""
+        gpus = self.gpus_per_worker
+        if gpus is None:
+            gpus = 1.0 if resources.get("GPU", 0) >= 1 else 0.0
+        count = self.count
+        if count is None:
+            fits = resources.get("CPU", 1) // self.cpus_per_worker
+            if gpus:
+                fits = min(fits, resources.get("GPU", 0) // gpus)
+            count = max(1, int(fits))
+        return dataclasses.replace(self, count=count, gpus_per_worker=gpus)
 
 
 BatchCallback = Callable[[BatchProgress], None]
@@ -279,7 +297,8 @@ def _run_on_ray(
     started_here = _connect(ray, workers.address)
     pool = None
     try:
-        pool = _Pool(ray, workers, weights, min(len(items), _worker_count(ray, workers)))
+        workers = workers.placed(ray.cluster_resources())
+        pool = _Pool(ray, workers, weights, min(len(items), workers.count))
         on_start(len(pool.starting))
         for item, outcome, made in pool.run(items, options):
             if made is not None:  # the report first: an output that exists is a finished item
@@ -324,16 +343,6 @@ def _connect(ray, address: str | None) -> bool:
     return True
 
 
-def _worker_count(ray, workers: Workers) -> int:
-    if workers.count is not None:
-        return workers.count
-    resources = ray.cluster_resources()
-    fits = resources.get("CPU", 1) // workers.cpus_per_worker
-    if workers.gpus_per_worker:
-        fits = min(fits, resources.get("GPU", 0) // workers.gpus_per_worker)
-    return max(1, int(fits))
-
-
 class _Pool:
     """Ray actors that take one item at a time, each given to the worker that has waited
     longest (the idea of ``ray.util.ActorPool``, which cannot say which item a dead worker held).
@@ -348,9 +357,12 @@ class _Pool:
         # Through the object store once, whatever the number of workers: no copy on the nodes needed.
         self.weights = None if weights_bytes is None else ray.put(weights_bytes)
         self.threads = max(1, round(workers.cpus_per_worker))
+        environment = {"KERAS_BACKEND": keras_backend()}  # the driver's, everywhere
+        if 0 < workers.gpus_per_worker < 1:  # workers that share a GPU: none may take all its memory at the start
+            environment.update(TF_FORCE_GPU_ALLOW_GROWTH="true", XLA_PYTHON_CLIENT_PREALLOCATE="false")
         self.actor_class = ray.remote(BatchWorker).options(
             num_cpus=workers.cpus_per_worker, num_gpus=workers.gpus_per_worker, scheduling_strategy="SPREAD",
-            max_restarts=0, runtime_env={"env_vars": {"KERAS_BACKEND": keras_backend()}},  # the driver's, everywhere
+            max_restarts=0, runtime_env={"env_vars": environment},
         )  # fmt: skip
         self.names = weights
         self.idle: deque = deque()  # workers that have started, the longest waiting first
@@ -363,7 +375,7 @@ class _Pool:
     def _start(self) -> None:
         """A new worker, wherever Ray finds room. It gets items once it has started, so that none
         waits on a worker that has no room to start (more workers asked for than fit, a lost node)."""
-        actor = self.actor_class.remote(self.weights, self.threads)
+        actor = self.actor_class.remote(self.weights, self.threads, Path(self.names).name)
         self.starting[actor.ready.remote()] = actor
 
     def _started(self, ready) -> None:
@@ -432,7 +444,7 @@ class BatchWorker:
     """A Ray actor: one process with the driver's Keras backend, that loads VGG19 on its first
     item and keeps it (nst.stylize loads it once per process) for the items after."""
 
-    def __init__(self, weights: bytes | None, threads: int) -> None:
+    def __init__(self, weights: bytes | None, threads: int, weights_name: str = "vgg19.h5") -> None:
         from nst.core import backend  # TensorFlow starts without its notices (nst.core)
 
         # Ray gives the worker `threads` CPUs: the backend would otherwise use every core of the node.
@@ -441,7 +453,8 @@ class BatchWorker:
         self.folder = tempfile.TemporaryDirectory(prefix="nst-worker-")
         self.weights = None
         if weights is not None:  # from the object store, onto this node's disk for Keras to read
-            self.weights = Path(self.folder.name) / "vgg19.h5"
+            # Under the file's own name: Keras reads "x.weights.h5" (its own format) and "x.h5" differently.
+            self.weights = Path(self.folder.name) / weights_name
             self.weights.write_bytes(weights)
 
     def ready(self) -> bool:

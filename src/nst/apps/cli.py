@@ -163,7 +163,13 @@ BATCH_SETTINGS = (
     ),
     Setting("workers", "workers (default: as many as the CPUs or GPUs hold)", "int", group="Ray"),
     Setting("cpus_per_worker", "CPUs (and compute threads) each worker takes", "float", 1.0, "Ray", metavar="N"),
-    Setting("gpus_per_worker", "GPUs each worker takes", "float", 0.0, "Ray", metavar="N"),
+    Setting(
+        "gpus_per_worker",
+        "GPUs each worker takes (default: 1 on a cluster with GPUs, a worker on each; 0 without)",
+        "float",
+        group="Ray",
+        metavar="N",
+    ),
 )
 VIDEO_SETTINGS = (
     Setting(
@@ -546,7 +552,7 @@ def _serve(args: argparse.Namespace) -> int:
                            max_size=args.max_size)  # fmt: skip
     listener = web.listen(args.host, args.port)  # a busy port fails now, not after TensorFlow has loaded
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is meant to stop
-        web.serve(listener, config, load_run().stylize)
+        web.serve(listener, config, load_run().stylize, device=device())
     return 0
 
 
@@ -694,8 +700,9 @@ def _progress_bar(options: Options, enabled: bool) -> Iterator[ProgressBar | Non
         yield None if bar is None else ProgressBar(bar, in_seconds, options.scale_sizes())
 
 
-def _device() -> str:
-    """Where the run happens: "CPU", "GPU (NVIDIA H200)"; and the backend unless it is TensorFlow."""
+def device() -> str:
+    """Where runs happen, as the progress bar and the web page say it: "CPU", "GPU (NVIDIA H200)";
+    and the backend unless it is TensorFlow."""
     from nst.core import backend
 
     name = backend.name()
@@ -706,7 +713,7 @@ class ProgressBar:
     """The terminal's bar of a picture's run, moved by its :class:`Progress` after each step and
     by its tiles (a step at a print's size is long); the time left is the progress's own."""
 
-    def __init__(self, bar: Any, in_seconds: bool, sizes: list[int], device: Callable[[], str] = _device) -> None:
+    def __init__(self, bar: Any, in_seconds: bool, sizes: list[int], device: Callable[[], str] = device) -> None:
         self.bar, self.in_seconds, self.sizes, self.device = bar, in_seconds, sizes, device
         self.started = time.monotonic()
         self.losses = self.left = ""

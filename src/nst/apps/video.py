@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -49,17 +49,21 @@ from nst.run.memory import available_mb, estimate_peak_mb
 from nst.run.progress import PRIOR_SECONDS_PER_PIXEL, FrameClock, Progress, VideoProgress, duration
 from nst.run.result import Result
 
+if TYPE_CHECKING:  # nst.run.api loads the backend: the clip is checked first
+    from nst.run.api import CompiledSteps
+
 # Chosen by measurement (docs/video.md: a 64 px panning clip, then the walkers clip at 128 px): the
-# temporal term's weight, the first frame's steps, and the steps a warm-started frame needs.
-# The temporal term's weight by --normalization: the losses it is weighed against differ by orders
-# of magnitude (mean losses are ~1e7 at the spec's weights, the photo-relative ones ~10).
+# temporal term's weight, the first frame's steps, and the steps a warm-started frame needs. The
+# weight is per --normalization: the losses it is weighed against differ by orders of magnitude
+# (mean losses are ~1e7 at the spec's weights, the photo-relative ones ~10).
 TEMPORAL_WEIGHTS = {"mean": 2e10, "sum": 2e10, "photo": 1e3}
 FIRST_STEPS = 100
 LATER_STEPS = 30
 VIDEO_SIZE = 256  # the command's default --size: a clip has many frames
-# A clip's defaults, for the command and the Python API alike. No XLA: each frame compiles its own
-# step (its targets are constants of it), and at 256 px compiling costs more than it saves over
-# 30 steps: 19.5 s a later frame with XLA, 15.8 s without (walkers clip, 2-core CPU).
+# A clip's defaults, for the command and the Python API alike. No XLA: measured when each frame
+# compiled its own step (its targets were constants of it), at 256 px compiling cost more than it
+# saved over 30 steps: 19.5 s a later frame with XLA, 15.8 s without (walkers clip, 2-core CPU).
+# The frames now share one step; benchmarks/video_compile.py measures both ways again.
 VIDEO_DEFAULTS = Options(size=VIDEO_SIZE, steps=LATER_STEPS, jit_compile=False)
 SETTINGS_NAME = "nst-video.json"
 # Planning an unbudgeted clip before it starts: the run's prior cost of a step per pixel
@@ -151,15 +155,17 @@ def stylize_video(
     store = FrameStore.open(output, key, overwrite)
     result = VideoResult(output, store.folder, len(frames), info.fps, info.audio and output.suffix.lower() == ".mp4")
     clock = FrameClock(len(frames), started=started)
+    to_make = range(store.first_missing(len(frames)), len(frames))
     try:
-        for index in range(store.first_missing(len(frames)), len(frames)):
+        compiled_steps = _compiled_steps() if to_make else None  # shared by the frames: compiled once per size
+        for index in to_make:
             warm = warm_start and index > 0
             clock.frame_begins(index)
             on_step = None if callback is None else functools.partial(_report, callback, clock)
             made = _stylize_frame(
-                frames[index], paintings, later if warm else first, on_step,
+                frames[index], paintings, later if warm else first, on_step, compiled_steps,
                 previous=(store.load(index - 1), frames[index - 1]) if warm else None,
-                temporal_weight=temporal_weight, flow_method=flow_method,
+                temporal_weight=temporal_weight if warm_start else 0.0, flow_method=flow_method,
             )  # fmt: skip
             store.save(index, made.pixels)
             result.seconds.append(round(clock.frame_ends(), 3))
@@ -177,30 +183,44 @@ def stylize_video(
     return result
 
 
+def _compiled_steps() -> CompiledSteps:
+    """Where the frames' runs keep their compiled steps, for the next frame."""
+    from nst.run.api import CompiledSteps  # TensorFlow loads here (quietly), after every check has passed
+
+    return CompiledSteps()
+
+
 def _stylize_frame(
     photo: np.ndarray,
     paintings: list[Image.Image],
     options: Options,
     callback: Callable[[Progress], None] | None,
+    compiled_steps: CompiledSteps | None,
     *,
     previous: tuple[np.ndarray, np.ndarray] | None,
     temporal_weight: float,
     flow_method: str,
 ) -> Result:
     """One frame: from its photo, or (``previous``: the stylized and the original previous
-    frame) from the stylized previous frame warped onto it, held there by the temporal term."""
-    from nst.run.api import TemporalTarget, stylize  # TensorFlow loads here (quietly), after every check has passed
+    frame) from the stylized previous frame warped onto it, held there by the temporal term.
+    A first frame of a clip that has the term has it too, with weight 0: then every frame's
+    objective has the same targets, and the frames share one compiled step (``compiled_steps``)."""
+    from nst.run.api import TemporalTarget, stylize
 
     pixels = photo.astype(np.float32) / 255.0
     if previous is None:
-        return stylize(pixels, paintings, options, callback=callback)
+        nothing = TemporalTarget(np.zeros_like(pixels), np.zeros(pixels.shape[:2], np.float32), 0.0)
+        temporal = nothing if temporal_weight > 0 else None
+        return stylize(pixels, paintings, options, callback=callback, temporal=temporal, compiled_steps=compiled_steps)
     stylized, original = previous
     backward, reliable = flow.motion(original, photo, flow_method)
     warped = np.clip(flow.warp(stylized, backward), 0.0, 1.0)
     if options.preserve_colors == "luminance":  # the run optimises luminance: hold that to the warped one
         warped = colors.luminance_image(warped)
     temporal = TemporalTarget(warped, reliable, temporal_weight) if temporal_weight > 0 else None
-    return stylize(pixels, paintings, options, callback=callback, start=warped, temporal=temporal)
+    return stylize(
+        pixels, paintings, options, callback=callback, start=warped, temporal=temporal, compiled_steps=compiled_steps
+    )
 
 
 def _first_frame_options(options: Options, first_steps: int) -> Options:

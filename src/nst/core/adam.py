@@ -11,8 +11,65 @@ from keras import ops
 from nst.core import backend
 from nst.core.losses import Tensor
 from nst.core.objective import Objective
-from nst.core.optimizers import OptimizerState, StepCallback, fetch_later, step_function
+from nst.core.optimizers import CompiledSteps, OptimizerState, StepCallback, fetch_later, kept, step_function
 from nst.options import Options
+
+
+class _KerasAdam:
+    """Keras's Adam over an image of one shape: the image's variable, the optimizer's and the
+    compiled step that changes them, which a later run of the same shape and settings (a clip's
+    next frame) starts afresh instead of compiling its own."""
+
+    def __init__(self, objective: Objective, shape: tuple[int, ...], options: Options) -> None:
+        self.variable = keras.Variable(np.zeros((1, *shape), np.float32), name="generated_image")
+        self.optimizer = keras.optimizers.Adam(
+            learning_rate=options.learning_rate, beta_1=options.beta_1, epsilon=options.epsilon
+        )
+        self.optimizer.build([self.variable])  # Keras creates its slot variables here, before the first step.
+        self.used = False
+        if backend.stateless():  # a compiled function may not change variables: it returns their new values
+            self.compiled = step_function(objective, lambda image, slots: image, self._pure_update, options.jit_compile)
+        else:
+            self.compiled = step_function(
+                objective, lambda: self.variable.value, self._in_place_update, options.jit_compile
+            )
+
+    def start(self, image: np.ndarray, learning_rate: float, state: OptimizerState | None) -> None:
+        """From ``image``, with fresh moments, or those of ``state`` (a checkpoint's)."""
+        self.variable.assign(image[np.newaxis])
+        if state is not None:  # the step count and both moments: the run goes on exactly as before
+            for index, slot in enumerate(self.optimizer.variables):
+                slot.assign(state[f"adam/{index}"])
+        elif self.used:  # an earlier run's step count and moments
+            for slot in self.optimizer.variables:
+                slot.assign(ops.zeros_like(slot.value))
+            self.optimizer.learning_rate = learning_rate
+        self.used = True
+
+    def state(self) -> OptimizerState:
+        slots = {f"adam/{index}": backend.to_numpy(slot) for index, slot in enumerate(self.optimizer.variables)}
+        return {"image": backend.to_numpy(self.variable)[0], **slots}
+
+    def step(self, targets: dict) -> dict[str, Tensor]:
+        if not backend.stateless():
+            return self.compiled(targets)
+        slots = self.optimizer.variables
+        losses, image, values = self.compiled(targets, self.variable.value, [slot.value for slot in slots])
+        self.variable.assign(image)
+        for slot, value in zip(slots, values, strict=True):
+            slot.assign(value)
+        return losses
+
+    def _in_place_update(self, losses: dict[str, Tensor], gradient: Tensor) -> dict[str, Tensor]:
+        self.optimizer.apply([gradient], [self.variable])
+        self.variable.assign(ops.clip(self.variable.value, 0.0, 1.0))
+        return losses
+
+    def _pure_update(
+        self, image: Tensor, slots: list[Tensor], losses: dict[str, Tensor], gradient: Tensor
+    ) -> tuple[dict[str, Tensor], Tensor, list[Tensor]]:
+        [image], slots = self.optimizer.stateless_apply(slots, [gradient], [image])
+        return losses, ops.clip(image, 0.0, 1.0), slots
 
 
 def run_adam(
@@ -22,48 +79,16 @@ def run_adam(
     should_step: Callable[[], bool],
     on_step: StepCallback,
     state: OptimizerState | None = None,
+    compiled_steps: CompiledSteps | None = None,
 ) -> np.ndarray:
     """Adam on the pixels, clipped to [0, 1] after every step (the spec's loop): Keras's Adam,
-    on whichever backend Keras runs."""
-    variable = keras.Variable(image[np.newaxis], name="generated_image")
-    optimizer = keras.optimizers.Adam(
-        learning_rate=options.learning_rate, beta_1=options.beta_1, epsilon=options.epsilon
-    )
-    optimizer.build([variable])  # Keras creates its slot variables here, before the first step.
-    if state is not None:  # the step count and both moments: the run goes on exactly as before
-        for index, slot in enumerate(optimizer.variables):
-            slot.assign(state[f"adam/{index}"])
-
-    def current_state() -> OptimizerState:
-        slots = {f"adam/{index}": backend.to_numpy(slot) for index, slot in enumerate(optimizer.variables)}
-        return {"image": backend.to_numpy(variable)[0], **slots}
-
-    def in_place_update(losses: dict[str, Tensor], gradient: Tensor) -> dict[str, Tensor]:
-        optimizer.apply([gradient], [variable])
-        variable.assign(ops.clip(variable.value, 0.0, 1.0))
-        return losses
-
-    def pure_update(
-        image: Tensor, slots: list[Tensor], losses: dict[str, Tensor], gradient: Tensor
-    ) -> tuple[dict[str, Tensor], Tensor, list[Tensor]]:
-        [image], slots = optimizer.stateless_apply(slots, [gradient], [image])
-        return losses, ops.clip(image, 0.0, 1.0), slots
-
-    if backend.stateless():  # a compiled function may not change variables: it returns their new values
-        compiled = step_function(objective, lambda image, slots: image, pure_update, options.jit_compile)
-
-        def step() -> dict[str, Tensor]:
-            losses, image, slots = compiled(variable.value, [slot.value for slot in optimizer.variables])
-            variable.assign(image)
-            for slot, value in zip(optimizer.variables, slots, strict=True):
-                slot.assign(value)
-            return losses
-
-    else:
-        step = step_function(objective, lambda: variable.value, in_place_update, options.jit_compile)
-
+    on whichever backend Keras runs. Its variables and compiled step are kept in
+    ``compiled_steps``, if given, for later runs of the same shape and settings."""
+    settings = ("adam", image.shape, options.beta_1, options.epsilon, options.jit_compile)
+    adam = kept(compiled_steps, objective, settings, lambda: _KerasAdam(objective, image.shape, options))
+    adam.start(image, options.learning_rate, state)
     while should_step():
-        losses = step()
-        pixels = ops.copy(variable.value)  # this step's picture, kept on the device until asked for
-        on_step(backend.floats(losses), fetch_later(pixels), current_state)
-    return backend.to_numpy(variable)[0]
+        losses = adam.step(objective.targets)
+        pixels = ops.copy(adam.variable.value)  # this step's picture, kept on the device until asked for
+        on_step(backend.floats(losses), fetch_later(pixels), adam.state)
+    return backend.to_numpy(adam.variable)[0]

@@ -1,7 +1,7 @@
 """The only backend-specific code: how a loss's value and gradient are taken, how a function is
-compiled, and which device runs it. Everything else is written in ``keras.ops`` and runs on
-whichever backend Keras was started with (``KERAS_BACKEND``: tensorflow, the default, jax or
-torch)."""
+compiled, which device runs it and how much memory it has. Everything else is written in
+``keras.ops`` and runs on whichever backend Keras was started with (``KERAS_BACKEND``:
+tensorflow, the default, jax or torch)."""
 
 from __future__ import annotations
 
@@ -68,6 +68,38 @@ def peak_device_memory_mb() -> float | None:
     import torch
 
     return torch.cuda.max_memory_allocated() / 2**20
+
+
+def device_memory_mb() -> tuple[float, float] | None:
+    """The free and the total memory of the GPU the tensors live on, in MB, as the backend's
+    allocator can use it (JAX's and TensorFlow's take their pool at the start); None on the CPU,
+    where the host's memory is what a run uses."""
+    if device() == "CPU":
+        return None
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        from tensorflow.python.client import device_lib  # the only place TensorFlow tells its GPU's size
+
+        total = next(each.memory_limit for each in device_lib.list_local_devices() if each.device_type == "GPU")
+        used = tf.config.experimental.get_memory_info("GPU:0")["current"]
+        return (total - used) / 2**20, total / 2**20
+    if backend == "jax":
+        import jax
+
+        stats = jax.devices()[0].memory_stats()
+        return (stats["bytes_limit"] - stats["bytes_in_use"]) / 2**20, stats["bytes_limit"] / 2**20
+    import torch
+
+    free, total = torch.cuda.mem_get_info()
+    cached = torch.cuda.memory_reserved() - torch.cuda.memory_allocated()  # PyTorch's own, free to reuse
+    return (free + cached) / 2**20, total / 2**20
+
+
+def free_device_memory_mb() -> float | None:
+    """The GPU's free memory in MB (:func:`device_memory_mb`), or None on the CPU."""
+    memory = device_memory_mb()
+    return None if memory is None else memory[0]
 
 
 def limit_threads(threads: int) -> None:

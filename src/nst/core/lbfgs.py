@@ -12,7 +12,7 @@ from keras import ops
 from nst.core import backend
 from nst.core.losses import Tensor
 from nst.core.objective import Objective
-from nst.core.optimizers import OptimizerState, StepCallback, fetch_later, step_function
+from nst.core.optimizers import CompiledSteps, OptimizerState, StepCallback, fetch_later, kept, step_function
 from nst.core.preconditioners import PRECONDITIONERS
 from nst.options import Options
 
@@ -22,7 +22,8 @@ _CURVATURE_EPSILON = 1e-10  # pairs with less curvature than this would make the
 
 
 class _ProjectedLbfgs:
-    """L-BFGS kept inside the box [0, 1]: the state of one run, advanced one evaluation at a time.
+    """L-BFGS kept inside the box [0, 1], advanced one evaluation at a time: the method over one
+    image shape, and its compiled step; each run's state is a :class:`_Search`.
 
     Each iteration takes the quasi-Newton direction over the free pixels (a pixel at a bound
     whose gradient pushes it outward is held), moves along it projected onto the box, and
@@ -45,28 +46,14 @@ class _ProjectedLbfgs:
     means (``"blocks"``, the earlier default) did the same with flat squares, and left them in
     the picture as a grid; docs/quality.md has the comparison."""
 
-    def __init__(self, objective: Objective, image: np.ndarray, options: Options) -> None:
+    def __init__(self, objective: Objective, shape: tuple[int, ...], options: Options) -> None:
         self.history = options.lbfgs_history
-        levels = max(0, round(math.log2(max(image.shape[:2]) / 16)))
+        levels = max(0, round(math.log2(max(shape[:2]) / 16)))
         precondition = PRECONDITIONERS[options.preconditioner]
         self.precondition = lambda vector: precondition(vector, levels, options.tileable)
+        # step(targets, state): what every run of this shape and these settings steps with (no
+        # run's state is held here, so that keeping the step between runs keeps no image).
         self.step = step_function(objective, lambda state: state["trial"][None], self._update, options.jit_compile)
-        pixels = ops.convert_to_tensor(np.asarray(image, np.float32))
-        pairs = ops.zeros((self.history, *image.shape), "float32")
-        self.state: dict[str, Tensor] = {
-            "trial": pixels,  # the point evaluated next
-            "point": pixels,  # the last accepted point, its loss and gradient (none yet: loss infinite)
-            "loss": ops.convert_to_tensor(np.float32(np.inf)),
-            "gradient": ops.zeros_like(pixels),
-            "direction": ops.zeros_like(pixels),
-            "step_size": ops.convert_to_tensor(np.float32(0.0)),
-            "steps": pairs,  # curvature pairs s = x' - x, y = g' - g, oldest first, the last `count` valid
-            "changes": pairs,
-            "curvatures": ops.zeros((self.history,), "float32"),  # s.y of each pair
-            "count": ops.convert_to_tensor(np.int32(0)),
-            "best_total": ops.convert_to_tensor(np.float32(np.inf)),
-            "best_image": pixels,
-        }
 
     def _update(
         self, state: dict[str, Tensor], losses: dict[str, Tensor], gradient: Tensor
@@ -164,6 +151,30 @@ class _ProjectedLbfgs:
         downhill = _dot(direction, gradient) < 0.0
         return ops.where(downhill, direction, -ops.where(free, gradient, 0.0)), ops.where(downhill, count, 0)
 
+
+class _Search:
+    """One run's state of the projected L-BFGS (:class:`_ProjectedLbfgs`, whose step advances it),
+    on the device; checkpointed and restored as arrays."""
+
+    def __init__(self, history: int, image: np.ndarray) -> None:
+        self.history = history
+        pixels = ops.convert_to_tensor(np.asarray(image, np.float32))
+        pairs = ops.zeros((self.history, *image.shape), "float32")
+        self.state: dict[str, Tensor] = {
+            "trial": pixels,  # the point evaluated next
+            "point": pixels,  # the last accepted point, its loss and gradient (none yet: loss infinite)
+            "loss": ops.convert_to_tensor(np.float32(np.inf)),
+            "gradient": ops.zeros_like(pixels),
+            "direction": ops.zeros_like(pixels),
+            "step_size": ops.convert_to_tensor(np.float32(0.0)),
+            "steps": pairs,  # curvature pairs s = x' - x, y = g' - g, oldest first, the last `count` valid
+            "changes": pairs,
+            "curvatures": ops.zeros((self.history,), "float32"),  # s.y of each pair
+            "count": ops.convert_to_tensor(np.int32(0)),
+            "best_total": ops.convert_to_tensor(np.float32(np.inf)),
+            "best_image": pixels,
+        }
+
     def best_image(self) -> np.ndarray:
         return backend.to_numpy(self.state["best_image"])
 
@@ -227,8 +238,10 @@ def run_lbfgs(
     should_step: Callable[[], bool],
     on_step: StepCallback,
     state: OptimizerState | None = None,
+    compiled_steps: CompiledSteps | None = None,
 ) -> np.ndarray:
-    """L-BFGS with every pixel bounded to [0, 1]; returns the best image evaluated.
+    """L-BFGS with every pixel bounded to [0, 1]; returns the best image evaluated. Its compiled
+    step is kept in ``compiled_steps``, if given, for later runs of the same shape and settings.
 
     A projected L-BFGS of our own rather than SciPy's L-BFGS-B: with its pyramid preconditioner
     it needs fewer evaluations for a given loss after the first few dozen (benchmarks/lbfgs.py),
@@ -236,12 +249,21 @@ def run_lbfgs(
     continues exactly, and it runs on the device: one compiled function a step, and only the
     losses cross to the host.
     """
-    search = _ProjectedLbfgs(objective, image, options)
+    settings = (
+        "lbfgs",
+        image.shape,
+        options.lbfgs_history,
+        options.preconditioner,
+        options.tileable,
+        options.jit_compile,
+    )
+    method = kept(compiled_steps, objective, settings, lambda: _ProjectedLbfgs(objective, image.shape, options))
+    search = _Search(options.lbfgs_history, image)
     if state is not None and "lbfgs/point" in state:
         search.restore(state)
     while should_step():
         evaluated = search.state["trial"]
-        losses, search.state = search.step(search.state)
+        losses, search.state = method.step(objective.targets, search.state)
         on_step(backend.floats(losses), fetch_later(evaluated[None]), search.checkpoint)
     return search.best_image()
 

@@ -86,7 +86,7 @@ def content_loss(
     squared: Sequence[Tensor],
     counts: Sequence[float],
     normalization: str = "mean",
-    energies: Sequence[float] | None = None,
+    energies: Sequence[float | Tensor] | None = None,
 ) -> Tensor:
     r"""Content loss over the content layers, from each layer's :func:`squared_error` S_l and its
     number of values N_l M_l (``counts``).
@@ -119,7 +119,7 @@ def style_layer_loss(target_gram: Tensor, generated_gram: Tensor, normalization:
 def style_loss(
     target_grams: Sequence[Tensor],
     generated_grams: Sequence[Tensor],
-    layer_weights: Sequence[float],
+    layer_weights: Sequence[float | Tensor],
     normalization: str = "mean",
 ) -> Tensor:
     r"""Style loss over the style layers, from the per-position Gram matrices of the target and

@@ -41,8 +41,14 @@ class Objective:
     for the (blended) style, or one per style image, each region taking its own painting's
     style through masked Gram matrices (Gatys et al. 2017).
 
-    ``temporal`` (a video frame after the first) adds ``weight x L_temporal`` to the total and
-    reports the term as ``"temporal"``.
+    ``temporal`` (a video frame) adds ``weight x L_temporal`` to the total and reports the term
+    as ``"temporal"``.
+
+    What is compared with (the content features, the Gram targets, the masks, the layer weights,
+    under ``"photo"`` the photo's energies at the content layers, the temporal term's frame, mask
+    and weight) is :attr:`targets`, a nest of tensors that the losses take as an input: a step
+    compiled for one objective serves every other objective of the same :attr:`signature`, given
+    its targets (a clip's frames, :mod:`nst.core.optimizers`).
     """
 
     def __init__(
@@ -55,9 +61,6 @@ class Objective:
     ) -> None:
         self.options = options
         self.temporal = temporal
-        if temporal is not None:
-            self.warped_previous = _batch(temporal.warped_previous)
-            self.reliable = _batch(np.asarray(temporal.reliable, np.float32)[..., np.newaxis])
         layers = options.content_layers + options.style_layers
         self.extractor = FeatureExtractor(layers, options.resolved_weights(), options.vgg_normalization)
         # The picture's features, and the photo's it is held to: of a picture that wraps around, for
@@ -96,6 +99,34 @@ class Objective:
             self.layer_weights = self._photo_relative_weights(content)
         elif options.balance_style_layers:
             self.layer_weights = self._balanced_weights(content)
+        self.targets = {
+            "content": self.content_targets,
+            "style": [targets for targets, _ in self.style_groups],
+            "masks": [layer_masks for _, layer_masks in self.style_groups],
+            "layer_weights": [ops.convert_to_tensor(np.float32(weight)) for weight in self.layer_weights],
+        }
+        if self.content_energies is not None:
+            # Each photo (a clip's frame) has its own energies: inputs of the step, as its features are.
+            energies = [ops.convert_to_tensor(np.float32(energy)) for energy in self.content_energies]
+            self.targets["content_energies"] = energies
+        if temporal is not None:
+            self.targets["temporal"] = {
+                "warped_previous": _batch(temporal.warped_previous),
+                "reliable": _batch(np.asarray(temporal.reliable, np.float32)[..., np.newaxis]),
+                "weight": ops.convert_to_tensor(np.float32(temporal.weight)),
+            }
+
+    @property
+    def signature(self) -> tuple:
+        """Everything the losses read besides :attr:`targets`: objectives with the same signature
+        compute the same function of an image and targets, so one compiled step serves them all."""
+        options = self.options
+        return (
+            type(self).__name__, tuple(self.shape), options.content_layers, options.style_layers,
+            options.normalization, options.vgg_normalization, options.resolved_weights(), options.tileable,
+            options.content_weight, options.style_weight, options.tv_weight,
+            tuple(tuple(divisors) for divisors in self.gram_divisors),
+        )  # fmt: skip
 
     def _content_features(self, image: np.ndarray) -> list[Tensor]:
         """The content image's features at the content layers (tiled objectives gather them by tiles)."""
@@ -164,30 +195,33 @@ class Objective:
         ]
         return {"content": content, "grams": grams}
 
-    def losses(self, sums: dict[str, list], image: Tensor) -> dict[str, Tensor]:
+    def losses(self, sums: dict[str, list], image: Tensor, targets: dict | None = None) -> dict[str, Tensor]:
         """The losses of an image from its :meth:`sums` (gathered over the whole image, or over its
-        tiles): the spec's content and style losses, total variation, and their weighted total."""
+        tiles): the spec's content and style losses, total variation, and their weighted total;
+        against ``targets``, :attr:`targets` unless given."""
         options = self.options
+        targets = self.targets if targets is None else targets
         content = losses.content_loss(
-            sums["content"], self.content_counts, options.normalization, self.content_energies
+            sums["content"], self.content_counts, options.normalization, targets.get("content_energies")
         )
         style = sum(
             losses.style_loss(
-                targets,
+                grams_wanted,
                 [gram / divisor for gram, divisor in zip(grams, divisors, strict=True)],
-                self.layer_weights,
+                targets["layer_weights"],
                 options.normalization,
             )
-            for (targets, _), grams, divisors in zip(self.style_groups, sums["grams"], self.gram_divisors, strict=True)
+            for grams_wanted, grams, divisors in zip(targets["style"], sums["grams"], self.gram_divisors, strict=True)
         )
         variation = losses.total_variation_loss(image, options.normalization, options.tileable)
         total = losses.total_loss(
             content, style, variation, options.content_weight, options.style_weight, options.tv_weight
         )
         terms = {"total": total, "content": content, "style": style, "tv": variation}
-        if self.temporal is not None:
-            terms["temporal"] = losses.temporal_loss(image, self.warped_previous, self.reliable)
-            terms["total"] = total + self.temporal.weight * terms["temporal"]
+        temporal = targets.get("temporal")
+        if temporal is not None:
+            terms["temporal"] = losses.temporal_loss(image, temporal["warped_previous"], temporal["reliable"])
+            terms["total"] = total + temporal["weight"] * terms["temporal"]
         return terms
 
     def _style_terms(
@@ -199,11 +233,13 @@ class Objective:
             for target, gram, weight in zip(targets, grams, layer_weights, strict=True)
         ]
 
-    def __call__(self, image: Tensor) -> dict[str, Tensor]:
+    def __call__(self, image: Tensor, targets: dict | None = None) -> dict[str, Tensor]:
+        """The losses of a (1, H, W, 3) image against ``targets`` (:attr:`targets` unless given)."""
+        targets = self.targets if targets is None else targets
         features = self.image_extractor(image)
         no_weights = [None] * len(self.options.content_layers)
-        style_weights = [layer_masks for _, layer_masks in self.style_groups]
-        return self.losses(self.sums(features, self.content_targets, no_weights, style_weights), image)
+        sums = self.sums(features, targets["content"], no_weights, targets["masks"])
+        return self.losses(sums, image, targets)
 
     def style_layer_losses(self, image: np.ndarray) -> dict[str, float]:
         """Each style layer's term w_l E_l of the style loss (summed over the paintings'

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from nst.core.objective import Objective, TemporalTarget
+from nst.core.optimizers import CompiledSteps
 from nst.media import colors
 from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
 from nst.options import Options
@@ -24,8 +25,9 @@ from nst.run.report import picture_measures
 from nst.run.result import Result
 from nst.run.runner import Run
 
-# TemporalTarget: what a video frame's temporal term compares it with (stylize's ``temporal``).
-__all__ = ["Progress", "Result", "TemporalTarget", "reproduce", "score", "stylize"]
+# TemporalTarget: what a video frame's temporal term compares it with (stylize's ``temporal``);
+# CompiledSteps: the compiled steps a clip's frames share (stylize's ``compiled_steps``).
+__all__ = ["CompiledSteps", "Progress", "Result", "TemporalTarget", "reproduce", "score", "stylize"]
 
 
 def stylize(
@@ -37,6 +39,7 @@ def stylize(
     on_tile: TileCallback | None = None,
     start: np.ndarray | None = None,
     temporal: TemporalTarget | None = None,
+    compiled_steps: CompiledSteps | None = None,
     **settings: Any,
 ) -> Result:
     """Repaint ``content`` in the style of ``style``.
@@ -58,7 +61,9 @@ def stylize(
 
     Video frames (:mod:`nst.apps.video`) also give ``start``, an (H, W, 3) image the run starts
     from instead of ``init``, and ``temporal``, a term added to the objective at the output
-    size; both are in the optimised image's terms (luminance under ``"luminance"``).
+    size; both are in the optimised image's terms (luminance under ``"luminance"``); and
+    ``compiled_steps``, where the optimizers keep their compiled steps for the next frame: the
+    targets are inputs of a step, so that a clip compiles once per size.
     """
     started = plan.clock()
     options = dataclasses.replace(options or Options(), **settings)
@@ -66,7 +71,7 @@ def stylize(
         return stylize_fast(content, style, options)
     check_extras(options)
     inputs = Inputs.open(content, style, options)
-    return Run(options, inputs, callback, started, on_tile, start, temporal).run()
+    return Run(options, inputs, callback, started, on_tile, start, temporal, compiled_steps).run()
 
 
 def reproduce(

@@ -7,12 +7,15 @@ the image-sized arrays of the run (the image, its gradient, the optimizer's stat
 output's pixels, and L-BFGS keeps 2 x lbfgs_history float32 copies of the image in its pair
 buffers. Coefficients measured on this project's CPU machine (peak RSS, docs/speed.md and
 docs/print.md); no TensorFlow import here, so the command line can refuse a run at once.
+
+The limit, unless ``max_memory`` says otherwise, is the memory the run's arrays live in: the
+host's, or the GPU's once the run has started its backend on one (:data:`device_free_mb`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import psutil
@@ -101,9 +104,21 @@ def _fixed_mb(options: Options) -> float:
     return _BASE_MB + (_LBFGS_COMPILED_MB if options.optimizer == "lbfgs" else 0.0)
 
 
+def _on_the_host() -> float | None:
+    return None
+
+
+# The free memory of the GPU a run is on, in MB (None: the run is on the CPU). This module loads
+# without a backend, for the command line's checks before a run: the run tells it
+# (nst.run.runner: nst.core.backend.free_device_memory_mb) once its backend has started.
+device_free_mb: Callable[[], float | None] = _on_the_host
+
+
 def available_mb() -> float:
-    """Memory the system can give without swapping."""
-    return psutil.virtual_memory().available / 2**20
+    """Memory a run can use: the free memory of the GPU it runs on, else what the system can give
+    without swapping."""
+    free = device_free_mb()
+    return psutil.virtual_memory().available / 2**20 if free is None else free
 
 
 def memory_limit(options: Options) -> float:

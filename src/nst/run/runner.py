@@ -15,16 +15,18 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from nst.core import backend
 from nst.core.adam import run_adam
 from nst.core.features import load_vgg19
 from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
+from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.media import measures, textures
 from nst.media.images import enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.options import Options
-from nst.run import plan
+from nst.run import memory, plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
 from nst.run.fast import start_image
 from nst.run.inputs import Inputs, compared_images, load_masks, presented
@@ -39,6 +41,8 @@ from nst.run.result import Result
 DETAIL_LEARNING_RATE = 0.005
 # The optimizers by name (Options.optimizer); benchmarks/lbfgs.py puts other ones in to compare.
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
+# Sizes are planned in the memory the run's arrays live in: a GPU's, where the backend runs on one.
+memory.device_free_mb = backend.free_device_memory_mb
 
 
 @dataclass
@@ -73,14 +77,18 @@ class Run:
         on_tile: TileCallback | None = None,
         start: np.ndarray | None = None,
         temporal: TemporalTarget | None = None,
+        compiled_steps: CompiledSteps | None = None,
     ) -> None:
         self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
         self.on_tile = on_tile
         self.start, self.temporal = start, temporal  # a video frame's (nst.apps.video)
+        self.compiled_steps = compiled_steps  # kept from earlier runs (a clip's frames), and for later ones
         self.sizes_done: list[dict[str, Any]] = []
         self.sizes = options.scale_sizes()
         shapes = inputs.shapes(self.sizes, options)
         steps = options.steps_per_size() if options.time_budget is None else [None] * len(self.sizes)
+        if compiled_steps is not None:  # runs that share their steps share their shapes: as many pairs as any keeps
+            steps = [None] * len(self.sizes)
         self.memory = [
             plan_size(options, *shape, paintings, steps=planned)
             for (shape, paintings), planned in zip(shapes, steps, strict=True)
@@ -166,7 +174,10 @@ class Run:
         optimize = OPTIMIZERS[size.options.optimizer]
         on_step = functools.partial(self.on_step, size)
         try:
-            return optimize(size.objective, size.start, size.options, size.should_step, on_step, size.resumed_state)
+            return optimize(
+                size.objective, size.start, size.options, size.should_step, on_step, size.resumed_state,
+                compiled_steps=self.compiled_steps,
+            )  # fmt: skip
         except (KeyboardInterrupt, _NotFinite) as stop:
             raise self.stopped(size, stop) from None
 

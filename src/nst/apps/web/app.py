@@ -92,8 +92,8 @@ def listen(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
     return listener
 
 
-def serve(listener: socket.socket, config: WebConfig, stylize: Stylize) -> None:
-    """Run the app on ``listener`` until Ctrl-C."""
+def serve(listener: socket.socket, config: WebConfig, stylize: Stylize, device: str | None = None) -> None:
+    """Run the app on ``listener`` until Ctrl-C; ``device`` (where ``stylize`` runs) is shown on the page."""
     import uvicorn
 
     host, port = listener.getsockname()[:2]
@@ -101,7 +101,7 @@ def serve(listener: socket.socket, config: WebConfig, stylize: Stylize) -> None:
         config = replace(config, allowed_hosts=None)  # reached by whatever name the machine has
     shown = f"[{host}]" if ":" in host else host
     print(f"nst: serving on http://{shown}:{port} (Ctrl-C to stop)", flush=True)
-    app = create_app(config, stylize)
+    app = create_app(config, stylize, device)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
     # Open event streams would hold up Ctrl-C until uvicorn cancels them with a traceback; they end when told.
     app.state.stopping = lambda: server.should_exit
@@ -116,8 +116,9 @@ def serve(listener: socket.socket, config: WebConfig, stylize: Stylize) -> None:
             os._exit(0)
 
 
-def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) -> FastAPI:
-    """The app. ``stylize`` defaults to the library's (TensorFlow loads on the first run)."""
+def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, device: str | None = None) -> FastAPI:
+    """The app. ``stylize`` defaults to the library's (TensorFlow loads on the first run).
+    ``device``, where the runs happen (``"CPU"``, ``"GPU (NVIDIA H200)"``), is shown on the page."""
     config = config or WebConfig()
     # With the fast extra, a run's first frame is the fast network's picture, shown within a second.
     first_frame = _fast_first_frame if feedforward.available() else None
@@ -186,6 +187,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None) 
             "max_steps": config.max_steps,
             "max_time_budget": config.max_time_budget,
             "max_paintings": config.max_paintings,
+            "device": device,
             # Steps unless given are by size (Options.output_steps): the page shows the default size's.
             "defaults": {setting.name: setting.default for setting in WEB_SETTINGS}
             | {"steps": _DEFAULTS.output_steps()},

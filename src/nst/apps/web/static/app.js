@@ -7,7 +7,11 @@ const state = { config: null, content: null, paintings: [], job: null, events: n
 
 async function init() {
   state.config = await (await fetch("/api/config")).json();
-  const { defaults, max_size } = state.config;
+  const { defaults, max_size, device } = state.config;
+  if (device) {
+    $("device").textContent = `Runs on ${device}.`;
+    $("device").hidden = false;
+  }
   $("size").value = Math.min(defaults.size, max_size);
   $("size").max = max_size;
   $("limit-value").value = 60;
