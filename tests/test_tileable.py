@@ -142,7 +142,9 @@ def test_a_tileable_picture_placed_2x2_shows_no_seam_and_one_without_does(tmp_pa
 
 @pytest.mark.slow
 def test_a_tileable_picture_in_tiles_shows_no_seam(tmp_path, weights):
-    """A print-size texture, small: in 64 px tiles whose halos wrap around the picture."""
-    picture, report = _run(tmp_path, weights, "tiles", "--tileable", "--steps", 30, "--tile", 64)
+    """A print-size texture, small: in 64 px tiles whose halos wrap around the picture. 50 steps,
+    as the whole picture's test: after 30 the seam is still closing, in tiles or not (1.10 to 1.16
+    at 30 steps, 1.09 at 50)."""
+    picture, report = _run(tmp_path, weights, "tiles", "--tileable", "--steps", 50, "--tile", 64)
     assert report["sizes"][-1]["tiles"] == 4 and picture.shape == (80, 128, 3)
     assert measures.seam(picture) <= measures.MAX_SEAM
