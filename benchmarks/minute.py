@@ -66,7 +66,7 @@ def main() -> None:
             for photo, painting in pairs:
                 for name, flags in RUNS.items():
                     run = timed_run(photo, painting, args.size, flags, out)
-                    row = rows.setdefault((name, f"{photo}/{painting}"), {"wall_s": [], **run})
+                    row = rows.setdefault((name, f"{photo}/{painting}"), {**run, "wall_s": []})
                     row["wall_s"].append(run["wall_s"])
                     print(f"{name:>14} {photo}/{painting}: {run['wall_s']:.1f} s", file=sys.stderr, flush=True)
         for (_, pair), row in rows.items():
