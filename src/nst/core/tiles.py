@@ -182,7 +182,8 @@ class TiledObjective(Objective):
         layer_masks = None if all(mask is None for mask in masks) else [backend.to_numpy(mask) for mask in masks]
         raw = self._gather(image, tiling, None, [layer_masks])["grams"][0]
         divisors = gram_divisors(self.options.style_layers, image.shape, layer_masks)
-        return [gram / divisor for gram, divisor in zip(raw, divisors, strict=True)]
+        # Tensors, as the whole image's are: PyTorch does not subtract a tensor from an array.
+        return [ops.convert_to_tensor(gram / divisor) for gram, divisor in zip(raw, divisors, strict=True)]
 
     # The tiles.
     def _crop_sums(self, crop, content_targets, content_weights, style_weights):
