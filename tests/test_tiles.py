@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst import Options, stylize
+from nst import Options, score, stylize
 from nst.core import backend
 from nst.core.objective import Objective, layer_shape, layer_stride
 from nst.core.tiles import TiledObjective, Tiling
@@ -212,3 +212,16 @@ def test_on_a_gpu_sizes_are_planned_in_its_free_memory_and_on_the_cpu_in_the_hos
     assert memory.available_mb() == 64 * 1024
     (size,) = stylize(CONTENT, STYLE, options).report["sizes"]
     assert size["tile"] is None
+
+
+@pytest.mark.e2e
+def test_a_picture_too_large_to_score_whole_is_scored_in_tiles_with_the_whole_ones_numbers(weights):
+    """nst score of a print: in tiles, with a halo as wide as block5_conv1 sees, the losses are the
+    whole image's within 1e-4 (here 320 px in 64 px tiles, 256 px crops: tiles really cut)."""
+    picture = np.clip(load_image(CONTENT, 320) + 0.1, 0.0, 1.0)
+    options = Options(size=320, weights=weights, jit_compile=False)
+    whole = score(picture, CONTENT, STYLE, options)
+    tiled = score(picture, CONTENT, STYLE, dataclasses.replace(options, tile=64))
+    for name in ("content", "style", "tv", "total"):
+        assert tiled[name] == pytest.approx(whole[name], rel=1e-4), name
+    assert tiled["grid"] == whole["grid"] and tiled["noise"] == whole["noise"]

@@ -14,12 +14,15 @@ from PIL import Image
 
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
+from nst.core.tiles import TiledObjective
+from nst.errors import NstError
 from nst.media import colors
 from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
 from nst.options import Options
 from nst.run import plan
 from nst.run.fast import stylize_fast
 from nst.run.inputs import Inputs, check_extras, compared_images, load_masks
+from nst.run.memory import plan_size
 from nst.run.progress import Progress, ProgressCallback, TileCallback
 from nst.run.report import picture_measures
 from nst.run.result import Result
@@ -100,7 +103,9 @@ def score(
 
     The image is scored at ``options.size`` (its longer side); the photo is resized to the
     image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
-    the image's luminance is scored, as the run optimised it."""
+    the image's luminance is scored, as the run optimised it. An image that does not fit whole
+    in the memory limit (a print) is scored in tiles (``options.tile`` forces them), with a halo
+    of at least :data:`SCORE_HALO`, so that its losses are the whole image's."""
     options = options or Options()
     styles = source_list(style)
     scored = Inputs.open(image, styles, options)  # sizes are checked before anything is resized
@@ -113,8 +118,22 @@ def score(
     if options.preserve_colors == "luminance":
         pixels = colors.luminance_image(pixels)
     masks, _ = load_masks(options, photo.shape)
-    losses = Objective(target, paintings, options, masks).evaluate(pixels)
-    return {**losses, **picture_measures(shown, photo_image, scored.paintings)}
+    # A forward pass holds no optimizer state: Adam's estimate, less its moments, bounds it.
+    sides = [painting.shape[1::-1] for painting in paintings]
+    fits = plan_size(dataclasses.replace(options, optimizer="adam"), height, width, sides)
+    if fits is None:
+        raise NstError(f"{options.size} px does not fit in memory even in tiles; pass a smaller --size")
+    if fits.tile is None:
+        objective = Objective(target, paintings, options, masks)
+    else:
+        halo = max(options.halo, SCORE_HALO)
+        objective = TiledObjective(target, paintings, options, masks, tile=fits.tile, halo=halo)
+    return {**objective.evaluate(pixels), **picture_measures(shown, photo_image, scored.paintings)}
+
+
+# A halo as wide as block5_conv1 sees: tiles then give the whole image's losses (within 1e-6,
+# docs/print.md), where a run's default halo trades that exactness for speed over many steps.
+SCORE_HALO = 96
 
 
 # The objective the coarse-scale style match is measured with, whatever the run minimised: the
