@@ -300,7 +300,7 @@ class Options:
     scale_start: int = setting(128, "longer side of the first, coarsest size", OPTIMISATION, RUN_COMMANDS, kind="int")
     coarse_steps: int = setting(
         50,
-        "steps at each coarser size (the painting ladder: at its smallest, fewer up to --steps)",
+        "steps at each size of the ladder below the output's",
         OPTIMISATION,
         RUN_COMMANDS,
         kind="int",
@@ -315,7 +315,7 @@ class Options:
         kind="text",
         choices=LADDERS,
         metavar="{painting,print}",
-        details="`painting` goes geometrically from --coarse-steps at its smallest size to --steps at the output;"
+        details="`painting` takes --coarse-steps at each size below the output's and --steps at the output's;"
         f" above {2 * VIEWING_SIZE} px both continue from {VIEWING_SIZE} px up with half as many steps at each"
         f" larger size (at least {FEWEST_DETAIL_STEPS}). See [quality](quality.md).",
     )
