@@ -63,7 +63,8 @@ VIDEO_SIZE = 256  # the command's default --size: a clip has many frames
 # A clip's defaults, for the command and the Python API alike. No XLA: measured when each frame
 # compiled its own step (its targets were constants of it), at 256 px compiling cost more than it
 # saved over 30 steps: 19.5 s a later frame with XLA, 15.8 s without (walkers clip, 2-core CPU).
-# The frames now share one step; benchmarks/video_compile.py measures both ways again.
+# The frames now share one step, and without XLA is still faster: 9.7 s a later frame against
+# 10.7 s (benchmarks/video_compile.py, docs/video.md).
 VIDEO_DEFAULTS = Options(size=VIDEO_SIZE, steps=LATER_STEPS, jit_compile=False)
 SETTINGS_NAME = "nst-video.json"
 # Planning an unbudgeted clip before it starts: the run's prior cost of a step per pixel
