@@ -15,14 +15,13 @@ from PIL import Image
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
-from nst.errors import NstError
 from nst.media import colors
 from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
 from nst.options import Options
 from nst.run import plan
 from nst.run.fast import stylize_fast
 from nst.run.inputs import Inputs, check_extras, compared_images, load_masks
-from nst.run.memory import plan_size
+from nst.run.memory import check_memory, plan_size
 from nst.run.progress import Progress, ProgressCallback, TileCallback
 from nst.run.report import picture_measures
 from nst.run.result import Result
@@ -119,20 +118,19 @@ def score(
         pixels = colors.luminance_image(pixels)
     masks, _ = load_masks(options, photo.shape)
     # A forward pass holds no optimizer state: Adam's estimate, less its moments, bounds it.
-    sides = [painting.shape[1::-1] for painting in paintings]
-    fits = plan_size(dataclasses.replace(options, optimizer="adam"), height, width, sides)
-    if fits is None:
-        raise NstError(f"{options.size} px does not fit in memory even in tiles; pass a smaller --size")
-    if fits.tile is None:
+    forward, sides = dataclasses.replace(options, optimizer="adam"), [painting.shape[1::-1] for painting in paintings]
+    check_memory(forward, height, width, sides)  # refused as a run is, with the size that would fit
+    tile = plan_size(forward, height, width, sides).tile
+    if tile is None:
         objective = Objective(target, paintings, options, masks)
     else:
-        halo = max(options.halo, SCORE_HALO)
-        objective = TiledObjective(target, paintings, options, masks, tile=fits.tile, halo=halo)
+        objective = TiledObjective(target, paintings, options, masks, tile=tile, halo=max(options.halo, SCORE_HALO))
     return {**objective.evaluate(pixels), **picture_measures(shown, photo_image, scored.paintings)}
 
 
-# A halo as wide as block5_conv1 sees: tiles then give the whole image's losses (within 1e-6,
-# docs/print.md), where a run's default halo trades that exactness for speed over many steps.
+# A halo as wide as block5_conv1 sees: tiles then give the whole image's losses (within 1e-4,
+# tested; 2e-7 for nst 0.2's objective in docs/print.md), where a run's default halo trades that
+# exactness for speed over many steps.
 SCORE_HALO = 96
 
 
