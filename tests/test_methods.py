@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import keras
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from nst import Options, score, stylize
 from nst.core.features import FeatureExtractor
 from nst.core.objective import Objective
-from nst.media.images import load_image
+from nst.media.images import NstWarning, load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from nst.run import plan, runner
 from tests.helpers import CONTENT, STYLE
@@ -99,7 +100,39 @@ def test_a_time_budget_is_shared_by_the_scales_as_their_planned_work(weights, mo
     coarse, fine = result.report["steps_per_scale"]
     # Planned work: 300 coarse steps of 0.15 s, 100 fine ones of 0.61 s: 43% of the time coarse.
     assert coarse * 0.1536 / 15.0 == pytest.approx(0.43, abs=0.05)
+    assert fine >= plan.FEWEST_STEPS_AFTER_ENLARGING
     assert 15.0 - 0.6144 <= result.report["wall_s"] <= 15.0
+
+
+@pytest.mark.parametrize("budget", [2.0, 6.0])
+def test_a_size_the_budget_cannot_finish_is_dropped_and_one_it_runs_gets_its_least_steps(weights, monkeypatch, budget):
+    """2 s: the 96 px size's least steps (6 of 0.61 s) cannot fit, where shares by planned work
+    alone gave it one step: it is dropped, and the 48 px picture, enlarged, is the result. 6 s:
+    they fit, though its share (57%) would give it 5: it gets its 6, and the 48 px size the rest."""
+    clock = FakeClock(seconds_per_pixel=1e-4)  # 0.15 s a step at 48x32 px, 0.61 s at 96x64 px
+    monkeypatch.setattr(plan, "clock", clock)
+    options = Options(
+        size=96, scales=2, scale_start=48, coarse_steps=300, steps=100, time_budget=budget, weights=weights,
+        jit_compile=False,
+    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        result = stylize(CONTENT, STYLE, options, callback=clock.step)
+    coarse, fine = result.report["steps_per_scale"]
+    sizes = result.report["sizes"]
+    said = [str(warning.message) for warning in warned if issubclass(warning.category, NstWarning)]
+    assert said == (["the time budget cannot finish 96 px (" + sizes[1]["dropped"] + "); a larger --time-budget would"]
+                    if budget == 2.0 else [])  # fmt: skip
+    assert result.pixels.shape == (64, 96, 3)
+    assert result.report["wall_s"] <= budget
+    if budget == 2.0:
+        assert fine == 0 and sizes[1]["steps"] == 0
+        assert sizes[1]["dropped"].startswith("its 6 steps need about 4 s and ")
+        assert result.report["final"]["losses_at"] == 48
+        assert coarse >= 10  # the whole budget went to the size that could finish
+    else:
+        assert fine == plan.FEWEST_STEPS_AFTER_ENLARGING and "dropped" not in sizes[1]
+        assert coarse * 0.1536 + fine * 0.6144 >= budget - 0.6144 - 0.4 * 0.6144  # nothing left unused
 
 
 def test_spec_preset_is_the_tutorial_loop(weights):

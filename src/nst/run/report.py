@@ -73,6 +73,23 @@ def size_entry(size: int, shape: tuple[int, ...], memory: SizePlan, objective: O
     }
 
 
+def dropped_entry(size: int, shape: tuple[int, ...], memory: SizePlan | None, reason: str) -> dict[str, Any]:
+    """What the report says of a size the time budget dropped: how it would have run, and why it did not."""
+    return {
+        "size": size,
+        "shape": [shape[1], shape[0]],
+        "tile": memory.tile if memory else None,
+        "halo": None,
+        "tiles": 0,
+        "optimizer": memory.optimizer if memory else None,
+        "lbfgs_history": memory.lbfgs_history if memory else None,
+        "estimate_mb": round(memory.estimate_mb) if memory else None,
+        "steps": 0,
+        "seconds": 0.0,
+        "dropped": reason,
+    }
+
+
 def history_entry(step: int, elapsed: float, losses: dict[str, float], scale: int) -> dict[str, Any]:
     """One line of the report's history: the losses at ``step`` (1-based ``scale``)."""
     return {

@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import gc
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective, Tiling, alignment
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.media import measures, textures
-from nst.media.images import enlarged_with_detail, open_image, resize_pixels, to_array
+from nst.media.images import NstWarning, enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.options import Options
 from nst.run import memory, plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
@@ -32,7 +33,7 @@ from nst.run.fast import start_image
 from nst.run.inputs import Inputs, compared_images, load_masks, presented
 from nst.run.memory import SizePlan, memory_limit, plan_size
 from nst.run.progress import ProgressCallback, TileCallback
-from nst.run.report import history_entry, params, peak_mb, picture_measures, size_entry
+from nst.run.report import dropped_entry, history_entry, params, peak_mb, picture_measures, size_entry
 from nst.run.result import Result
 
 # Adam's learning rate where memory leaves no room for L-BFGS at a print's larger sizes: at 768 px
@@ -86,6 +87,7 @@ class Run:
         self.sizes_done: list[dict[str, Any]] = []
         self.sizes = options.scale_sizes()
         shapes = inputs.shapes(self.sizes, options)
+        self.shapes = [shape for shape, _ in shapes]
         steps = options.steps_per_size() if options.time_budget is None else [None] * len(self.sizes)
         if compiled_steps is not None:  # runs that share their steps share their shapes: as many pairs as any keeps
             steps = [None] * len(self.sizes)
@@ -107,6 +109,12 @@ class Run:
             if self.resumed is not None and index < self.resumed.scale:  # done before the checkpoint
                 self.plan.skip_scale(self.resumed.steps_per_scale[index])
                 continue
+            reason = self.plan.drop_reason(index)
+            if reason is not None:  # the budget cannot finish it: never given a step or two
+                self.sizes_done.append(dropped_entry(size, self.shapes[index], self.memory[index], reason))
+                warnings.warn(f"the time budget cannot finish {size} px ({reason}); a larger --time-budget would",
+                              NstWarning, stacklevel=2)  # fmt: skip
+                continue
             began = plan.clock()
             stage = None  # the previous size's objective and optimizer state go before the next's arrive
             gc.collect()  # they refer to themselves (compiled functions of bound methods): cycles
@@ -121,13 +129,7 @@ class Run:
         """The targets of one size and its starting image: the checkpoint's, the initial
         image, or the previous size's result enlarged."""
         self.plan.begin_scale()
-        # The first size sets the painting's strokes against the picture; the larger sizes add
-        # detail, and never from a painting enlarged past its own pixels into a blurred target.
-        photo, paintings = self.inputs.at_size(size, self.options.painting_side(size), enlarge=index == 0)
-        if self.options.tileable:  # held to, and started from, a photo that wraps around as the picture will
-            photo = textures.wrapped(photo)
-        target, paintings = compared_images(photo, paintings, self.options.preserve_colors)
-        masks, region = load_masks(self.options, photo.shape)
+        photo, target, paintings, masks, region = self.images(index, size)
         memory = self.memory[index]
         if memory is None:  # the output size fitted when the run was checked; a smaller one fits too
             raise NstError(f"{size} px does not fit in {memory_limit(self.options):.0f} MB")
@@ -156,17 +158,26 @@ class Run:
             start = resize_pixels(self.start, target.shape, wrap=options.tileable)
         elif previous is None:
             start = _initial_image(target, paintings, options)
-        # A tileable picture is enlarged as the texture it is, across its wrap-around.
-        elif options.enlarge == "detail":
-            start = enlarged_with_detail(previous, target, wrap=options.tileable)
         else:
-            start = resize_pixels(previous, target.shape, wrap=options.tileable)
+            start = _enlarged(previous, target, options)
         should_step = self.plan.start_scale(index, resumed.steps_per_scale[index] if resumed else 0)
         shown = presented(photo, options.preserve_colors, region)
         kept = functools.partial(np.asarray, start)
         return _Size(
             index, objective, start, shown, should_step, resumed.state if resumed else None, kept, kept, options
         )
+
+    def images(self, index: int, size: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list, np.ndarray | None]:
+        """The photo at a size of the ladder, what the picture is compared with (the photo, the
+        paintings), the masks and the stylized region."""
+        # The first size sets the painting's strokes against the picture; the larger sizes add
+        # detail, and never from a painting enlarged past its own pixels into a blurred target.
+        photo, paintings = self.inputs.at_size(size, self.options.painting_side(size), enlarge=index == 0)
+        if self.options.tileable:  # held to, and started from, a photo that wraps around as the picture will
+            photo = textures.wrapped(photo)
+        target, paintings = compared_images(photo, paintings, self.options.preserve_colors)
+        masks, region = load_masks(self.options, photo.shape)
+        return photo, target, paintings, masks, region
 
     def run_size(self, size: _Size) -> np.ndarray:
         """Optimises one size. Ctrl-C or a loss that is no longer finite ends the run with the
@@ -220,9 +231,15 @@ class Run:
 
     def finish(self, size: _Size, pixels: np.ndarray) -> Result:
         """The final evaluation and the finished run's report: the one place ``final`` is made."""
-        final = size.objective.evaluate(pixels)  # the last size is the output size: this is the objective
-        self.history.append(history_entry(self.plan.steps_done, plan.clock() - self.started, final, len(self.sizes)))
-        pixels = size.shown(pixels)
+        final = size.objective.evaluate(pixels)  # the last size run's objective: the output size's, unless dropped
+        self.history.append(history_entry(self.plan.steps_done, plan.clock() - self.started, final, size.index + 1))
+        shown = size.shown
+        if size.index < len(self.sizes) - 1:  # the budget dropped the larger sizes: this picture, enlarged
+            final["losses_at"] = self.sizes[size.index]
+            photo, target, _, _, region = self.images(len(self.sizes) - 1, self.sizes[-1])
+            pixels = _enlarged(pixels, target, self.options)
+            shown = presented(photo, self.options.preserve_colors, region)
+        pixels = shown(pixels)
         # A ladder's larger sizes never enlarge a painting past its own pixels: nor does the measure
         # of speckle, whose yardstick is the painting's grain as the objective saw it.
         enlarge = len(self.sizes) == 1
@@ -260,6 +277,15 @@ def _initial_image(content: np.ndarray, styles: list[np.ndarray], options: Optio
         return np.broadcast_to(color, content.shape).astype(np.float32)
     height, width = content.shape[:2]  # an image file, stretched to the output's shape
     return to_array(open_image(options.init).resize((width, height), Image.Resampling.LANCZOS))
+
+
+def _enlarged(previous: np.ndarray, target: np.ndarray, options: Options) -> np.ndarray:
+    """A smaller size's picture at ``target``'s size: how the next size starts, and the result
+    when the budget dropped the larger sizes."""
+    # A tileable picture is enlarged as the texture it is, across its wrap-around.
+    if options.enlarge == "detail":
+        return enlarged_with_detail(previous, target, wrap=options.tileable)
+    return resize_pixels(previous, target.shape, wrap=options.tileable)
 
 
 class _NotFinite(Exception):
