@@ -114,16 +114,19 @@ class FakeStylize:
     """A run without a network: the options' ladder of sizes and steps, each step ``step_s``
     seconds on an 8x8 picture, its progress made by the run's own plan (nst.run.plan.Plan), as
     nst.stylize makes it, with the losses ``losses(step)`` gives; records when each run started and ended. ``gate``:
-    the first step waits for it."""
+    the first step waits for it. With ``tiles``, each step of the last size runs in that many tile
+    passes, each reported to ``on_tile`` as a print's are; with ``tile_passes`` (a semaphore) each
+    takes one of its tokens once reported, and waits for it."""
 
-    def __init__(self, step_s: float = 0.005, error: Exception | None = None, losses=None) -> None:
-        self.step_s, self.error = step_s, error
+    def __init__(self, step_s: float = 0.005, error: Exception | None = None, losses=None, tiles: int = 0) -> None:
+        self.step_s, self.error, self.tiles = step_s, error, tiles
+        self.tile_passes: threading.Semaphore | None = None
         self.losses = losses or (lambda step: {"total": 1.0 / step})
         self.runs: list[tuple[str, float, float]] = []
         self.gate = threading.Event()
         self.gate.set()
 
-    def __call__(self, content, styles, options, *, callback):
+    def __call__(self, content, styles, options, *, callback, on_tile=None):
         started = time.monotonic()
         self.gate.wait()
         sizes = options.scale_sizes()
@@ -134,6 +137,10 @@ class FakeStylize:
             steps.start_scale(index)
             for _ in range(planned):
                 time.sleep(self.step_s)
+                for done in range(1, self.tiles + 1 if index == len(sizes) - 1 else 1):
+                    on_tile(index + 1, done, self.tiles)
+                    if self.tile_passes is not None:
+                        self.tile_passes.acquire()
                 step = steps.record_step()
                 pixels = np.full((8, 8, 3), step / total, np.float32)
                 callback(steps.progress(self.losses(step), functools.partial(np.asarray, pixels)))

@@ -2,6 +2,7 @@
 one run at a time, positions, cancelling, abandoned pages, errors, clean-up."""
 
 import io
+import threading
 import time
 from pathlib import Path
 
@@ -84,6 +85,41 @@ def test_progress_previews_and_eta_reach_the_status(make_queue, tmp_path):
     assert status["eta_s"] == 0.0 and status["result"]
     assert len(seen) >= 2  # the previews change as the picture forms
     assert all(preview.startswith(b"\x89PNG") for preview in seen)
+
+
+def test_a_prints_tile_passes_reach_the_status_and_count_the_time_left_down(make_queue, tmp_path):
+    """A step at a print's size takes minutes in tiles: between steps the status names the tile pass
+    at work, and the time left goes down as the time since the last step goes up."""
+    stylize = FakeStylize(tiles=3)
+    stylize.tile_passes = threading.Semaphore(3)  # the first step's 3 passes; the second waits after its first
+    queue = make_queue(stylize)
+    job = submit(queue, tmp_path, "print.jpg", steps=4)
+    wait_until(lambda: queue.status(job)["tile"] == [1, 3], watch=[(queue, job)])
+    first = queue.status(job)
+    time.sleep(0.5)
+    stylize.tile_passes.release()
+    wait_until(lambda: queue.status(job)["tile"] == [2, 3], watch=[(queue, job)])
+    second = queue.status(job)
+    assert second["step"] == first["step"] == 1  # in the second step
+    waited = second["elapsed_s"] - first["elapsed_s"]
+    assert waited >= 0.45
+    assert first["eta_s"] > waited and second["eta_s"] == pytest.approx(first["eta_s"] - waited, abs=0.15)
+    for _ in range(20):
+        stylize.tile_passes.release()
+    wait_until(lambda: job.state == DONE, watch=[(queue, job)])
+    assert queue.status(job)["tile"] is None  # a finished step clears it
+
+
+def test_a_prints_run_can_be_cancelled_between_its_tile_passes(make_queue, tmp_path):
+    stylize = FakeStylize(tiles=3)
+    stylize.tile_passes = threading.Semaphore(3)
+    queue = make_queue(stylize)
+    job = submit(queue, tmp_path, "print.jpg", steps=4)
+    wait_until(lambda: job.tile == (1, 3) and job.step == 1, watch=[(queue, job)])
+    queue.cancel(job)
+    stylize.tile_passes.release()
+    wait_until(lambda: job.state == CANCELLED, watch=[(queue, job)])
+    assert job.step == 1  # it ended at its next tile pass, not at the end of the step or the run
 
 
 def test_the_first_frame_is_the_first_preview_before_the_run_starts(make_queue, tmp_path):

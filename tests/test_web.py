@@ -21,15 +21,16 @@ from nst.apps.web.app import WebConfig, create_app
 from nst.errors import NstError
 from nst.media import feedforward
 from nst.media.images import read_metadata
+from nst.run import memory
 from tests.helpers import CONTENT, ROOT, FakeStylize
 
 
 class RecordingStylize(FakeStylize):
     """The fake run, remembering what it was asked to do."""
 
-    def __call__(self, content, styles, options, *, callback):
+    def __call__(self, content, styles, options, *, callback, on_tile=None):
         self.asked = (content, list(styles), options, [path.is_file() for path in [content, *styles]])
-        return super().__call__(content, styles, options, callback=callback)
+        return super().__call__(content, styles, options, callback=callback, on_tile=on_tile)
 
 
 @pytest.fixture
@@ -145,7 +146,7 @@ def test_a_text_file_gets_the_command_lines_message(client):
     [
         ({"size": "abc"}, "size must be a whole number, got 'abc'"),
         ({"size": "8"}, "size must be at least 16 px, got 8"),
-        ({"size": "4096"}, "size must be at most 1024 px here, got 4096"),
+        ({"size": "99999"}, "size must be at most "),  # the largest that fits in memory (below)
         ({"steps": "1000000"}, "steps must be at most 1000 here, got 1000000"),
         ({"time_budget": "-5"}, "time_budget must be a number of seconds > 0, got -5.0"),
         ({"style_strength": "0"}, "style strength must be a number > 0, got 0"),
@@ -238,6 +239,21 @@ def test_serve_listens_on_loopback_unless_told_and_warns_when_told(monkeypatch, 
     warning, error = capsys.readouterr().err.splitlines()
     assert warning == "nst: warning: listening on 0.0.0.0: anyone who can reach this machine can use the app"
     assert asked == [("127.0.0.1", 8000), ("0.0.0.0", 9)]
+
+
+@pytest.mark.unit
+def test_the_page_offers_print_sizes_up_to_what_fits_in_memory_in_tiles(client, monkeypatch):
+    """Unless the server sets --max-size, the page offers the largest size whose plan fits in the
+    memory available (6000 MB here), which needs tiles; a size over it gets one line."""
+    monkeypatch.setattr(memory, "available_mb", lambda: 6000.0)
+    largest = memory.largest_size(Options())
+    assert memory.plan_size(Options(), largest, largest).tile is not None  # a print's size: in tiles
+    assert memory.plan_size(Options(), largest + 16, largest + 16) is None
+    app = client()
+    assert app.get("/api/config").json()["max_size"] == largest > 4096
+    assert error_of(submit(app, size=str(largest + 1))) == f"size must be at most {largest} px here, got {largest + 1}"
+    assert submit(app, size=str(largest)).status_code == 200
+    assert client(max_size=1024).get("/api/config").json()["max_size"] == 1024  # the server's own limit
 
 
 @pytest.mark.unit

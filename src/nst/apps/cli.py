@@ -57,7 +57,7 @@ from nst.options import (
 from nst.run.checkpoints import load_checkpoint
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
-from nst.run.progress import BatchProgress, Progress, VideoProgress, duration
+from nst.run.progress import BatchProgress, Progress, VideoProgress, duration, left_now
 from nst.run.snapshots import Snapshots
 
 
@@ -148,7 +148,12 @@ SERVE_SETTINGS = (
         WebConfig.max_pixels / 1e6,
         metavar="MILLIONS",
     ),
-    Setting("max_size", "largest --size a run may ask for", "int", WebConfig.max_size),
+    Setting(
+        "max_size",
+        "largest --size a run may ask for (default: the largest that fits in memory, in tiles where need be)",
+        "int",
+        WebConfig.max_size,
+    ),
 )
 BATCH_SETTINGS = (
     Setting("output", "folder for the pictures", flags=("-o", "--output"), metavar="OUTDIR", required=True),
@@ -717,11 +722,13 @@ class ProgressBar:
         self.bar, self.in_seconds, self.sizes, self.device = bar, in_seconds, sizes, device
         self.started = time.monotonic()
         self.losses = self.left = ""
+        self.remaining_s, self.measured_at = None, self.started  # the last step's estimate of the time left
 
     def __call__(self, progress: Progress) -> None:
         self.describe()
         losses = progress.losses
         self.losses = f"loss {losses['total']:.3g} (content {losses['content']:.3g}, style {losses['style']:.3g})"
+        self.remaining_s, self.measured_at = progress.remaining_s, time.monotonic()
         self.left = _left(progress.remaining_s)
         self.show(progress.scale, "")
         if self.in_seconds:
@@ -733,6 +740,7 @@ class ProgressBar:
     def tile(self, size: int, done: int, tiles: int) -> None:
         """A tile of a step is done: a step at a print's size is long, so the bar moves with its tiles."""
         self.describe()
+        self.left = _left(left_now(self.remaining_s, self.measured_at, time.monotonic()))
         self.show(size, f"tile pass {done}/{tiles}")
         if self.in_seconds and self.bar.total:
             self.bar.update(min(self.bar.total, round(time.monotonic() - self.started)) - self.bar.n)

@@ -54,6 +54,7 @@ _PAINTING_BYTES_PER_PIXEL = 15
 _TILES = (2048, 1536, 1024, 768, 512, 384, 256, 192, 128, 96, 64)
 _GOOD_TILE = 512
 _FEWEST_PAIRS = 3
+_NEVER_FITS = 2**16  # px a side: an image alone would be 48 GB, which no plan is ever given
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,13 @@ def check_memory(options: Options, height: int, width: int, paintings: Sequence[
     largest = _largest_side(options, height, width)
     advice = f"the largest that fits is about --size {largest}" if largest >= 16 else "no size fits"
     raise NstError(f"{max(height, width)} px needs about {needed:.0f} MB and {limit:.0f} MB are available; {advice}")
+
+
+def largest_size(options: Options) -> int:
+    """The largest ``--size`` that fits in the memory limit whatever the photo's shape (a square
+    one has the most pixels for its side), in tiles where the whole picture does not fit: what
+    the web app offers."""
+    return _largest_side(options, _NEVER_FITS, _NEVER_FITS)
 
 
 def _largest_side(options: Options, height: int, width: int) -> int:

@@ -53,6 +53,13 @@ ProgressCallback = Callable[[Progress], None]
 TileCallback = Callable[[int, int, int], None]
 
 
+def left_now(remaining_s: float | None, measured_at: float, now: float) -> float | None:
+    """The time left at ``now`` by an estimate made at ``measured_at`` (a step's
+    :attr:`Progress.remaining_s`): a step at a print's size takes minutes, and between two the
+    bar and the page count the estimate down as its tiles go by."""
+    return None if remaining_s is None else max(0.0, remaining_s - (now - measured_at))
+
+
 @dataclass
 class VideoProgress:
     """What :func:`nst.stylize_video` tells its callback after each step of each frame: the frame

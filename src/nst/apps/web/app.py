@@ -52,6 +52,7 @@ from nst.media.images import output_name, peek_image
 from nst.options import SETTINGS, Options
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
+from nst.run.memory import largest_size
 
 STATIC = Path(__file__).resolve().parent / "static"
 EXAMPLE_KINDS = ("photos", "paintings")
@@ -120,6 +121,8 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
     """The app. ``stylize`` defaults to the library's (TensorFlow loads on the first run).
     ``device``, where the runs happen (``"CPU"``, ``"GPU (NVIDIA H200)"``), is shown on the page."""
     config = config or WebConfig()
+    if config.max_size is None:  # what fits now, in tiles where need be: prints from the page too
+        config = replace(config, max_size=largest_size(_DEFAULTS))
     # With the fast extra, a run's first frame is the fast network's picture, shown within a second.
     first_frame = _fast_first_frame if feedforward.available() else None
     queue = JobQueue(

@@ -20,11 +20,13 @@ STYLE_STRENGTH = Setting("style_strength", "multiplies --style-weight", "float",
 
 @dataclass(frozen=True)
 class WebConfig:
-    """The server's limits. ``allowed_hosts``: Host headers accepted (None: any)."""
+    """The server's limits. ``allowed_hosts``: Host headers accepted (None: any). ``max_size``:
+    None offers the largest size that fits in the memory available when the app starts (in tiles,
+    on the print ladder, as on the command line)."""
 
     max_upload_mb: float = 20.0
     max_pixels: int = 40_000_000
-    max_size: int = 1024
+    max_size: int | None = None
     max_steps: int = 1000
     max_time_budget: float = 1800.0
     max_paintings: int = 4

@@ -28,7 +28,7 @@ import numpy as np
 from nst.errors import NstError, StoppedEarly
 from nst.media.images import to_pil
 from nst.options import Options
-from nst.run.progress import Progress
+from nst.run.progress import Progress, TileCallback, left_now
 
 log = logging.getLogger("nst.web")
 
@@ -40,7 +40,13 @@ class Stylize(Protocol):
     """What runs a job: :func:`nst.stylize`, or a fake in tests. The result needs ``save(path)``."""
 
     def __call__(
-        self, content: Path, style: Sequence[Path], options: Options, *, callback: Callable[[Progress], None]
+        self,
+        content: Path,
+        style: Sequence[Path],
+        options: Options,
+        *,
+        callback: Callable[[Progress], None],
+        on_tile: TileCallback | None = None,
     ) -> Any: ...
 
 
@@ -86,6 +92,8 @@ class Job:
     size: int | None = None
     elapsed_s: float = 0.0
     eta_s: float | None = None  # the time left, as the run measures it (nst.run.progress), as the terminal shows it
+    tile: tuple[int, int] | None = None  # a print's step at work: tile passes done, of how many
+    measured_at: float = 0.0  # when elapsed_s and eta_s were last set (a step's end, a tile pass's)
     losses: dict[str, float] = field(default_factory=dict)
     preview: bytes | None = None
     preview_version: int = 0
@@ -108,6 +116,7 @@ class Job:
             "size": self.size,
             "elapsed_s": round(self.elapsed_s, 1),
             "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
+            "tile": None if self.tile is None else list(self.tile),
             "time_budget_s": self.request.options.time_budget,
             "losses": self.losses,
             "preview": self.preview_version,
@@ -121,6 +130,14 @@ class Job:
         self.scale, self.scales, self.size = progress.scale, progress.scales, progress.size
         self.losses = {name: float(value) for name, value in progress.losses.items()}
         self.eta_s = progress.remaining_s
+        self.tile, self.measured_at = None, time.monotonic()
+
+    def record_tile(self, done: int, tiles: int) -> None:
+        """A tile pass of a print's step is done: a step there takes minutes, and the page moves with its tiles."""
+        now = time.monotonic()
+        self.elapsed_s += now - self.measured_at
+        self.eta_s = left_now(self.eta_s, self.measured_at, now)
+        self.tile, self.measured_at = (done, tiles), now
 
     def preview_due(self, now: float, every_s: float) -> bool:
         """Whether a new preview is due (and then it counts as made)."""
@@ -264,11 +281,17 @@ class JobQueue:
         def callback(progress: Any) -> None:
             self._on_progress(job, progress)
 
+        def on_tile(size: int, done: int, tiles: int) -> None:
+            with self._lock:  # a print's step takes minutes: a cancel need not wait for its end
+                self._stop_if_asked(job, time.monotonic())
+                job.record_tile(done, tiles)
+
         request = job.request
+        job.measured_at = time.monotonic()
         if self._first_frame is not None:
             self._show_first_frame(job)
         try:
-            result = self._stylize(request.content, request.styles, request.options, callback=callback)
+            result = self._stylize(request.content, request.styles, request.options, callback=callback, on_tile=on_tile)
             saved = _save(result, job)
         except _Cancelled as stop:
             self._finish(job, CANCELLED, stop.reason)
@@ -285,14 +308,18 @@ class JobQueue:
     def _on_progress(self, job: Job, progress: Progress) -> None:
         now = time.monotonic()
         with self._lock:
-            if job.cancel_requested:
-                raise _Cancelled("cancelled")
-            if self._abandoned(job, now):
-                raise _Cancelled("cancelled: its page was closed")
+            self._stop_if_asked(job, now)
             job.record(progress)
             if not job.preview_due(now, self.preview_every_s):
                 return
         self._publish(job, progress.image())
+
+    def _stop_if_asked(self, job: Job, now: float) -> None:
+        """Ends the run (from its callback) if it was cancelled or its page was closed."""
+        if job.cancel_requested:
+            raise _Cancelled("cancelled")
+        if self._abandoned(job, now):
+            raise _Cancelled("cancelled: its page was closed")
 
     def _show_first_frame(self, job: Job) -> None:
         """The first frame as the job's first preview; a run without it is still a run, so a

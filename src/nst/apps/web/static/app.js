@@ -213,9 +213,12 @@ function update(s) {
     // The time left is the run's own estimate, the one the terminal shows (nst.run.progress).
     const left = s.eta_s == null ? "" : ` · about ${seconds(s.eta_s)} left`;
     const size = s.scales > 1 ? ` at ${s.size} px (${s.scale} of ${s.scales})` : "";
+    // A print's step takes minutes in tiles: the page moves with them.
+    const tile = s.tile ? `, tile pass ${s.tile[0]}/${s.tile[1]}` : "";
     // Before the first step the picture shown, if any, is the fast network's sketch.
     const waiting = s.preview ? "A quick sketch; loading the network" : "Loading the network";
-    const where = s.step ? `Step ${s.step}${budget ? "" : ` of ${s.steps}`}${size}` : waiting;
+    const at = s.tile ? s.step + 1 : s.step; // in tiles, the step at work; else the last one done
+    const where = at ? `Step ${at}${budget || !s.steps ? "" : ` of ${s.steps}`}${size}${tile}` : waiting;
     $("status").textContent = s.cancelling ? "Cancelling…" : `${where} · ${seconds(s.elapsed_s)}${left}`;
     if (s.losses.total !== undefined) {
       const l = s.losses;
