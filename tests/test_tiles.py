@@ -13,6 +13,7 @@ from nst import Options, score, stylize
 from nst.core import backend
 from nst.core.objective import Objective, layer_shape, layer_stride
 from nst.core.tiles import TiledObjective, Tiling
+from nst.errors import NstError
 from nst.media import measures
 from nst.media.images import load_image
 from nst.run import memory
@@ -149,6 +150,22 @@ def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)  # L-BFGS only in small tiles: Adam
     assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= memory.PLANNED_SHARE * 6000
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
+
+
+@pytest.mark.unit
+def test_nst_max_memory_is_the_limit_unless_max_memory_says_and_a_bad_one_is_one_line(monkeypatch):
+    """A batch worker's share of the memory (or a container's) comes through the environment."""
+    monkeypatch.setattr(memory, "available_mb", lambda: 24000.0)
+    monkeypatch.delenv(memory.MEMORY_VARIABLE, raising=False)
+    assert memory.memory_limit(Options()) == 24000.0
+    monkeypatch.setenv(memory.MEMORY_VARIABLE, "1500")
+    assert memory.memory_limit(Options()) == 1500.0
+    assert plan_size(Options(), 120, 160).tile == 128  # what fitted whole in 24 GB runs in tiles in 1.5
+    assert memory.memory_limit(Options(max_memory=3000)) == 3000.0
+    for bad in ("lots", "-5", "inf"):
+        monkeypatch.setenv(memory.MEMORY_VARIABLE, bad)
+        with pytest.raises(NstError, match=rf"^NST_MAX_MEMORY must be a number of MB > 0, got '{bad}'$"):
+            memory.memory_limit(Options())
 
 
 @pytest.mark.e2e

@@ -473,7 +473,7 @@ class Options:
     max_memory: float | None = setting(
         None,
         "stay within this many MB: a size too large for it is run in tiles, and a run that would not fit even"
-        " so is refused (default: what is available)",
+        " so is refused (default: $NST_MAX_MEMORY, else what is available)",
         OPTIMISATION,
         RUN_COMMANDS,
         kind="float",

@@ -30,6 +30,7 @@ from nst.errors import Interrupted, NstError
 from nst.media.images import check_writable, output_name, read_params, write_atomically, write_json
 from nst.options import INITS, Options, keras_backend
 from nst.run.inputs import check_inputs
+from nst.run.memory import MEMORY_VARIABLE
 from nst.run.progress import BatchProgress, ItemClock
 
 DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"
@@ -118,12 +119,16 @@ class Workers:
     """Where the items run. ``address``: None starts a local Ray instance (or uses the one this
     process already joined), ``"auto"`` or ``"ray://HOST:10001"`` joins a cluster. ``count``:
     None is as many as the cluster's CPUs (or GPUs) hold. ``gpus_per_worker``: None is one GPU
-    each on a cluster that has GPUs, none on one that has not (:meth:`placed`)."""
+    each on a cluster that has GPUs, none on one that has not (:meth:`placed`). ``memory_mb``: what
+    each worker's pictures plan in, unless ``--max-memory`` says (None: a CPU worker gets an equal
+    share of the cluster's memory, so that workers side by side never plan in the same memory
+    twice; a GPU worker plans in its GPU's). A picture too large for it runs in tiles."""
 
     address: str | None = None
     count: int | None = None
     cpus_per_worker: float = 1.0
     gpus_per_worker: float | None = None
+    memory_mb: float | None = None
 
     def __post_init__(self) -> None:
         if self.count is not None and self.count < 1:
@@ -146,7 +151,10 @@ class Workers:
             if gpus:
                 fits = min(fits, resources.get("GPU", 0) // gpus)
             count = max(1, int(fits))
-        return dataclasses.replace(self, count=count, gpus_per_worker=gpus)
+        memory_mb = self.memory_mb
+        if memory_mb is None and not gpus and resources.get("memory"):  # Ray's memory resource, in bytes
+            memory_mb = resources["memory"] / 2**20 / count
+        return dataclasses.replace(self, count=count, gpus_per_worker=gpus, memory_mb=memory_mb)
 
 
 BatchCallback = Callable[[BatchProgress], None]
@@ -360,6 +368,8 @@ class _Pool:
         environment = {"KERAS_BACKEND": keras_backend()}  # the driver's, everywhere
         if 0 < workers.gpus_per_worker < 1:  # workers that share a GPU: none may take all its memory at the start
             environment.update(TF_FORCE_GPU_ALLOW_GROWTH="true", XLA_PYTHON_CLIENT_PREALLOCATE="false")
+        if workers.memory_mb is not None:  # what its pictures plan in: the worker's, not a setting of the picture
+            environment[MEMORY_VARIABLE] = f"{workers.memory_mb:.0f}"
         self.actor_class = ray.remote(BatchWorker).options(
             num_cpus=workers.cpus_per_worker, num_gpus=workers.gpus_per_worker, scheduling_strategy="SPREAD",
             max_restarts=0, runtime_env={"env_vars": environment},

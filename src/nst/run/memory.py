@@ -8,13 +8,15 @@ output's pixels, and L-BFGS keeps 2 x lbfgs_history float32 copies of the image 
 buffers. Coefficients measured on this project's CPU machine (peak RSS, docs/speed.md and
 docs/print.md); no TensorFlow import here, so the command line can refuse a run at once.
 
-The limit, unless ``max_memory`` says otherwise, is the memory the run's arrays live in: the
+The limit, unless ``max_memory`` says otherwise, is ``$NST_MAX_MEMORY`` (the share of a process
+among others: a batch worker's, a container's), else the memory the run's arrays live in: the
 host's, or the GPU's once the run has started its backend on one (:data:`device_free_mb`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -54,6 +56,7 @@ _PAINTING_BYTES_PER_PIXEL = 15
 _TILES = (2048, 1536, 1024, 768, 512, 384, 256, 192, 128, 96, 64)
 _GOOD_TILE = 512
 _FEWEST_PAIRS = 3
+MEMORY_VARIABLE = "NST_MAX_MEMORY"  # MB this process's runs plan in, unless --max-memory says
 _NEVER_FITS = 2**16  # px a side: an image alone would be 48 GB, which no plan is ever given
 
 
@@ -123,7 +126,19 @@ def available_mb() -> float:
 
 
 def memory_limit(options: Options) -> float:
-    return options.max_memory if options.max_memory is not None else available_mb()
+    """The MB a run plans in: ``max_memory``, else ``$NST_MAX_MEMORY``, else what is available."""
+    if options.max_memory is not None:
+        return options.max_memory
+    share = os.environ.get(MEMORY_VARIABLE, "").strip()
+    if not share:
+        return available_mb()
+    try:
+        limit = float(share)
+    except ValueError:
+        limit = float("nan")
+    if not 0 < limit < float("inf"):
+        raise NstError(f"{MEMORY_VARIABLE} must be a number of MB > 0, got {share!r}")
+    return limit
 
 
 def plan_size(
