@@ -3,6 +3,9 @@ wide enough halo) the gradient; memory decides the tile; a print is made coarse 
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -94,10 +97,11 @@ def test_a_narrow_halo_keeps_the_losses_exact_and_the_gradient_within_its_stated
 def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_its_size(tmp_path, weights):
     height, width = load_image(CONTENT, 192).shape[:2]
     painting = load_image(STYLE, 192).shape[1::-1]
-    limit = (
-        estimate_peak_mb(Options(size=192, halo=16), height, width, [painting]) - 1
-    )  # the whole image no longer fits
-    plan = plan_size(Options(size=192, halo=16, max_memory=limit), height, width, [painting])
+    # The whole image, with the one pair a step keeps, no longer fits in the share of the limit
+    # that runs are planned to.
+    whole = estimate_peak_mb(Options(size=192, halo=16, lbfgs_history=1), height, width, [painting])
+    limit = (whole - 1) / memory.PLANNED_SHARE
+    plan = plan_size(Options(size=192, halo=16, max_memory=limit), height, width, [painting], steps=1)
     assert plan is not None and plan.tile is not None
     output, report = tmp_path / "print.png", tmp_path / "report.json"
     result = nst(CONTENT, STYLE, "-o", output, "--size", 192, "--steps", 1, "--halo", 16, "--max-memory", limit,
@@ -168,6 +172,32 @@ def test_nst_max_memory_is_the_limit_unless_max_memory_says_and_a_bad_one_is_one
             memory.memory_limit(Options())
 
 
+# Runs the command in a process of its own and prints the peak resident memory of that run alone.
+_PEAK_OF_ONE_RUN = (
+    "import json, resource, subprocess, sys\n"
+    "done = subprocess.run([sys.executable, '-m', 'nst', *sys.argv[1:]], capture_output=True, text=True)\n"
+    "print(json.dumps([done.returncode, done.stderr, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"
+)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("size", "limit"), [(256, 1600), (384, 1800)])
+def test_the_peak_of_a_run_stays_within_max_memory(tmp_path, weights, size, limit):
+    """The whole process's maximum resident set (the figure a user's `time -v` gives), not the
+    estimate, stays within the limit, at two sizes whose largest size runs in tiles."""
+    report = tmp_path / "report.json"
+    arguments = [str(CONTENT), str(STYLE), "-o", str(tmp_path / "out.png"), "--size", str(size), "--max-memory",
+                 str(limit), "--steps", "3", "--coarse-steps", "3", "--quiet", "--report", str(report)]  # fmt: skip
+    environment = {**os.environ, "NST_WEIGHTS": weights}
+    environment.pop(memory.MEMORY_VARIABLE, None)
+    finished = subprocess.run([sys.executable, "-c", _PEAK_OF_ONE_RUN, *arguments], capture_output=True, text=True,
+                              env=environment, timeout=600, check=True)  # fmt: skip
+    returncode, stderr, peak_kb = json.loads(finished.stdout)
+    assert returncode == 0, stderr
+    assert json.loads(report.read_text())["sizes"][-1]["tile"] is not None  # planned into tiles by the limit
+    assert peak_kb / 1024 <= limit
+
+
 @pytest.mark.e2e
 def test_where_lbfgs_does_not_fit_even_in_tiles_a_size_runs_with_adam_in_tiles(weights):
     options = Options(size=192, halo=16, steps=2, ladder="print", weights=weights, jit_compile=False)
@@ -220,11 +250,13 @@ def test_on_a_gpu_sizes_are_planned_in_its_free_memory_and_on_the_cpu_in_the_hos
     painting = load_image(STYLE, 96).shape[1::-1]
     whole = estimate_peak_mb(options, height, width, [painting])
     monkeypatch.setattr(memory.psutil, "virtual_memory", lambda: SimpleNamespace(available=64 * 2**30))
-    gpu_memory = ((whole - 1) / memory.PLANNED_SHARE, 80_000.0)  # free and total, in MB: the whole image no longer fits
+    # Free and total, in MB: the whole image no longer fits, nor (at 96 px) do tiles, which cost
+    # their compiled functions.
+    gpu_memory = ((whole - 1) / memory.PLANNED_SHARE, 80_000.0)
     monkeypatch.setattr(backend, "device_memory_mb", lambda: gpu_memory)
     assert memory.available_mb() == gpu_memory[0]
-    (size,) = stylize(CONTENT, STYLE, options).report["sizes"]
-    assert size["tile"] is not None
+    with pytest.raises(NstError, match=rf"^96 px needs about \d+ MB and {gpu_memory[0]:.0f} MB are available"):
+        stylize(CONTENT, STYLE, options)
     monkeypatch.setattr(backend, "device_memory_mb", lambda: None)  # on the CPU: the host's 64 GiB
     assert memory.available_mb() == 64 * 1024
     (size,) = stylize(CONTENT, STYLE, options).report["sizes"]

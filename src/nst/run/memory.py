@@ -33,6 +33,10 @@ _PER_PIXEL_MB = 4.04e-3
 _FLOAT32_MB = 4 / 2**20
 # L-BFGS's peak RSS over Adam's, less its pairs: 334, 315 and 382 MB at 128, 256 and 512 px.
 _LBFGS_COMPILED_MB = 330.0
+# A tiled size compiles its tile functions with XLA whatever the optimizer (L-BFGS's fit above
+# includes it). Runs with Adam in tiles peaked 128 to 268 MB over an estimate without it (128 to
+# 1024 px in 96 to 384 px tiles, 2026-12-02; 1860 MB under --max-memory 1800 at 1024 px).
+_TILED_ADAM_COMPILED_MB = 270.0
 # A tiled run's image-sized float32 RGB arrays besides the optimizer's: the photo and the start,
 # the image and the gradient being gathered on the host and on the device.
 _TILED_IMAGE_ARRAYS = 8
@@ -91,7 +95,8 @@ def estimate_tiled_mb(
     crops = [
         min(tile + 2 * options.halo, side_a) * min(tile + 2 * options.halo, side_b) for side_a, side_b in paintings
     ]
-    estimate = _fixed_mb(options) + _CROP_PIXEL_MB * max([crop, *crops])
+    compiled = _TILED_ADAM_COMPILED_MB if options.optimizer == "adam" else 0.0
+    estimate = _fixed_mb(options) + compiled + _CROP_PIXEL_MB * max([crop, *crops])
     estimate += _PAINTING_BYTES_PER_PIXEL / 2**20 * sum(side_a * side_b for side_a, side_b in paintings)
     optimizer = _LBFGS_ARRAYS + _LBFGS_PAIR_ARRAYS * pairs if options.optimizer == "lbfgs" else _ADAM_ARRAYS
     return estimate + (_TILED_IMAGE_ARRAYS + optimizer) * 3 * _FLOAT32_MB * height * width
@@ -215,7 +220,9 @@ def check_memory(options: Options, height: int, width: int, paintings: Sequence[
     if plan is not None:
         return plan.estimate_mb
     limit = memory_limit(options)
-    needed = least_mb(options, height, width, paintings)
+    needed = (
+        least_mb(options, height, width, paintings) / PLANNED_SHARE
+    )  # the limit it would need: runs plan to a share
     if plan_size(options, height, width) is not None:  # the output would fit: the paintings are what does not
         largest = max(max(size) for size in paintings)
         which = (
