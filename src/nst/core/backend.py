@@ -189,6 +189,39 @@ def compile(function: Callable, jit_compile: bool = True) -> Callable:
     return function
 
 
+def mutable_zeros(shape: tuple[int, ...]) -> Any:
+    """A float32 buffer of zeros that :func:`write` changes in place, op by op: TensorFlow's
+    variable, PyTorch's tensor. JAX's arrays never change: there it is an array, and each write
+    outside compiled code makes a new one."""
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.Variable(tf.zeros(shape), trainable=False)
+    return keras.ops.zeros(shape, "float32")
+
+
+def write(buffer: Any, index: Any, value: Any) -> Any:
+    """``buffer`` with ``value`` at ``index`` of its first axis, returned. A buffer from
+    :func:`mutable_zeros` is written in place (TensorFlow, PyTorch), with no copy of the rest of it
+    alive beside it; any other is updated into a new tensor (in compiled code XLA's dynamic
+    update slice, in the compiled function's own buffers)."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if isinstance(buffer, tf.Variable):
+            buffer[index].assign(value)
+            return buffer
+    elif backend == "torch":
+        import torch
+
+        with torch.no_grad():
+            buffer[index] = value
+        return buffer
+    start = [index] + [0] * (len(buffer.shape) - 1)
+    return keras.ops.slice_update(buffer, start, keras.ops.expand_dims(value, 0))
+
+
 def to_numpy(tensor: Any) -> np.ndarray:
     """A tensor brought to the host. Under JAX an explicit transfer (``jax.device_get``), so that
     ``jax.transfer_guard`` can tell it from an accidental one."""

@@ -3,8 +3,9 @@ for what every optimizer does, and :mod:`nst.core.preconditioners` for where its
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from keras import ops
@@ -34,8 +35,12 @@ class _ProjectedLbfgs:
     image so far) is a dictionary of tensors on the device, and one step (the loss and gradient
     at the trial point, then the choice of the next trial) is one compiled function of it, in
     ``keras.ops``: no image crosses to the host between steps. The pairs live in fixed-size
-    buffers, oldest first, the valid ones at the end, so that the compiled shapes never change;
-    a checkpoint holds the state as arrays, and a resumed run takes the very same steps.
+    ring buffers, so that the compiled shapes never change: a new pair is written over the
+    oldest, into the slot ``head`` points at, and the last ``count`` slots before ``head`` are
+    the valid ones. Where the update runs op by op (a tiled objective), the buffers are written
+    in place (:func:`nst.core.backend.write`): pushing a pair by copying the buffers held both
+    copies at once, 2 images a pair more. A checkpoint holds the pairs oldest first, and a
+    resumed run takes the very same steps.
 
     The recursion starts from a pyramid preconditioner instead of the identity (``PRECONDITIONERS``):
     the gradient, lightly smoothed, plus its Gaussian-pyramid levels (blurred and halved 1, 2...
@@ -79,11 +84,13 @@ class _ProjectedLbfgs:
         change = gradient - state["gradient"]
         curvature = _dot(step, change)
         keep = accepted & (curvature > _CURVATURE_EPSILON * _dot(change, change))
-        steps, changes, curvatures = ops.cond(
-            keep,
-            lambda: tuple(_push(state[name], new) for name, new in zip(_PAIRS, (step, change, curvature), strict=True)),
-            lambda: tuple(state[name] for name in _PAIRS),
-        )
+        # Always written (a pair not kept writes the slot's own contents back): no branch to hold
+        # the buffers' old and new values at once, and op by op the write is in place.
+        head = state["head"]
+        steps = backend.write(state["steps"], head, ops.where(keep, step, _at(state["steps"], head)))
+        changes = backend.write(state["changes"], head, ops.where(keep, change, _at(state["changes"], head)))
+        curvatures = ops.where(keep & (ops.arange(self.history) == head), curvature, state["curvatures"])
+        head = ops.where(keep, (head + 1) % self.history, head)
         count = ops.where(keep, ops.minimum(state["count"] + 1, self.history), state["count"])
 
         # A rejected point: the minimum of the quadratic through the loss, its slope and the new
@@ -100,7 +107,7 @@ class _ProjectedLbfgs:
         fresh = accepted | stuck
         direction, count = ops.cond(
             fresh,
-            lambda: self._direction(point, gradient, steps, changes, curvatures, count),
+            lambda: self._direction(point, gradient, steps, changes, curvatures, head, count),
             lambda: (state["direction"], count),
         )
         step_size = ops.where(fresh, ops.where(count > 0, 1.0, _first_step(direction)), backtracked)
@@ -115,26 +122,34 @@ class _ProjectedLbfgs:
             "steps": steps,
             "changes": changes,
             "curvatures": curvatures,
+            "head": head,
             "count": count,
         }
 
     def _direction(
-        self, point: Tensor, gradient: Tensor, steps: Tensor, changes: Tensor, curvatures: Tensor, count: Tensor
+        self,
+        point: Tensor,
+        gradient: Tensor,
+        steps: Tensor,
+        changes: Tensor,
+        curvatures: Tensor,
+        head: Tensor,
+        count: Tensor,
     ) -> tuple[Tensor, Tensor]:
         """The two-loop recursion over the pixels free to move (Nocedal and Wright, alg. 7.4),
-        over the last ``count`` pairs; and the number of pairs kept (0 if they had to go)."""
+        over the last ``count`` pairs (the slots before ``head``, the newest last); and the number
+        of pairs kept (0 if they had to go)."""
         free = ~(((point <= 0.0) & (gradient > 0.0)) | ((point >= 1.0) & (gradient < 0.0)))
-        oldest = self.history - count  # the valid pairs are steps[oldest:], the newest last
         slots = ops.arange(self.history)
 
         def newest_first(position: Tensor, carry: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
             direction, weights = carry
-            index = self.history - 1 - position
+            index = (head - 1 - position) % self.history
             weight = _dot(_at(steps, index), direction) / _at(curvatures, index)
             return direction - weight * _at(changes, index), ops.where(slots == index, weight, weights)
 
         def oldest_first(position: Tensor, direction: Tensor) -> Tensor:
-            index = oldest + position
+            index = (head - count + position) % self.history
             correction = _at(weights, index) - _dot(_at(changes, index), direction) / _at(curvatures, index)
             return direction + correction * _at(steps, index)
 
@@ -143,8 +158,9 @@ class _ProjectedLbfgs:
         direction, weights = ops.fori_loop(0, count, newest_first, initial)
         direction = self.precondition(direction)
         # The newest pair sets the scale (the usual gamma, measured through the preconditioner).
-        newest = changes[-1]
-        scale = ops.where(count > 0, curvatures[-1] / _dot(newest, self.precondition(newest)), 1.0)
+        newest_slot = (head - 1) % self.history
+        newest = _at(changes, newest_slot)
+        scale = ops.where(count > 0, _at(curvatures, newest_slot) / _dot(newest, self.precondition(newest)), 1.0)
         direction = ops.fori_loop(0, count, oldest_first, direction * scale)
         direction = -ops.where(free, direction, 0.0)
         # Not downhill (rare, numerical): start afresh from the plain gradient.
@@ -154,12 +170,12 @@ class _ProjectedLbfgs:
 
 class _Search:
     """One run's state of the projected L-BFGS (:class:`_ProjectedLbfgs`, whose step advances it),
-    on the device; checkpointed and restored as arrays."""
+    on the device; checkpointed and restored as arrays. ``in_place``: the update runs op by op
+    (a tiled objective), and the pairs' buffers are written in place."""
 
-    def __init__(self, history: int, image: np.ndarray) -> None:
-        self.history = history
+    def __init__(self, history: int, image: np.ndarray, in_place: bool = False) -> None:
+        self.history, self.in_place = history, in_place
         pixels = ops.convert_to_tensor(np.asarray(image, np.float32))
-        pairs = ops.zeros((self.history, *image.shape), "float32")
         self.state: dict[str, Tensor] = {
             "trial": pixels,  # the point evaluated next
             "point": pixels,  # the last accepted point, its loss and gradient (none yet: loss infinite)
@@ -167,13 +183,24 @@ class _Search:
             "gradient": ops.zeros_like(pixels),
             "direction": ops.zeros_like(pixels),
             "step_size": ops.convert_to_tensor(np.float32(0.0)),
-            "steps": pairs,  # curvature pairs s = x' - x, y = g' - g, oldest first, the last `count` valid
-            "changes": pairs,
+            "steps": self._buffer(image.shape),  # curvature pairs s = x' - x, y = g' - g, in a ring
+            "changes": self._buffer(image.shape),
             "curvatures": ops.zeros((self.history,), "float32"),  # s.y of each pair
-            "count": ops.convert_to_tensor(np.int32(0)),
+            "head": ops.convert_to_tensor(np.int32(0)),  # the slot the next pair is written into
+            "count": ops.convert_to_tensor(np.int32(0)),  # valid pairs: the `count` slots before `head`
             "best_total": ops.convert_to_tensor(np.float32(np.inf)),
             "best_image": pixels,
         }
+
+    def _buffer(self, shape: tuple[int, ...], pairs: Sequence[np.ndarray] = ()) -> Tensor:
+        """A ring of ``history`` images, ``pairs`` in its first slots and zeros after them, filled
+        slot by slot (never a stacked copy of them all beside it); written in place where the
+        update runs op by op."""
+        zeros = backend.mutable_zeros if self.in_place else functools.partial(ops.zeros, dtype="float32")
+        buffer = zeros((self.history, *shape))
+        for slot, pair in enumerate(pairs):
+            buffer = backend.write(buffer, slot, ops.convert_to_tensor(pair))
+        return buffer
 
     def best_image(self) -> np.ndarray:
         return backend.to_numpy(self.state["best_image"])
@@ -182,18 +209,18 @@ class _Search:
         """The state as arrays: the pairs one entry each (not stacked, which would copy them all
         at once), oldest first."""
         state = {name: backend.to_numpy(value) for name, value in self.state.items() if name not in _PAIRS}
-        count = int(state.pop("count"))
-        pairs = range(self.history - count, self.history)
+        count, head = int(state.pop("count")), int(state.pop("head"))
+        slots = [(head - count + number) % self.history for number in range(count)]  # oldest first
         return {
             "image": state.pop("best_image"),
             "lbfgs/best_total": np.float64(state.pop("best_total")),
             **{f"lbfgs/{name}": value for name, value in state.items()},
             **{
-                f"lbfgs/{kind}/{number:03d}": backend.to_numpy(self.state[f"{kind}s"][index])
+                f"lbfgs/{kind}/{number:03d}": backend.to_numpy(_at(self.state[f"{kind}s"], slot))
                 for kind in ("step", "change")
-                for number, index in enumerate(pairs)
+                for number, slot in enumerate(slots)
             },
-            "lbfgs/curvatures": backend.to_numpy(self.state["curvatures"])[self.history - count :],
+            "lbfgs/curvatures": backend.to_numpy(self.state["curvatures"])[slots],
         }
 
     def restore(self, saved: OptimizerState) -> None:
@@ -204,12 +231,9 @@ class _Search:
         curvatures = saved.get("lbfgs/curvatures")
         if curvatures is None:  # a checkpoint from before the pairs' curvatures were kept
             curvatures = np.array([np.dot(s.ravel(), y.ravel()) for s, y in zip(steps, changes, strict=True)])
-        count, empty = len(steps), self.history - len(steps)
+        count = len(steps)  # into slots 0 to count - 1, oldest first: the next goes into slot count
         kept_curvatures = np.zeros(self.history, np.float32)
-        kept_curvatures[empty:] = np.asarray(curvatures, np.float32)[len(curvatures) - count :]
-
-        def buffer(vectors: list[np.ndarray]) -> Tensor:
-            return ops.convert_to_tensor(np.stack([np.zeros(shape, np.float32)] * empty + vectors))
+        kept_curvatures[:count] = np.asarray(curvatures, np.float32)[len(curvatures) - count :]
 
         self.state = {
             **self.state,
@@ -219,9 +243,10 @@ class _Search:
             },
             "loss": ops.convert_to_tensor(np.float32(saved["lbfgs/loss"])),
             "step_size": ops.convert_to_tensor(np.float32(saved["lbfgs/step_size"])),
-            "steps": buffer(steps),
-            "changes": buffer(changes),
+            "steps": self._buffer(shape, steps),
+            "changes": self._buffer(shape, changes),
             "curvatures": ops.convert_to_tensor(kept_curvatures),
+            "head": ops.convert_to_tensor(np.int32(count % self.history)),
             "count": ops.convert_to_tensor(np.int32(count)),
             "best_total": ops.convert_to_tensor(np.float32(saved["lbfgs/best_total"])),
             "best_image": ops.convert_to_tensor(np.asarray(saved["image"], np.float32)),
@@ -258,7 +283,7 @@ def run_lbfgs(
         options.jit_compile,
     )
     method = kept(compiled_steps, objective, settings, lambda: _ProjectedLbfgs(objective, image.shape, options))
-    search = _Search(options.lbfgs_history, image)
+    search = _Search(options.lbfgs_history, image, in_place=getattr(objective, "tiled", False))
     if state is not None and "lbfgs/point" in state:
         search.restore(state)
     while should_step():
@@ -276,11 +301,6 @@ def _at(buffer: Tensor, index: Tensor) -> Tensor:
     """``buffer[index]`` for an index known only when the step runs: a gather, which XLA compiles
     once for every index (slicing would have it compile again for each value)."""
     return ops.take(buffer, index, axis=0)
-
-
-def _push(buffer: Tensor, newest: Tensor) -> Tensor:
-    """The buffer with its oldest entry dropped and ``newest`` added at the end."""
-    return ops.concatenate([buffer[1:], ops.expand_dims(newest, 0)], axis=0)
 
 
 def _first_step(direction: Tensor) -> Tensor:
