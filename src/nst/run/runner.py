@@ -112,7 +112,7 @@ class Run:
             reason = self.plan.drop_reason(index)
             if reason is not None:  # the budget cannot finish it: never given a step or two
                 self.sizes_done.append(dropped_entry(size, self.shapes[index], self.memory[index], reason))
-                warnings.warn(f"the time budget cannot finish {size} px ({reason}); a larger --time-budget would",
+                warnings.warn(f"the time budget cannot finish {size} px ({reason}); a longer --time-budget runs it",
                               NstWarning, stacklevel=2)  # fmt: skip
                 continue
             began = plan.clock()
