@@ -15,7 +15,10 @@ from nst.run.progress import PRIOR_SECONDS_PER_PIXEL, PRIOR_SIZE_OVERHEAD_S, Pro
 # so is the final evaluation.
 _FORWARD_SHARE = 0.4
 # The fewest steps a size started from the smaller size's picture enlarged must get, or it is
-# dropped: fewer leave the enlargement's lattice in the picture (docs/print.md measures it).
+# dropped. A bicubic enlargement's lattice took a dozen steps to fade (docs/print.md); the detail
+# enlargement leaves none, but starts the size from the photo's own finer detail, which steps
+# paint over: one or two (nst 0.2's budget gave prints that) leave it a photo's. 6 is a floor
+# chosen, not measured; the painting ladder plans 10 to 14 at such sizes.
 FEWEST_STEPS_AFTER_ENLARGING = 6
 # The clock of elapsed times and of time budgets, read as plan.clock() wherever the run reads the
 # time (the tests plan budgets with a fake one).
