@@ -185,7 +185,7 @@ class Plan:
         left = max(0, self.planned[self.index] - self.steps_per_scale[self.index]) * self._step_cost(self.pixels)
         later = zip(self.planned[self.index + 1 :], self.work[self.index + 1 :], strict=True)
         left += sum(steps * self._step_cost(pixels) + self.scale_overhead for steps, pixels in later)
-        return left + _FORWARD_SHARE * self._step_cost(self.work[-1])  # and the final evaluation, a forward pass
+        return left + self._final(len(self.work) - 1)
 
     def total_steps(self) -> int:
         if self.deadline is None:

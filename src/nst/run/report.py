@@ -57,37 +57,27 @@ def peak_mb() -> float | None:
     return round(peak / (2**20 if platform.system() == "Darwin" else 2**10))  # bytes on macOS, KiB on Linux
 
 
-def size_entry(size: int, shape: tuple[int, ...], memory: SizePlan, objective: Objective) -> dict[str, Any]:
-    """What the report says of one size: how it was run, in one piece or in tiles."""
-    tiles = len(objective.tiling) if isinstance(objective, TiledObjective) else 1
-    halo = objective.halo if isinstance(objective, TiledObjective) else None
+def size_entry(
+    size: int, shape: tuple[int, ...], memory: SizePlan | None, objective: Objective | None
+) -> dict[str, Any]:
+    """What the report says of one size: how it was run, in one piece or in tiles (``objective``
+    None: how it would have run; no tiles were run)."""
+    tiled = isinstance(objective, TiledObjective)
     return {
         "size": size,
         "shape": [shape[1], shape[0]],
-        "tile": memory.tile,
-        "halo": halo,
-        "tiles": tiles,
-        "optimizer": memory.optimizer,
-        "lbfgs_history": memory.lbfgs_history,
-        "estimate_mb": round(memory.estimate_mb),
+        "tile": memory and memory.tile,
+        "halo": objective.halo if tiled else None,
+        "tiles": len(objective.tiling) if tiled else int(objective is not None),
+        "optimizer": memory and memory.optimizer,
+        "lbfgs_history": memory and memory.lbfgs_history,
+        "estimate_mb": memory and round(memory.estimate_mb),
     }
 
 
 def dropped_entry(size: int, shape: tuple[int, ...], memory: SizePlan | None, reason: str) -> dict[str, Any]:
     """What the report says of a size the time budget dropped: how it would have run, and why it did not."""
-    return {
-        "size": size,
-        "shape": [shape[1], shape[0]],
-        "tile": memory.tile if memory else None,
-        "halo": None,
-        "tiles": 0,
-        "optimizer": memory.optimizer if memory else None,
-        "lbfgs_history": memory.lbfgs_history if memory else None,
-        "estimate_mb": round(memory.estimate_mb) if memory else None,
-        "steps": 0,
-        "seconds": 0.0,
-        "dropped": reason,
-    }
+    return {**size_entry(size, shape, memory, None), "steps": 0, "seconds": 0.0, "dropped": reason}
 
 
 def history_entry(step: int, elapsed: float, losses: dict[str, float], scale: int) -> dict[str, Any]:
