@@ -151,6 +151,8 @@ def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     assert (roomy.tile, roomy.lbfgs_history, roomy.optimizer) == (None, 30, "lbfgs")
     middle = plan_size(Options(size=4096, max_memory=6000), 1522, 2435)  # 2435 px: L-BFGS, fewer pairs
     assert middle.optimizer == "lbfgs" and middle.tile >= 512 and 3 <= middle.lbfgs_history < 30
+    tiled = plan_size(Options(size=4096, tile=512, max_memory=200_000), 2560, 4096)  # room for 30
+    assert (tiled.tile, tiled.lbfgs_history, tiled.optimizer) == (512, memory._MOST_TILED_PAIRS, "lbfgs")
     tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)  # L-BFGS only in small tiles: Adam
     assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= memory.PLANNED_SHARE * 6000
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
