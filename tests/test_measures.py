@@ -51,7 +51,7 @@ def test_an_enlargements_lattice_is_caught_at_any_period_and_the_photo_scores_on
     photo = _enlarged(small, factor, Image.Resampling.LANCZOS)
     assert measures.lattice(picture, photo) > 5
     assert measures.grid(picture, photo) < 1.05  # what the new measure is for
-    assert measures.lattice(photo, photo) == pytest.approx(1.0)
+    assert measures.lattice(photo, photo) <= 1.0
     frequencies, prominence = measures.lattice_spectrum(picture)
     assert 1 / frequencies[np.argmax(prominence)] == pytest.approx(factor, rel=0.05)
 
@@ -61,6 +61,25 @@ def test_a_clean_photo_has_no_lattice_against_another_version_of_itself():
     photo = load_image(CONTENT, 512)
     noisy = np.clip(photo + np.random.default_rng(1).normal(0, 0.01, photo.shape), 0, 1).astype(np.float32)
     assert measures.lattice(noisy, photo) < measures.MAX_LATTICE
+
+
+def test_on_a_small_picture_chance_is_no_lattice_and_an_enlargements_lattice_still_is():
+    """At 200x133 px the spectrum averages a dozen segments, and in pure noise some frequency
+    stands out twice over its neighbours (1.25 to 1.71 over the photo's, before the chance level
+    was counted): no pattern, and under the bound. An enlargement's lattice at that size is
+    still caught, many times over."""
+    photo = load_image(CONTENT, 200)
+    assert 1.8 < measures.chance_prominence(*photo.shape[:2]) < 2.3
+    assert measures.chance_prominence(2560, 4096) < 1.05  # a print's spectrum averages thousands
+    for seed in range(5):
+        noise = np.random.default_rng(seed).random(photo.shape).astype(np.float32)
+        assert measures.lattice(noise, photo) < measures.MAX_LATTICE
+    rng = np.random.default_rng(0)
+    for side in (64, 100, 128):  # enlarged 3.1, 2 and 1.56 times
+        small = load_image(CONTENT, side)
+        textured = np.clip(small + rng.normal(0, 0.05, small.shape), 0, 1).astype(np.float32)
+        picture = _enlarged(textured, 200 / side, Image.Resampling.BICUBIC)
+        assert measures.lattice(picture, _enlarged(small, 200 / side, Image.Resampling.LANCZOS)) > 5
 
 
 def test_one_bright_row_is_a_line_and_a_clean_photo_has_none():
@@ -83,4 +102,4 @@ def test_the_new_measures_are_in_picture_measures_and_in_bands_as_whole():
     assert columns == pytest.approx(np.abs(np.diff(tall.astype(np.float64), axis=1)).mean(axis=(0, 2)), rel=1e-6)
     values = measures.picture_measures(PHOTO, PHOTO, [load_image(STYLE, 256)])
     assert {"grid", "noise", "outliers", "outliers_painting", "lattice", "lines"} <= set(values)
-    assert values["lattice"] == pytest.approx(1.0) and values["lines"] == pytest.approx(1.0)
+    assert values["lattice"] <= 1.0 and values["lines"] == pytest.approx(1.0)

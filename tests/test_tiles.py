@@ -279,12 +279,14 @@ def test_a_picture_too_large_to_score_whole_is_scored_in_tiles_with_the_whole_on
 
 
 @pytest.mark.e2e
-def test_a_ladder_run_in_tiles_leaves_no_stray_line(weights):
-    """The print's defect of docs/notes/2026-11-28-print.md, at a small size: a ladder run whose
+def test_a_ladder_run_in_tiles_leaves_no_stray_line_or_lattice(weights):
+    """The print's defects of docs/notes/2026-11-28-print.md, at a small size: a ladder run whose
     last size runs in tiles (their crop edges inside the picture) has no row or column standing
-    out over its neighbours more than the photo's own most prominent one, within the print bound."""
+    out over its neighbours more than the photo's own most prominent one, and its enlargement
+    left no periodic pattern, both within the print bound."""
     options = Options(size=200, tile=128, halo=32, coarse_steps=20, steps=6, weights=weights, jit_compile=False)
     result = stylize(CONTENT, STYLE, options)
     assert [size["size"] for size in result.report["sizes"]] == [128, 200]
     assert result.report["sizes"][-1]["tiles"] > 1
     assert result.report["final"]["lines"] <= measures.MAX_LINES
+    assert result.report["final"]["lattice"] <= measures.MAX_LATTICE

@@ -11,7 +11,8 @@ the benchmarks and the tests all call these.
   from their 3x3 median (``outliers_painting``: the painting's own, at the picture's size).
 * ``lattice``: a periodic pattern of any period (an enlargement's interpolation lattice at
   4.76 px, say), as the most prominent peak in the spectrum of the row and column difference
-  profiles, relative to the photo's; 1.00 means none added.
+  profiles, relative to the photo's or to what chance gives at the picture's size, whichever is
+  higher; about 1.00 (or less) means none added.
 * ``lines``: single straight rows or columns that stand out from their neighbours, relative to
   the photo's own most prominent one; 1.00 means none added.
 * ``seam`` (a tileable picture): the mean |difference| across the wrap-around (last column to
@@ -23,6 +24,7 @@ the benchmarks and the tests all call these.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -50,6 +52,8 @@ _LATTICE_STRIP = 16
 _LATTICE_SEGMENT = 128
 _LATTICE_NEIGHBOURHOOD = 0.15
 LATTICE_LONGEST_PERIOD = 64
+# Noise images the lattice's chance level is the median over (fixed seeds: the same every time).
+_CHANCE_DRAWS = 8
 _LINE_NEIGHBOURS = 9
 _SEAM_NEIGHBOURS = 4
 
@@ -157,13 +161,41 @@ def lattice_spectrum(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     of strips of :data:`_LATTICE_STRIP` lines, cut into overlapping segments of
     :data:`_LATTICE_SEGMENT` px, windowed, their power spectra averaged, and counted as at least
     the power of a modulation of the differences by :data:`MIN_LATTICE_DEPTH` of their mean
-    (a fainter pattern, however regular, cannot be seen). About 1 everywhere for a picture with no
-    visible periodic pattern, and high at the frequency of a lattice."""
+    (a fainter pattern, however regular, cannot be seen). About 1 for a large picture with no
+    visible periodic pattern, and high at the frequency of a lattice; a small picture's estimate
+    averages few segments, and by chance some frequency stands out (:func:`chance_prominence`)."""
     image = np.asarray(image)
-    length = min(_LATTICE_SEGMENT, *(side - 1 for side in image.shape[:2]))
-    frequencies = np.fft.rfftfreq(max(length, 2))
+    length = _segment_length(image.shape)
     spectra = [_welch_power(_strip_profiles(image, axis), length) for axis in (0, 1)]
-    return frequencies, np.maximum(*(_prominence(power) for power in spectra))
+    return np.fft.rfftfreq(max(length, 2)), np.maximum(*(_prominence(power) for power in spectra))
+
+
+def _segment_length(shape: Sequence[int]) -> int:
+    return min(_LATTICE_SEGMENT, *(side - 1 for side in shape[:2]))
+
+
+@functools.lru_cache(maxsize=64)
+def chance_prominence(height: int, width: int) -> float:
+    """The largest :func:`lattice_spectrum` prominence (periods 2 to :data:`LATTICE_LONGEST_PERIOD`
+    px) that a picture of this size with no pattern at all reaches by chance: the median over
+    :data:`_CHANCE_DRAWS` white-noise difference profiles, as many and as long as the picture's.
+
+    The spectrum is an average over the picture's strips and segments; the fewer there are, the
+    more some frequency stands out. About 2.0 at 200x133 px, 1.3 at 512x320, 1.14 at 1024x640
+    and 1.03 at 4096x2560: on a small picture a lattice must stand out over that to be seen."""
+    length = _segment_length((height, width))
+    periodic = np.fft.rfftfreq(max(length, 2)) >= 1.0 / LATTICE_LONGEST_PERIOD
+    if not periodic.any():
+        return 1.0
+    highest = []
+    for draw in range(_CHANCE_DRAWS):
+        rng = np.random.default_rng(draw)
+        spectra = []
+        for across, along in ((width, height - 1), (height, width - 1)):  # as _strip_profiles cuts them
+            strips = len(range(0, max(across - _LATTICE_STRIP + 1, 1), _LATTICE_STRIP))
+            spectra.append(_prominence(_welch_power(rng.standard_normal((strips, along)), length)))
+        highest.append(float(np.max(np.maximum(*spectra)[periodic])))
+    return float(np.median(highest))
 
 
 def _strip_profiles(image: np.ndarray, axis: int) -> np.ndarray:
@@ -207,15 +239,16 @@ def _prominence(power: np.ndarray) -> np.ndarray:
 def lattice(image: np.ndarray, photo: np.ndarray) -> float:
     """A periodic pattern the method added, of any period from 2 px to :data:`LATTICE_LONGEST_PERIOD`
     px: the largest, over those frequencies, of the image's :func:`lattice_spectrum` prominence
-    over the photo's at the same frequency (the photo at the image's size, counted as at least 1,
-    so that its own lattice, a JPEG's or an enlargement's, does not count). About 1 for a clean
-    picture; 1.00 for the photo itself."""
+    over the photo's at the same frequency (the photo at the image's size, so that its own lattice,
+    a JPEG's or an enlargement's, does not count), or over :func:`chance_prominence` where that is
+    higher. About 1 or less for a clean picture of any size; at most 1.00 for the photo itself."""
     frequencies, image_prominence = lattice_spectrum(image)
     _, photo_prominence = lattice_spectrum(photo)
     periodic = frequencies >= 1.0 / LATTICE_LONGEST_PERIOD
     if not periodic.any():
         return 1.0
-    return float(np.max(image_prominence[periodic] / np.maximum(photo_prominence[periodic], 1.0)))
+    chance = max(1.0, chance_prominence(*np.shape(image)[:2]))
+    return float(np.max(image_prominence[periodic] / np.maximum(photo_prominence[periodic], chance)))
 
 
 def line_prominence(image: np.ndarray) -> float:
