@@ -128,6 +128,7 @@ def test_a_size_the_budget_cannot_finish_is_dropped_and_one_it_runs_gets_its_lea
     if budget == 2.0:
         assert fine == 0 and sizes[1]["steps"] == 0
         assert sizes[1]["dropped"].startswith("its 6 steps need about 4 s and ")
+        assert sizes[1]["dropped"].endswith("are left: the picture is the 48 px one, enlarged")
         assert result.report["final"]["losses_at"] == 48
         assert coarse >= 10  # the whole budget went to the size that could finish
     else:

@@ -73,11 +73,12 @@ class Plan:
         available = self.deadline - clock()
         if self._kept(range(index, len(self.sizes)), available):
             return None
+        finished = self.sizes[self.finished_size]  # before this size counts as begun
         self.steps_per_scale.append(0)
         least = self._least_seconds(index) + self._final(index)
         self.dropped[index] = (
             f"its {self.least[index]} steps need about {least:.0f} s and {max(0.0, available):.0f} s are left:"
-            f" the picture is the {self.sizes[self.finished_size]} px one, enlarged"
+            f" the picture is the {finished} px one, enlarged"
         )
         return self.dropped[index]
 
