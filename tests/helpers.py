@@ -150,8 +150,9 @@ class FakeStylize:
         return FakeResult(content, styles)
 
 
-def losses_and_gradient(objective, image: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
-    """An objective's losses and gradient at ``image``, whole or tiled, as floats and an array."""
+def losses_and_gradient(objective, image: np.ndarray, shift: int = 0) -> tuple[dict[str, float], np.ndarray]:
+    """An objective's losses and gradient at ``image``, whole or tiled (seen ``shift`` px on), as
+    floats and an array."""
     from keras import ops
 
     from nst.core import backend
@@ -159,7 +160,7 @@ def losses_and_gradient(objective, image: np.ndarray) -> tuple[dict[str, float],
 
     tensor = ops.convert_to_tensor(image[np.newaxis])
     if isinstance(objective, TiledObjective):
-        losses, gradient = objective.value_and_grad(tensor)
+        losses, gradient = objective.value_and_grad(tensor, shift)
     else:
         losses, gradient = backend.value_and_grad(objective)(tensor)
     return backend.floats(losses), backend.to_numpy(gradient)[0]

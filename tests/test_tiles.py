@@ -45,6 +45,29 @@ def test_the_tiles_own_positions_cover_every_layer_once(shape, wrap, tile, halo)
         assert all(crop <= side for crop, side in zip(tiling.crop, shape, strict=True))
 
 
+def _moved(image: np.ndarray, wrap: bool = False) -> np.ndarray:
+    """The picture 1 px up and left: what a tiling with shift 1 shows VGG19."""
+    if wrap:
+        return np.roll(image, (-1, -1), axis=(0, 1))
+    return np.pad(image[1:, 1:], ((0, 1), (0, 1), (0, 0)), mode="edge")
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+@pytest.mark.unit
+def test_a_shifted_tiling_shows_the_picture_1_px_on_and_adds_each_gradient_back_where_it_came_from(wrap):
+    shape = (64, 96)
+    plain, shifted = (Tiling(shape, 32, 16, wrap=wrap, shift=shift) for shift in (0, 1))
+    rng = np.random.default_rng(0)
+    image = rng.random((*shape, 3))
+    for tile in plain.tiles:
+        np.testing.assert_array_equal(shifted.crop_pixels(image, tile), plain.crop_pixels(_moved(image, wrap), tile))
+        values = rng.random(shifted.crop_pixels(image, tile).shape)
+        added = np.zeros_like(image)
+        shifted.add(added, tile, values)
+        # add is crop_pixels's transpose (the edge pixels shown twice get both): a gradient goes back
+        assert np.sum(shifted.crop_pixels(image, tile) * values) == pytest.approx(np.sum(image * added), rel=1e-12)
+
+
 @pytest.fixture(scope="module")
 def scene():
     """A 96x64 photo, a changed version of it to score, two paintings and a mask of its left half."""
@@ -74,6 +97,42 @@ def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_imagelosses_and_g
     for name, value in whole[0].items():
         assert tiled[0][name] == pytest.approx(value, rel=1e-5), name
     assert relative_error(tiled[1], whole[1]) < 1e-5
+
+
+@pytest.mark.e2e
+def test_seen_1_px_on_tiles_give_the_whole_objective_of_the_picture_and_photo_moved_and_its_gradient_back(
+    scene, weights
+):
+    """What Adam's every other tiled step computes (no pooling grid left in the picture). Total
+    variation, the picture's own term, is taken where the picture is: left out here."""
+    photo, image, paintings, _ = scene
+    options = Options(size=96, weights=weights, normalization="mean", tv_weight=0.0, jit_compile=False)
+    moved = losses_and_gradient(Objective(_moved(photo), paintings[0], options), _moved(image))
+    tiled = losses_and_gradient(TiledObjective(photo, paintings[0], options, tile=32, halo=96), image, shift=1)
+    for name in ("content", "style", "total"):
+        assert tiled[0][name] == pytest.approx(moved[0][name], rel=1e-5), name
+    back = np.zeros_like(image)  # the moved picture's gradient, where its pixels came from
+    rows, columns = (np.minimum(np.arange(1, side + 1), side - 1) for side in image.shape[:2])
+    np.add.at(back, np.ix_(rows, columns), moved[1])
+    assert relative_error(tiled[1], back) < 1e-5
+
+
+@pytest.mark.e2e
+def test_adam_in_tiles_alternates_where_vgg19_sees_the_picture_and_lbfgs_does_not(monkeypatch, weights):
+    shifts = []
+    original = TiledObjective.value_and_grad
+
+    def record(self, image, shift=0):
+        shifts.append(shift)
+        return original(self, image, shift)
+
+    monkeypatch.setattr(TiledObjective, "value_and_grad", record)
+    settings = {"size": 64, "scales": 1, "steps": 4, "tile": 32, "halo": 16, "weights": weights, "jit_compile": False}
+    stylize(CONTENT, STYLE, Options(optimizer="adam", **settings))
+    assert shifts == [0, 1, 0, 1]
+    shifts.clear()
+    stylize(CONTENT, STYLE, Options(optimizer="lbfgs", **settings))
+    assert shifts and set(shifts) == {0}  # its line search compares losses: always the same objective
 
 
 @pytest.mark.e2e
@@ -153,6 +212,7 @@ def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     assert middle.optimizer == "lbfgs" and middle.tile >= 512 and 3 <= middle.lbfgs_history < 30
     tiled = plan_size(Options(size=4096, tile=512, max_memory=200_000), 2560, 4096)  # room for 30
     assert (tiled.tile, tiled.lbfgs_history, tiled.optimizer) == (512, memory._MOST_TILED_PAIRS, "lbfgs")
+    assert plan_size(Options(size=4096, tile=512, max_memory=200_000), 2560, 4096, steps=50).lbfgs_history == 25
     tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)  # L-BFGS only in small tiles: Adam
     assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= memory.PLANNED_SHARE * 6000
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None

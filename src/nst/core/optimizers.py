@@ -63,9 +63,11 @@ def step_function(objective: Objective, point: Callable, update: Callable, jit_c
     for what its signature says; except that a tiled objective runs its tiles itself
     (:mod:`nst.core.tiles`, against its own targets), and then the update runs op by op: a print's
     image is 120 MB, and a compiled update holds 40 to 60 of its temporaries at once (2048 px,
-    L-BFGS), where op by op frees each as soon as it is used. Its time is nothing beside the tiles'."""
+    L-BFGS), where op by op frees each as soon as it is used. Its time is nothing beside the tiles'.
+    A tiled step also takes ``shift``, how far on VGG19 sees the picture
+    (:meth:`nst.core.tiles.TiledObjective.value_and_grad`)."""
     if getattr(objective, "tiled", False):
-        return lambda targets, *state: update(*state, *objective.value_and_grad(point(*state)))
+        return lambda targets, *state, shift=0: update(*state, *objective.value_and_grad(point(*state), shift))
     evaluate = backend.value_and_grad(objective)
     return backend.compile(lambda targets, *state: update(*state, *evaluate(point(*state), targets)), jit_compile)
 

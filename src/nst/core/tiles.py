@@ -47,12 +47,20 @@ class Tiling:
     that a tile's positions at every layer are exactly the image's.
 
     With ``wrap`` (a tileable picture) there are no edges: a crop near one takes its halo from
-    the opposite side, and each side must be a multiple of ``alignment``."""
+    the opposite side, and each side must be a multiple of ``alignment``.
 
-    def __init__(self, shape: tuple[int, ...], tile: int, halo: int, alignment: int = 16, wrap: bool = False) -> None:
+    With ``shift`` (1 px), VGG19 sees the picture moved up and left by that much: each crop's
+    pixels are taken ``shift`` rows and columns further on (the last ones repeated at the far
+    edges, or around them where the picture wraps), and their gradient goes back there. Its
+    pooling grid then falls between the pixels it otherwise pairs; the layers' maps (the photo's
+    content targets, the masks) keep their positions."""
+
+    def __init__(
+        self, shape: tuple[int, ...], tile: int, halo: int, alignment: int = 16, wrap: bool = False, shift: int = 0
+    ) -> None:
         if tile % alignment or halo % alignment or tile <= 0 or halo < 0:
             raise NstError(f"tile and halo must be multiples of {alignment} px, got {tile} and {halo}")
-        self.shape, self.tile, self.halo, self.wrap = (shape[0], shape[1]), tile, halo, wrap
+        self.shape, self.tile, self.halo, self.wrap, self.shift = (shape[0], shape[1]), tile, halo, wrap, shift
         if wrap and (self.shape[0] % alignment or self.shape[1] % alignment):
             raise NstError(f"a picture that wraps around must have sides of multiples of {alignment} px, got {shape}")
         if wrap:  # the tile and its halo, wherever it is: longer than the picture, if need be
@@ -83,17 +91,31 @@ class Tiling:
         )
 
     def cut(self, image: np.ndarray, tile: Tile, stride: int = 1) -> np.ndarray:
-        """The crop of an (H, W, ...) image that VGG19 sees for ``tile``; of a layer's (h, w, ...)
-        map, with that layer's ``stride``, the part that the crop's map of that layer covers."""
+        """Of a layer's (h, w, ...) map, with that layer's ``stride`` (1: a map at the pixels), the
+        part that the crop's map of that layer covers."""
         return image[np.ix_(*self.positions(tile, stride))]
 
+    def crop_pixels(self, image: np.ndarray, tile: Tile) -> np.ndarray:
+        """The crop of an (H, W, ...) picture that VGG19 sees for ``tile`` (moved by ``shift``)."""
+        return image[np.ix_(*self._pixel_positions(tile))]
+
     def add(self, image: np.ndarray, tile: Tile, crop: np.ndarray) -> None:
-        """Adds a crop's values (its pixel gradient) into the (H, W, ...) image where they belong."""
-        region = np.ix_(*self.positions(tile))
-        if all(crop <= length for crop, length in zip(self.crop, self.shape, strict=True)):
+        """Adds a crop's values (its pixel gradient) into the (H, W, ...) picture where they came from."""
+        positions = self._pixel_positions(tile)
+        region = np.ix_(*positions)
+        if all(len(np.unique(indices)) == len(indices) for indices in positions):
             image[region] += crop  # each pixel once
-        else:  # a crop longer than a tileable picture covers some pixels twice
+        else:  # a crop longer than a tileable picture, or a shifted one's repeated edge, has some twice
             np.add.at(image, region, crop)
+
+    def _pixel_positions(self, tile: Tile) -> tuple[np.ndarray, np.ndarray]:
+        rows_and_columns = self.positions(tile)
+        if not self.shift:
+            return rows_and_columns
+        return tuple(
+            (indices + self.shift) % length if self.wrap else np.minimum(indices + self.shift, length - 1)
+            for indices, length in zip(rows_and_columns, self.shape, strict=True)
+        )
 
     def own_positions(self, tile: Tile, name: str) -> np.ndarray:
         """(1, h, w, 1) over the crop's map of layer ``name``: 1 at the tile's own positions, 0 in the halo."""
@@ -151,8 +173,13 @@ class TiledObjective(Objective):
     ) -> None:
         self.tile, self.halo, self.on_tile = tile, halo, on_tile
         self.alignment = alignment(options)
-        # The picture's tiles wrap around when it does, and so do the photo's (its content targets).
-        self.tiling = Tiling(content.shape, tile, halo, self.alignment, wrap=options.tileable)
+        # The picture's tiles wrap around when it does, and so do the photo's (its content targets);
+        # seen 1 px further on, the photo's are its own (:meth:`value_and_grad`'s ``shift``).
+        self.tilings = [
+            Tiling(content.shape, tile, halo, self.alignment, wrap=options.tileable, shift=shift) for shift in (0, 1)
+        ]
+        self.tiling = self.tilings[0]
+        self._photo = content
         self._forward = backend.compile(self._crop_sums, options.jit_compile)
         self._backward = backend.compile(backend.value_and_grad(self._crop_surrogate), options.jit_compile)
         # The losses' gradient with respect to the sums and to the image itself (its own terms:
@@ -162,12 +189,12 @@ class TiledObjective(Objective):
         super().__init__(content, style, options, masks, temporal)
 
     # What Objective computes once from whole images, gathered from tiles here.
-    def _content_features(self, image: np.ndarray) -> list[Tensor]:
+    def _content_features(self, image: np.ndarray, shift: int = 0) -> list[Tensor]:
         layers = self.options.content_layers
         maps = [np.zeros((*layer_shape(name, image.shape), self._channels(name)), np.float32) for name in layers]
-        tiling = Tiling(image.shape, self.tile, self.halo, self.alignment, wrap=self.options.tileable)
+        tiling = Tiling(image.shape, self.tile, self.halo, self.alignment, wrap=self.options.tileable, shift=shift)
         for tile in tiling.tiles:
-            features = self.extractor(ops.convert_to_tensor(tiling.cut(image, tile)[np.newaxis]))
+            features = self.extractor(ops.convert_to_tensor(tiling.crop_pixels(image, tile)[np.newaxis]))
             for name, layer_map in zip(layers, maps, strict=True):
                 stride = layer_stride(name)
                 # The tile's own positions: where they are in the crop's map, and in the image's.
@@ -217,7 +244,7 @@ class TiledObjective(Objective):
                     own = own * tiling.cut(layer_masks[index][0], tile, layer_stride(name))[np.newaxis]
                 weights.append(own)
             style_weights.append(weights)
-        crop = tiling.cut(image, tile)[np.newaxis]
+        crop = tiling.crop_pixels(image, tile)[np.newaxis]
         return _tensors((crop, content_targets, content_weights, style_weights))
 
     def _tiles(
@@ -248,27 +275,45 @@ class TiledObjective(Objective):
         ]
         return content_maps, style_masks
 
+    @functools.cached_property
+    def _shifted_host_targets(self) -> tuple[list[np.ndarray], list[list[np.ndarray] | None]]:
+        """The photo's content targets seen 1 px further on, as the picture is (its masks as they are)."""
+        content_maps = [backend.to_numpy(target) for target in self._content_features(self._photo, shift=1)]
+        return content_maps, self._host_targets[1]
+
+    @property
+    def shifts(self) -> bool:
+        """Whether :meth:`value_and_grad` can see the picture 1 px further on: not where a term is
+        held to something at the pixels (a clip's previous frame), which would then be 1 px off."""
+        return self.temporal is None
+
     def __call__(self, image: Tensor) -> dict[str, Tensor]:
         pixels = backend.to_numpy(image)[0]
         sums = self._gather(pixels, self.tiling, *self._host_targets)
         return self.losses(_tensors(sums), ops.convert_to_tensor(pixels[np.newaxis]))
 
-    def value_and_grad(self, image: Tensor) -> tuple[dict[str, Tensor], Tensor]:
+    def value_and_grad(self, image: Tensor, shift: int = 0) -> tuple[dict[str, Tensor], Tensor]:
         """The losses of a (1, H, W, 3) image and their gradient: the sums over the tiles, their
-        derivative, then each tile's pixel gradient against it, added up."""
+        derivative, then each tile's pixel gradient against it, added up.
+
+        With ``shift`` 1 (where :attr:`shifts`), VGG19 sees the picture and the photo 1 px further
+        on. Every pass at the same place leaves VGG19's pooling grid in the picture: pixels paired
+        two by two, a period-2 pattern that grows with the steps (``lattice`` 1.95 after 30 Adam
+        steps at 384 px); Adam, which takes each step as it comes, alternates the two (1.01)."""
         pixels = backend.to_numpy(image)[0]
         image = ops.convert_to_tensor(pixels[np.newaxis])
-        targets = self._host_targets
-        sums = _tensors(self._gather(pixels, self.tiling, *targets, in_step=True))
+        tiling = self.tilings[shift]
+        targets = self._shifted_host_targets if shift else self._host_targets
+        sums = _tensors(self._gather(pixels, tiling, *targets, in_step=True))
         if self.options.tv_weight or self.temporal is not None:
             losses, (sums_gradient, image_gradient) = self._losses_gradient((sums, image))
             gradient = backend.to_numpy(image_gradient)[0]
         else:  # no term of the image itself: no image-sized gradient to take
             losses, sums_gradient = self._sums_gradient(sums, image)
             gradient = np.zeros_like(pixels)
-        for tile, inputs in self._tiles(pixels, self.tiling, *targets, first_pass=False):
+        for tile, inputs in self._tiles(pixels, tiling, *targets, first_pass=False):
             _, crop_gradient = self._backward(*inputs, sums_gradient)
-            self.tiling.add(gradient, tile, backend.to_numpy(crop_gradient)[0])
+            tiling.add(gradient, tile, backend.to_numpy(crop_gradient)[0])
         return losses, ops.convert_to_tensor(gradient[np.newaxis])
 
 

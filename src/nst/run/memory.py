@@ -60,9 +60,11 @@ _PAINTING_BYTES_PER_PIXEL = 15
 _TILES = (2048, 1536, 1024, 768, 512, 384, 256, 192, 128, 96, 64)
 _GOOD_TILE = 512
 _FEWEST_PAIRS = 3
-# A tiled size keeps at most this many L-BFGS pairs, whatever room is left: it takes a dozen steps,
-# in which 3 to 30 pairs ended within 4% of each other (docs/print.md), and each pair of a print's
-# 2435 px size is 178 MB that the process would hold for nothing.
+# A tiled size keeps L-BFGS pairs for half its steps, and this many where its steps are not known
+# (a time budget's print sizes take about a dozen), whatever room is left: in 12 steps 3 to 30
+# pairs ended within 4% of each other (docs/print.md), and a pair of a print's 2435 px size is
+# 178 MB that the process would hold for nothing. A long tiled run gains from more (a tileable
+# texture's seam after 50 steps: 1.14 with 6 pairs, 1.09 with 25).
 _MOST_TILED_PAIRS = 6
 MEMORY_VARIABLE = "NST_MAX_MEMORY"  # MB this process's runs plan in, unless --max-memory says
 _NEVER_FITS = 2**16  # px a side: an image alone would be 48 GB, which no plan is ever given
@@ -160,8 +162,9 @@ def plan_size(
     """How a ``height`` x ``width`` size fits in the memory limit (``max_memory``, else what is
     available), or None if it does not. The whole image in one pass where it fits (unless
     ``tile`` is set); else the largest tile that fits, with as many of L-BFGS's pairs as fit
-    beside it, from 6 down to 3: a small tile repeats much of its halo, and pairs beyond a few
-    cost memory and nothing measurable in the dozen steps of a print's larger sizes (docs/print.md). Where
+    beside it, at most one for every two steps (6 where the steps are not known), down to 3: a
+    small tile repeats much of its halo, and pairs beyond a few cost memory and nothing measurable
+    in the dozen steps of a print's larger sizes (docs/print.md). Where
     that leaves L-BFGS only tiles under 512 px, Adam, if it fits a larger one.
 
     A size that takes ``steps`` steps never holds more pairs than that (one per step at most),
@@ -180,7 +183,7 @@ def plan_size(
     adam_options = dataclasses.replace(options, optimizer="adam")
     if options.optimizer == "adam":
         return _largest_tile(adam_options, height, width, paintings, tiles, [history], limit)
-    most = min(history, _MOST_TILED_PAIRS)
+    most = min(history, _MOST_TILED_PAIRS if steps is None else max(_MOST_TILED_PAIRS, steps // 2))
     pairs = range(most, min(most, _FEWEST_PAIRS) - 1, -1)
     lbfgs = _largest_tile(options, height, width, paintings, tiles, pairs, limit)
     if lbfgs is None or lbfgs.tile < min(_GOOD_TILE, tiles[0]):
