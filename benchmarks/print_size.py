@@ -81,7 +81,9 @@ def main() -> None:
         optimizer = f"lbfgs {entry['lbfgs_history']}" if entry["optimizer"] == "lbfgs" else entry["optimizer"]
         print(f"{entry['size']:>5} {shape:>10} {tile:>5} {halo:>4} {entry['tiles']:>5} {optimizer:>9}"
               f" {entry['estimate_mb']:>11} {entry['steps']:>5} {entry['seconds']:>7}"
-              f" {entry['peak_mb'] or '-':>14}")  # fmt: skip
+              f" {entry.get('peak_mb') or 'dropped':>14}")  # fmt: skip
+        if "dropped" in entry:
+            print(f"      dropped: {entry['dropped']}")
     final = report["final"]
     with Image.open(output) as picture:
         pixels = to_array(picture)
