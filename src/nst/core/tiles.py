@@ -299,7 +299,7 @@ class TiledObjective(Objective):
         With ``shift`` 1 (where :attr:`shifts`), VGG19 sees the picture and the photo 1 px further
         on. Every pass at the same place leaves VGG19's pooling grid in the picture: pixels paired
         two by two, a period-2 pattern that grows with the steps (``lattice`` 1.95 after 30 Adam
-        steps at 384 px); Adam, which takes each step as it comes, alternates the two (1.01)."""
+        steps at 384 px); Adam, which takes each step as it comes, alternates the two (1.02)."""
         pixels = backend.to_numpy(image)[0]
         image = ops.convert_to_tensor(pixels[np.newaxis])
         tiling = self.tilings[shift]

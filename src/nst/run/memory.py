@@ -164,8 +164,8 @@ def plan_size(
     ``tile`` is set); else the largest tile that fits, with as many of L-BFGS's pairs as fit
     beside it, at most one for every two steps (6 where the steps are not known), down to 3: a
     small tile repeats much of its halo, and pairs beyond a few cost memory and nothing measurable
-    in the dozen steps of a print's larger sizes (docs/print.md). Where
-    that leaves L-BFGS only tiles under 512 px, Adam, if it fits a larger one.
+    in the dozen steps of a print's larger sizes (docs/print.md). Where that leaves L-BFGS only
+    tiles under 512 px, Adam, if it fits a larger one.
 
     A size that takes ``steps`` steps never holds more pairs than that (one per step at most),
     so it keeps no room for more: the same steps, in less memory."""
