@@ -14,7 +14,7 @@ from PIL import Image
 
 from nst import NstError, Options, score, stylize
 from nst.media.images import NstWarning, load_image, open_image_with_alpha
-from nst.run.memory import check_memory, estimate_peak_mb
+from nst.run.memory import PLANNED_SHARE, check_memory, estimate_peak_mb
 from tests.helpers import CONTENT, STYLE, swapped_srgb_profile
 from tests.helpers import run_nst as nst
 
@@ -258,7 +258,7 @@ def test_memory_is_checked_before_the_run_and_the_advice_fits(tmp_path):
     largest = int(result.stderr.split("--size ")[1])
     fits, too_big = (Options(size=size, max_memory=1500) for size in (largest, largest + 8))
     height, width = load_image(CONTENT, largest).shape[:2]
-    assert check_memory(fits, height, width) <= 1500
+    assert check_memory(fits, height, width).estimate_mb <= PLANNED_SHARE * 1500
     with pytest.raises(NstError, match="needs about"):
         check_memory(too_big, *load_image(CONTENT, largest + 8).shape[:2])
 
@@ -298,7 +298,7 @@ def test_the_library_refuses_a_size_before_anything_is_resized(monkeypatch):
 @pytest.mark.unit
 def test_the_number_of_paintings_counts_in_the_memory_estimate():
     options = Options(max_memory=3000)
-    assert check_memory(options, 300, 451, [(451, 300)] * 2) <= 3000
+    assert check_memory(options, 300, 451, [(451, 300)] * 2).estimate_mb <= PLANNED_SHARE * 3000
     with pytest.raises(NstError, match="^1000 paintings at up to 451 px need about .* choose fewer paintings"):
         check_memory(options, 300, 451, [(451, 300)] * 1000)
 

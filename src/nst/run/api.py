@@ -21,7 +21,7 @@ from nst.options import Options
 from nst.run import plan
 from nst.run.fast import stylize_fast
 from nst.run.inputs import Inputs, check_extras, compared_images, load_masks
-from nst.run.memory import check_memory, plan_size
+from nst.run.memory import check_memory
 from nst.run.progress import Progress, ProgressCallback, TileCallback
 from nst.run.report import picture_measures
 from nst.run.result import Result
@@ -119,8 +119,7 @@ def score(
     masks, _ = load_masks(options, photo.shape)
     # A forward pass holds no optimizer state: Adam's estimate, less its moments, bounds it.
     forward, sides = dataclasses.replace(options, optimizer="adam"), [painting.shape[1::-1] for painting in paintings]
-    check_memory(forward, height, width, sides)  # refused as a run is, with the size that would fit
-    tile = plan_size(forward, height, width, sides).tile
+    tile = check_memory(forward, height, width, sides).tile  # refused as a run is, with the size that would fit
     if tile is None:
         objective = Objective(target, paintings, options, masks)
     else:

@@ -221,12 +221,12 @@ def least_mb(options: Options, height: int, width: int, paintings: Sequence[tupl
     return tiled if options.tile is not None else min(tiled, estimate_peak_mb(options, height, width, paintings))
 
 
-def check_memory(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:
+def check_memory(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> SizePlan:
     """Refuse a run that would not fit even in tiles, saying the largest size that would; returns
-    the estimate of its plan. Arithmetic only: sizes that would need terabytes are refused at once."""
+    its plan. Arithmetic only: sizes that would need terabytes are refused at once."""
     plan = plan_size(options, height, width, paintings)
     if plan is not None:
-        return plan.estimate_mb
+        return plan
     limit = memory_limit(options)
     needed = (
         least_mb(options, height, width, paintings) / PLANNED_SHARE
