@@ -191,8 +191,8 @@ def chance_prominence(height: int, width: int) -> float:
     for draw in range(_CHANCE_DRAWS):
         rng = np.random.default_rng(draw)
         spectra = []
-        for across, along in ((width, height - 1), (height, width - 1)):  # as _strip_profiles cuts them
-            strips = len(range(0, max(across - _LATTICE_STRIP + 1, 1), _LATTICE_STRIP))
+        for across, along in ((width, height - 1), (height, width - 1)):
+            strips = len(_strip_starts(across))
             spectra.append(_prominence(_welch_power(rng.standard_normal((strips, along)), length)))
         highest.append(float(np.max(np.maximum(*spectra)[periodic])))
     return float(np.median(highest))
@@ -201,12 +201,17 @@ def chance_prominence(height: int, width: int) -> float:
 def _strip_profiles(image: np.ndarray, axis: int) -> np.ndarray:
     """Difference profiles across boundaries along ``axis`` (0: between rows), one per strip of
     :data:`_LATTICE_STRIP` lines of the other axis: (strips, length)."""
-    other = image.shape[1 - axis]
     strips = []
-    for start in range(0, max(other - _LATTICE_STRIP + 1, 1), _LATTICE_STRIP):
+    for start in _strip_starts(image.shape[1 - axis]):
         strip = image[:, start : start + _LATTICE_STRIP] if axis == 0 else image[start : start + _LATTICE_STRIP]
         strips.append(np.abs(np.diff(np.asarray(strip, np.float32), axis=axis)).mean(axis=(1 - axis, 2)))
     return np.asarray(strips, np.float64)
+
+
+def _strip_starts(length: int) -> range:
+    """Where the strips of :data:`_LATTICE_STRIP` lines start across ``length`` lines (one strip at
+    least): the picture's profiles and :func:`chance_prominence`'s noise are cut alike."""
+    return range(0, max(length - _LATTICE_STRIP + 1, 1), _LATTICE_STRIP)
 
 
 def _welch_power(profiles: np.ndarray, length: int) -> np.ndarray:
