@@ -131,6 +131,30 @@ def test_the_detail_enlargement_leaves_no_lattice_and_keeps_the_photos_fine_deta
     assert np.corrcoef((detail - gaussian_blur(detail, 1.0)).ravel(), fine.ravel())[0, 1] > 0.9
 
 
+def _ladder_of_enlargements(enlarge) -> np.ndarray:
+    """Noise at the first of a 5-size ladder (128 to 1024 px, steps of 1.68x, as a print's 512 to
+    4096 px), each larger size the smaller enlarged by ``enlarge`` plus a little fresh noise: sizes
+    whose few steps change the picture little, as nst 0.2's plan gave a print's largest."""
+    rng = np.random.default_rng(0)
+    picture = None
+    for side in (128, 215, 362, 609, 1024):
+        noise = (0.5 + 0.1 * rng.standard_normal((round(0.625 * side), side, 3))).astype(np.float32)
+        picture = noise if picture is None else np.clip(enlarge(picture, noise) + 0.05 * (noise - 0.5), 0, 1)
+    return picture.astype(np.float32)
+
+
+@pytest.mark.unit
+def test_bicubic_enlargements_chained_leave_straight_lines_and_the_detail_enlargement_none():
+    """The straight rows and columns of nst 0.2's prints (docs/print.md): where the successive
+    bicubic enlargements' interpolation phases meet, a row or column stands out, at the same
+    place in both axes and whatever the picture (noise here: 1.85 times its neighbours). The
+    detail enlargement's blur takes them out with the lattices."""
+    bicubic = _ladder_of_enlargements(lambda picture, noise: resize_pixels(picture, noise.shape))
+    detail = _ladder_of_enlargements(enlarged_with_detail)
+    assert measures.line_prominence(bicubic) > 1.5
+    assert measures.line_prominence(detail) < 1.1
+
+
 @pytest.mark.slow
 def test_the_default_on_a_small_pair_is_clean_and_paints_larger_forms_than_nst_0_2(weights):
     from nst import stylize
