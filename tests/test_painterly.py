@@ -57,10 +57,10 @@ def test_a_step_compiled_for_one_photo_scores_another_against_that_photos_own_re
     assert first.signature == other.signature  # one compiled step serves both
     step = step_function(first, lambda image: image, lambda image, losses, gradient: losses, jit_compile=False)
     image = ops.convert_to_tensor(np.clip(cat[np.newaxis, :height, :width] + 0.1, 0.0, 1.0))
-    own, borrowed = backend.floats(other(image)), backend.floats(step(other.targets, image))
+    own, borrowed = backend.floats(other(image)), backend.floats(step(other.targets, 0, image))
     assert borrowed == pytest.approx(own, rel=1e-5)
     # Not the first photo's references: its photo is next to the image, the other's far from it.
-    assert backend.floats(step(first.targets, image))["content"] < own["content"] / 2
+    assert backend.floats(step(first.targets, 0, image))["content"] < own["content"] / 2
 
 
 @pytest.mark.e2e

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from nst import Options, score, stylize
-from nst.core import backend
+from nst.core import adam, backend, lbfgs
 from nst.core.objective import Objective, layer_shape, layer_stride
 from nst.core.tiles import TiledObjective, Tiling
 from nst.errors import NstError
@@ -99,37 +99,56 @@ def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_imagelosses_and_g
     assert relative_error(tiled[1], whole[1]) < 1e-5
 
 
+@pytest.mark.parametrize("tiled", [True, False], ids=["tiles", "whole"])
 @pytest.mark.e2e
-def test_seen_1_px_on_tiles_give_the_whole_objective_of_the_picture_and_photo_moved_and_its_gradient_back(
-    scene, weights
+def test_seen_1_px_on_the_objective_is_that_of_the_picture_and_photo_moved_and_its_gradient_goes_back(
+    scene, weights, tiled
 ):
-    """What Adam's every other tiled step computes (no pooling grid left in the picture). Total
-    variation, the picture's own term, is taken where the picture is: left out here."""
+    """What Adam's every other step computes (no pooling grid left in the picture), whole or in
+    tiles. Total variation, the picture's own term, is taken where the picture is: left out here."""
     photo, image, paintings, _ = scene
-    options = Options(size=96, weights=weights, normalization="mean", tv_weight=0.0, jit_compile=False)
+    options = Options(
+        size=96, weights=weights, optimizer="adam", normalization="mean", tv_weight=0.0, jit_compile=False
+    )
     moved = losses_and_gradient(Objective(_moved(photo), paintings[0], options), _moved(image))
-    tiled = losses_and_gradient(TiledObjective(photo, paintings[0], options, tile=32, halo=96), image, shift=1)
+    objective = (
+        TiledObjective(photo, paintings[0], options, tile=32, halo=96)
+        if tiled
+        else Objective(photo, paintings[0], options)
+    )
+    shifted = losses_and_gradient(objective, image, shift=1)
     for name in ("content", "style", "total"):
-        assert tiled[0][name] == pytest.approx(moved[0][name], rel=1e-5), name
+        assert shifted[0][name] == pytest.approx(moved[0][name], rel=1e-5), name
     back = np.zeros_like(image)  # the moved picture's gradient, where its pixels came from
     rows, columns = (np.minimum(np.arange(1, side + 1), side - 1) for side in image.shape[:2])
     np.add.at(back, np.ix_(rows, columns), moved[1])
-    assert relative_error(tiled[1], back) < 1e-5
+    assert relative_error(shifted[1], back) < 1e-5
 
 
+@pytest.mark.parametrize("tile", [32, None], ids=["tiles", "whole"])
 @pytest.mark.e2e
-def test_adam_in_tiles_alternates_where_vgg19_sees_the_picture_and_lbfgs_does_not(monkeypatch, weights):
+def test_adam_alternates_where_vgg19_sees_the_picture_unless_told_not_to_and_lbfgs_never_does(
+    monkeypatch, weights, tile
+):
+    """The shift each compiled step is given (the whole image's is a tensor in the step, so it is
+    recorded where the optimizers call it)."""
     shifts = []
-    original = TiledObjective.value_and_grad
 
-    def record(self, image, shift=0):
-        shifts.append(shift)
-        return original(self, image, shift)
+    def recording(step_function):
+        def build(*args, **kwargs):
+            step = step_function(*args, **kwargs)
+            return lambda targets, shift, *state: (shifts.append(int(shift)), step(targets, shift, *state))[1]
 
-    monkeypatch.setattr(TiledObjective, "value_and_grad", record)
-    settings = {"size": 64, "scales": 1, "steps": 4, "tile": 32, "halo": 16, "weights": weights, "jit_compile": False}
+        return build
+
+    for module in (adam, lbfgs):
+        monkeypatch.setattr(module, "step_function", recording(module.step_function))
+    settings = {"size": 64, "scales": 1, "steps": 4, "tile": tile, "halo": 16, "weights": weights, "jit_compile": False}
     stylize(CONTENT, STYLE, Options(optimizer="adam", **settings))
     assert shifts == [0, 1, 0, 1]
+    shifts.clear()
+    stylize(CONTENT, STYLE, Options(optimizer="adam", shift_pooling_grid=False, **settings))
+    assert shifts == [0, 0, 0, 0]
     shifts.clear()
     stylize(CONTENT, STYLE, Options(optimizer="lbfgs", **settings))
     assert shifts and set(shifts) == {0}  # its line search compares losses: always the same objective

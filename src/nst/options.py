@@ -437,6 +437,16 @@ class Options:
         metavar="{gaussian,blocks,none}",
         details="`blocks` was the default before 0.2; see [quality](quality.md).",
     )
+    shift_pooling_grid: bool = setting(
+        True,
+        "Adam: let VGG19 see the picture 1 px further on every other step, so that its pooling grid leaves no"
+        " period-2 pattern",
+        OPTIMISATION,
+        RUN_COMMANDS,
+        kind="switch",
+        details="Off in the `spec` and `classic` presets and in runs from before it existed; see"
+        " [quality](quality.md#vgg19s-pooling-grid).",
+    )
     jit_compile: bool | None = setting(
         None,
         "compile the step with XLA (default: at the sizes where it pays, those whose steps cost at least 12 at"
@@ -817,7 +827,12 @@ def _require(condition: bool, message: str) -> None:
 
 
 # What runs did before each of these settings was added (PNGs and reports of nst 0.1 lack them).
-_BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {"preconditioner": "blocks", "ladder": "print", "enlarge": "bicubic"}
+_BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {
+    "preconditioner": "blocks",
+    "ladder": "print",
+    "enlarge": "bicubic",
+    "shift_pooling_grid": False,
+}
 
 # The spec's plain loop, as the TensorFlow tutorial runs it: Adam (0.02, 0.99, 0.1) from the
 # photo, clipped to [0, 1], one scale, 1000 steps, mean losses with alpha 1e4, beta 1e-2.
@@ -838,6 +853,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "content_layers": CONTENT_LAYERS,
         "style_layers": STYLE_LAYERS,
         "style_layer_weights": None,
+        "shift_pooling_grid": False,
     },
     # nst 0.2's default (docs/quality.md): the spec's objective (mean losses, alpha 1e4, beta 1e-2)
     # by L-BFGS from the smooth preconditioner, 100 steps at the output size alone (a print from
@@ -858,6 +874,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "balance_style_layers": False,
         "preconditioner": "gaussian",
         "jit_compile": True,
+        "shift_pooling_grid": False,
         "tv_weight": 0.0,
         "content_layers": CONTENT_LAYERS,
         "style_layers": STYLE_LAYERS,

@@ -21,9 +21,9 @@ class _KerasAdam:
     next frame) starts afresh instead of compiling its own."""
 
     def __init__(self, objective: Objective, shape: tuple[int, ...], options: Options) -> None:
-        # A tiled step sees the picture 1 px further on every other step: VGG19's pooling grid
-        # then leaves no period-2 pattern (nst.core.tiles.TiledObjective.value_and_grad).
-        self.alternates = getattr(objective, "shifts", False)
+        # VGG19 sees the picture 1 px further on every other step: its pooling grid then leaves
+        # no period-2 pattern (Objective.__call__).
+        self.alternates = objective.shifts
         self.variable = keras.Variable(np.zeros((1, *shape), np.float32), name="generated_image")
         self.optimizer = keras.optimizers.Adam(
             learning_rate=options.learning_rate, beta_1=options.beta_1, epsilon=options.epsilon
@@ -55,11 +55,11 @@ class _KerasAdam:
 
     def step(self, targets: dict) -> dict[str, Tensor]:
         # From the step count, which a checkpoint keeps: a resumed run alternates as it would have.
-        shift = {"shift": int(backend.to_numpy(self.optimizer.iterations)) % 2} if self.alternates else {}
+        shift = int(backend.to_numpy(self.optimizer.iterations)) % 2 if self.alternates else 0
         if not backend.stateless():
-            return self.compiled(targets, **shift)
+            return self.compiled(targets, shift)
         slots = self.optimizer.variables
-        losses, image, values = self.compiled(targets, self.variable.value, [slot.value for slot in slots], **shift)
+        losses, image, values = self.compiled(targets, shift, self.variable.value, [slot.value for slot in slots])
         self.variable.assign(image)
         for slot, value in zip(slots, values, strict=True):
             slot.assign(value)

@@ -288,7 +288,9 @@ def run_lbfgs(
         search.restore(state)
     while should_step():
         evaluated = search.state["trial"]
-        losses, search.state = method.step(objective.targets, search.state)
+        # Always where VGG19 first saw the picture: its line search and pairs compare losses of one
+        # place (moving by turns was tried, and rejected: docs/quality.md#vgg19s-pooling-grid).
+        losses, search.state = method.step(objective.targets, 0, search.state)
         on_step(backend.floats(losses), fetch_later(evaluated[None]), search.checkpoint)
     return search.best_image()
 

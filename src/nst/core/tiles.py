@@ -179,7 +179,6 @@ class TiledObjective(Objective):
             Tiling(content.shape, tile, halo, self.alignment, wrap=options.tileable, shift=shift) for shift in (0, 1)
         ]
         self.tiling = self.tilings[0]
-        self._photo = content
         self._forward = backend.compile(self._crop_sums, options.jit_compile)
         self._backward = backend.compile(backend.value_and_grad(self._crop_surrogate), options.jit_compile)
         # The losses' gradient with respect to the sums and to the image itself (its own terms:
@@ -192,7 +191,7 @@ class TiledObjective(Objective):
     def _content_features(self, image: np.ndarray, shift: int = 0) -> list[Tensor]:
         layers = self.options.content_layers
         maps = [np.zeros((*layer_shape(name, image.shape), self._channels(name)), np.float32) for name in layers]
-        tiling = Tiling(image.shape, self.tile, self.halo, self.alignment, wrap=self.options.tileable, shift=shift)
+        tiling = self.tilings[shift]  # the photo's, whose shape is the picture's
         for tile in tiling.tiles:
             features = self.extractor(ops.convert_to_tensor(tiling.crop_pixels(image, tile)[np.newaxis]))
             for name, layer_map in zip(layers, maps, strict=True):
@@ -278,14 +277,8 @@ class TiledObjective(Objective):
     @functools.cached_property
     def _shifted_host_targets(self) -> tuple[list[np.ndarray], list[list[np.ndarray] | None]]:
         """The photo's content targets seen 1 px further on, as the picture is (its masks as they are)."""
-        content_maps = [backend.to_numpy(target) for target in self._content_features(self._photo, shift=1)]
+        content_maps = [backend.to_numpy(target) for target in self.targets["shifted_content"]]
         return content_maps, self._host_targets[1]
-
-    @property
-    def shifts(self) -> bool:
-        """Whether :meth:`value_and_grad` can see the picture 1 px further on: not where a term is
-        held to something at the pixels (a clip's previous frame), which would then be 1 px off."""
-        return self.temporal is None
 
     def __call__(self, image: Tensor) -> dict[str, Tensor]:
         pixels = backend.to_numpy(image)[0]
