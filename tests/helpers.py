@@ -162,7 +162,7 @@ def losses_and_gradient(objective, image: np.ndarray, shift: int = 0) -> tuple[d
     if isinstance(objective, TiledObjective):
         losses, gradient = objective.value_and_grad(tensor, shift)
     else:
-        losses, gradient = backend.value_and_grad(objective)(tensor, None, shift)
+        losses, gradient = backend.value_and_grad(objective)(tensor)
     return backend.floats(losses), backend.to_numpy(gradient)[0]
 
 

@@ -27,8 +27,8 @@ def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weight
     class FailingObjective(Objective):
         """Finite for the photo itself, NaN once the image has moved away from it."""
 
-        def __call__(self, image, targets=None, shift=0):
-            losses = super().__call__(image, targets, shift)
+        def __call__(self, image, targets=None):
+            losses = super().__call__(image, targets)
             moved = ops.max(ops.abs(image - self.photo)) > 0
             return {**losses, "total": ops.where(moved, np.float32(np.nan), losses["total"])}
 

@@ -439,8 +439,8 @@ class Options:
     )
     shift_pooling_grid: bool = setting(
         True,
-        "Adam: let VGG19 see the picture 1 px further on every other step, so that its pooling grid leaves no"
-        " period-2 pattern",
+        "Adam in tiles (a print's last size): let VGG19 see the picture 1 px further on every other step, so that"
+        " its pooling grid leaves no period-2 pattern",
         OPTIMISATION,
         RUN_COMMANDS,
         kind="switch",

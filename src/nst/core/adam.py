@@ -21,8 +21,8 @@ class _KerasAdam:
     next frame) starts afresh instead of compiling its own."""
 
     def __init__(self, objective: Objective, shape: tuple[int, ...], options: Options) -> None:
-        # VGG19 sees the picture 1 px further on every other step: its pooling grid then leaves
-        # no period-2 pattern (Objective.__call__).
+        # In tiles VGG19 sees the picture 1 px further on every other step: its pooling grid then
+        # leaves no period-2 pattern (nst.core.tiles.TiledObjective.value_and_grad).
         self.alternates = objective.shifts
         self.variable = keras.Variable(np.zeros((1, *shape), np.float32), name="generated_image")
         self.optimizer = keras.optimizers.Adam(

@@ -13,7 +13,6 @@ from keras import ops
 from nst.core import losses
 from nst.core.features import FeatureExtractor
 from nst.core.losses import Tensor
-from nst.core.wrap import shifted
 from nst.options import Options, layer_stride
 
 LOSS_NAMES = ("total", "content", "style", "tv")
@@ -106,8 +105,6 @@ class Objective:
             "masks": [layer_masks for _, layer_masks in self.style_groups],
             "layer_weights": [ops.convert_to_tensor(np.float32(weight)) for weight in self.layer_weights],
         }
-        if self.shifts:
-            self.targets["shifted_content"] = self._content_features(content, shift=1)
         if self.content_energies is not None:
             # Each photo (a clip's frame) has its own energies: inputs of the step, as its features are.
             energies = [ops.convert_to_tensor(np.float32(energy)) for energy in self.content_energies]
@@ -131,21 +128,14 @@ class Objective:
             tuple(tuple(divisors) for divisors in self.gram_divisors),
         )  # fmt: skip
 
-    @property
-    def shifts(self) -> bool:
-        """Whether Adam has VGG19 see the picture 1 px further on every other step (``shift`` 1 in
-        :meth:`__call__`), so that its pooling grid leaves no period-2 pattern
-        (``Options.shift_pooling_grid``). Only Adam's steps, which it takes as they come: L-BFGS's
-        line search compares losses of one place (docs/quality.md#vgg19s-pooling-grid), and its
-        objectives need not find the photo's features there. Not where a term is held to something
-        at the pixels (a clip's previous frame), which would then be 1 px off."""
-        return self.options.shift_pooling_grid and self.options.optimizer == "adam" and self.temporal is None
+    # Whether Adam's every other step sees the picture 1 px further on (Options.shift_pooling_grid):
+    # only in tiles (nst.core.tiles). Whole, Adam keeps one place: moving by turns measured worse at
+    # 256 px (docs/quality.md#vgg19s-pooling-grid).
+    shifts = False
 
-    def _content_features(self, image: np.ndarray, shift: int = 0) -> list[Tensor]:
-        """The content image's features at the content layers, seen ``shift`` px further on
-        (tiled objectives gather them by tiles)."""
-        pixels = _batch(image)
-        features = self.image_extractor(shifted(pixels, self.options.tileable) if shift else pixels)
+    def _content_features(self, image: np.ndarray) -> list[Tensor]:
+        """The content image's features at the content layers (tiled objectives gather them by tiles)."""
+        features = self.image_extractor(_batch(image))
         return [features[name] for name in self.options.content_layers]
 
     def _grams(self, image: np.ndarray, masks: Sequence[Tensor | None]) -> list[Tensor]:
@@ -248,21 +238,12 @@ class Objective:
             for target, gram, weight in zip(targets, grams, layer_weights, strict=True)
         ]
 
-    def __call__(self, image: Tensor, targets: dict | None = None, shift: Tensor | int = 0) -> dict[str, Tensor]:
-        """The losses of a (1, H, W, 3) image against ``targets`` (:attr:`targets` unless given); with
-        ``shift`` 1 (a tensor in a compiled step, where :attr:`shifts`), as VGG19 sees it and the
-        photo 1 px further on. Every pass at the same place leaves VGG19's pooling grid in the
-        picture: pixels paired two by two, a period-2 pattern that grows with the steps."""
+    def __call__(self, image: Tensor, targets: dict | None = None) -> dict[str, Tensor]:
+        """The losses of a (1, H, W, 3) image against ``targets`` (:attr:`targets` unless given)."""
         targets = self.targets if targets is None else targets
-        seen, content = image, targets["content"]
-        if "shifted_content" in targets and not (isinstance(shift, int) and shift == 0):
-            moved = ops.not_equal(shift, 0)
-            seen = ops.where(moved, shifted(image, self.options.tileable), image)
-            far = targets["shifted_content"]
-            content = [ops.where(moved, there, here) for there, here in zip(far, content, strict=True)]
-        features = self.image_extractor(seen)
+        features = self.image_extractor(image)
         no_weights = [None] * len(self.options.content_layers)
-        sums = self.sums(features, content, no_weights, targets["masks"])
+        sums = self.sums(features, targets["content"], no_weights, targets["masks"])
         return self.losses(sums, image, targets)
 
     def style_layer_losses(self, image: np.ndarray) -> dict[str, float]:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import numpy as np
-from keras import ops
 
 from nst.core import backend
 from nst.core.losses import Tensor
@@ -60,7 +59,7 @@ def kept(
 def step_function(objective: Objective, point: Callable, update: Callable, jit_compile: bool) -> Callable:
     """One step of an optimizer, ``step(targets, shift, *state)``: the losses and gradient at
     ``point(*state)`` against ``targets`` (an objective's :attr:`Objective.targets`), as VGG19 sees
-    it ``shift`` (0 or 1, where :attr:`Objective.shifts`) px further on, then
+    it ``shift`` (0 or 1, where :attr:`Objective.shifts`: in tiles) px further on, then
     ``update(*state, losses, gradient)``. Compiled as one function, which ``objective`` serves only
     for what its signature says; except that a tiled objective runs its tiles itself
     (:mod:`nst.core.tiles`, against its own targets), and then the update runs op by op: a print's
@@ -69,11 +68,9 @@ def step_function(objective: Objective, point: Callable, update: Callable, jit_c
     if getattr(objective, "tiled", False):
         return lambda targets, shift, *state: update(*state, *objective.value_and_grad(point(*state), int(shift)))
     evaluate = backend.value_and_grad(objective)
-    compiled = backend.compile(
-        lambda targets, shift, *state: update(*state, *evaluate(point(*state), targets, shift)), jit_compile
-    )
-    # The shift as a tensor: a compiled function traced for each Python value would compile twice.
-    return lambda targets, shift, *state: compiled(targets, ops.convert_to_tensor(shift, "int32"), *state)
+    compiled = backend.compile(lambda targets, *state: update(*state, *evaluate(point(*state), targets)), jit_compile)
+    # A whole image is always seen at one place (Objective.shifts): its step takes no shift.
+    return lambda targets, shift, *state: compiled(targets, *state)
 
 
 def fetch_later(pixels: Tensor) -> Callable[[], np.ndarray]:

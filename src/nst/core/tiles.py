@@ -179,6 +179,7 @@ class TiledObjective(Objective):
             Tiling(content.shape, tile, halo, self.alignment, wrap=options.tileable, shift=shift) for shift in (0, 1)
         ]
         self.tiling = self.tilings[0]
+        self._photo = content
         self._forward = backend.compile(self._crop_sums, options.jit_compile)
         self._backward = backend.compile(backend.value_and_grad(self._crop_surrogate), options.jit_compile)
         # The losses' gradient with respect to the sums and to the image itself (its own terms:
@@ -277,8 +278,15 @@ class TiledObjective(Objective):
     @functools.cached_property
     def _shifted_host_targets(self) -> tuple[list[np.ndarray], list[list[np.ndarray] | None]]:
         """The photo's content targets seen 1 px further on, as the picture is (its masks as they are)."""
-        content_maps = [backend.to_numpy(target) for target in self.targets["shifted_content"]]
+        content_maps = [backend.to_numpy(target) for target in self._content_features(self._photo, shift=1)]
         return content_maps, self._host_targets[1]
+
+    @property
+    def shifts(self) -> bool:
+        """Whether Adam's every other step sees the picture 1 px further on (``shift`` 1 in
+        :meth:`value_and_grad`; ``Options.shift_pooling_grid``): not where a term is held to
+        something at the pixels (a clip's previous frame), which would then be 1 px off."""
+        return self.options.shift_pooling_grid and self.temporal is None
 
     def __call__(self, image: Tensor) -> dict[str, Tensor]:
         pixels = backend.to_numpy(image)[0]

@@ -28,14 +28,3 @@ def _part(tensor: Tensor, axis: int, part: slice) -> Tensor:
     index = [slice(None)] * len(tensor.shape)
     index[axis] = part
     return tensor[tuple(index)]
-
-
-def shifted(image: Tensor, wrap: bool) -> Tensor:
-    """A (1, H, W, C) picture seen 1 px further on: each row and column taken from the next one,
-    the last repeated (or, with ``wrap``, the first after it). VGG19's pooling grid then falls
-    between the pixels it otherwise pairs (:class:`nst.core.tiles.Tiling` does the same by crops)."""
-    for axis in (1, 2):
-        length = image.shape[axis]
-        following = np.arange(1, length + 1)
-        image = ops.take(image, following % length if wrap else np.minimum(following, length - 1), axis=axis)
-    return image
