@@ -38,7 +38,7 @@ def main() -> None:
     from nst.media import measures
     from nst.media.images import enlarged_with_detail, resize_pixels
 
-    reach = measures._LINE_NEIGHBOURS // 2
+    reach = measures.LINE_REACH
     enlargements = {
         "bicubic": lambda picture, noise: resize_pixels(picture, noise.shape),
         "detail": enlarged_with_detail,
@@ -49,8 +49,7 @@ def main() -> None:
         for name, enlarge in enlargements.items():
             picture = ladder(enlarge, fresh)
             for (axis, places), profile in zip(OLD_LINES.items(), measures.difference_profiles(picture), strict=True):
-                windows = np.lib.stride_tricks.sliding_window_view(profile, 2 * reach + 1)
-                ratio = profile[reach : len(profile) - reach] / np.maximum(np.median(windows, axis=1), 1e-12)
+                ratio = measures.line_ratios(profile)
                 order = list(np.argsort(ratio)[::-1])
                 # The boundary after row (column) p - 1, as docs/print.md counts them.
                 ranks = [

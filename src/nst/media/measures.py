@@ -55,6 +55,7 @@ LATTICE_LONGEST_PERIOD = 64
 # Noise images the lattice's chance level is the median over (fixed seeds: the same every time).
 _CHANCE_DRAWS = 8
 _LINE_NEIGHBOURS = 9
+LINE_REACH = _LINE_NEIGHBOURS // 2  # boundaries each side of a line's window
 _SEAM_NEIGHBOURS = 4
 
 
@@ -261,12 +262,18 @@ def line_prominence(image: np.ndarray) -> float:
     the :data:`_LINE_NEIGHBOURS` boundaries centred on it, the largest over rows and columns."""
     best = 1.0
     for profile in difference_profiles(image):
-        if len(profile) < _LINE_NEIGHBOURS:
-            continue
-        windows = np.lib.stride_tricks.sliding_window_view(profile, _LINE_NEIGHBOURS)
-        centre = profile[_LINE_NEIGHBOURS // 2 : len(profile) - _LINE_NEIGHBOURS // 2]
-        best = max(best, float(np.max(centre / np.maximum(np.median(windows, axis=1), 1e-12))))
+        if len(profile) >= _LINE_NEIGHBOURS:
+            best = max(best, float(np.max(line_ratios(profile))))
     return best
+
+
+def line_ratios(profile: np.ndarray) -> np.ndarray:
+    """Each boundary of a :func:`difference_profiles` profile over the median of the
+    :data:`_LINE_NEIGHBOURS` centred on it: entry i is boundary i + LINE_REACH (the edges have no
+    full window)."""
+    windows = np.lib.stride_tricks.sliding_window_view(profile, _LINE_NEIGHBOURS)
+    centre = profile[LINE_REACH : len(profile) - LINE_REACH]
+    return centre / np.maximum(np.median(windows, axis=1), 1e-12)
 
 
 def lines(image: np.ndarray, photo: np.ndarray) -> float:
