@@ -174,15 +174,15 @@ def test_a_weights_file_in_keras_own_format_reaches_the_workers_under_its_name(l
 
 
 def test_a_picture_too_large_for_a_workers_share_of_the_memory_runs_in_tiles(local_ray, weights, tmp_path):
-    """Workers side by side each plan in their share (here 1500 MB): a 160 px picture that fits
-    whole in the machine's memory runs in tiles there, as the single command does in 1500 MB; the
+    """Workers side by side each plan in their share (here 1700 MB): a 160 px picture that fits
+    whole in the machine's memory runs in tiles there, as the single command does in 1700 MB; the
     share is the worker's, not a setting recorded in the picture."""
     options = Options(weights=weights, size=160, steps=2, coarse_steps=2, jit_compile=False)
-    summary = batch.stylize_many([CONTENT], [STYLE], tmp_path, options, workers=batch.Workers(count=1, memory_mb=1500))
+    summary = batch.stylize_many([CONTENT], [STYLE], tmp_path, options, workers=batch.Workers(count=1, memory_mb=1700))
     assert [(outcome.status, outcome.error) for outcome in summary.items] == [("done", None)]
     report = json.loads(next(tmp_path.glob("cat-starry-night.json")).read_text())
     assert report["sizes"][-1]["tile"] == 128 and report["params"]["max_memory"] is None
-    single = stylize(CONTENT, STYLE, options, max_memory=1500)
+    single = stylize(CONTENT, STYLE, options, max_memory=1700)
     assert [size["tile"] for size in report["sizes"]] == [size["tile"] for size in single.report["sizes"]]
 
 

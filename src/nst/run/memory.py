@@ -52,8 +52,17 @@ _ADAM_ARRAYS = 10
 # fitted to tiled runs' peaks at 1024 px in 512 px tiles and 2048 px in 512 and 1024 px tiles
 # (2731, 3331 and 6698 MB; docs/print.md).
 _CROP_PIXEL_MB = 3.6e-3
-# Runs are planned to this share of the limit: a margin for the estimates' error (docs/print.md).
+# Runs are planned to this share of the limit, and at least _MARGIN_MB under it: a margin for the
+# estimates' error. What a run costs whatever its size (TensorFlow's runtime, XLA's compilation)
+# differs between machines: the same 384 px command peaked at 1600 to 1642 MB here and 1890 MB
+# in CI on a machine of the same kind (docs/print.md).
 PLANNED_SHARE = 0.9
+_MARGIN_MB = 300.0
+# TensorFlow runs as many threads as the CPUs it may use, each with its work in flight: the 384 px
+# command above peaked 190 to 225 MB higher with 8 threads and 282 MB with 16 than with 2, the
+# threads of the machine the coefficients were fitted on.
+_PER_THREAD_MB = 20.0
+_FITTED_THREADS = 2
 # A painting is read, resized and kept as float32 RGB (and 8-bit RGB while it is resized).
 _PAINTING_BYTES_PER_PIXEL = 15
 # Tiles tried, largest first.
@@ -116,7 +125,23 @@ def _pairs_mb(options: Options, pairs: int, pixels: int) -> float:
 
 def _fixed_mb(options: Options) -> float:
     """What a run costs whatever its size."""
-    return _BASE_MB + (_LBFGS_COMPILED_MB if options.optimizer == "lbfgs" else 0.0)
+    threads = _PER_THREAD_MB * max(0, _cpus() - _FITTED_THREADS)
+    return _BASE_MB + threads + (_LBFGS_COMPILED_MB if options.optimizer == "lbfgs" else 0.0)
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on: TensorFlow's threads."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def planned_mb(limit: float) -> float:
+    """The MB runs are planned to under a limit of ``limit`` MB: the rest is the margin."""
+    return min(PLANNED_SHARE * limit, limit - _MARGIN_MB)
+
+
+def limit_needed_mb(estimate: float) -> float:
+    """The limit under which a run estimated at ``estimate`` MB is planned (the inverse of :func:`planned_mb`)."""
+    return max(estimate / PLANNED_SHARE, estimate + _MARGIN_MB)
 
 
 def _on_the_host() -> float | None:
@@ -169,7 +194,7 @@ def plan_size(
 
     A size that takes ``steps`` steps never holds more pairs than that (one per step at most),
     so it keeps no room for more: the same steps, in less memory."""
-    limit = PLANNED_SHARE * memory_limit(options)
+    limit = planned_mb(memory_limit(options))
     history = options.lbfgs_history if steps is None else max(1, min(options.lbfgs_history, steps))
     if options.tile is None:
         whole = estimate_peak_mb(dataclasses.replace(options, lbfgs_history=history), height, width, paintings)
@@ -228,9 +253,7 @@ def check_memory(options: Options, height: int, width: int, paintings: Sequence[
     if plan is not None:
         return plan
     limit = memory_limit(options)
-    needed = (
-        least_mb(options, height, width, paintings) / PLANNED_SHARE
-    )  # the limit it would need: runs plan to a share
+    needed = limit_needed_mb(least_mb(options, height, width, paintings))
     if plan_size(options, height, width) is not None:  # the output would fit: the paintings are what does not
         largest = max(max(size) for size in paintings)
         which = (
