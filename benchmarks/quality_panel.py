@@ -39,6 +39,9 @@ CLASSIC = {"preset": "classic"}
 CANDIDATES: dict[str, dict] = {
     "default": {},  # nst 0.3: photo-relative losses, the painting ladder, detail enlargements
     "default-init-fast": {"init": "fast"},  # the same, starting from the fast network's picture (nst[fast])
+    # The default keeping more of the photo: the content bound against nst 0.2 at 512 px (docs/quality.md).
+    "default-content-0.8": {"content_weight": 0.8},
+    "default-content-1.6": {"content_weight": 1.6},
     "classic": CLASSIC,  # nst 0.2's default: the spec's objective, 100 L-BFGS steps at the output size
     "blocks": {**CLASSIC, "preconditioner": "blocks"},  # the default before 0.2: block-mean pyramid
     "gaussian": CLASSIC,  # the smooth pyramid, nst 0.2's name for its default
