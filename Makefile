@@ -34,12 +34,9 @@ demo: $(INSTALLED)
 	$(BIN)/nst examples/cat.jpg examples/starry-night.jpg -o demo.png --size 256 --report demo.json --overwrite
 
 # The whole suite on TensorFlow (the default backend), then the core tests on JAX and PyTorch.
-# Two files at a time (pytest-xdist, a file's tests in one process: its module fixtures, a local
-# Ray, a browser, are made once): much of a test is one thread (a process starting, compiling).
-PARALLEL := -n 2 --dist loadfile
 test: $(INSTALLED) lint $(NST_CHROMIUM)
-	$(BIN)/python -m pytest $(PARALLEL)
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -m core $(PARALLEL)
+	$(BIN)/python -m pytest
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -m core
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -m core
 
 # The fast tier while working (under a minute): ruff, the import contracts and the unit tests
