@@ -284,7 +284,7 @@ def test_the_peak_of_a_run_stays_within_max_memory(tmp_path, weights, size, limi
     assert sizes[-1]["tile"] is not None  # planned into tiles by the limit
     # What each size was planned to and peaked at, and where: the machine is what differs.
     planned = [(size["tile"], size["optimizer"], size["estimate_mb"], size["peak_mb"]) for size in sizes]
-    with open("/proc/cpuinfo") as cpuinfo:  # Linux's: resource's figure above is too
+    with open("/proc/cpuinfo") as cpuinfo:  # Linux's, as ru_maxrss in KiB above
         cpu = next((line.strip() for line in cpuinfo if line.startswith("model name")), platform.machine())
     assert peak_kb / 1024 <= limit, (planned, os.sched_getaffinity(0), cpu)
 
