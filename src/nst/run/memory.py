@@ -54,7 +54,7 @@ _ADAM_ARRAYS = 10
 _CROP_PIXEL_MB = 3.6e-3
 # Runs are planned to this share of the limit, and at least _MARGIN_MB under it: a margin for the
 # estimates' error. What a run costs whatever its size (TensorFlow's runtime, XLA's compilation)
-# differs between machines: the same 384 px command peaked at 1600 to 1642 MB here and 1890 MB
+# differs between machines: the same 384 px command peaked at 1594 to 1695 MB here and 1890 MB
 # in CI on a machine of the same kind (docs/print.md).
 PLANNED_SHARE = 0.9
 _MARGIN_MB = 300.0
