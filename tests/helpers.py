@@ -151,8 +151,8 @@ class FakeStylize:
 
 
 def losses_and_gradient(objective, image: np.ndarray, shift: int = 0) -> tuple[dict[str, float], np.ndarray]:
-    """An objective's losses and gradient at ``image``, whole or tiled (seen ``shift`` px on), as
-    floats and an array."""
+    """An objective's losses and gradient at ``image``, whole or tiled, as floats and an array; a
+    tiled one seen ``shift`` px on (a whole one has one place: Objective.shifts)."""
     from keras import ops
 
     from nst.core import backend
@@ -162,6 +162,7 @@ def losses_and_gradient(objective, image: np.ndarray, shift: int = 0) -> tuple[d
     if isinstance(objective, TiledObjective):
         losses, gradient = objective.value_and_grad(tensor, shift)
     else:
+        assert shift == 0, "a whole objective is always seen at one place"
         losses, gradient = backend.value_and_grad(objective)(tensor)
     return backend.floats(losses), backend.to_numpy(gradient)[0]
 
