@@ -25,14 +25,16 @@ SETTINGS = {"size": SIZE, "first_steps": 20, "steps": 8, "jit_compile": False}
 
 @pytest.fixture(scope="module")
 def clip_with_audio(tmp_path_factory):
-    """The panning frames as an H.264 MP4 at 8 fps with a sine tone as its audio track."""
+    """The panning frames as an H.264 MP4 at 8 fps with a sine tone as its audio track, as long as
+    the frames: an endless tone cut by -shortest ran up to 2 frames longer on a busy machine, and
+    the clip's length (what its frames are counted from before decoding) with it."""
     folder = tmp_path_factory.mktemp("clip")
     for index, frame in enumerate(panning_frames()):
         Image.fromarray(frame).save(folder / f"in-{index + 1}.png")
     clip = folder / "pan.mp4"
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-framerate", str(FPS), "-i", folder / "in-%d.png",
-        "-f", "lavfi", "-i", "sine=frequency=440", "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        "-f", "lavfi", "-i", f"sine=frequency=440:duration={FRAMES / FPS}", "-c:v", "libx264", "-pix_fmt", "yuv420p",
         "-c:a", "aac", clip,
     ]  # fmt: skip
     subprocess.run([str(part) for part in command], check=True, stdin=subprocess.DEVNULL)

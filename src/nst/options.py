@@ -755,12 +755,13 @@ class Options:
         detail = [max(FEWEST_DETAIL_STEPS, steps >> index) for index in range(1, len(sizes) - viewing)]
         return [self.coarse_steps] * viewing + [steps] + detail
 
-    def compiles(self, index: int) -> bool:
+    def compiles(self, index: int, tiled: bool = False) -> bool:
         """Whether the ladder's size ``index`` compiles its step with XLA: ``jit_compile``, or
-        unless it is given where the size's planned steps make up for the compiling."""
+        unless it is given where the size's planned steps make up for the compiling, and where it
+        runs in tiles (``tiled``: a tiled size's steps are long)."""
         if self.jit_compile is not None:
             return self.jit_compile
-        return self.steps_per_size()[index] * self.scale_sizes()[index] ** 2 >= XLA_PAYS_AFTER
+        return tiled or self.steps_per_size()[index] * self.scale_sizes()[index] ** 2 >= XLA_PAYS_AFTER
 
     def output_steps(self, side: int | None = None) -> int:
         """``steps``, or unless it is given the default for a picture with longer side ``side``

@@ -137,7 +137,7 @@ class Run:
             self.options,
             optimizer=memory.optimizer,
             lbfgs_history=memory.lbfgs_history,
-            jit_compile=self.options.compiles(index) or memory.tile is not None,  # a tiled size runs long
+            jit_compile=self.options.compiles(index, tiled=memory.tile is not None),
         )
         if memory.optimizer != self.options.optimizer:  # Adam for memory, on a picture already painted
             options = dataclasses.replace(options, learning_rate=DETAIL_LEARNING_RATE)
