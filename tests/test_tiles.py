@@ -15,11 +15,13 @@ from PIL import Image
 
 from nst import Options, score, stylize
 from nst.core import adam, backend, lbfgs
-from nst.core.objective import Objective, layer_shape, layer_stride
-from nst.core.tiles import TiledObjective, Tiling
+from nst.core.objective import Objective
+from nst.core.tiles import TiledObjective
 from nst.errors import NstError
 from nst.media import measures
 from nst.media.images import load_image
+from nst.media.tiling import Tiling
+from nst.options import layer_shape, layer_stride
 from nst.run import memory
 from nst.run.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
 from tests.helpers import CONTENT, EXAMPLES, STYLE, losses_and_gradient, relative_error

@@ -813,6 +813,13 @@ def layer_stride(name: str) -> int:
     return 2 ** (block if name.endswith("pool") else block - 1)
 
 
+def layer_shape(name: str, shape: tuple[int, ...]) -> tuple[int, int]:
+    """The (height, width) of VGG19 layer ``name``'s map for an image of ``shape``: its convolutions
+    keep the size and each pooling before it halves it, rounding down."""
+    stride = layer_stride(name)
+    return shape[0] // stride, shape[1] // stride
+
+
 def _geometric(start: int, end: int, ratio: float) -> list[int]:
     """Sizes from ``start`` to ``end``, geometric, as few as keep each at most ``ratio`` times the
     one before."""

@@ -13,7 +13,7 @@ from keras import ops
 from nst.core import losses
 from nst.core.features import FeatureExtractor
 from nst.core.losses import Tensor
-from nst.options import Options, layer_stride
+from nst.options import Options, layer_shape
 
 LOSS_NAMES = ("total", "content", "style", "tv")
 
@@ -289,13 +289,6 @@ def gram_divisors(style_layers: Sequence[str], shape: tuple[int, ...], layer_mas
     if layer_masks is None:
         return [float(math.prod(layer_shape(name, shape))) for name in style_layers]
     return [max(float(ops.sum(ops.square(mask))), 1e-6) for mask in layer_masks]
-
-
-def layer_shape(name: str, shape: tuple[int, ...]) -> tuple[int, int]:
-    """The (height, width) of VGG19 layer ``name``'s map for an image of ``shape``: its convolutions
-    keep the size and each pooling before it halves it, rounding down."""
-    stride = layer_stride(name)
-    return shape[0] // stride, shape[1] // stride
 
 
 def _batch(image: np.ndarray) -> Tensor:

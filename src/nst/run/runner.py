@@ -22,10 +22,11 @@ from nst.core.features import load_vgg19
 from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
-from nst.core.tiles import TiledObjective, Tiling, alignment
+from nst.core.tiles import TiledObjective
 from nst.errors import Interrupted, NstError, StoppedEarly
 from nst.media import measures, textures
 from nst.media.images import NstWarning, enlarged_with_detail, open_image, resize_pixels, to_array
+from nst.media.tiling import Tiling
 from nst.options import Options
 from nst.run import memory, plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
@@ -302,5 +303,5 @@ def _work(options: Options, memory: SizePlan | None, shape: tuple[int, int]) -> 
     forward for the sums and then forward and backward (a forward pass costs about a third)."""
     if memory is None or memory.tile is None:
         return float(shape[0] * shape[1])
-    tiling = Tiling(shape, memory.tile, options.halo, alignment(options), wrap=options.tileable)
+    tiling = Tiling(shape, memory.tile, options.halo, options.alignment, wrap=options.tileable)
     return 4 / 3 * len(tiling) * tiling.crop[0] * tiling.crop[1]
