@@ -33,16 +33,20 @@ $(INSTALLED): pyproject.toml
 demo: $(INSTALLED)
 	$(BIN)/nst examples/cat.jpg examples/starry-night.jpg -o demo.png --size 256 --report demo.json --overwrite
 
-# The whole suite on TensorFlow (the default backend), then the core tests on JAX and PyTorch.
+# The whole suite on TensorFlow (the default backend), then the core tests on JAX and PyTorch, each
+# in TEST_PROCESSES processes (pytest-xdist; a file's tests in one, the Ray tests in one).
+TEST_PROCESSES ?= 2
+PARALLEL := -n $(TEST_PROCESSES) --dist loadgroup
 test: $(INSTALLED) lint $(NST_CHROMIUM)
-	$(BIN)/python -m pytest
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -m core
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -m core
+	$(BIN)/python -m pytest $(PARALLEL)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -m core $(PARALLEL)
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -m core $(PARALLEL)
 
-# The fast tier while working (under a minute): ruff, the import contracts and the unit tests
-# (losses, options, memory plans, tiling, inputs, jobs, the web app on a fake run, measures).
+# The fast tier while working (seconds): ruff, the import contracts and the unit tests in tests/unit
+# (options, the command's refusals, memory plans, tiling, inputs, jobs, the web app on a fake run,
+# measures), which load no Keras, Ray or browser.
 check: $(INSTALLED) lint
-	$(BIN)/python -m pytest -m unit -q
+	$(BIN)/python -m pytest tests/unit -q
 
 $(NST_CHROMIUM):
 	@if [ "$@" = /usr/bin/chromium ] && command -v apt-get >/dev/null; then \

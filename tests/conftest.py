@@ -1,4 +1,8 @@
+import contextlib
+import faulthandler
 import os
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,30 +14,63 @@ from PIL import Image
 for _name in ("TF_CPP_MIN_LOG_LEVEL", "NST_DEBUG"):
     os.environ.pop(_name, None)
 KERAS_CACHE = Path.home() / ".keras" / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+UNIT = Path(__file__).resolve().parent / "unit"
 # Every test belongs to one tier (docs/tests.md), and gets the tier's limit in seconds (pytest-timeout):
 # a guard against a hang on a loaded machine, never a measure.
-#   unit: no VGG19 weights, no run, no browser, no Ray; seconds each (make check runs these)
-#   e2e:  the real network, the command as a process, the browser, Ray; under about a minute each
+#   unit: the tests in tests/unit/: no Keras, no VGG19 weights, no run, no browser, no Ray; seconds
+#         each (make check runs these)
+#   e2e:  Keras and the real network, the command as a process, the browser, Ray; under about a minute each
 #   slow: as e2e, and longer: the quality runs, the backends, a cluster, whole clips
 TIERS = {"unit": 120, "e2e": 900, "slow": 1800}
+# make test runs the tests in two processes (pytest-xdist, --dist loadgroup), a test file's in one,
+# so that what its tests share (a module's fixtures: a clip, a batch) is made once. Those that start
+# Ray (a local instance, a cluster, or a command that starts one) run in one process, one after
+# another, whatever their file: two Rays at once on two cores lost a worker.
+RAY_GROUP = "ray"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Each test process has a Ray of its own, if any: its own folder (short: Ray's socket paths
+    # must fit in 107 bytes) and never a cluster the environment names.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["RAY_TMPDIR"] = str(Path(tempfile.gettempdir()) / f"nst-{os.getpid()}-{worker}")
+    os.environ.pop("RAY_ADDRESS", None)
+    # The whole suite's limit (.ci/run): past it, each test process prints where it is (the test it
+    # was in among the frames) and exits, so that a stuck Ray or browser ends the run and says
+    # where. The test processes go first, and pytest-xdist names the test each was running.
+    deadline = os.environ.get("NST_SUITE_DEADLINE")
+    if deadline:
+        later = 0.0 if hasattr(config, "workerinput") else 30.0
+        faulthandler.dump_traceback_later(max(1.0, float(deadline) + later - time.time()), exit=True)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test carries exactly one tier marker; a unit test uses no weights; each gets its tier's limit."""
+    """The tests in tests/unit are the unit tier (and use no weights); every other test carries
+    exactly one of the others. Each gets its tier's limit, and its group: its file's, or Ray's."""
     wrong = []
     for item in items:
         tiers = {marker.name for marker in item.iter_markers() if marker.name in TIERS}
-        if len(tiers) != 1:
-            wrong.append(f"{item.nodeid}: {', '.join(sorted(tiers)) or 'no tier'} (one of {', '.join(TIERS)})")
+        if UNIT in item.path.parents:
+            if tiers - {"unit"}:
+                wrong.append(f"{item.nodeid}: {', '.join(sorted(tiers))} in tests/unit, the unit tier")
+            if "weights" in item.fixturenames:
+                wrong.append(f"{item.nodeid}: a unit test needs no VGG19 weights; move it out of tests/unit")
+            item.add_marker(pytest.mark.unit)
+            tiers = {"unit"}
+        elif len(tiers - {"unit"}) != 1 or "unit" in tiers:
+            wrong.append(
+                f"{item.nodeid}: {', '.join(sorted(tiers)) or 'no tier'} (e2e or slow; unit tests live in tests/unit)"
+            )
             continue
         (tier,) = tiers
-        if tier == "unit" and "weights" in item.fixturenames:
-            wrong.append(f"{item.nodeid}: a unit test needs no VGG19 weights; mark it e2e")
         if item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(TIERS[tier]))
+        item.add_marker(
+            pytest.mark.xdist_group(RAY_GROUP if item.get_closest_marker("ray") else item.nodeid.split("::")[0])
+        )
     if wrong:
-        raise pytest.UsageError("tests without exactly one tier:\n" + "\n".join(wrong))
+        raise pytest.UsageError("tests in the wrong tier:\n" + "\n".join(wrong))
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +96,28 @@ def make_image(tmp_path):
         return path
 
     return make
+
+
+@pytest.fixture
+def client(monkeypatch):
+    """``client(stylize, fast_extra=False, **limits)``: a TestClient of the web app with a fake run
+    unless told (None: the library's), its page already visited for the session cookie. Its runs
+    show the fast network's first frame only when ``fast_extra`` (then, where the extra is
+    installed): painting it takes half a second a run, which only the tests of it need."""
+    from fastapi.testclient import TestClient
+
+    from nst.apps.web.app import WebConfig, create_app
+    from nst.media import feedforward
+    from tests.helpers import FakeStylize
+
+    installed = feedforward.available
+    with contextlib.ExitStack() as stack:
+
+        def make(stylize="fake", fast_extra=False, **limits) -> TestClient:
+            monkeypatch.setattr(feedforward, "available", installed if fast_extra else lambda: False)
+            app = create_app(WebConfig(**limits), FakeStylize() if stylize == "fake" else stylize)
+            test_client = stack.enter_context(TestClient(app, base_url="http://127.0.0.1"))
+            assert test_client.get("/").status_code == 200  # the page gives the session cookie
+            return test_client
+
+        yield make

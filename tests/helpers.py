@@ -1,10 +1,12 @@
-"""What several test modules share: the bundled images, starting a process as a terminal would,
-running ``nst``, waiting on a condition, a fake run for the web app's tests, a panning clip for
+"""What several test modules share: the bundled images and small made-up ones, starting a process
+as a terminal would, running ``nst`` (as a process, or in this one), waiting on a condition, a
+clock that moves when told, a fake run for the web app's tests, the web form, a panning clip for
 the video's, and a Ray cluster on this machine. Test modules import these from here, never from
 one another."""
 
 import contextlib
 import functools
+import io
 import json
 import os
 import signal
@@ -28,9 +30,44 @@ CONTENT = EXAMPLES / "cat.jpg"
 STYLE = EXAMPLES / "starry-night.jpg"
 # The video tests' clip: its frames, their width, and how many pixels the camera pans right a frame.
 CLIP_FRAMES, CLIP_WIDTH, PAN = 6, 64, 3
+# Each test process's own namespace in Ray (tests/conftest.py gives each its own Ray folder too).
+RAY_NAMESPACE = f"nst-tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 # A guard against a hang, never a measure: what a condition that should hold at once may take on a
 # loaded machine before the test fails.
 PATIENCE_S = 60.0
+
+
+# Where the tests draw random numbers for a figure they bound, they draw from seed + this: the
+# bounds' spread is measured over two (benchmarks/bound_spread.py sets NST_TEST_SEED).
+TEST_SEED = int(os.environ.get("NST_TEST_SEED", "0"))
+
+
+def rng(seed: int) -> np.random.Generator:
+    """NumPy's generator for a test's random numbers: ``seed``, moved by :data:`TEST_SEED`."""
+    return np.random.default_rng(seed + TEST_SEED)
+
+
+def within(name: str, value: float, **bound: float) -> float:
+    """Asserts that the figure ``name`` (one a machine's kernels, threads or load can move: a picture
+    measure, a loss against a reference, a memory peak) keeps its ``bound``, one of ``below``,
+    ``at_most``, ``above`` and ``at_least``; where ``NST_FIGURES`` names a file, adds it there with
+    its test and bound: the spread each bound is set from (benchmarks/bound_spread.py, docs/tests.md)."""
+    ((kind, limit),) = bound.items()
+    value = float(value)
+    record = os.environ.get("NST_FIGURES")
+    if record:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+        line = json.dumps({"test": test, "figure": name, "value": value, "bound": kind, "limit": limit})
+        with open(record, "a") as figures:  # one write a line: the test processes' lines do not mix
+            figures.write(line + "\n")
+    kept = {"below": value < limit, "at_most": value <= limit, "above": value > limit, "at_least": value >= limit}
+    assert kept[kind], f"{name}: {value:.6g}, not {kind.replace('_', ' ')} {limit:g}"
+    return value
+
+
+def relative_difference(value: float, reference: float) -> float:
+    """|value - reference| / |reference|."""
+    return abs(float(value) - float(reference)) / max(abs(float(reference)), 1e-30)
 
 
 def _default_signals() -> None:
@@ -64,11 +101,25 @@ def run_nst(*args, cwd=None, env=None, python_options=()) -> subprocess.Complete
     )  # fmt: skip
 
 
-def check_reproduced(first, again, summary, env=None) -> None:
+def nst_here(*args) -> subprocess.CompletedProcess:
+    """``nst ARGS`` run in this process (:func:`nst.apps.cli.main`), what it prints captured: the
+    same exit code and lines as the command, without a process's start (TensorFlow, VGG19) each time."""
+    from nst.apps import cli
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            returncode = cli.main([str(arg) for arg in args])
+        except SystemExit as exit:  # argparse's refusals, as the command exits
+            returncode = exit.code
+    return subprocess.CompletedProcess(["nst", *map(str, args)], returncode, stdout.getvalue(), stderr.getvalue())
+
+
+def check_reproduced(first, again, summary) -> None:
     """``nst reproduce first -o again`` makes the same picture, its summary line starting with ``summary``."""
     from nst.media.images import read_metadata
 
-    result = run_nst("reproduce", first, "-o", again, env=env)
+    result = nst_here("reproduce", first, "-o", again)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"wrote {again} ({summary}")
     assert read_metadata(again) == read_metadata(first)
@@ -86,6 +137,35 @@ def swapped_srgb_profile() -> bytes:
     return bytes(data)
 
 
+RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
+
+
+def halves(left=RED, right=BLUE, size=(40, 20), mode="RGB") -> Image.Image:
+    """An image whose left half is one colour and right half another."""
+    image = Image.new("RGB", size, left)
+    image.paste(right, (size[0] // 2, 0, size[0], size[1]))
+    return image.convert(mode)
+
+
+def deep_gradient(height=24, width=40, channels=3) -> np.ndarray:
+    """16-bit pixels that 8 bits cannot hold: most are not multiples of 257."""
+    rng = np.random.default_rng(3)
+    return rng.integers(0, 65536, (height, width, channels), dtype=np.uint16)
+
+
+def png_bits(path) -> int:
+    """The bit depth of a PNG file's pixels."""
+    with open(path, "rb") as file:
+        return file.read(26)[24]  # the IHDR's bit depth
+
+
+def moved_on(image: np.ndarray, wrap: bool = False) -> np.ndarray:
+    """The picture 1 px up and left: what a tiling with shift 1 shows VGG19."""
+    if wrap:
+        return np.roll(image, (-1, -1), axis=(0, 1))
+    return np.pad(image[1:, 1:], ((0, 1), (0, 1), (0, 0)), mode="edge")
+
+
 def wait_until(condition: Callable[[], bool], timeout: float = PATIENCE_S, watch=(), every: float = 0.01) -> None:
     """Waits for ``condition``, asking about the ``watch`` jobs meanwhile (``(queue, job)``), as
     their pages would; fails after ``timeout`` seconds, which only guards against a hang."""
@@ -95,6 +175,19 @@ def wait_until(condition: Callable[[], bool], timeout: float = PATIENCE_S, watch
         for queue, job in watch:
             queue.status(job)
         time.sleep(every)
+
+
+class FakeClock:
+    """A clock that moves only when told: the code under test reads the time, the test sets it."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class FakeResult:
@@ -111,15 +204,21 @@ class FakeResult:
 
 
 class FakeStylize:
-    """A run without a network: the options' ladder of sizes and steps, each step ``step_s``
-    seconds on an 8x8 picture, its progress made by the run's own plan (nst.run.plan.Plan), as
-    nst.stylize makes it, with the losses ``losses(step)`` gives; records when each run started and ended. ``gate``:
-    the first step waits for it. With ``tiles``, each step of the last size runs in that many tile
-    passes, each reported to ``on_tile`` as a print's are; with ``tile_passes`` (a semaphore) each
-    takes one of its tokens once reported, and waits for it."""
+    """A run without a network: the options' ladder of sizes and steps on an 8x8 picture, its
+    progress made by the run's own plan (nst.run.plan.Plan), as nst.stylize makes it, with the
+    losses ``losses(step)`` gives; records when each run started and ended.
 
-    def __init__(self, step_s: float = 0.005, error: Exception | None = None, losses=None, tiles: int = 0) -> None:
-        self.step_s, self.error, self.tiles = step_s, error, tiles
+    Each step takes ``step_s`` seconds: slept, or on ``clock`` (a :class:`FakeClock`, which the
+    test also gives the plan) moved on. ``gate``: the first step waits for it; ``step_tokens`` (a
+    semaphore): each step waits for one of its tokens. With ``tiles``, each step of the last size
+    runs in that many tile passes, each reported to ``on_tile`` as a print's are; with
+    ``tile_passes`` (a semaphore) each takes one of its tokens once reported, and waits for it."""
+
+    def __init__(
+        self, step_s: float = 0.005, error: Exception | None = None, losses=None, tiles: int = 0, clock=None
+    ) -> None:
+        self.step_s, self.error, self.tiles, self.clock = step_s, error, tiles, clock
+        self.step_tokens: threading.Semaphore | None = None
         self.tile_passes: threading.Semaphore | None = None
         self.losses = losses or (lambda step: {"total": 1.0 / step})
         self.runs: list[tuple[str, float, float]] = []
@@ -136,7 +235,9 @@ class FakeStylize:
             steps.begin_scale()
             steps.start_scale(index)
             for _ in range(planned):
-                time.sleep(self.step_s)
+                if self.step_tokens is not None:
+                    self.step_tokens.acquire()
+                self.take_a_step()
                 for done in range(1, self.tiles + 1 if index == len(sizes) - 1 else 1):
                     on_tile(index + 1, done, self.tiles)
                     if self.tile_passes is not None:
@@ -148,6 +249,28 @@ class FakeStylize:
             raise self.error
         self.runs.append((content.name, started, time.monotonic()))
         return FakeResult(content, styles)
+
+    def take_a_step(self) -> None:
+        if self.clock is None:
+            time.sleep(self.step_s)
+        else:
+            self.clock.advance(self.step_s)
+
+
+def submit_form(client, files=(), **fields):
+    """Posts the form: the examples cat.jpg and starry-night.jpg unless ``files`` upload a photo
+    or painting, or a field says otherwise (None: left out)."""
+    data = {"content": "cat.jpg", "style": "starry-night.jpg", "size": "64", "steps": "3", **fields}
+    data = {name: value for name, value in data.items() if value is not None and name not in dict(files)}
+    return client.post("/api/jobs", data=data, files=list(files))
+
+
+def job_events(client, job_id) -> list[dict]:
+    """The run's Server-Sent Events, read to the end (the stream ends with the run)."""
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    return [json.loads(line.removeprefix("data: ")) for line in lines]
 
 
 def losses_and_gradient(objective, image: np.ndarray, shift: int = 0) -> tuple[dict[str, float], np.ndarray]:
@@ -200,7 +323,7 @@ def ray_cluster(**second_node: float) -> Iterator:
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0, "include_dashboard": False})
     try:
         cluster.add_node(**second_node)
-        ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
+        ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR", namespace=RAY_NAMESPACE)
         yield cluster
     finally:
         ray.shutdown()

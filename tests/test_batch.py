@@ -1,6 +1,7 @@
 """nst batch on a local Ray with 2 workers: each output equals the single command's, bad inputs
 fail alone, a second run skips what is made, a worker killed mid-item has its item retried."""
 
+import contextlib
 import json
 import os
 import signal
@@ -17,9 +18,9 @@ from PIL import Image
 from nst import Options, stylize
 from nst.apps import batch
 from nst.media.images import read_params
-from tests.helpers import CONTENT, EXAMPLES, STYLE, started
+from tests.helpers import CONTENT, EXAMPLES, RAY_NAMESPACE, STYLE, started
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.ray]
 
 # Tiny, yet real photos and paintings; without XLA, whose compiling would take most of the time.
 SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
@@ -27,7 +28,7 @@ SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR", namespace=RAY_NAMESPACE)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
@@ -195,17 +196,23 @@ def test_without_ray_batch_says_in_one_line_how_to_get_it(tmp_path):
     assert error == "nst: error: batch runs need Ray: pip install 'nst[cluster]'\n"
 
 
-def _kill_first_busy_worker(killed: list[int], stop: threading.Event) -> None:
+def _worker_title(process: psutil.Process) -> str:
+    with contextlib.suppress(psutil.Error):
+        return " ".join(process.cmdline())
+    return ""
+
+
+def _kill_first_busy_worker(killed: list[int], stop: threading.Event, others: set[int]) -> None:
     """SIGKILLs the first Ray worker seen in the middle of an item (its process title names the
-    method), once TensorFlow is working on it: its CPU time has grown by half a second."""
+    method), once TensorFlow is working on it: its CPU time has grown by half a second. ``others``:
+    workers of earlier batches, which may still be ending, and are left alone."""
     while not stop.is_set():
-        for process in psutil.process_iter(["cmdline"]):
-            title = " ".join(process.info["cmdline"] or [])
-            if title.startswith("ray::BatchWorker.stylize"):
+        for process in psutil.process_iter():
+            if process.pid not in others and _worker_title(process).startswith("ray::BatchWorker.stylize"):
                 began = sum(process.cpu_times()[:2])
                 while sum(process.cpu_times()[:2]) < began + 0.5 and not stop.is_set():
                     stop.wait(0.02)
-                assert " ".join(process.cmdline()).startswith("ray::BatchWorker.stylize")  # still on it
+                assert _worker_title(process).startswith("ray::BatchWorker.stylize")  # still on it
                 os.kill(process.pid, signal.SIGKILL)
                 killed.append(process.pid)
                 return
@@ -216,10 +223,11 @@ def test_a_worker_killed_in_the_middle_of_an_item_has_the_item_retried(local_ray
     photos, paintings = pictures
     killed: list[int] = []
     stop = threading.Event()
-    killer = threading.Thread(target=_kill_first_busy_worker, args=(killed, stop))
+    others = {process.pid for process in psutil.process_iter() if _worker_title(process).startswith("ray::BatchWorker")}
+    killer = threading.Thread(target=_kill_first_busy_worker, args=(killed, stop, others))
     killer.start()
     try:
-        options = Options(weights=weights, **{**SETTINGS, "steps": 60})  # long enough to be killed in
+        options = Options(weights=weights, **{**SETTINGS, "steps": 200})  # long enough to be killed in, not at its end
         summary = batch.stylize_many(photos[:2], paintings[:1], tmp_path, options, workers=batch.Workers(count=1))
     finally:
         stop.set()

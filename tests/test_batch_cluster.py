@@ -10,7 +10,7 @@ from nst import Options, stylize
 from nst.apps import batch
 from tests.helpers import CONTENT, EXAMPLES, STYLE, ray_cluster
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ray]
 
 SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
 

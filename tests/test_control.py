@@ -82,16 +82,6 @@ def test_style_losses_follow_the_blend(weights):
     assert starry == sorted(starry) and scream == sorted(scream, reverse=True)
 
 
-@pytest.mark.unit
-def test_blend_weights_are_normalised_and_must_match_the_styles():
-    assert Options(style_blend=(3, 1)).blend_weights(2) == (0.75, 0.25)
-    assert Options().blend_weights(2) == (0.5, 0.5)
-    with pytest.raises(NstError, match="3 weights for 2 style images"):
-        Options(style_blend=(1, 1, 1)).blend_weights(2)
-    with pytest.raises(NstError, match="style_blend"):
-        Options(style_blend=(0, 0))
-
-
 @pytest.mark.e2e
 def test_style_scale_sets_the_size_the_gram_targets_are_taken_at(weights, monkeypatch):
     seen = []
@@ -297,10 +287,3 @@ def test_a_checkpoint_must_fit_the_run(weights, tmp_path):
         stylize(CONTENT, STYLE, weights=weights, resume=str(checkpoint), **{**FAST, "size": 96})
     with pytest.raises(NstError, match="not a checkpoint"):
         load_checkpoint(CONTENT)
-
-
-@pytest.mark.unit
-def test_reproduction_runs_the_whole_run_without_its_checkpoints():
-    params = {"steps": 5, "resume": "run.npz", "checkpoint": "run.npz", "content": "photo.jpg", "versions": {}}
-    options = Options.for_reproduction(params)
-    assert (options.steps, options.resume, options.checkpoint) == (5, None, None)

@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 
 import nst
-from nst.media import colors, feedforward
+from nst.media import feedforward
 from nst.media.images import fitted_size, load_image, read_metadata
 from nst.options import Options
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
-from tests.helpers import CONTENT, EXAMPLES, STYLE, check_reproduced
+from tests.helpers import CONTENT, EXAMPLES, STYLE, check_reproduced, nst_here
 from tests.helpers import run_nst as nst_command
 
 SCREAM = EXAMPLES / "the-scream.jpg"
@@ -35,10 +35,6 @@ sys.meta_path.insert(0, WithoutTheFastExtra())
 MISSING_LINE = "nst: error: the fast network (--fast, --init fast) needs the fast extra: pip install 'nst[fast]'\n"
 
 
-def photo(size: int) -> np.ndarray:
-    return load_image(CONTENT, size)
-
-
 @pytest.mark.e2e
 def test_the_network_paints_any_shape_and_blends_paintings():
     starry, scream = load_image(STYLE, 256), load_image(SCREAM, 256)
@@ -47,7 +43,7 @@ def test_the_network_paints_any_shape_and_blends_paintings():
         picture = feedforward.paint(pixels, [starry], [1.0])
         assert picture.shape == (*shape, 3) and picture.dtype == np.float32
         assert picture.min() >= 0 and picture.max() <= 1
-    cat = photo(128)
+    cat = load_image(CONTENT, 128)
     alone = feedforward.paint(cat, [starry], [1.0])
     assert np.array_equal(feedforward.paint(cat, [starry, scream], [1.0, 0.0]), alone)  # weights blend styles
     blended = feedforward.paint(cat, [starry, scream], [0.5, 0.5])
@@ -86,19 +82,9 @@ def test_fast_writes_a_picture_of_a_normal_runs_size_without_loading_tensorflow(
 @pytest.mark.e2e
 def test_reproduce_of_a_fast_picture_runs_the_fast_network_again(tmp_path):
     first, again = tmp_path / "first.png", tmp_path / "again.png"
-    made = nst_command(CONTENT, STYLE, SCREAM, "--fast", "--size", 96, "--style-blend", "3,1", "-o", first)
+    made = nst_here(CONTENT, STYLE, SCREAM, "--fast", "--size", 96, "--style-blend", "3,1", "-o", first)
     assert made.returncode == 0, made.stderr
     check_reproduced(first, again, "96x64, the fast network, ")
-
-
-@pytest.mark.e2e
-def test_fast_has_no_steps_to_save_or_animate(tmp_path):
-    result = nst_command(CONTENT, STYLE, "--fast", "-o", tmp_path / "out.png", "--animation", tmp_path / "a.gif")
-    assert result.returncode == 2
-    assert result.stderr == (
-        "nst: error: --fast makes its picture in one pass: no steps to save, animate, checkpoint or resume\n"
-    )
-    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.e2e
@@ -156,19 +142,3 @@ def test_without_the_extra_the_library_refuses_before_the_run(monkeypatch):
         with pytest.raises(nst.NstError, match=r"pip install 'nst\[fast\]'$"):
             check_inputs(CONTENT, [STYLE], Options(size=32, **settings))
     check_inputs(CONTENT, [STYLE], Options(size=32))  # without them, nothing is needed
-
-
-@pytest.mark.unit
-def test_the_fast_picture_keeps_the_photos_colours_and_follows_the_mask(tmp_path):
-    cat = photo(96)
-    kept = stylize_fast(CONTENT, STYLE, size=96, preserve_colors="luminance", measure=False).pixels
-    painted = stylize_fast(CONTENT, STYLE, size=96, measure=False).pixels
-    chroma = lambda pixels: colors.rgb_to_yiq(pixels)[..., 1:]  # noqa: E731
-    assert np.abs(chroma(kept) - chroma(cat)).mean() < 0.01 < np.abs(chroma(painted) - chroma(cat)).mean()
-    mask = tmp_path / "mask.png"
-    left_only = np.zeros((64, 96), np.uint8)
-    left_only[:, :48] = 255
-    Image.fromarray(left_only).save(mask)
-    masked = stylize_fast(CONTENT, STYLE, size=96, mask=str(mask), measure=False).pixels
-    assert np.abs(masked[:, 52:] - cat[:, 52:]).max() < 1e-6  # the photo where the mask is black
-    assert np.abs(masked[:, :44] - painted[:, :44]).max() < 1e-6

@@ -43,7 +43,7 @@ def test_shallow_extractor_computes_only_the_first_block(weights):
     assert [layer.name for layer in extractor.model.layers][1:] == ["block1_conv1", "block1_conv2"]
 
 
-@pytest.mark.unit
+@pytest.mark.e2e
 def test_preprocess_is_caffe_style():
     image = np.random.default_rng(2).uniform(size=(1, 2, 2, 3)).astype(np.float32)
     expected = image[..., ::-1] * 255.0 - np.array([103.939, 116.779, 123.68], dtype=np.float32)
@@ -52,13 +52,13 @@ def test_preprocess_is_caffe_style():
     )
 
 
-@pytest.mark.unit
+@pytest.mark.e2e
 def test_missing_weights_file_is_a_clear_error(tmp_path):
     with pytest.raises(NstError, match="does not exist"):
         load_vgg19(str(tmp_path / "nothing.h5"))
 
 
-@pytest.mark.unit
+@pytest.mark.e2e
 def test_bad_weights_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.h5"
     bad.write_bytes(b"not hdf5 at all")

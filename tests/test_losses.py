@@ -7,7 +7,7 @@ from keras import ops
 from nst.core import losses
 
 # core: runs on every Keras backend (make test)
-pytestmark = [pytest.mark.core, pytest.mark.unit]
+pytestmark = [pytest.mark.core, pytest.mark.e2e]
 
 RNG = np.random.default_rng(42)
 

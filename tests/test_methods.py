@@ -1,8 +1,6 @@
 """L-BFGS, the scale ladder, the time budget, the spec preset and scoring, on tiny images."""
 
 import json
-import subprocess
-import sys
 import warnings
 
 import keras
@@ -15,7 +13,7 @@ from nst.core.objective import Objective
 from nst.media.images import NstWarning, load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from nst.run import plan, runner
-from tests.helpers import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE, FakeClock, nst_here
 
 pytestmark = pytest.mark.e2e
 
@@ -60,24 +58,22 @@ def test_scale_ladder_reaches_the_requested_size_with_targets_at_each_scale(weig
     assert result.report["steps_per_scale"] == [2, 2, 2]
 
 
-class FakeClock:
+class StepClock(FakeClock):
     """The run's clock, moved on only by its steps: the plan's logic without the machine's load
     (how well real budgets are kept is measured by benchmarks/time_budget.py)."""
 
     def __init__(self, seconds_per_pixel: float) -> None:
-        self.now, self.seconds_per_pixel = 1000.0, seconds_per_pixel
-
-    def __call__(self) -> float:
-        return self.now
+        super().__init__()
+        self.seconds_per_pixel = seconds_per_pixel
 
     def step(self, progress) -> None:
         """A progress callback: the step just taken lasted its pixels' worth of seconds."""
         height, width = progress.image().shape[:2]
-        self.now += self.seconds_per_pixel * height * width
+        self.advance(self.seconds_per_pixel * height * width)
 
 
 def test_a_time_budget_takes_every_step_that_fits_and_no_more(weights, monkeypatch):
-    clock = FakeClock(seconds_per_pixel=1 / (64 * 43))  # a step of 1 s at 64x43 px
+    clock = StepClock(seconds_per_pixel=1 / (64 * 43))  # a step of 1 s at 64x43 px
     monkeypatch.setattr(plan, "clock", clock)
     result = stylize(
         CONTENT, STYLE, size=64, steps=10_000, time_budget=10.0, jit_compile=False, weights=weights,
@@ -90,7 +86,7 @@ def test_a_time_budget_takes_every_step_that_fits_and_no_more(weights, monkeypat
 
 
 def test_a_time_budget_is_shared_by_the_scales_as_their_planned_work(weights, monkeypatch):
-    clock = FakeClock(seconds_per_pixel=1e-4)  # 0.15 s a step at 48x32 px, 0.61 s at 96x64 px
+    clock = StepClock(seconds_per_pixel=1e-4)  # 0.15 s a step at 48x32 px, 0.61 s at 96x64 px
     monkeypatch.setattr(plan, "clock", clock)
     options = Options(
         size=96, scales=2, scale_start=48, coarse_steps=300, steps=100, time_budget=15.0, weights=weights,
@@ -109,7 +105,7 @@ def test_a_size_the_budget_cannot_finish_is_dropped_and_one_it_runs_gets_its_lea
     """2 s: the 96 px size's least steps (6 of 0.61 s) cannot fit, where shares by planned work
     alone gave it one step: it is dropped, and the 48 px picture, enlarged, is the result. 6 s:
     they fit, though its share (57%) would give it 5: it gets its 6, and the 48 px size the rest."""
-    clock = FakeClock(seconds_per_pixel=1e-4)  # 0.15 s a step at 48x32 px, 0.61 s at 96x64 px
+    clock = StepClock(seconds_per_pixel=1e-4)  # 0.15 s a step at 48x32 px, 0.61 s at 96x64 px
     monkeypatch.setattr(plan, "clock", clock)
     options = Options(
         size=96, scales=2, scale_start=48, coarse_steps=300, steps=100, time_budget=budget, weights=weights,
@@ -170,24 +166,7 @@ def test_spec_preset_is_the_tutorial_loop(weights):
 def test_score_command_prints_the_losses_of_a_result(tmp_path, weights):
     result = stylize(CONTENT, STYLE, size=48, steps=3, weights=weights)
     output = result.save(tmp_path / "out.png")
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "nst",
-            "score",
-            output,
-            "--content",
-            CONTENT,
-            "--style",
-            STYLE,
-            "--json",
-            "--weights",
-            weights,
-        ],
-        capture_output=True,
-        text=True,
-    )
+    completed = nst_here("score", output, "--content", CONTENT, "--style", STYLE, "--json", "--weights", weights)
     assert completed.returncode == 0, completed.stderr
     scored = json.loads(completed.stdout)
     assert set(scored) == {"content", "style", "tv", "total", "grid", "noise"}

@@ -127,7 +127,7 @@ def test_arrays_and_pil_images_are_accepted(weights):
     assert result.report["params"]["content"] == "<JpegImageFile>"
 
 
-@pytest.mark.unit
+@pytest.mark.e2e
 def test_bad_settings_raise_nst_error():
     with pytest.raises(NstError, match="steps must be 0 or more"):
         stylize(CONTENT, STYLE, steps=-1)

@@ -20,55 +20,11 @@ from nst.core.tiles import TiledObjective
 from nst.errors import NstError
 from nst.media import measures
 from nst.media.images import load_image
-from nst.media.tiling import Tiling
-from nst.options import layer_shape, layer_stride
 from nst.run import memory
 from nst.run.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
-from tests.helpers import CONTENT, EXAMPLES, STYLE, losses_and_gradient, relative_error
-from tests.helpers import run_nst as nst
+from tests.helpers import CONTENT, EXAMPLES, STYLE, losses_and_gradient, moved_on, nst_here, relative_error
 
 SECOND_STYLE = EXAMPLES / "the-scream.jpg"
-
-
-@pytest.mark.parametrize(("shape", "wrap"), [((64, 96), False), ((100, 75), False), ((257, 130), False),
-                                            ((64, 96), True), ((48, 160), True)])  # fmt: skip
-@pytest.mark.parametrize(("tile", "halo"), [(32, 0), (32, 16), (64, 32)])
-@pytest.mark.unit
-def test_the_tiles_own_positions_cover_every_layer_once(shape, wrap, tile, halo):
-    """Also where the picture wraps around (tileable): its crops then run across its edges."""
-    tiling = Tiling(shape, tile, halo, wrap=wrap)
-    for name in ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"):
-        covered = np.zeros(layer_shape(name, shape), int)
-        for each in tiling.tiles:
-            np.add.at(covered, np.ix_(*tiling.positions(each, layer_stride(name))),
-                      tiling.own_positions(each, name)[0, ..., 0].astype(int))  # fmt: skip
-            assert (each.corner[0] % 16, each.corner[1] % 16) == (0, 0)  # crops start on VGG19's grid
-        np.testing.assert_array_equal(covered, 1)
-    if not wrap:
-        assert all(crop <= side for crop, side in zip(tiling.crop, shape, strict=True))
-
-
-def _moved(image: np.ndarray, wrap: bool = False) -> np.ndarray:
-    """The picture 1 px up and left: what a tiling with shift 1 shows VGG19."""
-    if wrap:
-        return np.roll(image, (-1, -1), axis=(0, 1))
-    return np.pad(image[1:, 1:], ((0, 1), (0, 1), (0, 0)), mode="edge")
-
-
-@pytest.mark.parametrize("wrap", [False, True])
-@pytest.mark.unit
-def test_a_shifted_tiling_shows_the_picture_1_px_on_and_adds_each_gradient_back_where_it_came_from(wrap):
-    shape = (64, 96)
-    plain, shifted = (Tiling(shape, 32, 16, wrap=wrap, shift=shift) for shift in (0, 1))
-    rng = np.random.default_rng(0)
-    image = rng.random((*shape, 3))
-    for tile in plain.tiles:
-        np.testing.assert_array_equal(shifted.crop_pixels(image, tile), plain.crop_pixels(_moved(image, wrap), tile))
-        values = rng.random(shifted.crop_pixels(image, tile).shape)
-        added = np.zeros_like(image)
-        shifted.add(added, tile, values)
-        # add is crop_pixels's transpose (the edge pixels shown twice get both): a gradient goes back
-        assert np.sum(shifted.crop_pixels(image, tile) * values) == pytest.approx(np.sum(image * added), rel=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +66,7 @@ def test_seen_1_px_on_tiles_give_the_whole_objective_of_the_picture_and_photo_mo
     variation, the picture's own term, is taken where the picture is: left out here."""
     photo, image, paintings, _ = scene
     options = Options(size=96, weights=weights, normalization="mean", tv_weight=0.0, jit_compile=False)
-    moved = losses_and_gradient(Objective(_moved(photo), paintings[0], options), _moved(image))
+    moved = losses_and_gradient(Objective(moved_on(photo), paintings[0], options), moved_on(image))
     tiled = losses_and_gradient(TiledObjective(photo, paintings[0], options, tile=32, halo=96), image, shift=1)
     for name in ("content", "style", "total"):
         assert tiled[0][name] == pytest.approx(moved[0][name], rel=1e-5), name
@@ -177,26 +133,13 @@ def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_it
     plan = plan_size(Options(size=192, halo=16, max_memory=limit), height, width, [painting], steps=1)
     assert plan is not None and plan.tile is not None
     output, report = tmp_path / "print.png", tmp_path / "report.json"
-    result = nst(CONTENT, STYLE, "-o", output, "--size", 192, "--steps", 1, "--halo", 16, "--max-memory", limit,
-                 "--no-jit-compile", "--weights", weights, "--report", report)  # fmt: skip
+    result = nst_here(CONTENT, STYLE, "-o", output, "--size", 192, "--steps", 1, "--halo", 16, "--max-memory", limit,
+                      "--no-jit-compile", "--weights", weights, "--report", report)  # fmt: skip
     assert result.returncode == 0, result.stderr
     with Image.open(output) as picture:
         assert picture.size == (width, height)
     sizes = json.loads(report.read_text())["sizes"]
     assert sizes[-1]["tile"] == plan.tile and sizes[-1]["tiles"] > 1
-
-
-@pytest.mark.unit
-def test_a_print_is_made_from_the_viewing_size_up_with_fewer_steps_at_each_larger_size():
-    assert Options(size=1024, ladder="print").scale_sizes() == [1024]  # up to 2 x 512: one size
-    assert Options(size=4096, ladder="print").scale_sizes() == [512, 861, 1448, 2435, 4096]  # never exactly twice
-    assert Options(size=4096, ladder="print", steps=100).steps_per_size() == [100, 50, 25, 12, 10]
-    assert Options(size=1500, ladder="print").scale_sizes() == [512, 876, 1500]
-    # The painting ladder (the default) lays the forms down below the viewing size first.
-    assert Options(size=4096).scale_sizes() == [128, 256, 512, 861, 1448, 2435, 4096]
-    assert Options(size=4096, steps=100, coarse_steps=30).steps_per_size() == [30, 30, 100, 50, 25, 12, 10]
-    assert Options(size=4096, scales=1).scale_sizes() == [4096]  # asked for: the output size only
-    assert Options(size=512, scales=3, scale_start=128, coarse_steps=7, steps=100).steps_per_size() == [7, 7, 100]
 
 
 @pytest.mark.e2e
@@ -216,48 +159,6 @@ def test_a_ladder_never_enlarges_a_small_painting_and_measures_speckle_against_i
     photo = np.asarray(Image.open(CONTENT).convert("RGB").resize((width, height), Image.Resampling.LANCZOS)) / 255
     expected = measures.noise(result.pixels, photo, [painting])  # the painting at its own 48 px
     assert result.report["final"]["noise"] == pytest.approx(expected, rel=1e-3)
-
-
-@pytest.mark.unit
-def test_runs_are_planned_a_share_of_the_limit_and_a_margin_under_it_and_more_cpus_cost_more(monkeypatch):
-    assert memory.planned_mb(6000) == pytest.approx(5400)  # 10% of a large limit
-    assert memory.planned_mb(1800) == pytest.approx(1500)  # at least 300 MB under a small one
-    for limit in (1000, 1800, 6000):
-        assert memory.limit_needed_mb(memory.planned_mb(limit)) == pytest.approx(limit)
-    monkeypatch.setattr(memory, "_cpus", lambda: 2)
-    two = estimate_peak_mb(Options(), 512, 512)
-    monkeypatch.setattr(memory, "_cpus", lambda: 16)
-    assert estimate_peak_mb(Options(), 512, 512) == pytest.approx(two + 14 * memory._PER_THREAD_MB)
-
-
-@pytest.mark.unit
-def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
-    roomy = plan_size(Options(size=4096, max_memory=200_000), 2560, 4096)
-    assert (roomy.tile, roomy.lbfgs_history, roomy.optimizer) == (None, 30, "lbfgs")
-    middle = plan_size(Options(size=4096, max_memory=6000), 1522, 2435)  # 2435 px: L-BFGS, fewer pairs
-    assert middle.optimizer == "lbfgs" and middle.tile >= 512 and 3 <= middle.lbfgs_history < 30
-    tiled = plan_size(Options(size=4096, tile=512, max_memory=200_000), 2560, 4096)  # room for 30
-    assert (tiled.tile, tiled.lbfgs_history, tiled.optimizer) == (512, memory._MOST_TILED_PAIRS, "lbfgs")
-    assert plan_size(Options(size=4096, tile=512, max_memory=200_000), 2560, 4096, steps=50).lbfgs_history == 25
-    tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)  # L-BFGS only in small tiles: Adam
-    assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= memory.planned_mb(6000)
-    assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
-
-
-@pytest.mark.unit
-def test_nst_max_memory_is_the_limit_unless_max_memory_says_and_a_bad_one_is_one_line(monkeypatch):
-    """A batch worker's share of the memory (or a container's) comes through the environment."""
-    monkeypatch.setattr(memory, "available_mb", lambda: 24000.0)
-    monkeypatch.delenv(memory.MEMORY_VARIABLE, raising=False)
-    assert memory.memory_limit(Options()) == 24000.0
-    monkeypatch.setenv(memory.MEMORY_VARIABLE, "1700")
-    assert memory.memory_limit(Options()) == 1700.0
-    assert plan_size(Options(), 120, 160).tile == 128  # what fitted whole in 24 GB runs in tiles in 1.7
-    assert memory.memory_limit(Options(max_memory=3000)) == 3000.0
-    for bad in ("lots", "-5", "inf"):
-        monkeypatch.setenv(memory.MEMORY_VARIABLE, bad)
-        with pytest.raises(NstError, match=rf"^NST_MAX_MEMORY must be a number of MB > 0, got '{bad}'$"):
-            memory.memory_limit(Options())
 
 
 # Runs the command in a process of its own and prints the peak resident memory of that run alone.
@@ -306,7 +207,7 @@ def test_where_lbfgs_does_not_fit_even_in_tiles_a_size_runs_with_adam_in_tiles(w
 
 
 @pytest.mark.core
-@pytest.mark.unit
+@pytest.mark.e2e
 def test_on_a_gpu_its_free_and_total_memory_come_from_the_backends_allocator(monkeypatch):
     """The backend's own query on a GPU (faked: there is none here) gives (free, total) in MB."""
     gib = 2**30

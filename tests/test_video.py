@@ -1,6 +1,6 @@
-"""nst video: warping and occlusion masks on known motion, temporal consistency on a panning
-clip, frame count, frame rate and audio kept, resuming at the first missing frame, and bad
-clips refused in one line. The clips are made here: a photo panning 3 px a frame, 64 px."""
+"""nst video on a panning clip made here (a photo panning 3 px a frame, 64 px): temporal
+consistency, frame count, frame rate and audio kept, resuming at the first missing frame, a step
+compiled once per size, and bad clips refused in one line (the flow itself: tests/unit/test_video.py)."""
 
 import subprocess
 import sys
@@ -13,10 +13,10 @@ from PIL import Image
 from nst import Interrupted, NstError
 from nst.apps.video import stylize_video, temporal_error
 from nst.core import backend
-from nst.media import clips, flow, measures
+from nst.media import clips
 from tests.helpers import CLIP_FRAMES as FRAMES
 from tests.helpers import CLIP_WIDTH as SIZE
-from tests.helpers import PAN, STYLE, frames_folder, panning_frames, started
+from tests.helpers import STYLE, frames_folder, panning_frames, started
 
 FPS = 8
 # Tiny and quick; without XLA, whose compiling would cost more than these few steps.
@@ -68,42 +68,6 @@ def independent(clip_with_audio, weights, tmp_path_factory):
 
 def decoded(path) -> list[np.ndarray]:
     return clips.read_frames(clips.probe_clip(path, SIZE))
-
-
-@pytest.mark.unit
-def test_warping_along_a_known_translation_gives_the_frame_back():
-    previous, frame = panning_frames(2)
-    shift = np.zeros((*frame.shape[:2], 2), np.float32)
-    shift[..., 0] = PAN  # frame[y, x] shows previous[y, x + 3]
-    warped = flow.warp(previous.astype(np.float32), shift)
-    assert np.abs(warped[:, :-PAN] - frame[:, :-PAN]).max() < 1e-3
-    # The flow OpenCV estimates is that translation, and warps as well where it is reliable.
-    backward, reliable = flow.motion(previous, frame)
-    assert np.median(backward[reliable > 0], axis=0) == pytest.approx([PAN, 0], abs=0.1)
-    error = np.abs(flow.warp(previous.astype(np.float32), backward) - frame).mean(axis=-1)
-    assert error[reliable > 0].mean() < 2.0  # of 255
-    assert reliable.mean() > 0.8
-
-
-@pytest.mark.unit
-def test_the_occlusion_mask_marks_the_uncovered_border():
-    previous, frame = panning_frames(2)
-    _, reliable = flow.motion(previous, frame)
-    assert reliable[:, -PAN:].max() == 0.0  # the camera moved right: these columns were not in view
-    assert reliable[:, : -2 * PAN].mean() > 0.9
-    # The same, the other way: a frame seen earlier in the pan uncovers its left border.
-    _, backwards = flow.motion(frame, previous)
-    assert backwards[:, :PAN].max() == 0.0
-
-
-@pytest.mark.unit
-def test_temporal_error_is_zero_for_frames_that_move_with_the_motion_and_grows_with_flicker():
-    frames = [frame.astype(np.float32) / 255 for frame in panning_frames(3)]
-    assert temporal_error(frames, panning_frames(3)) < 1e-4
-    noisy = [frame + np.random.default_rng(index).normal(0, 0.1, frame.shape) for index, frame in enumerate(frames)]
-    assert temporal_error(noisy, panning_frames(3)) > 0.015
-    mask = np.zeros((2, 2))
-    assert measures.temporal_error([np.ones((2, 2, 3))], [np.zeros((2, 2, 3))], [mask]) == 0.0  # nothing kept
 
 
 @pytest.mark.slow

@@ -424,9 +424,11 @@ def _parse(parser: _Parser, argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    warnings.showwarning = _show_note
-    command, args = parse(sys.argv[1:] if argv is None else list(argv))
+    """The command: its exit code. Warnings are shown as one-line notes while it runs, and as they
+    were after, so that a program (or a test) may call it in its own process."""
+    shown, warnings.showwarning = warnings.showwarning, _show_note
     try:
+        command, args = parse(sys.argv[1:] if argv is None else list(argv))
         return command(args)
     except NstError as error:
         print(f"nst: error: {error}", file=sys.stderr)
@@ -434,6 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nst: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = shown
 
 
 def _stylize(args: argparse.Namespace) -> int:

@@ -124,17 +124,17 @@ class Job:
             "message": self.message,
         }
 
-    def record(self, progress: Progress) -> None:
-        """A step's progress: the step, the size, the losses and the time left."""
+    def record(self, progress: Progress, now: float) -> None:
+        """A step's progress, measured at ``now``: the step, the size, the losses and the time left."""
         self.step, self.steps, self.elapsed_s = progress.step, progress.steps, progress.elapsed_s
         self.scale, self.scales, self.size = progress.scale, progress.scales, progress.size
         self.losses = {name: float(value) for name, value in progress.losses.items()}
         self.eta_s = progress.remaining_s
-        self.tile, self.measured_at = None, time.monotonic()
+        self.tile, self.measured_at = None, now
 
-    def record_tile(self, done: int, tiles: int) -> None:
-        """A tile pass of a print's step is done: a step there takes minutes, and the page moves with its tiles."""
-        now = time.monotonic()
+    def record_tile(self, done: int, tiles: int, now: float) -> None:
+        """A tile pass of a print's step is done at ``now``: a step there takes minutes, and the page
+        moves with its tiles."""
         self.elapsed_s += now - self.measured_at
         self.eta_s = left_now(self.eta_s, self.measured_at, now)
         self.tile, self.measured_at = (done, tiles), now
@@ -146,11 +146,11 @@ class Job:
         self.last_preview = now
         return True
 
-    def finish(self, state: str, message: str, result: Path | None) -> None:
+    def finish(self, state: str, message: str, result: Path | None, now: float) -> None:
         """The job's end; ``message`` is cut to one line, naming uploads as the user knows them
         rather than by the private path they were saved at."""
         self.message = message.replace(f"{self.folder}/", "").splitlines()[0] if message else ""
-        self.state, self.result, self.finished = state, result, time.monotonic()
+        self.state, self.result, self.finished = state, result, now
         self.cancel_requested = False
 
 
@@ -163,7 +163,7 @@ class JobQueue:
     this many seconds, as encoding a PNG every step would slow big runs. ``first_frame``: a
     quick picture of a request (the fast network's), published as the job's first preview
     before its run starts, so that the page shows a picture at once, not after TensorFlow has
-    loaded and taken a step."""
+    loaded and taken a step. ``clock``: what the queue reads the time from (the tests' moves when told)."""
 
     def __init__(
         self,
@@ -175,6 +175,7 @@ class JobQueue:
         preview_every_s: float = 0.5,
         max_waiting: int = 16,
         tidy_every_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stylize = stylize
         self._first_frame = first_frame
@@ -183,6 +184,7 @@ class JobQueue:
         self.preview_every_s = preview_every_s
         self.max_waiting = max_waiting
         self._tidy_every_s = tidy_every_s
+        self._clock = clock
         self._lock = threading.Condition()  # its RLock lets _finish run both inside and outside it
         self._jobs: dict[str, Job] = {}
         self._waiting: deque[Job] = deque()
@@ -223,7 +225,7 @@ class JobQueue:
             if len(self._waiting) >= self.max_waiting:
                 raise NstError(f"{len(self._waiting)} runs are already waiting; try again later")
             job_id = secrets.token_urlsafe(16)
-            job = Job(job_id, session, request, folder, last_seen=time.monotonic())
+            job = Job(job_id, session, request, folder, last_seen=self._clock())
             self._jobs[job_id] = job
             self._waiting.append(job)
             self._lock.notify_all()
@@ -240,7 +242,7 @@ class JobQueue:
     def status(self, job: Job) -> dict[str, Any]:
         """What the page shows, JSON-ready. Asking counts as the page being there."""
         with self._lock:
-            job.last_seen = time.monotonic()
+            job.last_seen = self._clock()
             return job.status(self._ahead(job))
 
     def cancel(self, job: Job) -> None:
@@ -283,11 +285,12 @@ class JobQueue:
 
         def on_tile(size: int, done: int, tiles: int) -> None:
             with self._lock:  # a print's step takes minutes: a cancel need not wait for its end
-                self._stop_if_asked(job, time.monotonic())
-                job.record_tile(done, tiles)
+                now = self._clock()
+                self._stop_if_asked(job, now)
+                job.record_tile(done, tiles, now)
 
         request = job.request
-        job.measured_at = time.monotonic()
+        job.measured_at = self._clock()
         if self._first_frame is not None:
             self._show_first_frame(job)
         try:
@@ -306,10 +309,10 @@ class JobQueue:
             self._finish(job, DONE, "", saved)
 
     def _on_progress(self, job: Job, progress: Progress) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             self._stop_if_asked(job, now)
-            job.record(progress)
+            job.record(progress, now)
             if not job.preview_due(now, self.preview_every_s):
                 return
         self._publish(job, progress.image())
@@ -341,7 +344,7 @@ class JobQueue:
 
     def _finish(self, job: Job, state: str, message: str, result: Path | None = None) -> None:
         with self._lock:
-            job.finish(state, message, result)
+            job.finish(state, message, result, self._clock())
             if state == CANCELLED:
                 log.info("run %s %s", job.id, job.message)
             self._lock.notify_all()
@@ -351,7 +354,7 @@ class JobQueue:
         deletes finished jobs after ``keep_s``."""
         with self._lock:
             while not self._closed:
-                now = time.monotonic()
+                now = self._clock()
                 for job in [job for job in self._waiting if self._abandoned(job, now)]:
                     self._waiting.remove(job)
                     self._finish(job, CANCELLED, "cancelled: its page was closed")

@@ -1,18 +1,15 @@
 """The one declaration of each setting: the command line's parsers, the web form and
-docs/options.md are made from it, and agree with it."""
+docs/options.md are made from it, and agree with it; what settings mean for a run (blend weights,
+XLA, the options a PNG reproduces)."""
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from nst.apps import cli, options_page
 from nst.errors import NstError
 from nst.options import ADAM_EPSILON, LOSS_WEIGHTS, PRESETS, PRINT_STEP_RATIO, SETTINGS, VIEWING_SIZE, Options
-
-pytestmark = pytest.mark.unit
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def test_the_options_page_is_made_from_the_declarations():
@@ -102,3 +99,27 @@ def test_a_form_field_is_read_as_its_declaration_says(name, text, value):
 def test_a_form_field_that_cannot_be_read_is_one_line(name, text, message):
     with pytest.raises(NstError, match=f"^{message}$"):
         SETTINGS[name].from_text(text)
+
+
+def test_blend_weights_are_normalised_and_must_match_the_styles():
+    assert Options(style_blend=(3, 1)).blend_weights(2) == (0.75, 0.25)
+    assert Options().blend_weights(2) == (0.5, 0.5)
+    with pytest.raises(NstError, match="3 weights for 2 style images"):
+        Options(style_blend=(1, 1, 1)).blend_weights(2)
+    with pytest.raises(NstError, match="style_blend"):
+        Options(style_blend=(0, 0))
+
+
+def test_reproduction_runs_the_whole_run_without_its_checkpoints():
+    params = {"steps": 5, "resume": "run.npz", "checkpoint": "run.npz", "content": "photo.jpg", "versions": {}}
+    options = Options.for_reproduction(params)
+    assert (options.steps, options.resume, options.checkpoint) == (5, None, None)
+
+
+def test_xla_compiles_where_it_pays_and_in_tiles_unless_told_otherwise():
+    print_sizes = Options(size=2048)  # the painting ladder, then a print's larger sizes
+    sizes = print_sizes.scale_sizes()
+    assert [print_sizes.compiles(index) for index in range(len(sizes))] == [False, True, True, True, True, True]
+    assert print_sizes.compiles(0, tiled=True)  # a tiled size's steps are long
+    for told in (False, True):  # --no-jit-compile or --jit-compile: whole or tiled alike
+        assert {Options(size=2048, jit_compile=told).compiles(0, tiled=tiled) for tiled in (False, True)} == {told}

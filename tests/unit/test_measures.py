@@ -8,8 +8,6 @@ from nst.media import measures
 from nst.media.images import load_image
 from tests.helpers import CONTENT, STYLE
 
-pytestmark = pytest.mark.unit
-
 PHOTO = load_image(CONTENT, 256)
 
 

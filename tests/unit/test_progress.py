@@ -14,17 +14,7 @@ from nst.apps.web.jobs import Job, RunRequest
 from nst.options import Options
 from nst.run import plan
 from nst.run.progress import FrameClock, ItemClock, Progress, duration
-from tests.helpers import FakeStylize
-
-pytestmark = pytest.mark.unit
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import FakeClock, FakeStylize
 
 
 def test_the_web_page_and_the_terminal_show_the_same_time_left(tmp_path):
@@ -36,7 +26,7 @@ def test_the_web_page_and_the_terminal_show_the_same_time_left(tmp_path):
     with tqdm(total=6, file=io.StringIO()) as bar:
         terminal = cli.ProgressBar(bar, in_seconds=False, sizes=[64], device=lambda: "CPU")
         for progress in seen:
-            job.record(progress)
+            job.record(progress, now=0.0)
             terminal(progress)
             assert progress.remaining_s is not None
             assert job.status(ahead=0)["eta_s"] == round(progress.remaining_s, 1)

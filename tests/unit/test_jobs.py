@@ -1,9 +1,10 @@
 """The web app's job queue, with a fake stylize so that each test takes milliseconds: order,
-one run at a time, positions, cancelling, abandoned pages, errors, clean-up."""
+one run at a time, positions, cancelling, abandoned pages, errors, clean-up. The queue reads the
+time from a clock the tests move (a page's age, a step's length); they wait on its states, never
+on the time."""
 
 import io
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,17 +15,24 @@ from nst.apps.web.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue
 from nst.errors import NstError
 from nst.media.images import read_metadata
 from nst.options import Options
-from tests.helpers import FakeStylize, wait_until
-
-pytestmark = pytest.mark.unit
+from nst.run import plan
+from tests.helpers import FakeClock, FakeStylize, wait_until
 
 
 @pytest.fixture
-def make_queue():
+def clock(monkeypatch) -> FakeClock:
+    """The time, for the queue and for the fake run's plan alike."""
+    clock = FakeClock()
+    monkeypatch.setattr(plan, "clock", clock)
+    return clock
+
+
+@pytest.fixture
+def make_queue(clock):
     queues = []
 
     def make(stylize, **settings) -> JobQueue:
-        queue = JobQueue(stylize, **{"tidy_every_s": 0.05, **settings})
+        queue = JobQueue(stylize, **{"tidy_every_s": 0.01, "clock": clock, **settings})
         queue.start()
         queues.append(queue)
         return queue
@@ -72,38 +80,39 @@ def test_each_job_gets_its_own_result(make_queue, tmp_path):
 
 
 def test_progress_previews_and_eta_reach_the_status(make_queue, tmp_path):
-    queue = make_queue(FakeStylize(step_s=0.02), preview_every_s=0.0)
+    stylize = FakeStylize()
+    stylize.step_tokens = threading.Semaphore(0)  # a step at a time, each seen before the next
+    queue = make_queue(stylize, preview_every_s=0.0)
     job = submit(queue, tmp_path, "photo.jpg", steps=10)
-    seen = set()
-    while job.state != DONE:
-        status = queue.status(job)
-        if status["preview"]:
-            seen.add(job.preview)
-        time.sleep(0.005)
+    seen = []
+    for step in range(1, 11):
+        stylize.step_tokens.release()
+        wait_until(lambda step=step: job.preview_version == step, watch=[(queue, job)])
+        seen.append(job.preview)
+    wait_until(lambda: job.state == DONE, watch=[(queue, job)])
     status = queue.status(job)
     assert (status["step"], status["steps"], status["losses"]) == (10, 10, {"total": 0.1})
     assert status["eta_s"] == 0.0 and status["result"]
-    assert len(seen) >= 2  # the previews change as the picture forms
+    assert len(set(seen)) == 10  # the previews change as the picture forms
     assert all(preview.startswith(b"\x89PNG") for preview in seen)
 
 
-def test_a_prints_tile_passes_reach_the_status_and_count_the_time_left_down(make_queue, tmp_path):
+def test_a_prints_tile_passes_reach_the_status_and_count_the_time_left_down(make_queue, tmp_path, clock):
     """A step at a print's size takes minutes in tiles: between steps the status names the tile pass
     at work, and the time left goes down as the time since the last step goes up."""
-    stylize = FakeStylize(tiles=3)
+    stylize = FakeStylize(tiles=3, step_s=2.0, clock=clock)
     stylize.tile_passes = threading.Semaphore(3)  # the first step's 3 passes; the second waits after its first
     queue = make_queue(stylize)
     job = submit(queue, tmp_path, "print.jpg", steps=4)
     wait_until(lambda: queue.status(job)["tile"] == [1, 3], watch=[(queue, job)])
     first = queue.status(job)
-    time.sleep(0.5)
+    clock.advance(0.5)
     stylize.tile_passes.release()
     wait_until(lambda: queue.status(job)["tile"] == [2, 3], watch=[(queue, job)])
     second = queue.status(job)
     assert second["step"] == first["step"] == 1  # in the second step
-    waited = second["elapsed_s"] - first["elapsed_s"]
-    assert waited >= 0.45
-    assert first["eta_s"] > waited and second["eta_s"] == pytest.approx(first["eta_s"] - waited, abs=0.15)
+    assert second["elapsed_s"] - first["elapsed_s"] == pytest.approx(0.5)
+    assert first["eta_s"] > 0.5 and second["eta_s"] == pytest.approx(first["eta_s"] - 0.5)
     for _ in range(20):
         stylize.tile_passes.release()
     wait_until(lambda: job.state == DONE, watch=[(queue, job)])
@@ -176,19 +185,30 @@ def test_a_cancelled_waiting_job_never_runs(make_queue, tmp_path):
     assert [name for name, _, _ in stylize.runs] == ["first.jpg"]
 
 
-def test_a_run_whose_page_is_gone_is_cancelled(make_queue, tmp_path):
-    queue = make_queue(FakeStylize(step_s=0.02), abandon_after_s=0.3)
+def test_a_run_whose_page_is_gone_is_cancelled(make_queue, tmp_path, clock):
+    stylize = FakeStylize()
+    stylize.step_tokens = threading.Semaphore(1)
+    queue = make_queue(stylize, abandon_after_s=0.3)
     job = submit(queue, tmp_path, "photo.jpg", steps=100_000)
-    wait_until(lambda: job.state == CANCELLED)  # nobody asks about it
-    assert job.message == "cancelled: its page was closed"
+    wait_until(lambda: job.step == 1)
+    clock.advance(1.0)  # nobody asks about it
+    stylize.step_tokens.release()
+    wait_until(lambda: job.state == CANCELLED)
+    assert job.message == "cancelled: its page was closed" and job.step == 1
 
 
-def test_a_waiting_job_whose_page_is_gone_leaves_the_line(make_queue, tmp_path):
-    queue = make_queue(FakeStylize(step_s=0.02), abandon_after_s=0.3)
-    watched = submit(queue, tmp_path, "watched.jpg", steps=100)
+def test_a_waiting_job_whose_page_is_gone_leaves_the_line(make_queue, tmp_path, clock):
+    stylize = FakeStylize()
+    stylize.gate.clear()
+    queue = make_queue(stylize, abandon_after_s=0.3)
+    watched = submit(queue, tmp_path, "watched.jpg", steps=3)
     forgotten = submit(queue, tmp_path, "forgotten.jpg")
-    wait_until(lambda: forgotten.state == CANCELLED, watch=[(queue, watched)])
+    wait_until(lambda: watched.state == RUNNING)
+    clock.advance(1.0)
+    queue.status(watched)  # its page is still there; the other's is not
+    wait_until(lambda: forgotten.state == CANCELLED)
     assert watched.state == RUNNING  # the janitor took it out of the line; the worker never saw it
+    stylize.gate.set()
     wait_until(lambda: watched.state == DONE, watch=[(queue, watched)])
 
 
@@ -205,13 +225,14 @@ def test_errors_reach_the_page_as_one_line(make_queue, tmp_path):
     assert job.message == "unexpected error: RuntimeError: boom"
 
 
-def test_jobs_are_private_to_their_session_and_deleted_after_a_while(make_queue, tmp_path):
+def test_jobs_are_private_to_their_session_and_deleted_after_a_while(make_queue, tmp_path, clock):
     queue = make_queue(FakeStylize(), keep_s=0.3)
     job = submit(queue, tmp_path, "photo.jpg", session="mine")
     assert queue.get(job.id, "mine") is job
     assert queue.get(job.id, "someone else") is None
     wait_until(lambda: job.state == DONE, watch=[(queue, job)])
-    assert job.folder.is_dir()
+    assert job.folder.is_dir() and queue.get(job.id, "mine") is job
+    clock.advance(1.0)
     wait_until(lambda: queue.get(job.id, "mine") is None)
     assert not job.folder.exists()
 

@@ -1,0 +1,90 @@
+"""The ``nst`` command's refusals, called in this process: its help, bad arguments and output paths,
+a PNG without parameters to reproduce; one line on stderr, exit code 2, nothing written."""
+
+import pytest
+
+from tests.helpers import CONTENT, STYLE, nst_here
+
+
+def test_help_lists_the_options():
+    result = nst_here("--help")
+    assert result.returncode == 0
+    for option in ("--size", "--steps", "--style-weight", "--normalization", "--weights", "--report", "--quiet"):
+        assert option in result.stdout
+
+
+def text_file_named_jpg(tmp_path):
+    path = tmp_path / "notes.jpg"
+    path.write_text("this is not an image\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (lambda tmp: [tmp / "nope.jpg", STYLE], "nope.jpg: no such file"),
+        (lambda tmp: [CONTENT, text_file_named_jpg(tmp)], "notes.jpg: not an image"),
+        (lambda tmp: [CONTENT, tmp], "is a folder"),
+        (lambda tmp: [CONTENT, STYLE, "--steps", "-5"], "steps must be 0 or more, got -5"),
+        (
+            lambda tmp: [CONTENT, STYLE, "--style-layers", "block1_conv1,block9_conv9"],
+            "unknown VGG19 layer 'block9_conv9'",
+        ),
+        (lambda tmp: [CONTENT, STYLE, "--steps", "many"], "argument --steps: invalid int value: 'many'"),
+        (lambda tmp: [CONTENT, STYLE, "--normalization", "max"], "argument --normalization: invalid choice"),
+        (lambda tmp: [CONTENT, STYLE, "--size", "4"], "size must be at least 16"),
+        (lambda tmp: [CONTENT], "the following arguments are required: style"),
+        (lambda tmp: [CONTENT, STYLE, STYLE, "--style-blend", "1,2,3"], "style_blend has 3 weights for 2 style images"),
+        (lambda tmp: [CONTENT, STYLE, "--preserve-colors", "hue"], "argument --preserve-colors: invalid choice"),
+        (lambda tmp: [CONTENT, STYLE, "--init", tmp / "start.png"], "start.png: no such file"),
+        (lambda tmp: [CONTENT, STYLE, "--animation", tmp / "run.avi"], "run.avi: the animation is written as GIF"),
+    ],
+    ids=[
+        "missing",
+        "not-an-image",
+        "folder",
+        "negative-steps",
+        "unknown-layer",
+        "not-a-number",
+        "bad-choice",
+        "tiny",
+        "one-file",
+        "blend-count",
+        "colors-choice",
+        "init-missing",
+        "animation-format",
+    ],
+)
+def test_bad_arguments_give_one_clear_line_and_no_output(tmp_path, arguments, message):
+    output = tmp_path / "out.png"
+    result = nst_here(*arguments(tmp_path), "-o", output)
+    assert result.returncode == 2
+    assert result.stderr.startswith("nst: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("out.bmp", "unknown output format '.bmp'"),
+        ("no/such/folder/out.png", "does not exist"),
+        ("/proc/out.png", "/proc/out.png: cannot write the picture there"),  # a folder that takes no files
+    ],
+)
+def test_bad_output_paths_are_refused_before_the_run(tmp_path, output, message):
+    result = nst_here(CONTENT, STYLE, "-o", tmp_path / output, "--report", tmp_path / "report.json")
+    assert result.returncode == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # no run, no report, no probe left behind
+
+
+def test_reproduce_refuses_an_image_without_parameters(tmp_path):
+    result = nst_here("reproduce", CONTENT, "-o", tmp_path / "again.png")
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == f"nst: error: {CONTENT}: carries no nst parameters (nst stores them in the PNGs and TIFFs it writes)\n"
+    )
+    assert not (tmp_path / "again.png").exists()
