@@ -1,12 +1,13 @@
-"""Run under a chosen ``KERAS_BACKEND`` by tests/test_backends.py, in a process of its own.
+"""Run under a chosen ``KERAS_BACKEND`` by tests/test_backends.py, in a process of its own (or,
+on TensorFlow, in the tests' own).
 
 ``python -m tests.backend_probe losses OUT.npz``: the losses and gradient of a small image and a
-short run's picture. ``python -m tests.backend_probe lbfgs [fetch]``: L-BFGS steps on JAX, with
-every copy of an array to the host recorded (on the CPU, JAX's transfer guard lets them all
-pass); prints what was compiled, called and copied, as JSON. With ``fetch`` the progress
-callback asks for each step's picture, as a deliberate host copy. ``python -m tests.backend_probe
-clip FOLDER``: a 6-frame clip stylized into FOLDER; prints how often its steps were traced and
-how many compiled versions each holds, as JSON."""
+short run's picture (:func:`losses`). ``python -m tests.backend_probe jax FOLDER``: on JAX, those
+into FOLDER/jax.npz, then what one process can tell of JAX's compiled steps, printed as JSON:
+L-BFGS steps with every copy of an array to the host recorded (:func:`lbfgs`; on the CPU, JAX's
+transfer guard lets them all pass), without and with the progress callback asking for each
+step's picture, and a 6-frame clip's steps (:func:`clip`). One process, not four: each starts
+JAX and loads VGG19 anew."""
 
 import json
 import sys
@@ -36,7 +37,9 @@ def losses(path: str) -> None:
     np.savez(path, gradient=gradient, picture=picture, backend=backend.name(), **backend.floats(values))
 
 
-def lbfgs(fetch: bool, steps: int = 6) -> None:
+def lbfgs(fetch: bool, steps: int = 6) -> dict:
+    """What was compiled, called and copied to the host over a few L-BFGS steps; with ``fetch`` the
+    progress callback asks for each step's picture, as a deliberate host copy."""
     import jax
     from jax._src.array import ArrayImpl
 
@@ -55,17 +58,14 @@ def lbfgs(fetch: bool, steps: int = 6) -> None:
 
         return call
 
-    backend.compile = compile_and_count
     copied = []  # the number of values in each array copied to the host, in the loop
     # np.asarray(array) goes through __array__, float(array) and jax.device_get through _value.
-    to_numpy, value = ArrayImpl.__array__, ArrayImpl._value
+    compile, to_numpy, value = backend.compile, ArrayImpl.__array__, ArrayImpl._value
 
     def recorded(array, *args, **kwargs):
         copied.append(array.size)
         return to_numpy(array, *args, **kwargs)
 
-    ArrayImpl.__array__ = recorded
-    ArrayImpl._value = property(lambda array: copied.append(array.size) or value.fget(array))
     totals, largest_copies = [], []
 
     def should_step() -> bool:
@@ -80,18 +80,24 @@ def lbfgs(fetch: bool, steps: int = 6) -> None:
         largest_copies.append(max(copied, default=0))
         copied.clear()
 
-    run_lbfgs(objective, photo, options, should_step, on_step)
-    report = {
+    backend.compile, ArrayImpl.__array__ = compile_and_count, recorded
+    ArrayImpl._value = property(lambda array: copied.append(array.size) or value.fget(array))
+    try:
+        run_lbfgs(objective, photo, options, should_step, on_step)
+    finally:
+        backend.compile, ArrayImpl.__array__, ArrayImpl._value = compile, to_numpy, value
+    return {
         "compiled": len(compiled),
         "calls": [entry["calls"] for entry in compiled],
         "compilations": [entry["function"]._cache_size() for entry in compiled],
         "totals": totals,
         "largest_copy_per_step": largest_copies,
     }
-    print(json.dumps(report))
 
 
-def clip(folder: str) -> None:
+def clip(folder: Path) -> dict:
+    """A 6-frame clip stylized into ``folder``: how often its steps were traced, and how many
+    compiled versions each holds."""
     import jax
 
     from nst.apps.video import stylize_video
@@ -106,17 +112,23 @@ def clip(folder: str) -> None:
         compiled.append(jax.jit(traced))
         return compiled[-1]
 
-    backend.compile = compile_and_count
-    frames = frames_folder(Path(folder) / "frames")
-    result = stylize_video(frames, STYLE, Path(folder) / "styled", size=32, first_steps=3, steps=8, jit_compile=False)
-    report = {"frames": result.computed, "traces": traces, "compilations": [each._cache_size() for each in compiled]}
-    print(json.dumps(report))
+    kept, backend.compile = backend.compile, compile_and_count
+    try:
+        frames = frames_folder(folder / "frames")
+        result = stylize_video(frames, STYLE, folder / "styled", size=32, first_steps=3, steps=8, jit_compile=False)
+    finally:
+        backend.compile = kept
+    return {"frames": result.computed, "traces": traces, "compilations": [each._cache_size() for each in compiled]}
+
+
+def jax_checks(folder: Path) -> None:
+    losses(folder / "jax.npz")
+    checks = {"lbfgs": lbfgs(fetch=False), "lbfgs fetched": lbfgs(fetch=True), "clip": clip(folder)}
+    print(json.dumps(checks))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "losses":
         losses(sys.argv[2])
-    elif sys.argv[1] == "clip":
-        clip(sys.argv[2])
     else:
-        lbfgs(fetch=sys.argv[2:] == ["fetch"])
+        jax_checks(Path(sys.argv[2]))

@@ -1,6 +1,7 @@
 """The same results on every Keras backend (TensorFlow, JAX, PyTorch), and the run on JAX:
-one compiled function a step, no image copied to the host between steps. Each backend runs in a
-process of its own, started with the KERAS_BACKEND it tests."""
+one compiled function a step, no image copied to the host between steps. JAX and PyTorch each run
+in a process of their own, started with the KERAS_BACKEND it tests (tests/backend_probe.py);
+TensorFlow's reference, in the tests' own."""
 
 import json
 import os
@@ -10,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from tests import backend_probe
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -27,14 +29,22 @@ def run_python(arguments: list, backend: str, weights: str) -> subprocess.Comple
 
 
 @pytest.fixture(scope="module")
-def probes(tmp_path_factory, weights) -> dict[str, dict[str, np.ndarray]]:
+def checks(tmp_path_factory, weights) -> tuple[dict[str, dict[str, np.ndarray]], dict]:
+    """Each backend's probe of the losses (tests/backend_probe.py), and JAX's own checks."""
     folder = tmp_path_factory.mktemp("backends")
+    backend_probe.losses(folder / "tensorflow.npz")
+    run_python(["-m", "tests.backend_probe", "losses", folder / "torch.npz"], "torch", weights)
+    jax_checks = run_python(["-m", "tests.backend_probe", "jax", folder], "jax", weights)
     results = {}
     for backend in ("tensorflow", *OTHER_BACKENDS):
-        run_python(["-m", "tests.backend_probe", "losses", folder / f"{backend}.npz"], backend, weights)
         with np.load(folder / f"{backend}.npz") as saved:
             results[backend] = dict(saved)
-    return results
+    return results, json.loads(jax_checks.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def probes(checks) -> dict[str, dict[str, np.ndarray]]:
+    return checks[0]
 
 
 def test_each_probe_ran_on_its_own_backend(probes):
@@ -59,22 +69,19 @@ def test_a_short_run_paints_the_same_picture_on_every_backend(probes, backend):
 
 
 @pytest.mark.parametrize("fetch", [False, True], ids=["losses only", "picture fetched"])
-def test_under_jax_an_lbfgs_step_is_one_compiled_function_with_no_copy_to_the_host(weights, fetch):
-    arguments = ["-m", "tests.backend_probe", "lbfgs", *(["fetch"] if fetch else [])]
-    report = json.loads(run_python(arguments, "jax", weights).stdout.splitlines()[-1])
+def test_under_jax_an_lbfgs_step_is_one_compiled_function_with_no_copy_to_the_host(checks, fetch):
+    report = checks[1]["lbfgs fetched" if fetch else "lbfgs"]
     assert report["compiled"] == 1  # loss, gradient and the search's update: one function
     assert report["calls"] == [6] and report["compilations"] == [1]  # called every step, compiled once
     assert report["totals"][-1] < report["totals"][0]
-    # After the first step (which compiles, reading the weights): only the four losses cross,
-    # unless the callback asks for the picture (48 x 32 x 3 values), which shows what a copy looks like.
+    # After the first step (which compiles): only the four losses cross, unless the callback asks
+    # for the picture (48 x 32 x 3 values), which shows what a copy looks like.
     assert report["largest_copy_per_step"][1:] == [48 * 32 * 3 if fetch else 4] * 5
 
 
-def test_under_jax_a_clip_compiles_its_step_once(weights, tmp_path):
+def test_under_jax_a_clip_compiles_its_step_once(checks):
     """Video frames share their step (its targets are inputs): jitted and traced once for 6 frames."""
-    report = json.loads(
-        run_python(["-m", "tests.backend_probe", "clip", tmp_path], "jax", weights).stdout.splitlines()[-1]
-    )
+    report = checks[1]["clip"]
     assert report["frames"] == list(range(6))
     assert report["traces"] == [1] and report["compilations"] == [1]
 

@@ -133,7 +133,7 @@ def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_it
     plan = plan_size(Options(size=192, halo=16, max_memory=limit), height, width, [painting], steps=1)
     assert plan is not None and plan.tile is not None
     output, report = tmp_path / "print.png", tmp_path / "report.json"
-    result = nst_here(CONTENT, STYLE, "-o", output, "--size", 192, "--steps", 1, "--halo", 16, "--max-memory", limit,
+    result = nst_here(CONTENT, STYLE, "-o", output, "--size", 192, "--steps", 1, "--coarse-steps", 1, "--halo", 16, "--max-memory", limit,
                       "--no-jit-compile", "--weights", weights, "--report", report)  # fmt: skip
     assert result.returncode == 0, result.stderr
     with Image.open(output) as picture:
