@@ -35,6 +35,14 @@ def pytest_configure(config: pytest.Config) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     os.environ["RAY_TMPDIR"] = str(Path(tempfile.gettempdir()) / f"nst-{os.getpid()}-{worker}")
     os.environ.pop("RAY_ADDRESS", None)
+    # Test processes side by side share the CPUs: each takes its share of threads (TensorFlow's,
+    # PyTorch's and what they start inherit it), so that a Ray worker or a command a test starts,
+    # with one thread of its own, is not starved by two processes of two threads each.
+    processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if processes > 1:
+        threads = str(max(1, len(os.sched_getaffinity(0)) // processes))
+        for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+            os.environ.setdefault(variable, threads)
     # The whole suite's limit (.ci/run): past it, each test process prints where it is (the test it
     # was in among the frames) and exits, so that a stuck Ray or browser ends the run and says
     # where. The test processes go first, and pytest-xdist names the test each was running.
@@ -71,6 +79,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
     if wrong:
         raise pytest.UsageError("tests in the wrong tier:\n" + "\n".join(wrong))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """Under --dist loadgroup every test carries its group in its node ID, once pytest-xdist has read
+    the groups given above. Where it does not (pytest 9.2, pytest-xdist issue #1386), the groups
+    are lost without a word, and a test file's fixtures and the Ray tests would run in both
+    processes at once: refused instead."""
+    if node.config.getoption("dist") == "loadgroup" and any("@" not in nodeid for nodeid in ids):
+        pytest.exit("pytest-xdist did not apply the test groups (pytest-xdist issue #1386): use pytest below 9.2", 3)
 
 
 @pytest.fixture(scope="session")

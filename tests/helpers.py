@@ -65,6 +65,13 @@ def within(name: str, value: float, **bound: float) -> float:
     return value
 
 
+def tolerance_used(actual, expected, rtol: float = 0.0, atol: float = 0.0) -> float:
+    """How much of :func:`numpy.testing.assert_allclose`'s tolerance the closest-to-failing element
+    uses: max |actual - expected| / (atol + rtol |expected|); at most 1 where allclose passes."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    return float(np.max(np.abs(actual - expected) / (atol + rtol * np.abs(expected))))
+
+
 def relative_difference(value: float, reference: float) -> float:
     """|value - reference| / |reference|."""
     return abs(float(value) - float(reference)) / max(abs(float(reference)), 1e-30)

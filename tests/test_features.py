@@ -7,6 +7,7 @@ from keras import ops
 from nst.core.features import FeatureExtractor, load_vgg19, preprocess
 from nst.errors import NstError
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
+from tests.helpers import rng, tolerance_used, within
 
 # core: runs on every Keras backend (make test)
 pytestmark = pytest.mark.core
@@ -23,15 +24,14 @@ def full_vgg19_activations(weights, image):
 
 @pytest.mark.e2e
 def test_extractor_matches_full_vgg19_and_stops_at_the_deepest_layer(weights):
-    image = ops.convert_to_tensor(np.random.default_rng(1).uniform(size=(1, 64, 48, 3)).astype(np.float32))
+    image = ops.convert_to_tensor(rng(1).uniform(size=(1, 64, 48, 3)).astype(np.float32))
     extractor = FeatureExtractor(CONTENT_LAYERS + STYLE_LAYERS, weights)
     features = extractor(image)
     full = full_vgg19_activations(weights, image)
     assert set(features) == set(CONTENT_LAYERS + STYLE_LAYERS)
     for name, value in features.items():
-        np.testing.assert_allclose(
-            ops.convert_to_numpy(value), full[name], rtol=1e-4, atol=1e-3 * np.abs(full[name]).max()
-        )
+        used = tolerance_used(ops.convert_to_numpy(value), full[name], rtol=1e-4, atol=1e-3 * np.abs(full[name]).max())
+        within(f"{name} of the truncated extractor against the full VGG19's, tolerance used", used, at_most=1.0)
     computed = [layer.name for layer in extractor.model.layers]
     assert computed[-1] == "block5_conv2"
     assert not {"block5_conv3", "block5_conv4", "block5_pool"} & set(computed)
@@ -45,11 +45,10 @@ def test_shallow_extractor_computes_only_the_first_block(weights):
 
 @pytest.mark.e2e
 def test_preprocess_is_caffe_style():
-    image = np.random.default_rng(2).uniform(size=(1, 2, 2, 3)).astype(np.float32)
+    image = rng(2).uniform(size=(1, 2, 2, 3)).astype(np.float32)
     expected = image[..., ::-1] * 255.0 - np.array([103.939, 116.779, 123.68], dtype=np.float32)
-    np.testing.assert_allclose(
-        ops.convert_to_numpy(preprocess(ops.convert_to_tensor(image))), expected, rtol=1e-5, atol=1e-4
-    )
+    used = tolerance_used(ops.convert_to_numpy(preprocess(ops.convert_to_tensor(image))), expected, 1e-5, 1e-4)
+    within("preprocessing against Caffe's, tolerance used", used, at_most=1.0)
 
 
 @pytest.mark.e2e

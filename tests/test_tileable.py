@@ -15,7 +15,17 @@ from nst.core.preconditioners import PRECONDITIONERS
 from nst.core.tiles import TiledObjective
 from nst.media import measures, textures
 from nst.media.images import load_image
-from tests.helpers import CONTENT, STYLE, losses_and_gradient, nst_here, relative_error, within
+from tests.helpers import (
+    CONTENT,
+    STYLE,
+    losses_and_gradient,
+    nst_here,
+    relative_difference,
+    relative_error,
+    rng,
+    tolerance_used,
+    within,
+)
 
 LAYERS = ("block1_conv1", "block3_conv1", "block5_conv1", "block5_conv2")
 
@@ -32,41 +42,46 @@ def test_the_wrapped_network_sees_the_picture_repeated_without_end_exactly(weigh
         own = backend.to_numpy(wrapped[name])[0]
         height, width = own.shape[:2]
         middle = backend.to_numpy(repeated[name])[0][2 * height : 3 * height, 2 * width : 3 * width]
-        np.testing.assert_allclose(own, middle, atol=1e-4 * np.abs(middle).max(), err_msg=name)
+        used = tolerance_used(own, middle, atol=1e-4 * np.abs(middle).max())
+        within(f"{name} of the wrapped network against the repeated picture's, tolerance used", used, at_most=1.0)
     plain = backend.to_numpy(FeatureExtractor(LAYERS, weights)(ops.convert_to_tensor(picture[np.newaxis]))[LAYERS[-1]])
-    assert np.abs(plain[0, :, 0] - middle[:, 0]).max() > 0.1 * np.abs(middle).max()  # zeros at the edge differ
+    edge = np.abs(plain[0, :, 0] - middle[:, 0]).max() / np.abs(middle).max()  # zeros at the edge differ
+    within("the plain network at the edge against the repeated picture's, over the largest feature", edge, above=0.1)
 
 
 @pytest.mark.e2e
 @pytest.mark.core
 def test_wrapped_total_variation_counts_the_last_row_and_column_against_the_first():
-    image = np.random.default_rng(0).random((1, 6, 7, 3)).astype(np.float32)
+    image = rng(0).random((1, 6, 7, 3)).astype(np.float32)
     expected = np.abs(np.roll(image, -1, axis=1) - image).sum() + np.abs(np.roll(image, -1, axis=2) - image).sum()
-    assert float(losses.total_variation_loss(image, "sum", wrap=True)) == pytest.approx(expected, rel=1e-5)
-    assert float(losses.total_variation_loss(image, "mean", wrap=True)) == pytest.approx(expected / 42, rel=1e-5)
+    for form, reference in (("sum", expected), ("mean", expected / 42)):
+        difference = relative_difference(losses.total_variation_loss(image, form, wrap=True), reference)
+        within(f"total variation ({form}) around the wrap-around, relative", difference, at_most=1e-5)
 
 
 @pytest.mark.e2e
 @pytest.mark.core
 @pytest.mark.parametrize("name", ["gaussian", "blocks", "none"])
 def test_the_wrapped_preconditioner_stays_symmetric_and_moves_with_the_picture(name):
-    rng = np.random.default_rng(1)
-    x, y = (rng.normal(size=(48, 64, 3)).astype(np.float32) for _ in range(2))
+    draw = rng(1)
+    x, y = (draw.normal(size=(48, 64, 3)).astype(np.float32) for _ in range(2))
 
     def precondition(vector):
         return backend.to_numpy(PRECONDITIONERS[name](ops.convert_to_tensor(vector), 3, True))
 
-    assert np.sum(precondition(x) * y) == pytest.approx(np.sum(x * precondition(y)), rel=1e-4)  # symmetric
+    symmetric = relative_difference(np.sum(precondition(x) * y), np.sum(x * precondition(y)))
+    within(f"{name} preconditioner wrapped: <Px, y> against <x, Py>, relative", symmetric, at_most=1e-4)
     if name == "gaussian":  # a shift by the coarsest level's step commutes with it: no edge anywhere
-        np.testing.assert_allclose(precondition(np.roll(x, (8, 16), (0, 1))), np.roll(precondition(x), (8, 16), (0, 1)),
-                                   atol=1e-4)  # fmt: skip
+        moved = precondition(np.roll(x, (8, 16), (0, 1))), np.roll(precondition(x), (8, 16), (0, 1))
+        used = tolerance_used(*moved, atol=1e-4)
+        within("gaussian preconditioner wrapped: moved with the picture, tolerance used", used, at_most=1.0)
 
 
 def _scene(size):
     """A photo made to wrap around (sides of multiples of 16), a changed version of it to score, a painting."""
     photo = load_image(CONTENT, size)
     photo = textures.wrapped(photo[: len(photo) // 16 * 16])
-    image = np.clip(photo + np.random.default_rng(3).normal(0.0, 0.1, photo.shape), 0.0, 1.0).astype(np.float32)
+    image = np.clip(photo + rng(3).normal(0.0, 0.1, photo.shape), 0.0, 1.0).astype(np.float32)
     return photo, image, load_image(STYLE, size)
 
 
@@ -83,12 +98,15 @@ def test_tiles_of_a_tileable_picture_wrap_around_and_give_the_whole_pictures_los
     tiled_objective = TiledObjective(photo, painting, options, tile=64, halo=halo)
     assert len(tiled_objective.tiling) == tiles and tiled_objective.tiling.tiles[0].corner == (-halo, -halo)
     tiled = losses_and_gradient(tiled_objective, image)
-    assert relative_error(tiled[1], whole[1]) < bound
+    within(f"tileable in tiles, a {halo} px halo: gradient against the whole picture's, relative L2",
+           relative_error(tiled[1], whole[1]), below=bound)  # fmt: skip
     if halo >= size:  # the crops see the whole picture
         for name, value in whole[0].items():
-            assert tiled[0][name] == pytest.approx(value, rel=1e-5), name
+            difference = relative_difference(tiled[0][name], value)
+            within(f"tileable in tiles, a {halo} px halo: {name} loss, relative", difference, at_most=1e-5)
     else:
-        assert tiled[0]["total"] == pytest.approx(whole[0]["total"], rel=0.01)
+        difference = relative_difference(tiled[0]["total"], whole[0]["total"])
+        within(f"tileable in tiles, a {halo} px halo: total loss, relative", difference, at_most=0.01)
 
 
 def _run(tmp_path, weights, name, *arguments):

@@ -6,7 +6,7 @@ from PIL import Image
 
 from nst.media import measures
 from nst.media.images import load_image
-from tests.helpers import CONTENT, STYLE
+from tests.helpers import CONTENT, STYLE, relative_difference, rng, within
 
 PHOTO = load_image(CONTENT, 256)
 
@@ -19,12 +19,12 @@ def _enlarged(pixels: np.ndarray, factor: float, resample: Image.Resampling) -> 
 
 
 def test_salt_and_pepper_pixels_are_outliers_and_a_smooth_image_has_none():
-    rng = np.random.default_rng(0)
+    draw = rng(0)
     salted = PHOTO.copy()
-    hit = rng.random(PHOTO.shape[:2]) < 0.01
-    salted[hit] = rng.integers(0, 2, (int(hit.sum()), 1)).astype(np.float32)
-    photo_outliers = measures.outlier_fraction(PHOTO)
-    assert measures.outlier_fraction(salted) >= max(5 * photo_outliers, 5.0)  # 1% salt and pepper: about 9 per mille
+    hit = draw.random(PHOTO.shape[:2]) < 0.01
+    salted[hit] = draw.integers(0, 2, (int(hit.sum()), 1)).astype(np.float32)
+    photo_outliers = measures.outlier_fraction(PHOTO)  # 1% salt and pepper: about 9 per mille
+    within("1% salt and pepper: outliers", measures.outlier_fraction(salted), at_least=max(5 * photo_outliers, 5.0))
     ramp = np.broadcast_to(np.linspace(0, 1, 200, dtype=np.float32)[None, :, None], (120, 200, 3))
     assert measures.outlier_fraction(ramp) == 0.0
 
@@ -41,24 +41,24 @@ def test_the_outlier_bound_is_3_per_mille_or_the_paintings_own():
 def test_an_enlargements_lattice_is_caught_at_any_period_and_the_photo_scores_one():
     """A picture enlarged 4096/861 = 4.76 times (a print's ladder) carries a lattice of that
     period, which the block grid (periods 2, 4, 8, 16, 32) does not see."""
-    rng = np.random.default_rng(0)
     small = load_image(CONTENT, 128)
-    textured = np.clip(small + rng.normal(0, 0.05, small.shape), 0, 1).astype(np.float32)
+    textured = np.clip(small + rng(0).normal(0, 0.05, small.shape), 0, 1).astype(np.float32)
     factor = 4096 / 861
     picture = _enlarged(textured, factor, Image.Resampling.BICUBIC)
     photo = _enlarged(small, factor, Image.Resampling.LANCZOS)
-    assert measures.lattice(picture, photo) > 5
-    assert measures.grid(picture, photo) < 1.05  # what the new measure is for
-    assert measures.lattice(photo, photo) <= 1.0
+    within("enlarged 4.76 times: lattice", measures.lattice(picture, photo), above=5)
+    within("enlarged 4.76 times: grid", measures.grid(picture, photo), below=1.05)  # what the new measure is for
+    within("the photo against itself: lattice", measures.lattice(photo, photo), at_most=1.0)
     frequencies, prominence = measures.lattice_spectrum(picture)
-    assert 1 / frequencies[np.argmax(prominence)] == pytest.approx(factor, rel=0.05)
+    period = relative_difference(1 / frequencies[np.argmax(prominence)], factor)
+    within("enlarged 4.76 times: the lattice's period against the factor, relative", period, at_most=0.05)
 
 
 def test_a_clean_photo_has_no_lattice_against_another_version_of_itself():
     """The photo with mild noise (no periodic pattern) scores about 1 against the photo."""
     photo = load_image(CONTENT, 512)
-    noisy = np.clip(photo + np.random.default_rng(1).normal(0, 0.01, photo.shape), 0, 1).astype(np.float32)
-    assert measures.lattice(noisy, photo) < measures.MAX_LATTICE
+    noisy = np.clip(photo + rng(1).normal(0, 0.01, photo.shape), 0, 1).astype(np.float32)
+    within("the photo with mild noise: lattice", measures.lattice(noisy, photo), below=measures.MAX_LATTICE)
 
 
 def test_on_a_small_picture_chance_is_no_lattice_and_an_enlargements_lattice_still_is():
@@ -67,29 +67,34 @@ def test_on_a_small_picture_chance_is_no_lattice_and_an_enlargements_lattice_sti
     was counted): no pattern, and under the bound. An enlargement's lattice at that size is
     still caught, many times over."""
     photo = load_image(CONTENT, 200)
-    assert 1.8 < measures.chance_prominence(*photo.shape[:2]) < 2.3
-    assert measures.chance_prominence(2560, 4096) < 1.05  # a print's spectrum averages thousands
+    chance = measures.chance_prominence(*photo.shape[:2])
+    within("chance prominence at 200x133 px", chance, above=1.8)
+    within("chance prominence at 200x133 px", chance, below=2.3)
+    within(
+        "chance prominence at 4096x2560 px", measures.chance_prominence(2560, 4096), below=1.05
+    )  # thousands averaged
     for seed in range(5):
-        noise = np.random.default_rng(seed).random(photo.shape).astype(np.float32)
-        assert measures.lattice(noise, photo) < measures.MAX_LATTICE
-    rng = np.random.default_rng(0)
+        noise = rng(seed).random(photo.shape).astype(np.float32)
+        within("white noise at 200 px: lattice", measures.lattice(noise, photo), below=measures.MAX_LATTICE)
+    draw = rng(0)
     for side in (64, 100, 128):  # enlarged 3.1, 2 and 1.56 times
         small = load_image(CONTENT, side)
-        textured = np.clip(small + rng.normal(0, 0.05, small.shape), 0, 1).astype(np.float32)
+        textured = np.clip(small + draw.normal(0, 0.05, small.shape), 0, 1).astype(np.float32)
         picture = _enlarged(textured, 200 / side, Image.Resampling.BICUBIC)
-        assert measures.lattice(picture, _enlarged(small, 200 / side, Image.Resampling.LANCZOS)) > 5
+        lattice = measures.lattice(picture, _enlarged(small, 200 / side, Image.Resampling.LANCZOS))
+        within(f"{side} px enlarged to 200 px: lattice", lattice, above=5)
 
 
 def test_one_bright_row_is_a_line_and_a_clean_photo_has_none():
     lined = PHOTO.copy()
     lined[100] = np.clip(lined[100] + 0.3, 0, 1)
-    assert measures.lines(lined, PHOTO) > 3
+    within("one bright row: lines", measures.lines(lined, PHOTO), above=3)
     columned = PHOTO.copy()
     columned[:, 77] = np.clip(columned[:, 77] - 0.3, 0, 1)
-    assert measures.lines(columned, PHOTO) > 3
+    within("one dark column: lines", measures.lines(columned, PHOTO), above=3)
     painting = load_image(STYLE, 256)
     assert measures.lines(PHOTO, PHOTO) == pytest.approx(1.0)
-    assert measures.line_prominence(painting) < 3  # a picture's own edges are not lines
+    within("a painting's own most prominent line", measures.line_prominence(painting), below=3)  # edges are no lines
 
 
 def test_the_new_measures_are_in_picture_measures_and_in_bands_as_whole():

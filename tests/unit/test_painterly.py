@@ -8,7 +8,7 @@ from nst import Options
 from nst.media import measures
 from nst.media.images import enlarged_with_detail, gaussian_blur, load_image, resize_pixels
 from nst.options import PAINTING_STEP_RATIO, PRINT_STEP_RATIO
-from tests.helpers import CONTENT
+from tests.helpers import CONTENT, rng, within
 
 
 @pytest.mark.parametrize("size", [192, 256, 512, 700, 1024, 2048, 4096])
@@ -47,26 +47,27 @@ def test_the_gaussian_blur_is_separable_mirrored_and_keeps_the_mean_of_a_flat_im
 def test_the_detail_enlargement_leaves_no_lattice_and_keeps_the_photos_fine_detail():
     """A textured 256 px picture enlarged to 512 px: bicubic leaves a lattice at period 2, the
     detail enlargement none, and it carries the photo's edges where bicubic is soft."""
-    rng = np.random.default_rng(0)
     photo = load_image(CONTENT, 512)
-    small = np.clip(resize_pixels(photo, (photo.shape[0] // 2, 256)) + rng.normal(0, 0.05, (170, 256, 3)), 0, 1)
+    small = np.clip(resize_pixels(photo, (photo.shape[0] // 2, 256)) + rng(0).normal(0, 0.05, (170, 256, 3)), 0, 1)
     small = small.astype(np.float32)
     bicubic = resize_pixels(small, photo.shape)
     detail = enlarged_with_detail(small, photo)
-    assert measures.lattice(bicubic, photo) > 3 * measures.lattice(detail, photo)
-    assert measures.lattice(detail, photo) < measures.MAX_LATTICE
+    ratio = measures.lattice(bicubic, photo) / measures.lattice(detail, photo)
+    within("enlarged twice: bicubic's lattice over the detail enlargement's", ratio, above=3)
+    within("enlarged twice with detail: lattice", measures.lattice(detail, photo), below=measures.MAX_LATTICE)
     fine = photo - gaussian_blur(photo, 1.0)
-    assert np.corrcoef((detail - gaussian_blur(detail, 1.0)).ravel(), fine.ravel())[0, 1] > 0.9
+    correlation = np.corrcoef((detail - gaussian_blur(detail, 1.0)).ravel(), fine.ravel())[0, 1]
+    within("enlarged twice with detail: its fine detail's correlation with the photo's", correlation, above=0.9)
 
 
 def _ladder_of_enlargements(enlarge) -> np.ndarray:
     """Noise at the first of a 5-size ladder (128 to 1024 px, steps of 1.68x, as a print's 512 to
     4096 px), each larger size the smaller enlarged by ``enlarge`` plus a little fresh noise: sizes
     whose few steps change the picture little, as nst 0.2's plan gave a print's largest."""
-    rng = np.random.default_rng(0)
+    draw = rng(0)
     picture = None
     for side in (128, 215, 362, 609, 1024):
-        noise = (0.5 + 0.1 * rng.standard_normal((round(0.625 * side), side, 3))).astype(np.float32)
+        noise = (0.5 + 0.1 * draw.standard_normal((round(0.625 * side), side, 3))).astype(np.float32)
         picture = noise if picture is None else np.clip(enlarge(picture, noise) + 0.05 * (noise - 0.5), 0, 1)
     return picture.astype(np.float32)
 
@@ -78,5 +79,5 @@ def test_bicubic_enlargements_chained_leave_straight_lines_and_the_detail_enlarg
     detail enlargement's blur takes them out with the lattices."""
     bicubic = _ladder_of_enlargements(lambda picture, noise: resize_pixels(picture, noise.shape))
     detail = _ladder_of_enlargements(enlarged_with_detail)
-    assert measures.line_prominence(bicubic) > 1.5
-    assert measures.line_prominence(detail) < 1.1
+    within("a chain of bicubic enlargements: its most prominent line", measures.line_prominence(bicubic), above=1.5)
+    within("a chain of detail enlargements: its most prominent line", measures.line_prominence(detail), below=1.1)

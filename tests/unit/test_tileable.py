@@ -2,27 +2,25 @@
 picture enlarged across its wrap-around (the runs: tests/test_tileable.py)."""
 
 import numpy as np
-import pytest
 
 from nst.media import measures, textures
 from nst.media.images import load_image, resize_pixels
-from tests.helpers import CONTENT
+from tests.helpers import CONTENT, rng, within
 
 
 def test_a_photo_made_to_wrap_around_has_no_seam_and_keeps_its_middle():
     photo = load_image(CONTENT, 256)[:160]
-    assert measures.seam(photo) > 3 * measures.MAX_SEAM  # a photo's edges never met
+    within("a photo's seam", measures.seam(photo), above=3 * measures.MAX_SEAM)  # its edges never met
     wrapped = textures.wrapped(photo)
-    assert measures.seam(wrapped) <= measures.MAX_SEAM
+    within("the photo made to wrap around: its seam", measures.seam(wrapped), at_most=measures.MAX_SEAM)
     np.testing.assert_allclose(wrapped[78:82, 126:130], photo[78:82, 126:130], atol=0.01)  # the middle is the photo
 
 
 def test_the_seam_measure_sees_a_step_at_the_wrap_around_and_not_a_periodic_texture():
-    rng = np.random.default_rng(2)
-    texture = rng.random((64, 96, 3))
-    assert measures.seam(texture) == pytest.approx(1.0, abs=0.1)  # every boundary alike, the wrap-around too
+    texture = rng(2).random((64, 96, 3))
+    within("white noise: its seam, off 1", abs(measures.seam(texture) - 1.0), at_most=0.1)  # every boundary alike
     stepped = texture * 0.5 + np.linspace(0.0, 0.5, 96)[np.newaxis, :, np.newaxis]  # a ramp: a step where it wraps
-    assert measures.seam(stepped) > 1.5
+    within("a ramp: its seam", measures.seam(stepped), above=1.5)
 
 
 def test_a_tileable_picture_is_enlarged_across_its_wrap_around():
