@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from nst import Options, score, stylize
+from nst.core import backend
 from nst.core.features import FeatureExtractor
 from nst.core.objective import Objective
+from nst.core.optimizers import CompiledSteps
 from nst.media.images import NstWarning, load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from nst.run import plan, runner
@@ -185,3 +187,27 @@ def test_score_command_prints_the_losses_of_a_result(tmp_path, weights):
 def test_score_of_the_photo_itself_has_no_content_loss(weights):
     losses = score(CONTENT, CONTENT, STYLE, Options(size=64, weights=weights))
     assert losses["content"] == 0.0 and losses["style"] > 0
+
+
+@pytest.mark.e2e
+def test_a_process_keeps_its_lbfgs_steps_for_its_next_runs_and_not_adams(weights, monkeypatch):
+    """The web app's next job or a batch worker's next item at the same size starts without
+    compiling its L-BFGS step again, and makes the very picture a fresh step would; Adam's kept
+    step would hold three images, so each run compiles its own. At most the capacity's steps stay."""
+    monkeypatch.setattr(runner, "KEPT_LBFGS_STEPS", CompiledSteps(capacity=2))
+    compiled = []
+    compile_step = backend.compile
+    monkeypatch.setattr(backend, "compile", lambda *args, **kwargs: compiled.append(1) or compile_step(*args, **kwargs))
+    settings = {"size": 48, "steps": 3, "weights": weights, "jit_compile": False}
+    first = stylize(CONTENT, STYLE, **settings)
+    assert len(compiled) == 1
+    again = stylize(CONTENT, STYLE, **settings)
+    assert len(compiled) == 1  # the kept step
+    np.testing.assert_array_equal(again.pixels, first.pixels)
+    for size in (32, 40):  # two more sizes: the 48 px step is the least recently used, and freed
+        stylize(CONTENT, STYLE, **{**settings, "size": size})
+    stylize(CONTENT, STYLE, **settings)
+    assert len(compiled) == 4
+    for _ in range(2):
+        stylize(CONTENT, STYLE, **{**settings, "optimizer": "adam"})
+    assert len(compiled) == 6

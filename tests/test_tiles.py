@@ -16,11 +16,12 @@ from PIL import Image
 from nst import Options, score, stylize
 from nst.core import adam, backend, lbfgs
 from nst.core.objective import Objective
+from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
 from nst.errors import NstError
 from nst.media import measures
 from nst.media.images import load_image
-from nst.run import memory
+from nst.run import memory, runner
 from nst.run.memory import estimate_peak_mb, estimate_tiled_mb, plan_size
 from tests.helpers import (
     CONTENT,
@@ -109,6 +110,7 @@ def test_adam_in_tiles_alternates_where_vgg19_sees_the_picture_unless_told_not_t
 
     for module in (adam, lbfgs):
         monkeypatch.setattr(module, "step_function", recording(module.step_function))
+    monkeypatch.setattr(runner, "KEPT_LBFGS_STEPS", CompiledSteps())  # none from earlier runs: each builds its own
     settings = {"size": 64, "scales": 1, "steps": 4, "tile": tile, "halo": 16, "weights": weights, "jit_compile": False}
     stylize(CONTENT, STYLE, Options(optimizer="adam", **settings))
     assert shifts == ([0, 1, 0, 1] if tile else [0, 0, 0, 0])

@@ -15,6 +15,8 @@ settings (a clip's frames) share one compiled step, and a clip compiles once per
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -31,17 +33,24 @@ Kept = TypeVar("Kept")
 
 class CompiledSteps:
     """The optimizers' compiled steps, kept from one run to the next (a clip's frames, in
-    :mod:`nst.apps.video`): a run whose objective has the same signature and whose optimizer has
-    the same settings takes the step an earlier run compiled, with its own targets. Without one,
-    each run compiles its own, which is freed with it (a picture's run, each size of a print)."""
+    :mod:`nst.apps.video`; a process's pictures, in :mod:`nst.run.runner`): a run whose objective
+    has the same signature and whose optimizer has the same settings takes the step an earlier run
+    compiled, with its own targets. Without one, each run compiles its own, which is freed with it.
+    With a ``capacity``, the least recently used beyond it are freed."""
 
-    def __init__(self) -> None:
-        self._kept: dict[Hashable, Any] = {}
+    def __init__(self, capacity: int | None = None) -> None:
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()  # a web server's runs and a batch worker's items come from threads
 
     def get(self, key: Hashable, build: Callable[[], Kept]) -> Kept:
-        if key not in self._kept:
-            self._kept[key] = build()
-        return self._kept[key]
+        with self._lock:
+            if key not in self._kept:
+                self._kept[key] = build()
+            self._kept.move_to_end(key)
+            while self._capacity is not None and len(self._kept) > self._capacity:
+                self._kept.popitem(last=False)
+            return self._kept[key]
 
 
 def kept(

@@ -43,6 +43,11 @@ from nst.run.result import Result
 DETAIL_LEARNING_RATE = 0.005
 # The optimizers by name (Options.optimizer); benchmarks/lbfgs.py puts other ones in to compare.
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
+# The process's L-BFGS steps, kept for its later runs of the same sizes and settings (the web app's
+# next job, a batch worker's next item, a notebook's next call), which then start without tracing
+# and compiling them. L-BFGS's kept step holds no image (Adam's holds three, whose memory no later
+# run's plan counts: those are freed with their run). As many as a print's ladder has sizes.
+KEPT_LBFGS_STEPS = CompiledSteps(capacity=8)
 # Sizes are planned in the memory the run's arrays live in: a GPU's, where the backend runs on one.
 memory.device_free_mb = backend.free_device_memory_mb
 
@@ -185,10 +190,13 @@ class Run:
         picture so far (and a checkpoint, when asked for)."""
         optimize = OPTIMIZERS[size.options.optimizer]
         on_step = functools.partial(self.on_step, size)
+        kept = self.compiled_steps
+        if kept is None and size.options.optimizer == "lbfgs":
+            kept = KEPT_LBFGS_STEPS
         try:
             return optimize(
                 size.objective, size.start, size.options, size.should_step, on_step, size.resumed_state,
-                compiled_steps=self.compiled_steps,
+                compiled_steps=kept,
             )  # fmt: skip
         except (KeyboardInterrupt, _NotFinite) as stop:
             raise self.stopped(size, stop) from None
