@@ -6,9 +6,11 @@ short run's picture (:func:`losses`). ``python -m tests.backend_probe jax FOLDER
 into FOLDER/jax.npz, then what one process can tell of JAX's compiled steps, printed as JSON:
 L-BFGS steps with every copy of an array to the host recorded (:func:`lbfgs`; on the CPU, JAX's
 transfer guard lets them all pass), first without and then with the progress callback asking for
-each step's picture, and a 6-frame clip's steps (:func:`clip`). One process, not four: each
-starts JAX and loads VGG19 anew."""
+each step's picture, a 6-frame clip's steps (:func:`clip`), and the ``nst`` command
+(:func:`command`). One process, not five: each starts JAX and loads VGG19 anew."""
 
+import contextlib
+import io
 import json
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ import numpy as np
 from keras import ops
 
 from nst import Options, stylize
+from nst.apps import cli
 from nst.core import backend
 from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective
@@ -122,9 +125,22 @@ def clip(folder: Path) -> dict:
     return {"frames": result.computed, "traces": traces, "compilations": [each._cache_size() for each in compiled]}
 
 
+def command(folder: Path) -> dict:
+    """``nst`` run in this process: what it printed, its report's parameters, and whether
+    TensorFlow was ever loaded."""
+    output, report = folder / "out.png", folder / "out.json"
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+        code = cli.main([str(CONTENT), str(STYLE), "-o", str(output), "--size", "32", "--steps", "3", "--report",
+                         str(report)])  # fmt: skip
+    params = json.loads(report.read_text())["params"] if report.is_file() else {}
+    return {"returncode": code, "said": said.getvalue(), "written": output.is_file(), "params": params,
+            "tensorflow": "tensorflow" in sys.modules}  # fmt: skip
+
+
 def jax_checks(folder: Path) -> None:
     losses(folder / "jax.npz")
-    checks = {"lbfgs": lbfgs(), "clip": clip(folder)}
+    checks = {"lbfgs": lbfgs(), "clip": clip(folder), "command": command(folder)}
     print(json.dumps(checks))
 
 

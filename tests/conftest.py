@@ -37,12 +37,15 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("RAY_ADDRESS", None)
     # Test processes side by side share the CPUs: each takes its share of threads (TensorFlow's,
     # PyTorch's and what they start inherit it), so that a Ray worker or a command a test starts,
-    # with one thread of its own, is not starved by two processes of two threads each.
-    processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    # with one thread of its own, is not starved by two processes of two threads each. Where make
+    # runs the tiers side by side it says how many test processes there are in all.
+    processes = int(os.environ.get("NST_TEST_PROCESSES") or os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if processes > 1:
-        threads = str(max(1, len(os.sched_getaffinity(0)) // processes))
+        threads = max(1, len(os.sched_getaffinity(0)) // processes)
         for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
-            os.environ.setdefault(variable, threads)
+            os.environ.setdefault(variable, str(threads))
+        if threads == 1:  # JAX's XLA sizes its pool by the CPUs, whatever the others say
+            os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     # The whole suite's limit (.ci/run): past it, each test process prints where it is (the test it
     # was in among the frames) and exits, so that a stuck Ray or browser ends the run and says
     # where. The test processes go first, and pytest-xdist names the test each was running.
@@ -74,9 +77,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (tier,) = tiers
         if item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(TIERS[tier]))
-        item.add_marker(
-            pytest.mark.xdist_group(RAY_GROUP if item.get_closest_marker("ray") else item.nodeid.split("::")[0])
-        )
+        if config.pluginmanager.hasplugin("xdist"):
+            group = RAY_GROUP if item.get_closest_marker("ray") else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
     if wrong:
         raise pytest.UsageError("tests in the wrong tier:\n" + "\n".join(wrong))
 

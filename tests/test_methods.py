@@ -198,7 +198,7 @@ def test_a_process_keeps_its_lbfgs_steps_for_its_next_runs_and_not_adams(weights
     compiled = []
     compile_step = backend.compile
     monkeypatch.setattr(backend, "compile", lambda *args, **kwargs: compiled.append(1) or compile_step(*args, **kwargs))
-    settings = {"size": 48, "steps": 3, "weights": weights, "jit_compile": False}
+    settings = {"size": 48, "steps": 1, "weights": weights, "jit_compile": False}
     first = stylize(CONTENT, STYLE, **settings)
     assert len(compiled) == 1
     again = stylize(CONTENT, STYLE, **settings)
