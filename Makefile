@@ -12,7 +12,7 @@ ifneq ($(NST_WEIGHTS),)
 export NST_WEIGHTS
 endif
 
-.PHONY: demo test test-tensorflow test-jax test-torch check lint benchmark clean
+.PHONY: demo test check lint benchmark clean
 
 # The browser tests drive a Chromium (Playwright's own download is not used): NST_CHROMIUM, else
 # Debian's, which `make test` installs when it is missing (through sudo unless root).
@@ -37,23 +37,15 @@ $(INSTALLED): pyproject.toml
 demo: $(INSTALLED)
 	$(BIN)/nst examples/cat.jpg examples/starry-night.jpg -o demo.png --size 256 --report demo.json --overwrite
 
-# The whole suite on TensorFlow (the default backend) in TEST_PROCESSES processes (pytest-xdist; a
-# file's tests in one, the Ray tests in one), and beside it the core tests on JAX and on PyTorch,
-# one process each: the JAX and PyTorch tests fill the time the TensorFlow ones spend waiting (on
-# Ray, a browser, a process). Each tier's output is printed whole when it ends (--output-sync).
+# The whole suite on TensorFlow (the default backend), then the core tests on JAX and PyTorch, each
+# in TEST_PROCESSES processes (pytest-xdist; a file's tests in one, the Ray tests in one; each
+# process with its share of the threads, tests/conftest.py).
 TEST_PROCESSES ?= 2
-TIERS := test-tensorflow test-jax test-torch
+PARALLEL := -n $(TEST_PROCESSES) --dist loadgroup
 test: $(INSTALLED) lint $(NST_CHROMIUM)
-	$(MAKE) --no-print-directory -j $(words $(TIERS)) --output-sync=target $(TIERS)
-
-# Every test process takes its share of the CPUs' threads (tests/conftest.py): the three tiers' together.
-export NST_TEST_PROCESSES := $(shell echo $$(($(TEST_PROCESSES) + 2)))
-test-tensorflow: $(INSTALLED)
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadgroup
-test-jax: $(INSTALLED)
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -m core -p no:xdist
-test-torch: $(INSTALLED)
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -m core -p no:xdist
+	$(BIN)/python -m pytest $(PARALLEL)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -m core $(PARALLEL)
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -m core $(PARALLEL)
 
 # The fast tier while working (seconds): ruff, the import contracts and the unit tests in tests/unit
 # (options, the command's refusals, memory plans, tiling, inputs, jobs, the web app on a fake run,

@@ -37,9 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("RAY_ADDRESS", None)
     # Test processes side by side share the CPUs: each takes its share of threads (TensorFlow's,
     # PyTorch's and what they start inherit it), so that a Ray worker or a command a test starts,
-    # with one thread of its own, is not starved by two processes of two threads each. Where make
-    # runs the tiers side by side it says how many test processes there are in all.
-    processes = int(os.environ.get("NST_TEST_PROCESSES") or os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    # with one thread of its own, is not starved by two processes of two threads each.
+    processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if processes > 1:
         threads = max(1, len(os.sched_getaffinity(0)) // processes)
         for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):

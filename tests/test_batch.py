@@ -162,29 +162,22 @@ def test_an_unreadable_photo_fails_its_item_alone_with_the_single_commands_messa
     ]  # fmt: skip
 
 
-def test_a_weights_file_in_keras_own_format_reaches_the_workers_under_its_name(local_ray, pictures, weights,
-                                                                                tmp_path):  # fmt: skip
-    """Keras reads NAME.weights.h5 (its own format) and NAME.h5 (the older one) by their names."""
-    import keras
-
-    photos, paintings = pictures
-    path = tmp_path / "vgg19.weights.h5"
-    keras.applications.VGG19(include_top=False, weights=weights).save_weights(path)
-    options = Options(weights=str(path), **SETTINGS)
-    summary = batch.stylize_many(photos[:1], paintings[:1], tmp_path / "out", options, workers=batch.Workers(count=1))
-    assert [(outcome.status, outcome.error) for outcome in summary.items] == [("done", None)]
-
-
-def test_a_picture_too_large_for_a_workers_share_of_the_memory_runs_in_tiles(local_ray, weights, tmp_path):
+def test_a_worker_plans_in_its_share_of_the_memory_with_weights_in_keras_own_format(local_ray, weights, tmp_path):
     """Workers side by side each plan in their share (here 1700 MB): a 160 px picture that fits
     whole in the machine's memory runs in tiles there, as the single command does in 1700 MB; the
-    share is the worker's, not a setting recorded in the picture."""
-    options = Options(weights=weights, size=160, steps=2, coarse_steps=2, jit_compile=False)
-    summary = batch.stylize_many([CONTENT], [STYLE], tmp_path, options, workers=batch.Workers(count=1, memory_mb=1700))
+    share is the worker's, not a setting recorded in the picture. Its weights file reaches it under
+    its name: Keras reads NAME.weights.h5 (its own format) and NAME.h5 (the older one) by their names."""
+    import keras
+
+    path = tmp_path / "vgg19.weights.h5"
+    keras.applications.VGG19(include_top=False, weights=weights).save_weights(path)
+    options = Options(weights=str(path), size=160, steps=2, coarse_steps=2, jit_compile=False)
+    summary = batch.stylize_many([CONTENT], [STYLE], tmp_path / "out", options,
+                                 workers=batch.Workers(count=1, memory_mb=1700))  # fmt: skip
     assert [(outcome.status, outcome.error) for outcome in summary.items] == [("done", None)]
-    report = json.loads(next(tmp_path.glob("cat-starry-night.json")).read_text())
+    report = json.loads(next((tmp_path / "out").glob("cat-starry-night.json")).read_text())
     assert report["sizes"][-1]["tile"] == 128 and report["params"]["max_memory"] is None
-    single = stylize(CONTENT, STYLE, options, max_memory=1700)
+    single = stylize(CONTENT, STYLE, options, weights=weights, max_memory=1700)
     assert [size["tile"] for size in report["sizes"]] == [size["tile"] for size in single.report["sizes"]]
 
 

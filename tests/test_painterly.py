@@ -1,5 +1,5 @@
 """The painterly default: losses as fractions of the photo's own (whole and in tiles, a compiled
-step serving another photo), and a small pair painted cleanly with larger forms than nst 0.2's."""
+step serving another photo), and a small pair painted cleanly."""
 
 import numpy as np
 import pytest
@@ -85,15 +85,13 @@ def test_photo_normalisation_in_tiles_is_the_whole_images(weights):
 
 
 @pytest.mark.slow
-def test_the_default_on_a_small_pair_is_clean_and_paints_larger_forms_than_nst_0_2(weights):
+def test_the_default_on_a_small_pair_is_clean(weights):
+    """No grid, speckle or outliers added at 128 px. That it paints larger forms than nst 0.2
+    (coarse/2 below the classic preset's) is measured on every pair at 256 and 512 px by
+    benchmarks/quality_panel.py (docs/quality.md)."""
     from nst import stylize
-    from nst.run.api import coarse_style
 
-    default = stylize(CONTENT, STYLE, size=128, weights=weights)
-    classic = stylize(CONTENT, STYLE, Options.preset("classic", size=128, weights=weights, jit_compile=False))
-    final = default.report["final"]
+    final = stylize(CONTENT, STYLE, size=128, weights=weights).report["final"]
     within("the default at 128 px: grid", final["grid"], at_most=measures.MAX_GRID)
     within("the default at 128 px: noise", final["noise"], at_most=measures.MAX_NOISE)
     within("the default at 128 px: outliers", final["outliers"], at_most=measures.outlier_bound(final))
-    coarse = coarse_style(default.pixels, CONTENT, STYLE, 128, 2) / coarse_style(classic.pixels, CONTENT, STYLE, 128, 2)
-    within("the default at 128 px: coarse/2 over nst 0.2's", coarse, below=1.0)
