@@ -7,20 +7,21 @@ range over all of them, its bound and the margin (how many times over or under t
 worst value is): the table of docs/tests.md.
 
 Set-ups: the kernels (TensorFlow's default oneDNN ones; Eigen's, ``TF_ENABLE_ONEDNN_OPTS=0``;
-oneDNN held to an older instruction set, ``ONEDNN_MAX_CPU_ISA=AVX2``), each once with the
-machine's CPUs and the tests' random numbers from their own seeds, and once on one CPU
-(``taskset -c 0``) with the seeds moved by one (``NST_TEST_SEED``); and the core tests on JAX
-and PyTorch. The tests run are those that record a figure in the first set-up, which runs the
-whole suite.
+oneDNN held to an older instruction set, ``ONEDNN_MAX_CPU_ISA=AVX2``), each run two ways: as
+``make test`` runs (two processes of one thread each, the tests' own seeds), and in one process
+with all the machine's threads and the seeds moved by one (``NST_TEST_SEED``). The first way is
+the whole suite, on every backend: give it the figures of ``make test`` runs made with
+``NST_FIGURES`` set (``--add``; a fresh clone's run, say), or this runs it. The second way runs the
+tests that recorded a figure, and the core tests on JAX and PyTorch.
 
-    .venv/bin/python benchmarks/bound_spread.py --out benchmarks/bound_spread.jsonl
+    .venv/bin/python benchmarks/bound_spread.py --out benchmarks/bound_spread.jsonl \
+        [--add "oneDNN=figures.jsonl" --add "Eigen=..." --add "oneDNN AVX2=..."]
     .venv/bin/python benchmarks/bound_spread.py --table benchmarks/bound_spread.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import subprocess
@@ -39,34 +40,44 @@ KERNELS = {
 BACKENDS = ("jax", "torch")
 
 
-def run(label: str, tests: list[str], environment: dict[str, str], one_cpu: bool, records: Path) -> float:
+MAKE_TEST = "2 processes of 1 thread, seed 0"
+ONE_PROCESS = "1 process of 2 threads, seed 1"
+
+
+def run(label: str, tests: list[str], environment: dict[str, str], processes: int, records: Path) -> float:
     """The tests under one set-up, their figures added to ``records`` with the set-up's label."""
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as figures:
         env = {**os.environ, **environment, "NST_FIGURES": figures.name}
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup"]
-        command = (["taskset", "-c", "0"] if one_cpu else []) + command + tests
+        parallel = ["-n", str(processes), "--dist", "loadgroup"] if processes > 1 else ["-p", "no:xdist"]
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *parallel, *tests]
         began = time.monotonic()
         finished = subprocess.run(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
         seconds = time.monotonic() - began
         summary = finished.stdout.strip().splitlines()[-1] if finished.stdout.strip() else finished.stderr[-300:]
         print(f"{label}: {summary} ({seconds:.0f} s)", flush=True)
-        with records.open("a") as out:
-            for line in figures:
-                out.write(json.dumps({**json.loads(line), "setup": label}) + "\n")
+        add(label, Path(figures.name), records)
     return seconds
 
 
-def measure(records: Path) -> None:
+def add(label: str, figures: Path, records: Path) -> None:
+    with records.open("a") as out:
+        for line in figures.read_text().splitlines():
+            out.write(json.dumps({**json.loads(line), "setup": label}) + "\n")
+
+
+def measure(records: Path, made: dict[str, Path]) -> None:
     records.unlink(missing_ok=True)
-    run("oneDNN, 2 CPUs, seed 0", [], {}, one_cpu=False, records=records)
+    for kernel, figures in made.items():
+        add(f"{kernel}, {MAKE_TEST}", figures, records)
+    if not made:
+        run(f"oneDNN, {MAKE_TEST}", [], {}, processes=2, records=records)
+        for backend in BACKENDS:
+            run(f"{backend}, {MAKE_TEST}", ["-m", "core"], {"KERAS_BACKEND": backend}, 2, records)
     tests = sorted({json.loads(line)["test"] for line in records.read_text().splitlines()})
-    # Each kernel with both thread counts and both seeds, paired (the whole product would take 5 hours).
-    for (kernel, environment), (cpus, seed) in itertools.product(KERNELS.items(), ((2, 0), (1, 1))):
-        if (kernel, cpus, seed) != ("oneDNN", 2, 0):
-            label = f"{kernel}, {cpus} CPU{'s' if cpus > 1 else ''}, seed {seed}"
-            run(label, tests, {**environment, "NST_TEST_SEED": str(seed)}, one_cpu=cpus == 1, records=records)
+    for kernel, environment in KERNELS.items():
+        run(f"{kernel}, {ONE_PROCESS}", tests, {**environment, "NST_TEST_SEED": "1"}, 1, records)
     for backend in BACKENDS:
-        run(f"{backend}, core tests", ["-m", "core"], {"KERAS_BACKEND": backend}, one_cpu=False, records=records)
+        run(f"{backend}, {ONE_PROCESS}", ["-m", "core"], {"KERAS_BACKEND": backend, "NST_TEST_SEED": "1"}, 1, records)
 
 
 def margin(kind: str, limit: float, values: list[float]) -> str:
@@ -100,10 +111,12 @@ def table(records: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="measure, and write every figure here (JSON lines)")
+    parser.add_argument("--add", action="append", default=[], metavar="KERNEL=FILE",
+                        help="figures a make test run recorded (NST_FIGURES) under KERNEL's set-up")
     parser.add_argument("--table", type=Path, help="print the table of figures written by --out")
     args = parser.parse_args()
     if args.out:
-        measure(args.out)
+        measure(args.out, {kernel: Path(file) for kernel, file in (a.split("=", 1) for a in args.add)})
     print(table(args.out or args.table))
 
 
