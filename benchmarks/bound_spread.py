@@ -111,8 +111,13 @@ def table(records: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="measure, and write every figure here (JSON lines)")
-    parser.add_argument("--add", action="append", default=[], metavar="KERNEL=FILE",
-                        help="figures a make test run recorded (NST_FIGURES) under KERNEL's set-up")
+    parser.add_argument(
+        "--add",
+        action="append",
+        default=[],
+        metavar="KERNEL=FILE",
+        help="figures a make test run recorded (NST_FIGURES) under KERNEL's set-up",
+    )
     parser.add_argument("--table", type=Path, help="print the table of figures written by --out")
     args = parser.parse_args()
     if args.out:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import io
-import logging
 import os
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -28,9 +26,9 @@ from PIL import Image, ImageOps
 from nst.apps.common import load_run
 from nst.errors import Interrupted, NstError
 from nst.media.images import check_writable, output_name, read_params, write_atomically, write_json
-from nst.options import INITS, Options, keras_backend
+from nst.options import INITS, Options
+from nst.run.cluster import WorkerProcess, Workers, actor_class, connect, first_line, import_ray, stored_weights
 from nst.run.inputs import check_inputs
-from nst.run.memory import MEMORY_VARIABLE
 from nst.run.progress import BatchProgress, ItemClock
 
 DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"
@@ -112,49 +110,6 @@ class Summary:
 
     def save(self, path: Path) -> Path:
         return write_json(path, self.as_dict())
-
-
-@dataclass(frozen=True)
-class Workers:
-    """Where the items run. ``address``: None starts a local Ray instance (or uses the one this
-    process already joined), ``"auto"`` or ``"ray://HOST:10001"`` joins a cluster. ``count``:
-    None is as many as the cluster's CPUs (or GPUs) hold. ``gpus_per_worker``: None is one GPU
-    each on a cluster that has GPUs, none on one that has not (:meth:`placed`). ``memory_mb``: what
-    each worker's pictures plan in, unless ``--max-memory`` says (None: a CPU worker gets an equal
-    share of the cluster's memory, so that workers side by side never plan in the same memory
-    twice; a GPU worker plans in its GPU's). A picture too large for it runs in tiles."""
-
-    address: str | None = None
-    count: int | None = None
-    cpus_per_worker: float = 1.0
-    gpus_per_worker: float | None = None
-    memory_mb: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.count is not None and self.count < 1:
-            raise NstError(f"workers must be 1 or more, got {self.count}")
-        if not self.cpus_per_worker > 0 or (self.gpus_per_worker or 0) < 0:
-            raise NstError("cpus per worker must be > 0 and gpus per worker >= 0")
-
-    def placed(self, resources: dict[str, float]) -> Workers:
-        """These workers on a cluster with ``resources`` (Ray's totals): unless told, a worker on
-        each GPU where the cluster has GPUs, and as many as its CPUs hold where it has none.
-
-        Not CPU workers beside GPU ones, on a cluster that has both: a picture takes minutes on
-        a CPU and seconds on a GPU, and the batch would wait for the CPU's at its end."""
-        gpus = self.gpus_per_worker
-        if gpus is None:
-            gpus = 1.0 if resources.get("GPU", 0) >= 1 else 0.0
-        count = self.count
-        if count is None:
-            fits = resources.get("CPU", 1) // self.cpus_per_worker
-            if gpus:
-                fits = min(fits, resources.get("GPU", 0) // gpus)
-            count = max(1, int(fits))
-        memory_mb = self.memory_mb
-        if memory_mb is None and not gpus and resources.get("memory"):  # Ray's memory resource, in bytes
-            memory_mb = resources["memory"] / 2**20 / count
-        return dataclasses.replace(self, count=count, gpus_per_worker=gpus, memory_mb=memory_mb)
 
 
 BatchCallback = Callable[[BatchProgress], None]
@@ -301,8 +256,8 @@ def _run_on_ray(
     on_start: Callable[[int], None],
     record: Callable[[Item, Outcome], None],
 ) -> None:
-    ray = _import_ray()
-    started_here = _connect(ray, workers.address)
+    ray = import_ray("batch runs")
+    started_here = connect(ray, workers.address)
     pool = None
     try:
         workers = workers.placed(ray.cluster_resources())
@@ -328,29 +283,6 @@ class _Made:
     report: dict[str, Any]
 
 
-def _import_ray():
-    try:
-        import ray
-    except ImportError:
-        raise NstError("batch runs need Ray: pip install 'nst[cluster]'") from None
-    return ray
-
-
-def _connect(ray, address: str | None) -> bool:
-    """Joins the cluster at ``address``, or starts a quiet local instance; True if it started one."""
-    if ray.is_initialized():
-        return False
-    quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
-    if address is not None and address.startswith("ray://"):
-        ray.init(address=address, **quiet)  # Ray Client: the cluster's own settings apply
-        return True
-    try:
-        ray.init(address=address, include_dashboard=False, **quiet)
-    except ConnectionError as error:
-        raise NstError(f"no Ray cluster at {address} ({_first_line(error)})") from None
-    return True
-
-
 class _Pool:
     """Ray actors that take one item at a time, each given to the worker that has waited
     longest (the idea of ``ray.util.ActorPool``, which cannot say which item a dead worker held).
@@ -358,22 +290,9 @@ class _Pool:
 
     def __init__(self, ray, workers: Workers, weights: str, count: int) -> None:
         self.ray = ray
-        try:
-            weights_bytes = None if weights == "imagenet" else Path(weights).read_bytes()
-        except OSError as error:
-            raise NstError(f"VGG19 weights file {weights}: {error.strerror}") from None
-        # Through the object store once, whatever the number of workers: no copy on the nodes needed.
-        self.weights = None if weights_bytes is None else ray.put(weights_bytes)
+        self.weights = stored_weights(ray, weights)
         self.threads = max(1, round(workers.cpus_per_worker))
-        environment = {"KERAS_BACKEND": keras_backend()}  # the driver's, everywhere
-        if 0 < workers.gpus_per_worker < 1:  # workers that share a GPU: none may take all its memory at the start
-            environment.update(TF_FORCE_GPU_ALLOW_GROWTH="true", XLA_PYTHON_CLIENT_PREALLOCATE="false")
-        if workers.memory_mb is not None:  # what its pictures plan in: the worker's, not a setting of the picture
-            environment[MEMORY_VARIABLE] = f"{workers.memory_mb:.0f}"
-        self.actor_class = ray.remote(BatchWorker).options(
-            num_cpus=workers.cpus_per_worker, num_gpus=workers.gpus_per_worker, scheduling_strategy="SPREAD",
-            max_restarts=0, runtime_env={"env_vars": environment},
-        )  # fmt: skip
+        self.actor_class = actor_class(ray, BatchWorker, workers)
         self.names = weights
         self.idle: deque = deque()  # workers that have started, the longest waiting first
         self.starting: dict[Any, Any] = {}  # a worker's answer to ready(), to come -> the worker
@@ -394,7 +313,7 @@ class _Pool:
             self.ray.get(ready)
         except self.ray.exceptions.RayError as error:  # e.g. nst or TensorFlow missing on its node
             self.ray.kill(actor)
-            self.failure = _first_line(error)
+            self.failure = first_line(error)
             return
         self.idle.append(actor)
 
@@ -427,7 +346,7 @@ class _Pool:
                 if attempts[item] <= RETRIES:
                     waiting.appendleft(item)
                     continue
-                reason = f"a worker died under it {attempts[item]} times ({_first_line(error)})"
+                reason = f"a worker died under it {attempts[item]} times ({first_line(error)})"
                 yield item, Outcome.of(item, FAILED, error=reason, attempts=attempts[item]), None
                 continue
             self.idle.append(actor)
@@ -445,31 +364,13 @@ class _Pool:
             self.ray.kill(actor)
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-class BatchWorker:
+class BatchWorker(WorkerProcess):
     """A Ray actor: one process with the driver's Keras backend, that loads VGG19 on its first
     item and keeps it (nst.stylize loads it once per process) for the items after."""
 
     def __init__(self, weights: bytes | None, threads: int, weights_name: str = "vgg19.h5") -> None:
-        from nst.core import backend  # TensorFlow starts without its notices (nst.core)
-
-        # Ray gives the worker `threads` CPUs: the backend would otherwise use every core of the node.
-        backend.limit_threads(threads)
+        super().__init__(weights, threads, weights_name)
         self.run = load_run()
-        self.folder = tempfile.TemporaryDirectory(prefix="nst-worker-")
-        self.weights = None
-        if weights is not None:  # from the object store, onto this node's disk for Keras to read
-            # Under the file's own name: Keras reads "x.weights.h5" (its own format) and "x.h5" differently.
-            self.weights = Path(self.folder.name) / weights_name
-            self.weights.write_bytes(weights)
-
-    def ready(self) -> bool:
-        """Answers once the worker has started: then it is given items."""
-        return True
 
     def stylize(self, photo: bytes, options: Options, names: dict[str, Any], *paintings: bytes) -> dict:
         """One item: the PNG bytes and report the single command would write, or its error."""
@@ -487,7 +388,7 @@ class BatchWorker:
         except NstError as error:
             answer["error"] = str(error)
         except Exception as error:  # a bug or an exhausted machine: the item fails, the batch goes on
-            answer["error"] = f"{type(error).__name__}: {_first_line(error)}"
+            answer["error"] = f"{type(error).__name__}: {first_line(error)}"
         answer["seconds"] = round(time.perf_counter() - started, 3)
         return answer
 

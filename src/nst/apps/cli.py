@@ -28,7 +28,7 @@ from nst import __version__
 from nst.apps import video  # no TensorFlow: its defaults and checks (the run loads when a clip starts)
 from nst.apps.common import hide_tensorflow_warnings, load_run
 from nst.apps.web.config import WebConfig
-from nst.errors import Interrupted, NstError, StoppedEarly
+from nst.errors import Interrupted, NstError, StoppedEarly, WorkersLost
 from nst.media.clips import FOLDER_FPS
 from nst.media.flow import FLOW_METHODS
 from nst.media.images import (
@@ -55,6 +55,7 @@ from nst.options import (
     split_list,
 )
 from nst.run.checkpoints import load_checkpoint
+from nst.run.cluster import Workers
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
 from nst.run.progress import BatchProgress, Progress, VideoProgress, duration, left_now
@@ -117,6 +118,41 @@ _PRESET = Setting(
     details="Explicit options override the preset's. `classic` is the default of nst 0.2 (the spec's objective by"
     " L-BFGS, 100 steps at the output size alone): see [quality](quality.md).",
 )
+# Beside the output of a run on workers: the run so far, which the same command goes on from.
+CHECKPOINT_SUFFIX = ".checkpoint.npz"
+# Where work runs on Ray (docs/cluster.md): a batch's pictures, a print's tiles.
+_RAY = (
+    Setting(
+        "address",
+        "join a Ray cluster (default: start a local Ray instance)",
+        group="Ray",
+        metavar="auto|ray://HOST:10001",
+    ),
+    Setting(
+        "workers",
+        "run the tiles of every tiled size on N Ray workers, on a local Ray instance unless --address (default:"
+        " in this process; with --address, as many as the cluster's CPUs or GPUs hold); the run keeps a"
+        " checkpoint beside the output, and the same command goes on from it",
+        "int",
+        group="Ray",
+    ),
+    Setting("cpus_per_worker", "CPUs (and compute threads) each worker takes", "float", 1.0, "Ray", metavar="N"),
+    Setting(
+        "gpus_per_worker",
+        "GPUs each worker takes (default: 1 on a cluster with GPUs, a worker on each; 0 without)",
+        "float",
+        group="Ray",
+        metavar="N",
+    ),
+)
+
+
+def replace_help(settings: tuple[Setting, ...], **helps: str) -> tuple[Setting, ...]:
+    """``settings`` with the help of those named in ``helps`` replaced."""
+    return tuple(replace(setting, help=helps[setting.name]) if setting.name in helps else setting
+                 for setting in settings)  # fmt: skip
+
+
 STYLIZE_SETTINGS = (
     _OUTPUT,
     _REPORT,
@@ -125,6 +161,7 @@ STYLIZE_SETTINGS = (
     Setting("animation", "also write an animation of the picture forming: .gif, .webp or .mp4", metavar="PATH"),
     _QUIET,
     _PRESET,
+    *_RAY,
 )
 SCORE_SETTINGS = (Setting("json", "print JSON: total, content, style, tv, grid, noise", "flag", False),)
 REPRODUCE_SETTINGS = (
@@ -154,27 +191,14 @@ SERVE_SETTINGS = (
         "int",
         WebConfig.max_size,
     ),
+    *replace_help(_RAY, workers="run the tiles of every tiled size on N Ray workers (default: in this process)"),
 )
 BATCH_SETTINGS = (
     Setting("output", "folder for the pictures", flags=("-o", "--output"), metavar="OUTDIR", required=True),
     Setting("overwrite", "redo pictures that exist (otherwise skipped)", "flag", False),
     replace(_QUIET, help="no progress bar and no line per picture"),
     replace(_PRESET, help="start from named settings (see nst --help)"),
-    Setting(
-        "address",
-        "join a Ray cluster (default: start a local Ray instance for this batch)",
-        group="Ray",
-        metavar="auto|ray://HOST:10001",
-    ),
-    Setting("workers", "workers (default: as many as the CPUs or GPUs hold)", "int", group="Ray"),
-    Setting("cpus_per_worker", "CPUs (and compute threads) each worker takes", "float", 1.0, "Ray", metavar="N"),
-    Setting(
-        "gpus_per_worker",
-        "GPUs each worker takes (default: 1 on a cluster with GPUs, a worker on each; 0 without)",
-        "float",
-        group="Ray",
-        metavar="N",
-    ),
+    *replace_help(_RAY, workers="workers (default: as many as the CPUs or GPUs hold)"),
 )
 VIDEO_SETTINGS = (
     Setting(
@@ -453,17 +477,33 @@ def _stylize(args: argparse.Namespace) -> int:
     check_inputs(args.content, args.style, options)
     if args.animation:
         check_writable(args.animation, "the animation")
+    cluster = _workers(args) if args.workers is not None or args.address is not None else None
+    kept = None  # on workers, a checkpoint beside the output unless one is named: the same command goes on from it
+    if cluster is not None and not cluster.local and options.checkpoint is None and not options.fast:
+        kept = output.with_name(output.name + CHECKPOINT_SUFFIX)
+        options = replace(
+            options, checkpoint=str(kept), resume=options.resume or (str(kept) if kept.exists() else None)
+        )
     if options.checkpoint:
         check_writable(options.checkpoint, "the checkpoint")
     if options.resume:
         load_checkpoint(options.resume)
+        if kept is not None and options.resume == str(kept) and not args.quiet:
+            print(f"nst: going on from {kept}", file=sys.stderr)
     if options.fast:
         return _stylize_fast(args, options, output)
     snapshots = Snapshots(output, args.save_every, args.animation, steps=sum(options.steps_per_size()))
     stylize = load_run().stylize
 
     show_progress = not args.quiet and sys.stderr.isatty()
-    with _progress_bar(options, enabled=show_progress) as progress_bar:
+    on = (
+        ""
+        if cluster is None or cluster.local
+        else f", tiles on {_count(cluster.count, 'Ray worker')}"
+        if cluster.count
+        else ", tiles on Ray"
+    )
+    with _progress_bar(options, enabled=show_progress, on=on) as progress_bar:
 
         def callback(progress) -> None:
             stop_requests.check()
@@ -478,7 +518,10 @@ def _stylize(args: argparse.Namespace) -> int:
 
         try:
             with StopRequests() as stop_requests:  # `kill` keeps the picture so far, as Ctrl-C does
-                result = stylize(args.content, args.style, options, callback=callback, on_tile=on_tile)
+                result = stylize(args.content, args.style, options, callback=callback, on_tile=on_tile,
+                                 cluster=cluster)  # fmt: skip
+        except WorkersLost as lost:
+            raise NstError(f"{lost}; the same command goes on from it" if kept else str(lost)) from None
         except (Interrupted, StoppedEarly) as stop:
             for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C ends at once
                 signal.signal(number, signal.SIG_DFL)
@@ -489,6 +532,8 @@ def _stylize(args: argparse.Namespace) -> int:
             raise NstError(f"{stop} in {saved}") from None
     snapshots.finish(result)
     result.save(output, fallback=True)
+    if kept is not None:
+        kept.unlink(missing_ok=True)  # the picture is made: nothing to go on from
     if args.report:
         result.save_report(args.report)
     if not args.quiet:
@@ -549,6 +594,11 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workers(args: argparse.Namespace) -> Workers:
+    """The Ray workers a command's settings ask for (batch: always; stylize and serve: a tiled size's tiles)."""
+    return Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from nst.apps.web import app as web  # FastAPI and uvicorn load only for this command
 
@@ -560,8 +610,19 @@ def _serve(args: argparse.Namespace) -> int:
     config = web.WebConfig(max_upload_mb=args.max_upload_mb, max_pixels=round(args.max_pixels * 1e6),
                            max_size=args.max_size)  # fmt: skip
     listener = web.listen(args.host, args.port)  # a busy port fails now, not after TensorFlow has loaded
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is meant to stop
-        web.serve(listener, config, load_run().stylize, device=device())
+    stylize = load_run().stylize
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.suppress(KeyboardInterrupt))  # Ctrl-C is how a server is meant to stop
+        where = device()
+        if args.workers is not None or args.address is not None:  # started once: every job's tiles run on them
+            from nst.run.tile_workers import TileWorkers
+
+            workers = stack.enter_context(TileWorkers(_workers(args), Options().resolved_weights()))
+            stylize, where = (
+                functools.partial(stylize, cluster=workers),
+                f"{where}, tiles on {_count(workers.stats.workers, 'Ray worker')}",
+            )
+        web.serve(listener, config, stylize, device=where)
     return 0
 
 
@@ -569,7 +630,7 @@ def _batch(args: argparse.Namespace) -> int:
     # Ray loads only for this command, when an item is left to run; Keras and its backend only in the workers.
     from nst.apps import batch
 
-    workers = batch.Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
+    workers = _workers(args)
     with _batch_progress(args.quiet) as progress, StopRequests():  # `kill` stops the batch as Ctrl-C does
         try:
             summary = batch.stylize_many(
@@ -699,14 +760,14 @@ def _item_line(outcome) -> str:
 
 
 @contextlib.contextmanager
-def _progress_bar(options: Options, enabled: bool) -> Iterator[ProgressBar | None]:
+def _progress_bar(options: Options, enabled: bool, on: str = "") -> Iterator[ProgressBar | None]:
     """A bar of steps, or of seconds under a time budget or over several sizes (whose steps
     differ in cost), with the losses, the size and tile at work, and the time left."""
     in_seconds = options.time_budget is not None or len(options.scale_sizes()) > 1
     # Over several sizes, the seconds they take are known once the first steps are measured.
     total = round(options.time_budget) if options.time_budget else None if in_seconds else options.output_steps()
     with _terminal_bar(enabled, "s" if in_seconds else "steps", total=total) as bar:
-        yield None if bar is None else ProgressBar(bar, in_seconds, options.scale_sizes())
+        yield None if bar is None else ProgressBar(bar, in_seconds, options.scale_sizes(), lambda: device() + on)
 
 
 def device() -> str:

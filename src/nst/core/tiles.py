@@ -31,7 +31,7 @@ from nst.core import backend
 from nst.core.features import FeatureExtractor
 from nst.core.losses import Tensor
 from nst.core.objective import Objective, TemporalTarget, gram_divisors, position_sums
-from nst.media.tiling import Tile, Tiling
+from nst.media.tiling import Tile, Tiling, in_tile_order
 from nst.options import Options, layer_shape, layer_stride
 
 
@@ -261,18 +261,6 @@ class LocalTiles:
     ) -> Iterator[tuple[int, np.ndarray]]:
         for index in range(len(tiling)):
             yield index, self.passes.backward(image, tiling, targets, sums_gradient, index)
-
-
-def in_tile_order(results: Iterable[tuple[int, Any]]) -> Iterator[Any]:
-    """Each tile's result in tile order, whatever order ``(index, result)`` arrive in: the sums
-    and the gradient are then added up the same way wherever the tiles ran."""
-    pending: dict[int, Any] = {}
-    expected = 0
-    for index, result in results:
-        pending[index] = result
-        while expected in pending:
-            yield pending.pop(expected)
-            expected += 1
 
 
 def _tensors(nest):

@@ -19,6 +19,7 @@ from nst.media import colors
 from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
 from nst.options import Options
 from nst.run import plan
+from nst.run.cluster import Workers
 from nst.run.fast import stylize_fast
 from nst.run.inputs import Inputs, check_extras, compared_images, load_masks
 from nst.run.memory import check_memory
@@ -26,10 +27,21 @@ from nst.run.progress import Progress, ProgressCallback, TileCallback
 from nst.run.report import picture_measures
 from nst.run.result import Result
 from nst.run.runner import Run
+from nst.run.tile_workers import TileWorkers
 
 # TemporalTarget: what a video frame's temporal term compares it with (stylize's ``temporal``);
 # CompiledSteps: the compiled steps a clip's frames share (stylize's ``compiled_steps``).
-__all__ = ["CompiledSteps", "Progress", "Result", "TemporalTarget", "reproduce", "score", "stylize"]
+__all__ = [
+    "CompiledSteps",
+    "Progress",
+    "Result",
+    "TemporalTarget",
+    "TileWorkers",
+    "Workers",
+    "reproduce",
+    "score",
+    "stylize",
+]
 
 
 def stylize(
@@ -42,6 +54,7 @@ def stylize(
     start: np.ndarray | None = None,
     temporal: TemporalTarget | None = None,
     compiled_steps: CompiledSteps | None = None,
+    cluster: Workers | TileWorkers | int | str | None = None,
     **settings: Any,
 ) -> Result:
     """Repaint ``content`` in the style of ``style``.
@@ -66,6 +79,11 @@ def stylize(
     size; both are in the optimised image's terms (luminance under ``"luminance"``); and
     ``compiled_steps``, where the optimizers keep their compiled steps for the next frame: the
     targets are inputs of a step, so that a clip compiles once per size.
+
+    ``cluster`` runs the tiles of every tiled size on Ray workers (docs/cluster.md): a number of
+    workers on a local Ray instance (``cluster=4``), a cluster's address (``"auto"``,
+    ``"ray://HOST:10001"``), a :class:`nst.run.cluster.Workers`, or :class:`TileWorkers` already
+    started (kept for later calls). The picture is the one this process would make.
     """
     started = plan.clock()
     options = dataclasses.replace(options or Options(), **settings)
@@ -73,7 +91,8 @@ def stylize(
         return stylize_fast(content, style, options)
     check_extras(options)
     inputs = Inputs.open(content, style, options)
-    return Run(options, inputs, callback, started, on_tile, start, temporal, compiled_steps).run()
+    workers = cluster if isinstance(cluster, TileWorkers) else Workers.of(cluster)
+    return Run(options, inputs, callback, started, on_tile, start, temporal, compiled_steps, workers).run()
 
 
 def reproduce(

@@ -23,19 +23,21 @@ from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
-from nst.errors import Interrupted, NstError, StoppedEarly
+from nst.errors import Interrupted, NstError, StoppedEarly, WorkersLost
 from nst.media import measures, textures
 from nst.media.images import NstWarning, enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.media.tiling import Tiling
 from nst.options import Options
 from nst.run import memory, plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
+from nst.run.cluster import Workers
 from nst.run.fast import start_image
 from nst.run.inputs import Inputs, compared_images, load_masks, presented
 from nst.run.memory import SizePlan, memory_limit, plan_size
 from nst.run.progress import ProgressCallback, TileCallback
 from nst.run.report import dropped_entry, history_entry, params, peak_mb, picture_measures, size_entry
 from nst.run.result import Result
+from nst.run.tile_workers import TileWorkers
 
 # Adam's learning rate where memory leaves no room for L-BFGS at a print's larger sizes: at 768 px
 # from an enlarged 384 px picture, 12 steps at 0.02 add speckle (noise 1.40); 0.005 does not
@@ -85,8 +87,13 @@ class Run:
         start: np.ndarray | None = None,
         temporal: TemporalTarget | None = None,
         compiled_steps: CompiledSteps | None = None,
+        workers: Workers | TileWorkers | None = None,
     ) -> None:
         self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
+        # Where a tiled size's tiles run: Ray's workers (started at the first tiled size, unless
+        # given started), or this process.
+        self.workers = workers
+        self.tile_workers = workers if isinstance(workers, TileWorkers) else None
         self.on_tile = on_tile
         self.start, self.temporal = start, temporal  # a video frame's (nst.apps.video)
         self.compiled_steps = compiled_steps  # kept from earlier runs (a clip's frames), and for later ones
@@ -109,6 +116,13 @@ class Run:
         self.history: list[dict[str, Any]] = self.resumed.history if self.resumed else []
 
     def run(self) -> Result:
+        try:
+            return self._run()
+        finally:
+            if self.tile_workers is not None and self.tile_workers is not self.workers:  # started here
+                self.tile_workers.close()
+
+    def _run(self) -> Result:
         load_vgg19(self.options.resolved_weights())  # once per process: not a cost of each size
         pixels = None
         for index, size in enumerate(self.sizes):
@@ -154,8 +168,9 @@ class Run:
         else:
             on_tile = None if self.on_tile is None else functools.partial(self.on_tile, index + 1)
             objective = TiledObjective(
-                target, paintings, options, masks, **temporal, tile=memory.tile, halo=options.halo, on_tile=on_tile
-            )
+                target, paintings, options, masks, **temporal, tile=memory.tile, halo=options.halo, on_tile=on_tile,
+                workers=self.tile_runner(),
+            )  # fmt: skip
         self.sizes_done.append(size_entry(size, photo.shape, memory, objective))
         resumed = self.resumed if self.resumed is not None and index == self.resumed.scale else None
         if resumed is not None:
@@ -172,6 +187,15 @@ class Run:
         return _Size(
             index, objective, start, shown, should_step, resumed.state if resumed else None, kept, kept, options
         )
+
+    def tile_runner(self) -> Callable | None:
+        """What runs the tiles on Ray's workers (:meth:`TileWorkers.runner`), started the first time
+        a size runs in tiles; None where they run here (no workers, or one and no cluster)."""
+        if self.workers is None or (isinstance(self.workers, Workers) and self.workers.local):
+            return None
+        if self.tile_workers is None:
+            self.tile_workers = TileWorkers(self.workers, self.options.resolved_weights())
+        return self.tile_workers.runner
 
     def images(self, index: int, size: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list, np.ndarray | None]:
         """The photo at a size of the ladder, what the picture is compared with (the photo, the
@@ -200,6 +224,11 @@ class Run:
             )  # fmt: skip
         except (KeyboardInterrupt, _NotFinite) as stop:
             raise self.stopped(size, stop) from None
+        except WorkersLost as lost:
+            if not self.options.checkpoint or size.state is None:
+                raise
+            self.checkpoint(size.state, size.options.optimizer)
+            raise WorkersLost(f"{lost}; the run so far is in {self.options.checkpoint}") from None
 
     def on_step(
         self,
@@ -259,7 +288,9 @@ class Run:
 
     def report(self, pixels: np.ndarray, final: dict[str, float] | None) -> dict[str, Any]:
         """The report of the run; ``final`` is None for a run that stopped early."""
+        workers = {} if self.tile_workers is None else {"workers": self.tile_workers.stats.as_dict()}
         return {
+            **workers,
             "params": params(self.options, self.inputs.content, self.inputs.styles, pixels.shape),
             "history": self.history,
             "final": final,

@@ -1,0 +1,115 @@
+"""One picture's tiles on Ray workers against one process: a tiled step at a print's size.
+
+    NST_WEIGHTS=... python benchmarks/cluster.py [--size 2048] [--tile 512] [--repeats 3]
+
+Three set-ups, side by side in one run, each a tiled step (the sums of every tile, then each
+tile's gradient: :meth:`nst.core.tiles.TiledObjective.value_and_grad`) at one fixed image, the
+median of ``--repeats`` after one that compiles:
+
+* one process with one CPU (this one, its threads held to 1);
+* one Ray worker of one CPU (the cost of Ray itself: the bytes through the object store);
+* two Ray nodes of one CPU each, a worker on each (``ray.cluster_utils.Cluster``, on this machine).
+
+For each: the step's seconds, the speed-up against one process, the bytes moved through the
+object store each step, the seconds the driver waited on the workers and its own (the step less
+the waiting: the tiles' results added, the losses' derivative), and the largest relative
+difference of the loss and gradient from one process's. docs/cluster.md's table and model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTO = ROOT.parent / "shared" / "images" / "large" / "photo-ladybird-2560.jpg"
+PAINTING = ROOT / "examples" / "starry-night.jpg"
+
+
+def _step(objective, image: np.ndarray, repeats: int, stats=None):
+    """The median seconds of a tiled step, its losses and gradient, and per step the bytes moved
+    and the seconds waited on workers (from ``stats``, where the tiles run on Ray)."""
+    from keras import ops
+
+    from nst.core import backend
+
+    tensor = ops.convert_to_tensor(image[np.newaxis])
+    objective.value_and_grad(tensor)  # compiles, and puts the targets in the object store
+    times, moved, waited = [], [], []
+    for _ in range(repeats):
+        before = (stats.bytes_moved, stats.waited_s) if stats else (0, 0.0)
+        started = time.perf_counter()
+        losses, gradient = objective.value_and_grad(tensor)
+        times.append(time.perf_counter() - started)
+        if stats:
+            moved.append(stats.bytes_moved - before[0])
+            waited.append(stats.waited_s - before[1])
+    result = (backend.floats(losses)["total"], backend.to_numpy(gradient)[0])
+    median = statistics.median
+    return median(times), (median(moved) if moved else 0), (median(waited) if waited else 0.0), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=2048)
+    parser.add_argument("--tile", type=int, default=512)
+    parser.add_argument("--halo", type=int, default=48)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from nst.core import backend
+    from nst.core.tiles import TiledObjective
+    from nst.media.images import load_image
+    from nst.options import Options
+    from nst.run.cluster import Workers
+    from nst.run.tile_workers import TileWorkers
+
+    backend.limit_threads(1)  # one process with one CPU: the baseline
+    options = Options(size=args.size, tile=args.tile, halo=args.halo)
+    photo = load_image(PHOTO, args.size)
+    painting = load_image(PAINTING, args.size)
+    image = np.clip(photo + np.random.default_rng(0).normal(0.0, 0.05, photo.shape), 0, 1).astype(np.float32)
+
+    def objective(workers=None):
+        return TiledObjective(photo, painting, options, tile=args.tile, halo=args.halo, workers=workers)
+
+    here = objective()
+    rows = [("one process, 1 CPU", *_step(here, image, args.repeats))]
+    print(f"{photo.shape[1]}x{photo.shape[0]} px, {len(here.tiling)} tiles of {args.tile} px (crops "
+          f"{here.tiling.crop[1]}x{here.tiling.crop[0]}), halo {args.halo}; one process: {rows[0][1]:.2f} s a step",
+          flush=True)  # fmt: skip
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
+        for label, nodes in (("Ray, 1 worker of 1 CPU", 1), ("Ray, 2 nodes of 1 CPU", 2)):
+            if nodes == 2:
+                cluster.add_node(num_cpus=1)
+            with TileWorkers(Workers(count=nodes, gpus_per_worker=0), options.resolved_weights()) as workers:
+                rows.append((label, *_step(objective(workers.runner), image, args.repeats, workers.stats)))
+                tiles_each = dict(workers.stats.tiles)
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+    baseline_seconds, _, _, (baseline_loss, baseline_gradient) = rows[0][1:]
+    print("\n| set-up | step (s) | speed-up | MB moved a step | driver waited (s) | driver's own (s) |"
+          " loss, gradient vs one process |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for label, seconds, moved, waited, (loss, gradient) in rows:
+        own = f"{seconds - waited:.2f}" if waited else "-"
+        gradient_difference = np.linalg.norm(gradient - baseline_gradient) / np.linalg.norm(baseline_gradient)
+        loss_difference = abs(loss - baseline_loss) / abs(baseline_loss)
+        print(f"| {label} | {seconds:.2f} | {baseline_seconds / seconds:.2f}x | {moved / 2**20:.1f} | {waited:.2f} |"
+              f" {own} | {loss_difference:.1e}, {gradient_difference:.1e} |")  # fmt: skip
+    print(f"\ntiles each (2 nodes, all their passes): {tiles_each}")
+
+
+if __name__ == "__main__":
+    main()
