@@ -85,9 +85,9 @@ def test_by_default_a_worker_takes_the_clusters_gpu_and_runs_the_item(two_nodes,
 TILED = {"size": 96, "tile": 32, "halo": 16, "jit_compile": False}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tile_workers(two_nodes, weights):
-    """A CPU worker on each node, started once for the module's tile tests."""
+    """A CPU worker on each node (a test's own: the cluster has room for two workers at a time)."""
     with TileWorkers(Workers(count=2, gpus_per_worker=0), weights) as workers:
         yield workers
 
@@ -130,10 +130,11 @@ def test_a_few_steps_on_the_workers_make_one_processs_picture_and_the_report_say
 def test_a_worker_killed_in_a_step_costs_its_tiles_not_the_step_nor_the_picture(two_nodes, weights):
     here = _run(weights)
     with TileWorkers(Workers(count=2, gpus_per_worker=0), weights) as workers:
-        victim = next(iter(workers.actors))
+        victim, passes_done = next(iter(workers.actors)), []
 
         def kill_in_the_second_step(size: int, done: int, passes: int) -> None:
-            if workers.stats.tiles.total() == 12 + 2 and victim in workers.actors:  # the second step's 3rd tile
+            passes_done.append(done)
+            if len(passes_done) == 12 + 3:  # a step is 12 tile passes: the second step's third
                 ray.kill(victim, no_restart=True)
 
         options = Options(weights=weights, steps=4, optimizer="adam", **TILED)
@@ -149,8 +150,8 @@ def test_with_every_worker_lost_the_run_keeps_its_checkpoint_and_the_same_comman
     two_nodes, weights, tmp_path, monkeypatch
 ):
     output = tmp_path / "print.png"
-    command = [CONTENT, STYLE, "-o", output, "--workers", 2, "--weights", weights, "--steps", 4, "--optimizer", "adam",
-               "--size", 96, "--tile", 32, "--halo", 16, "--no-jit-compile"]  # fmt: skip
+    command = [CONTENT, STYLE, "-o", output, "--workers", 2, "--gpus-per-worker", 0, "--weights", weights, "--steps", 4,
+               "--optimizer", "adam", "--size", 96, "--tile", 32, "--halo", 16, "--no-jit-compile"]  # fmt: skip
     run, passes = TileWorkers.run, []
 
     def losing_every_worker_in_the_second_step(workers, method, *arguments):

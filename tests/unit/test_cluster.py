@@ -19,6 +19,9 @@ def test_workers_go_one_to_a_gpu_where_the_cluster_has_gpus_and_by_the_cpus_wher
     assert Workers(gpus_per_worker=0).placed(gpu_node) == Workers(None, 16, 1, 0, 1e11 / 2**20 / 16)
     assert Workers(gpus_per_worker=0.5).placed(gpu_node) == Workers(count=4, gpus_per_worker=0.5)
     assert Workers(memory_mb=1500).placed(cpu_node).memory_mb == 1500
+    # At once: two GPU workers on a cluster of one GPU are one; CPU workers by the CPUs.
+    assert Workers(count=2, gpus_per_worker=1).holds({"CPU": 2.0, "GPU": 1.0}) == 1
+    assert Workers(count=2, gpus_per_worker=0).holds({"CPU": 2.0, "GPU": 1.0}) == 2
 
 
 def test_the_api_takes_a_number_of_workers_or_an_address_and_one_local_worker_is_no_ray():

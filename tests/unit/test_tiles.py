@@ -81,6 +81,22 @@ def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
 
 
+def test_a_painting_larger_than_a_picture_that_fits_whole_is_seen_in_tiles_and_the_picture_stays_whole(monkeypatch):
+    monkeypatch.setattr(memory, "_cpus", lambda: 2)
+    options, painting = Options(size=512, max_memory=3000), [(3000, 2376)]
+    assert estimate_peak_mb(options, 384, 512, painting) > memory.planned_mb(3000)  # whole, it would not fit
+    plan = plan_size(options, 384, 512, painting)
+    assert plan.tile is None and plan.optimizer == "lbfgs" and plan.painting_tile in memory._TILES
+    assert plan.estimate_mb <= memory.planned_mb(3000)
+    assert estimate_peak_mb(options, 384, 512, painting, painting_tile=plan.painting_tile) == plan.estimate_mb
+    # The largest painting tile that fits: the next larger one would not.
+    assert plan.painting_tile != memory._TILES[0]
+    larger = memory._TILES[memory._TILES.index(plan.painting_tile) - 1]
+    assert estimate_peak_mb(options, 384, 512, painting, painting_tile=larger) > memory.planned_mb(3000)
+    # A painting no larger than the picture is seen whole.
+    assert plan_size(options, 384, 512, [(512, 384)]).painting_tile is None
+
+
 def test_nst_max_memory_is_the_limit_unless_max_memory_says_and_a_bad_one_is_one_line(monkeypatch):
     """A batch worker's share of the memory (or a container's) comes through the environment."""
     monkeypatch.setattr(memory, "available_mb", lambda: 24000.0)

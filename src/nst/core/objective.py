@@ -58,9 +58,11 @@ class Objective:
         options: Options,
         masks: Sequence[np.ndarray] | None = None,
         temporal: TemporalTarget | None = None,
+        painting_tile: int | None = None,
     ) -> None:
         self.options = options
         self.temporal = temporal
+        self.painting_tile = painting_tile
         layers = options.content_layers + options.style_layers
         self.extractor = FeatureExtractor(layers, options.resolved_weights(), options.vgg_normalization)
         # The picture's features, and the photo's it is held to: of a picture that wraps around, for
@@ -149,11 +151,21 @@ class Objective:
 
     def _painting_grams(self, paintings: list[np.ndarray], blend: Sequence[float]) -> list[Tensor]:
         unmasked = [None] * len(self.options.style_layers)
-        grams = [self._grams(painting, unmasked) for painting in paintings]
+        grams = [self._painting_gram(painting, unmasked) for painting in paintings]
         return [
             sum(weight * each[layer] for weight, each in zip(blend, grams, strict=True))
             for layer in range(len(unmasked))
         ]
+
+    def _painting_gram(self, painting: np.ndarray, unmasked: list[None]) -> list[Tensor]:
+        """A painting's Gram matrices: in tiles of ``painting_tile`` px where it is larger (its
+        whole pass would not fit in memory beside the picture's), the same matrices."""
+        if self.painting_tile is None or max(painting.shape[:2]) <= self.painting_tile:
+            return self._grams(painting, unmasked)
+        from nst.core.tiles import LocalTiles, TilePasses, tiled_grams  # tiles build on this module
+
+        runner = LocalTiles(TilePasses(self.options, self.extractor))
+        return tiled_grams(runner, self.options, painting, self.painting_tile, self.options.halo, unmasked)
 
     def _channels(self, name: str) -> int:
         return int(self.extractor.model.get_layer(name).output.shape[-1])

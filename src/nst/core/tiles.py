@@ -90,12 +90,7 @@ class TiledObjective(Objective):
         return [ops.convert_to_tensor(layer_map[np.newaxis]) for layer_map in maps]
 
     def _grams(self, image: np.ndarray, masks: Sequence[Tensor | None]) -> list[Tensor]:
-        tiling = Tiling(image.shape, self.tile, self.halo, self.alignment)
-        layer_masks = None if all(mask is None for mask in masks) else [backend.to_numpy(mask) for mask in masks]
-        raw = self._gather(image, tiling, None, [layer_masks])["grams"][0]
-        divisors = gram_divisors(self.options.style_layers, image.shape, layer_masks)
-        # Tensors, as the whole image's are: PyTorch does not subtract a tensor from an array.
-        return [ops.convert_to_tensor(gram / divisor) for gram, divisor in zip(raw, divisors, strict=True)]
+        return tiled_grams(self.runner, self.options, image, self.tile, self.halo, masks)
 
     @functools.cached_property
     def runner(self) -> TileRunner:
@@ -109,11 +104,7 @@ class TiledObjective(Objective):
     ) -> dict[str, list]:
         """The sums of the whole image: its tiles', added in float64 in tile order."""
         results = self.runner.forward(image, tiling, (content_maps, style_masks))
-        total = None
-        for sums in in_tile_order(self._counted(results, tiling, 0) if in_step else results):
-            sums = tree.map_structure(lambda part: part.astype(np.float64), sums)
-            total = sums if total is None else tree.map_structure(np.add, total, sums)
-        return tree.map_structure(lambda part: part.astype(np.float32), total)
+        return added(self._counted(results, tiling, 0) if in_step else results)
 
     def _counted(self, results: Iterable[tuple[int, Any]], tiling: Tiling, before: int) -> Iterator[tuple[int, Any]]:
         """``results`` as they come, ``on_tile`` told of each: a step's two passes count as one run
@@ -172,6 +163,28 @@ class TiledObjective(Objective):
         for index, crop_gradient in enumerate(in_tile_order(self._counted(results, tiling, len(tiling)))):
             tiling.add(gradient, tiling.tiles[index], crop_gradient)
         return losses, ops.convert_to_tensor(gradient[np.newaxis])
+
+
+def added(results: Iterable[tuple[int, dict]]) -> dict[str, list]:
+    """The tiles' sums (``(index, sums)`` in any order) added in float64, in tile order."""
+    total = None
+    for sums in in_tile_order(results):
+        sums = tree.map_structure(lambda part: part.astype(np.float64), sums)
+        total = sums if total is None else tree.map_structure(np.add, total, sums)
+    return tree.map_structure(lambda part: part.astype(np.float32), total)
+
+
+def tiled_grams(
+    runner: TileRunner, options: Options, image: np.ndarray, tile: int, halo: int, masks: Sequence[Tensor | None]
+) -> list[Tensor]:
+    """An image's Gram matrices at the style layers, G/M (masked by ``masks``, one per layer or
+    None each), gathered over its tiles: a painting too large for one VGG19 pass."""
+    tiling = Tiling(image.shape, tile, halo, options.alignment)
+    layer_masks = None if all(mask is None for mask in masks) else [backend.to_numpy(mask) for mask in masks]
+    raw = added(runner.forward(image, tiling, (None, [layer_masks])))["grams"][0]
+    divisors = gram_divisors(options.style_layers, image.shape, layer_masks)
+    # Tensors, as the whole image's are: PyTorch does not subtract a tensor from an array.
+    return [ops.convert_to_tensor(gram / divisor) for gram, divisor in zip(raw, divisors, strict=True)]
 
 
 class TileRunner(Protocol):

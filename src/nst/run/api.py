@@ -138,11 +138,12 @@ def score(
     masks, _ = load_masks(options, photo.shape)
     # A forward pass holds no optimizer state: Adam's estimate, less its moments, bounds it.
     forward, sides = dataclasses.replace(options, optimizer="adam"), [painting.shape[1::-1] for painting in paintings]
-    tile = check_memory(forward, height, width, sides).tile  # refused as a run is, with the size that would fit
-    if tile is None:
-        objective = Objective(target, paintings, options, masks)
+    fits = check_memory(forward, height, width, sides)  # refused as a run is, with the size that would fit
+    if fits.tile is None:
+        objective = Objective(target, paintings, options, masks, painting_tile=fits.painting_tile)
     else:
-        objective = TiledObjective(target, paintings, options, masks, tile=tile, halo=max(options.halo, SCORE_HALO))
+        halo = max(options.halo, SCORE_HALO)
+        objective = TiledObjective(target, paintings, options, masks, tile=fits.tile, halo=halo)
     return {**objective.evaluate(pixels), **picture_measures(shown, photo_image, scored.paintings)}
 
 

@@ -54,6 +54,13 @@ class Workers:
         """One worker and no cluster: the work runs in this process, without Ray."""
         return self.address is None and self.count == 1
 
+    def holds(self, resources: dict[str, float]) -> int:
+        """How many of these workers a cluster with ``resources`` (Ray's totals) holds at once."""
+        fits = resources.get("CPU", 0) // self.cpus_per_worker
+        if self.gpus_per_worker:
+            fits = min(fits, resources.get("GPU", 0) // self.gpus_per_worker)
+        return int(fits)
+
     def placed(self, resources: dict[str, float]) -> Workers:
         """These workers on a cluster with ``resources`` (Ray's totals): unless told, a worker on
         each GPU where the cluster has GPUs, and as many as its CPUs hold where it has none.
@@ -65,10 +72,7 @@ class Workers:
             gpus = 1.0 if resources.get("GPU", 0) >= 1 else 0.0
         count = self.count
         if count is None:
-            fits = resources.get("CPU", 1) // self.cpus_per_worker
-            if gpus:
-                fits = min(fits, resources.get("GPU", 0) // gpus)
-            count = max(1, int(fits))
+            count = max(1, dataclasses.replace(self, gpus_per_worker=gpus).holds(resources))
         memory_mb = self.memory_mb
         if memory_mb is None and not gpus and resources.get("memory"):  # Ray's memory resource, in bytes
             memory_mb = resources["memory"] / 2**20 / count

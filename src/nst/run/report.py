@@ -72,6 +72,7 @@ def size_entry(
         "optimizer": memory and memory.optimizer,
         "lbfgs_history": memory and memory.lbfgs_history,
         "estimate_mb": memory and round(memory.estimate_mb),
+        "painting_tile": memory and memory.painting_tile,
     }
 
 

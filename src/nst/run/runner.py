@@ -164,7 +164,7 @@ class Run:
         # A video frame's temporal term, at the output size; passed only when there is one.
         temporal = {"temporal": self.temporal} if self.temporal and index == len(self.sizes) - 1 else {}
         if memory.tile is None:
-            objective = Objective(target, paintings, options, masks, **temporal)
+            objective = Objective(target, paintings, options, masks, **temporal, painting_tile=memory.painting_tile)
         else:
             on_tile = None if self.on_tile is None else functools.partial(self.on_tile, index + 1)
             objective = TiledObjective(

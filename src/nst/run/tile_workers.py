@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from nst.errors import NstError, WorkersLost
+from nst.media.images import NstWarning
 from nst.media.tiling import Tiling
 from nst.options import Options
 from nst.run.cluster import WorkerProcess, Workers, actor_class, connect, first_line, import_ray, stored_weights
@@ -34,8 +36,9 @@ from nst.run.cluster import WorkerProcess, Workers, actor_class, connect, first_
 DEADLINE_FACTOR = 3.0
 # Before any tile is measured: how long a task may take before its tiles are sent again.
 FIRST_DEADLINE_S = 600.0
-# How long the workers have to start (load Ray's runtime, TensorFlow and VGG19).
+# How long the first worker has to start (Ray's runtime, TensorFlow), and the others after it.
 START_TIMEOUT_S = 300.0
+LATE_START_S = 60.0
 
 
 @dataclass
@@ -196,26 +199,40 @@ class TileWorkers:
         self.dispatch = Dispatch(ray, self.actors, self.stats)
         self._targets: list[tuple[Any, Any]] = []  # (targets, their object in the store), the latest few
         try:
-            workers = workers.placed(ray.cluster_resources())
-            threads = max(1, round(workers.cpus_per_worker))
-            stored, name = stored_weights(ray, weights), weights.rsplit("/", 1)[-1]
-            actors = [actor_class(ray, TileWorker, workers).remote(stored, threads, name) for _ in range(workers.count)]
-            ready = {actor.ready.remote(): actor for actor in actors}
-            done, waiting = ray.wait(list(ready), num_returns=len(ready), timeout=START_TIMEOUT_S)
-            failure = f"none started in {START_TIMEOUT_S:.0f} s"
-            for reference in done:
-                try:
-                    self.actors[ready[reference]] = ray.get(reference)
-                except ray.exceptions.RayError as error:  # e.g. nst or TensorFlow missing on its node
-                    failure = first_line(error)
-            for reference in waiting:  # no room for it on the cluster: the others do the work
-                ray.kill(ready[reference])
-            if not self.actors:
-                raise NstError(f"no tile worker could start on Ray ({failure})")
-            self.stats.workers = len(self.actors)
+            self._start(workers.placed(ray.cluster_resources()), weights)
         except BaseException:
             self.close()
             raise
+
+    def _start(self, workers: Workers, weights: str) -> None:
+        """Starts the workers and waits for them: for the first up to :data:`START_TIMEOUT_S`, then
+        :data:`LATE_START_S` for the others (a worker with no room on a busy cluster is left out).
+        No more than the cluster holds: a worker that could never be placed is not waited for."""
+        ray = self.ray
+        count = workers.count
+        if count > (holds := workers.holds(ray.cluster_resources())):
+            warnings.warn(f"{count} Ray workers asked for and the cluster holds {holds}: {holds} start",
+                          NstWarning, stacklevel=3)  # fmt: skip
+            count = holds
+        threads = max(1, round(workers.cpus_per_worker))
+        stored, name = stored_weights(ray, weights), weights.rsplit("/", 1)[-1]
+        actors = [actor_class(ray, TileWorker, workers).remote(stored, threads, name) for _ in range(count)]
+        ready = {actor.ready.remote(): actor for actor in actors}
+        done, waiting = ray.wait(list(ready), num_returns=1, timeout=START_TIMEOUT_S)
+        if waiting:
+            more, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=LATE_START_S if done else 0)
+            done += more
+        failure = f"none started in {START_TIMEOUT_S:.0f} s"
+        for reference in done:
+            try:
+                self.actors[ready[reference]] = ray.get(reference)
+            except ray.exceptions.RayError as error:  # e.g. nst or TensorFlow missing on its node
+                failure = first_line(error)
+        for reference in waiting:  # no room for it on the cluster now: the others do the work
+            ray.kill(ready[reference])
+        if not self.actors:
+            raise NstError(f"no tile worker could start on Ray ({failure})")
+        self.stats.workers = len(self.actors)
 
     def __enter__(self) -> TileWorkers:
         return self
@@ -255,16 +272,23 @@ class _Runner:
 
     def __init__(self, workers: TileWorkers, options: Options) -> None:
         self.workers, self.options = workers, options
+        self._picture: tuple[Any, Any] = (None, None)  # the picture last put, and its object in the store
 
     def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple) -> Iterator[tuple[int, dict]]:
-        stored = self._put(image)
-        yield from self.workers.run("forward", len(tiling), self.options, stored, tiling, self._targets(targets))
+        arguments = (self._picture_stored(image), tiling, self._targets(targets))
+        yield from self.workers.run("forward", len(tiling), self.options, *arguments)
 
     def backward(
         self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict
     ) -> Iterator[tuple[int, np.ndarray]]:
-        arguments = (self._put(image), tiling, self._targets(targets), self._put(sums_gradient))
+        arguments = (self._picture_stored(image), tiling, self._targets(targets), self._put(sums_gradient))
         yield from self.workers.run("backward", len(tiling), self.options, *arguments)
+
+    def _picture_stored(self, image: np.ndarray) -> Any:
+        """The picture in the store: put once a step, its two rounds see the same array."""
+        if self._picture[0] is not image:
+            self._picture = (image, self._put(image))
+        return self._picture[1]
 
     def _put(self, value: Any) -> Any:
         """``value`` in the object store once (top-level arguments: Ray hands the workers the value)."""
