@@ -13,12 +13,17 @@ median of ``--repeats`` after one that compiles:
 For each: the step's seconds, the speed-up against one process, the bytes moved through the
 object store each step, the seconds the driver waited on the workers and its own (the step less
 the waiting: the tiles' results added, the losses' derivative), and the largest relative
-difference of the loss and gradient from one process's. docs/cluster.md's table and model.
+difference of the loss and gradient from one process's. Then, in one process and on the two
+nodes, ``--lbfgs-steps`` steps of L-BFGS (6 pairs, as a print's tiled sizes keep) from that
+image: the seconds a step (the median after the first) and the driver's own seconds a step,
+which now include the optimizer's update. docs/cluster.md's table and model.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 import statistics
 import time
 from pathlib import Path
@@ -59,6 +64,7 @@ def main() -> None:
     parser.add_argument("--tile", type=int, default=512)
     parser.add_argument("--halo", type=int, default=48)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--lbfgs-steps", type=int, default=4)
     args = parser.parse_args()
 
     import ray
@@ -80,8 +86,25 @@ def main() -> None:
     def objective(workers=None):
         return TiledObjective(photo, painting, options, tile=args.tile, halo=args.halo, workers=workers)
 
+    def lbfgs(objective, stats=None) -> tuple[float, float]:
+        """Seconds a step of L-BFGS, and the driver's own (less the waiting on workers), medians after the first."""
+        from nst.core.lbfgs import run_lbfgs
+
+        lbfgs_options = dataclasses.replace(options, lbfgs_history=6)
+        marks = [(time.perf_counter(), stats.waited_s if stats else 0.0)]
+
+        def on_step(*_):
+            marks.append((time.perf_counter(), stats.waited_s if stats else 0.0))
+
+        run_lbfgs(objective, image, lbfgs_options, lambda: len(marks) <= args.lbfgs_steps, on_step)
+        steps = list(itertools.pairwise(marks))[1:]
+        seconds = statistics.median(after[0] - before[0] for before, after in steps)
+        own = statistics.median((after[0] - before[0]) - (after[1] - before[1]) for before, after in steps)
+        return seconds, own
+
     here = objective()
     rows = [("one process, 1 CPU", *_step(here, image, args.repeats))]
+    lbfgs_rows = [("one process, 1 CPU", *lbfgs(here))]
     print(f"{photo.shape[1]}x{photo.shape[0]} px, {len(here.tiling)} tiles of {args.tile} px (crops "
           f"{here.tiling.crop[1]}x{here.tiling.crop[0]}), halo {args.halo}; one process: {rows[0][1]:.2f} s a step",
           flush=True)  # fmt: skip
@@ -92,7 +115,10 @@ def main() -> None:
             if nodes == 2:
                 cluster.add_node(num_cpus=1)
             with TileWorkers(Workers(count=nodes, gpus_per_worker=0), options.resolved_weights()) as workers:
-                rows.append((label, *_step(objective(workers.runner), image, args.repeats, workers.stats)))
+                spread = objective(workers.runner)
+                rows.append((label, *_step(spread, image, args.repeats, workers.stats)))
+                if nodes == 2:
+                    lbfgs_rows.append((label, *lbfgs(spread, workers.stats)))
                 tiles_each = dict(workers.stats.tiles)
     finally:
         ray.shutdown()
@@ -108,6 +134,9 @@ def main() -> None:
         loss_difference = abs(loss - baseline_loss) / abs(baseline_loss)
         print(f"| {label} | {seconds:.2f} | {baseline_seconds / seconds:.2f}x | {moved / 2**20:.1f} | {waited:.2f} |"
               f" {own} | {loss_difference:.1e}, {gradient_difference:.1e} |")  # fmt: skip
+    print("\n| set-up | L-BFGS step (s) | speed-up | driver's own (s) |\n|---|---|---|---|")
+    for label, seconds, own in lbfgs_rows:
+        print(f"| {label} | {seconds:.2f} | {lbfgs_rows[0][1] / seconds:.2f}x | {own:.2f} |")
     print(f"\ntiles each (2 nodes, all their passes): {tiles_each}")
 
 

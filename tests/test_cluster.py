@@ -85,11 +85,29 @@ def test_by_default_a_worker_takes_the_clusters_gpu_and_runs_the_item(two_nodes,
 TILED = {"size": 96, "tile": 32, "halo": 16, "jit_compile": False}
 
 
-@pytest.fixture
+STEPS = 3
+_started: list[TileWorkers] = []  # the module's tile workers, once started
+
+
+@pytest.fixture(scope="module")
 def tile_workers(two_nodes, weights):
-    """A CPU worker on each node (a test's own: the cluster has room for two workers at a time)."""
+    """A CPU worker on each node, for the module's tile tests (the cluster holds two at a time)."""
     with TileWorkers(Workers(count=2, gpus_per_worker=0), weights) as workers:
+        _started.append(workers)
         yield workers
+
+
+@pytest.fixture
+def room(two_nodes):
+    """The cluster's room, for a test that starts workers of its own: the module's stopped."""
+    for workers in _started:
+        workers.close()
+
+
+@pytest.fixture(scope="module")
+def one_process(weights):
+    """The run of the tile tests in one process."""
+    return _run(weights)
 
 
 def test_on_a_worker_of_each_node_a_tiled_steps_losses_and_gradient_are_one_processs(tile_workers, weights):
@@ -111,46 +129,45 @@ def test_on_a_worker_of_each_node_a_tiled_steps_losses_and_gradient_are_one_proc
     assert set(tile_workers.stats.tiles) == {node["NodeID"][:12] for node in ray.nodes()}
 
 
-def _run(weights, cluster=None, **settings):
-    options = Options(weights=weights, steps=4, optimizer="adam", **{**TILED, **settings})
-    return stylize(CONTENT, STYLE, options, cluster=cluster)
+def _run(weights, cluster=None, **keywords):
+    options = Options(weights=weights, steps=STEPS, optimizer="adam", **TILED)
+    return stylize(CONTENT, STYLE, options, cluster=cluster, **keywords)
 
 
-def test_a_few_steps_on_the_workers_make_one_processs_picture_and_the_report_says_where(tile_workers, weights):
-    here = _run(weights)
+def test_a_few_steps_on_the_workers_make_one_processs_picture_and_the_report_says_where(
+    tile_workers, one_process, weights
+):
     spread = _run(weights, cluster=tile_workers)
-    difference = np.abs(spread.pixels - here.pixels).max()
-    within("4 Adam steps on two nodes against one process, largest pixel difference", difference, at_most=1e-4)
+    difference = np.abs(spread.pixels - one_process.pixels).max()
+    within(f"{STEPS} Adam steps on two nodes against one process, largest pixel difference", difference,
+           at_most=1e-4)  # fmt: skip
     workers = spread.report["workers"]
     assert workers["workers"] == 2 and workers["lost"] == 0 and workers["resent"] == 0
-    assert sum(workers["tiles"].values()) >= 4 * 2 * 6 and len(workers["tiles"]) == 2
-    assert workers["bytes_moved"] > 0 and "workers" not in here.report
+    assert sum(workers["tiles"].values()) >= STEPS * 2 * 6 and len(workers["tiles"]) == 2
+    assert workers["bytes_moved"] > 0 and "workers" not in one_process.report
 
 
-def test_a_worker_killed_in_a_step_costs_its_tiles_not_the_step_nor_the_picture(two_nodes, weights):
-    here = _run(weights)
-    with TileWorkers(Workers(count=2, gpus_per_worker=0), weights) as workers:
-        victim, passes_done = next(iter(workers.actors)), []
+def test_a_worker_killed_in_a_step_costs_its_tiles_not_the_step_nor_the_picture(tile_workers, one_process, weights):
+    victim, passes_done = next(iter(tile_workers.actors)), []
 
-        def kill_in_the_second_step(size: int, done: int, passes: int) -> None:
-            passes_done.append(done)
-            if len(passes_done) == 12 + 3:  # a step is 12 tile passes: the second step's third
-                ray.kill(victim, no_restart=True)
+    def kill_in_the_second_step(size: int, done: int, passes: int) -> None:
+        passes_done.append(done)
+        if len(passes_done) == 12 + 3:  # a step is 12 tile passes: the second step's third
+            ray.kill(victim, no_restart=True)
 
-        options = Options(weights=weights, steps=4, optimizer="adam", **TILED)
-        spread = stylize(CONTENT, STYLE, options, cluster=workers, on_tile=kill_in_the_second_step)
+    spread = _run(weights, cluster=tile_workers, on_tile=kill_in_the_second_step)
     assert spread.report["workers"]["lost"] == 1 and spread.report["workers"]["resent"] >= 1
-    assert sum(spread.report["steps_per_scale"]) == 4
-    difference = np.abs(spread.pixels - here.pixels).max()
+    assert sum(spread.report["steps_per_scale"]) == STEPS
+    difference = np.abs(spread.pixels - one_process.pixels).max()
     within("a worker killed in a step: the picture against one process's, largest pixel difference", difference,
            at_most=1e-4)  # fmt: skip
 
 
 def test_with_every_worker_lost_the_run_keeps_its_checkpoint_and_the_same_command_goes_on(
-    two_nodes, weights, tmp_path, monkeypatch
+    room, weights, tmp_path, monkeypatch
 ):
     output = tmp_path / "print.png"
-    command = [CONTENT, STYLE, "-o", output, "--workers", 2, "--gpus-per-worker", 0, "--weights", weights, "--steps", 4,
+    command = [CONTENT, STYLE, "-o", output, "--workers", 2, "--gpus-per-worker", 0, "--weights", weights, "--steps", 3,
                "--optimizer", "adam", "--size", 96, "--tile", 32, "--halo", 16, "--no-jit-compile"]  # fmt: skip
     run, passes = TileWorkers.run, []
 
@@ -164,7 +181,7 @@ def test_with_every_worker_lost_the_run_keeps_its_checkpoint_and_the_same_comman
 
     monkeypatch.setattr(TileWorkers, "run", losing_every_worker_in_the_second_step)
     stopped = nst_here(*command)
-    assert stopped.returncode == 1 and "Traceback" not in stopped.stderr
+    assert stopped.returncode == 2 and "Traceback" not in stopped.stderr
     assert "every Ray worker was lost" in stopped.stderr and "the same command goes on from it" in stopped.stderr
     checkpoint = output.with_name("print.png.checkpoint.npz")
     assert checkpoint.exists() and not output.exists()
@@ -174,6 +191,6 @@ def test_with_every_worker_lost_the_run_keeps_its_checkpoint_and_the_same_comman
     assert f"going on from {checkpoint}" in again.stderr and output.exists() and not checkpoint.exists()
 
 
-def test_by_default_a_tile_worker_takes_the_clusters_gpu(two_nodes, weights):
+def test_by_default_a_tile_worker_takes_the_clusters_gpu(room, two_nodes, weights):
     with TileWorkers(Workers(count=1), weights) as workers:
         assert list(workers.actors.values()) == [two_nodes[:12]]

@@ -54,6 +54,19 @@ def test_the_time_left_counts_the_steps_of_the_sizes_to_come_at_their_measured_c
     assert progress.remaining_s > 2 * 11 * 1e-3 * work[0]
 
 
+def test_a_size_resumed_after_its_first_step_measures_its_steps_from_the_next_one(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(plan, "clock", clock)
+    work = [64.0 * 43]
+    run = plan.Plan(Options(size=64, steps=4), [64], clock(), work)
+    run.begin_scale()
+    run.start_scale(0, done=1)  # a checkpoint's one step
+    for _ in range(3):
+        clock.now += 1e-3 * work[0]
+        run.record_step()
+    assert run.steps_per_scale == [4] and run.seconds_per_pixel == pytest.approx(1e-3)
+
+
 def test_under_a_budget_the_time_left_is_the_budgets_rest(monkeypatch):
     clock = FakeClock()
     monkeypatch.setattr(plan, "clock", clock)

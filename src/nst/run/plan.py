@@ -86,6 +86,7 @@ class Plan:
         """Called before a scale's targets are computed."""
         self.scale_began = clock()
         self.last_step_ended: float | None = None
+        self.measured_here = False  # a step of this scale timed: later ones average with it
 
     def skip_scale(self, done: int) -> None:
         """Called for a scale a resumed run had finished before its checkpoint."""
@@ -165,8 +166,9 @@ class Plan:
         done = self.steps_per_scale[self.index]
         if self.last_step_ended is not None and done >= 1:
             measured = (now - self.last_step_ended) / self.pixels
-            self.seconds_per_pixel = measured if done == 1 else 0.8 * self.seconds_per_pixel + 0.2 * measured
-        if done == 1:
+            self.seconds_per_pixel = 0.8 * self.seconds_per_pixel + 0.2 * measured if self.measured_here else measured
+            self.measured_here = True
+        if done == 1 and self.last_step_ended is not None:  # (resumed after one step: not seen here)
             # Compiling: the first step's extra time over a normal one, seen on the second; and the
             # targets' over a forward pass, carried to the next scale with it.
             cost = self._step_cost(self.pixels)
