@@ -12,6 +12,7 @@ from nst.core import backend
 from nst.core.features import FeatureExtractor
 from nst.core.objective import Objective
 from nst.core.optimizers import CompiledSteps
+from nst.media import measures
 from nst.media.images import NstWarning, load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
 from nst.run import plan, runner
@@ -178,8 +179,14 @@ def test_score_command_prints_the_losses_of_a_result(tmp_path, weights):
     completed = nst_here("score", output, "--content", CONTENT, "--style", STYLE, "--json", "--weights", weights)
     assert completed.returncode == 0, completed.stderr
     scored = json.loads(completed.stdout)
-    assert set(scored) == {"content", "style", "tv", "total", "grid", "noise"}
-    for name in scored:  # the saved PNG is the result rounded to 8 bits
+    # Every figure the API gives, each explained in the command's help.
+    assert list(scored) == list(score(output, CONTENT, STYLE, Options(size=48, weights=weights)))
+    assert set(scored) == {"content", "style", "tv", "total", "grid", "noise", "outliers", "outliers_painting",
+                           "lattice", "lines"} <= set(measures.MEANINGS)  # fmt: skip
+    tileable = nst_here("score", output, "--content", CONTENT, "--style", STYLE, "--json", "--weights", weights,
+                        "--tileable")  # fmt: skip
+    assert set(json.loads(tileable.stdout)) == set(scored) | {"seam"}, tileable.stderr
+    for name in ("content", "style", "tv", "total", "grid", "noise"):  # the saved PNG is the result rounded to 8 bits
         difference = relative_difference(scored[name], result.report["final"][name])
         within(f"nst score of the saved picture against the report's {name}, relative", difference, at_most=0.02)
 

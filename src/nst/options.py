@@ -551,7 +551,7 @@ class Options:
         False,
         "a texture that wraps around: placed side by side with itself it shows no seam (each side a multiple of 16 px)",
         PRINTS,
-        RUN_COMMANDS,
+        PICTURE_COMMANDS,  # scored as it was made: its features wrap around, and its seam is measured
         kind="switch",
         details="See [print](print.md#tileable-textures).",
     )

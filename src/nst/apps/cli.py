@@ -40,6 +40,7 @@ from nst.media.images import (
     read_params,
     source_list,
 )
+from nst.media.measures import MEANINGS
 from nst.options import (
     BATCH,
     PRESETS,
@@ -163,7 +164,7 @@ STYLIZE_SETTINGS = (
     _PRESET,
     *_RAY,
 )
-SCORE_SETTINGS = (Setting("json", "print JSON: total, content, style, tv, grid, noise", "flag", False),)
+SCORE_SETTINGS = (Setting("json", "print JSON: every loss and measure, as listed below", "flag", False),)
 REPRODUCE_SETTINGS = (
     replace(_OUTPUT, help="result file (default IMAGE-reproduced, in IMAGE's format)", details=""),
     _OVERWRITE,
@@ -344,9 +345,9 @@ def commands() -> dict[str, Command]:
             SCORE,
             synopsis="nst score IMAGE --content PHOTO --style PAINTING... [--json]",
             summary="an image's losses and picture measures",
-            description="Print the content, style, total-variation and total loss of IMAGE under the given loss"
-            " settings, and its picture measures: grid (1.00: no block grid added) and noise (speckle relative to"
-            " the photo's and painting's).",
+            description="Print the losses of IMAGE under the given loss settings, and its picture measures: "
+            + "; ".join(f"{name}: {meaning}" for name, meaning in MEANINGS.items())
+            + ".",
             run=_score,
             inputs=_score_inputs,
             settings=SCORE_SETTINGS,
@@ -576,21 +577,19 @@ def _reproduce(args: argparse.Namespace) -> int:
     return _stylize(argparse.Namespace(**arguments))
 
 
-_SCORES = ("total", "content", "style", "tv", "grid", "noise")
-
-
 def _score(args: argparse.Namespace) -> int:
     size = args.size or max(load_image(args.image).shape[:2])
     options = options_from(argparse.Namespace(**{**vars(args), "size": size}))
     load_image(args.content)
     for path in args.style:
         load_image(path)
-    losses = load_run().score(args.image, args.content, args.style, options)
+    scores = load_run().score(args.image, args.content, args.style, options)
     if args.json:
-        print(json.dumps({name: losses[name] for name in _SCORES}))
+        print(json.dumps(scores))
     else:
-        for name in _SCORES:
-            print(f"{name:>8}  {losses[name]:.6g}")
+        width = max(map(len, scores))
+        for name, value in scores.items():
+            print(f"{name:>{width}}  {value:.6g}")
     return 0
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
-from nst.media import colors
+from nst.media import colors, measures
 from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
 from nst.options import Options
 from nst.run import plan
@@ -117,7 +117,9 @@ def score(
     options: Options | None = None,
 ) -> dict[str, float]:
     """The losses (``content``, ``style``, ``tv``, ``total``) of any image under ``options``,
-    and its picture measures (``grid``, ``noise``: :func:`nst.run.report.picture_measures`).
+    and its picture measures (``grid``, ``noise``, ``outliers``, ``outliers_painting``,
+    ``lattice``, ``lines``: :func:`nst.run.report.picture_measures`; ``seam`` with ``tileable``),
+    each described in :data:`nst.media.measures.MEANINGS`.
 
     The image is scored at ``options.size`` (its longer side); the photo is resized to the
     image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
@@ -144,7 +146,10 @@ def score(
     else:
         halo = max(options.halo, SCORE_HALO)
         objective = TiledObjective(target, paintings, options, masks, tile=fits.tile, halo=halo)
-    return {**objective.evaluate(pixels), **picture_measures(shown, photo_image, scored.paintings)}
+    scores = {**objective.evaluate(pixels), **picture_measures(shown, photo_image, scored.paintings)}
+    if options.tileable:
+        scores["seam"] = round(measures.seam(shown), 4)
+    return scores
 
 
 # A halo as wide as block5_conv1 sees: tiles then give the whole image's losses (within 1e-4,
