@@ -65,7 +65,8 @@ from nst.run.snapshots import Snapshots
 
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        # No abbreviations: `--si 800` would be --size to argparse, past every check on what was given.
+        super().__init__(*args, **{"allow_abbrev": False, **kwargs})
         self.commands: dict[str, argparse.ArgumentParser] = {}  # the subparsers by name
 
     def error(self, message: str) -> NoReturn:
@@ -442,10 +443,20 @@ def _parse(parser: _Parser, argv: Sequence[str]) -> argparse.Namespace:
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # said by the command's own parser, which names its own --help
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
-    sized = any(part == "--size" or part.startswith("--size=") for part in argv)
-    if getattr(args, "print", None) is not None and sized:
+    if getattr(args, "print", None) is not None and _given(parser, argv, args.command, "size"):
         parser.commands[args.command].error("--print sets the size from --dpi: give --print or --size, not both")
     return args
+
+
+def _given(parser: _Parser, argv: Sequence[str], command: str, name: str) -> bool:
+    """Whether the setting ``name`` was given in ``argv``, not left at its default: parsed again
+    with no default for it."""
+    subparser = parser.commands[command]
+    default = subparser.get_default(name)
+    subparser.set_defaults(**{name: None})
+    given = getattr(parser.parse_known_args(argv)[0], name) is not None
+    subparser.set_defaults(**{name: default})
+    return given
 
 
 def main(argv: Sequence[str] | None = None) -> int:
