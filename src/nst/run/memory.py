@@ -10,14 +10,15 @@ docs/print.md); no TensorFlow import here, so the command line can refuse a run 
 
 The limit, unless ``max_memory`` says otherwise, is ``$NST_MAX_MEMORY`` (the share of a process
 among others: a batch worker's, a container's), else the memory the run's arrays live in: the
-host's, or the GPU's once the run has started its backend on one (:data:`device_free_mb`).
+host's, or the GPU's once the run has started its backend on one (:func:`device_free_mb`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psutil
@@ -158,14 +159,11 @@ def limit_needed_mb(estimate: float) -> float:
     return max(estimate / PLANNED_SHARE, estimate + _MARGIN_MB)
 
 
-def _on_the_host() -> float | None:
-    return None
-
-
-# The free memory of the GPU a run is on, in MB (None: the run is on the CPU). This module loads
-# without a backend, for the command line's checks before a run: the run tells it
-# (nst.run.runner: nst.core.backend.free_device_memory_mb) once its backend has started.
-device_free_mb: Callable[[], float | None] = _on_the_host
+def device_free_mb() -> float | None:
+    """The free memory of the GPU a run is on, in MB; None on the CPU, and before a run has
+    started its backend (this module loads without one, for the command line's checks)."""
+    backend = sys.modules.get("nst.core.backend")
+    return None if backend is None else backend.free_device_memory_mb()
 
 
 def available_mb() -> float:

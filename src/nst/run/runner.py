@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from nst.core import backend
 from nst.core.adam import run_adam
 from nst.core.features import load_vgg19
 from nst.core.lbfgs import run_lbfgs
@@ -28,7 +27,7 @@ from nst.media import measures, textures
 from nst.media.images import NstWarning, enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.media.tiling import Tiling
 from nst.options import Options
-from nst.run import memory, plan
+from nst.run import plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
 from nst.run.cluster import Workers
 from nst.run.fast import start_image
@@ -50,8 +49,6 @@ OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
 # and compiling them. L-BFGS's kept step holds no image (Adam's holds three, whose memory no later
 # run's plan counts: those are freed with their run). As many as a print's ladder has sizes.
 KEPT_LBFGS_STEPS = CompiledSteps(capacity=8)
-# Sizes are planned in the memory the run's arrays live in: a GPU's, where the backend runs on one.
-memory.device_free_mb = backend.free_device_memory_mb
 
 
 @dataclass
