@@ -28,7 +28,7 @@ def test_every_field_of_options_is_declared_and_every_flag_parses_to_its_default
         assert getattr(Options(), name) == resolved.get(name, setting.default), name
     assert all(SETTINGS[name].default is None for name in resolved)
     for name, command in cli.commands().items():
-        parsed = vars(cli.command_parser(name).parse_args(_required_arguments(name)))
+        parsed = vars(cli.build_parser().commands[name].parse_args(_required_arguments(name)))
         for setting in [*command.settings, *command.run_settings()]:
             if not setting.required:
                 assert parsed[setting.name] == command.defaults.get(setting.name, setting.default), setting.name
@@ -73,7 +73,7 @@ def test_the_commands_are_subparsers_and_a_photo_is_the_default_commands():
 
 
 def test_the_help_says_what_the_ladder_does():
-    help = " ".join(cli.command_parser("stylize").format_help().split())
+    help = " ".join(cli.build_parser().commands["stylize"].format_help().split())
     assert "doubling" not in help and f"each at most {PRINT_STEP_RATIO:g} times the one before" in help
     sizes = Options(size=4096).scale_sizes()
     beyond = sizes[sizes.index(VIEWING_SIZE) :]  # the painting ladder below it, the print's steps above

@@ -415,12 +415,6 @@ def build_parser() -> _Parser:
     return parser
 
 
-def command_parser(name: str) -> argparse.ArgumentParser:
-    """One command's parser alone (``nst score --help`` shows it)."""
-    command = commands()[name]
-    return command.add_arguments(_Parser(prog=command.prog))
-
-
 def options_from(args: argparse.Namespace) -> Options:
     """The library options the parsed arguments describe."""
     return Options(**{name: getattr(args, name) for name in SETTINGS if hasattr(args, name)})

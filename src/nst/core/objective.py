@@ -15,8 +15,6 @@ from nst.core.features import FeatureExtractor
 from nst.core.losses import Tensor
 from nst.options import Options, layer_shape
 
-LOSS_NAMES = ("total", "content", "style", "tv")
-
 
 @dataclass(frozen=True)
 class TemporalTarget:
