@@ -35,8 +35,10 @@ STYLE_LAYERS: tuple[str, ...] = tuple(f"block{block}_conv1" for block in range(1
 NORMALIZATIONS = ("mean", "sum", "photo")
 INITS = ("content", "noise", "style-mean", "fast")  # or the path of an image; "fast": nst[fast]'s picture
 PRESERVE_COLORS = ("luminance", "histogram")
-OPTIMIZERS = ("lbfgs", "adam")
-PRECONDITIONERS = ("gaussian", "blocks", "none")
+# The names a setting may take; the runs keep what each name runs (nst.run.runner.OPTIMIZERS,
+# nst.core.preconditioners.PRECONDITIONERS: dicts with exactly these keys, tested).
+OPTIMIZER_NAMES = ("lbfgs", "adam")
+PRECONDITIONER_NAMES = ("gaussian", "blocks", "none")
 VGG_NORMALIZATIONS = ("none", "gatys")
 LADDERS = ("painting", "print")
 ENLARGEMENTS = ("detail", "bicubic")
@@ -274,7 +276,7 @@ class Options:
         OPTIMISATION,
         RUN_COMMANDS,
         kind="text",
-        choices=OPTIMIZERS,
+        choices=OPTIMIZER_NAMES,
         metavar="{lbfgs,adam}",
         details="See [speed](speed.md).",
     )
@@ -433,7 +435,7 @@ class Options:
         OPTIMISATION,
         RUN_COMMANDS,
         kind="text",
-        choices=PRECONDITIONERS,
+        choices=PRECONDITIONER_NAMES,
         metavar="{gaussian,blocks,none}",
         details="`blocks` was the default before 0.2; see [quality](quality.md).",
     )
@@ -607,6 +609,10 @@ class Options:
         return self.alignment if self.tileable else 1
 
     def _validate(self) -> None:
+        for name, setting in SETTINGS.items():  # every setting with choices, from its declaration
+            value = getattr(self, name)
+            if setting.choices and value is not None:
+                _require(value in setting.choices, f"{name} must be one of {', '.join(setting.choices)}, got {value!r}")
         _require(self.size >= MIN_SIDE, f"size must be at least {MIN_SIDE} px, got {self.size}")
         if self.style_size is not None:
             _require(self.style_size >= MIN_SIDE, f"style size must be at least {MIN_SIDE} px, got {self.style_size}")
@@ -618,11 +624,6 @@ class Options:
             _require(
                 all(math.isfinite(w) and w >= 0 for w in self.style_blend) and sum(self.style_blend) > 0,
                 f"style_blend must be numbers >= 0, not all 0, got {','.join(map(str, self.style_blend))}",
-            )
-        if self.preserve_colors is not None:
-            _require(
-                self.preserve_colors in PRESERVE_COLORS,
-                f"preserve_colors must be one of {', '.join(PRESERVE_COLORS)}, got {self.preserve_colors!r}",
             )
         _require(self.steps is None or self.steps >= 0, f"steps must be 0 or more, got {self.steps}")
         _require(self.coarse_steps >= 0, f"coarse_steps must be 0 or more, got {self.coarse_steps}")
@@ -637,17 +638,6 @@ class Options:
                 math.isfinite(self.time_budget) and self.time_budget > 0,
                 f"time_budget must be a number of seconds > 0, got {self.time_budget}",
             )
-        _require(
-            self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
-        )
-        _require(self.ladder in LADDERS, f"ladder must be one of {', '.join(LADDERS)}, got {self.ladder!r}")
-        _require(
-            self.enlarge in ENLARGEMENTS, f"enlarge must be one of {', '.join(ENLARGEMENTS)}, got {self.enlarge!r}"
-        )
-        _require(
-            self.preconditioner in PRECONDITIONERS,
-            f"preconditioner must be one of {', '.join(PRECONDITIONERS)}, got {self.preconditioner!r}",
-        )
         if self.max_memory is not None:
             _require(
                 math.isfinite(self.max_memory) and self.max_memory > 0,
@@ -662,14 +652,6 @@ class Options:
             value = getattr(self, name)
             _require(math.isfinite(value) and value > 0, f"{name} must be a finite number > 0, got {value}")
         _require(0 <= self.beta_1 < 1, f"beta_1 must be in [0, 1), got {self.beta_1}")
-        _require(
-            self.normalization in NORMALIZATIONS,
-            f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}",
-        )
-        _require(
-            self.vgg_normalization in VGG_NORMALIZATIONS,
-            f"vgg_normalization must be one of {', '.join(VGG_NORMALIZATIONS)}, got {self.vgg_normalization!r}",
-        )
         _require(bool(self.init), f"init must be one of {', '.join(INITS)} or an image's path")
         for name in ("content_layers", "style_layers"):
             layers = getattr(self, name)

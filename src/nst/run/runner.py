@@ -43,7 +43,7 @@ from nst.run.tile_workers import TileWorkers
 # (0.77) and gets 6.6 times lower (L-BFGS: 14.6 times; docs/print.md).
 DETAIL_LEARNING_RATE = 0.005
 # The optimizers by name (Options.optimizer); benchmarks/lbfgs.py puts other ones in to compare.
-OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
+OPTIMIZERS = {"lbfgs": run_lbfgs, "adam": run_adam}
 # The process's L-BFGS steps, kept for its later runs of the same sizes and settings (the web app's
 # next job, a batch worker's next item, a notebook's next call), which then start without tracing
 # and compiling them. L-BFGS's kept step holds no image (Adam's holds three, whose memory no later
