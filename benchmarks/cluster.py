@@ -17,6 +17,13 @@ difference of the loss and gradient from one process's. Then, in one process and
 nodes, ``--lbfgs-steps`` steps of L-BFGS (6 pairs, as a print's tiled sizes keep) from that
 image: the seconds a step (the median after the first) and the driver's own seconds a step,
 which now include the optimizer's update. docs/cluster.md's table and model.
+
+The model it prints from those figures, for N nodes of one CPU each, a picture r times the
+measured one's pixels: a step takes r (d + t / N) seconds, t the tile passes' seconds in one
+process and d the driver's own seconds a step (the tiles' sums and gradients added, the losses'
+derivative, the L-BFGS update), measured on the two nodes; it moves r (p N + q) bytes, p the
+picture sent to each node and q the tiles' results. The driver becomes half of a step at
+N = t / d nodes.
 """
 
 from __future__ import annotations
@@ -137,7 +144,26 @@ def main() -> None:
     print("\n| set-up | L-BFGS step (s) | speed-up | driver's own (s) |\n|---|---|---|---|")
     for label, seconds, own in lbfgs_rows:
         print(f"| {label} | {seconds:.2f} | {lbfgs_rows[0][1] / seconds:.2f}x | {own:.2f} |")
+    _model(args.size, photo.shape, rows, lbfgs_rows)
     print(f"\ntiles each (2 nodes, all their passes): {tiles_each}")
+
+
+def _model(size: int, shape: tuple[int, ...], rows: list, lbfgs_rows: list) -> None:
+    """The projection for N nodes and larger prints, from this run's figures (see the docstring)."""
+    tiles_seconds = lbfgs_rows[0][1]  # one process: all of a step is its own, the tiles nearly all of it
+    driver = lbfgs_rows[-1][2]  # on two nodes: what the driver does itself a step
+    picture = shape[0] * shape[1] * 3 * 4
+    results = rows[-1][2] - 2 * picture  # the bytes of a step on two nodes, less the picture to each
+    print(f"\nmodel: t = {tiles_seconds:.2f} s of tile passes a step at {size} px, d = {driver:.2f} s the driver's own;"
+          f" the driver is half of a step from N = {tiles_seconds / driver:.0f} nodes")  # fmt: skip
+    print("\n| print | nodes | a step (s) | speed-up | MB moved a step | 10 steps (min) |\n|---|---|---|---|---|---|")
+    for side in (size, 4096, 8192):
+        ratio = (side / size) ** 2
+        for nodes in (1, 2, 4, 8, 16):
+            step = ratio * (tiles_seconds if nodes == 1 else driver + tiles_seconds / nodes)
+            moved = 0 if nodes == 1 else ratio * (picture * nodes + results)
+            print(f"| {side} px | {nodes} | {step:.1f} | {ratio * tiles_seconds / step:.2f}x | {moved / 2**20:.0f} |"
+                  f" {10 * step / 60:.1f} |")  # fmt: skip
 
 
 if __name__ == "__main__":
