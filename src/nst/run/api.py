@@ -74,7 +74,7 @@ def stylize(
     made in a fraction of a second (:func:`nst.run.fast.stylize_fast`); ``init="fast"`` starts
     the optimisation from it.
 
-    Video frames (:mod:`nst.apps.video`) also give ``start``, an (H, W, 3) image the run starts
+    Video frames (:mod:`nst.run.video`) also give ``start``, an (H, W, 3) image the run starts
     from instead of ``init``, and ``temporal``, a term added to the objective at the output
     size; both are in the optimised image's terms (luminance under ``"luminance"``); and
     ``compiled_steps``, where the optimizers keep their compiled steps for the next frame: the

@@ -92,7 +92,7 @@ class Run:
         self.workers = workers
         self.tile_workers = workers if isinstance(workers, TileWorkers) else None
         self.on_tile = on_tile
-        self.start, self.temporal = start, temporal  # a video frame's (nst.apps.video)
+        self.start, self.temporal = start, temporal  # a video frame's (nst.run.video)
         self.compiled_steps = compiled_steps  # kept from earlier runs (a clip's frames), and for later ones
         self.sizes_done: list[dict[str, Any]] = []
         self.sizes = options.scale_sizes()

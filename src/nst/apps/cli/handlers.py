@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from nst.apps import video  # no TensorFlow: its defaults and checks (the run loads when a clip starts)
 from nst.apps.cli.settings import CHECKPOINT_SUFFIX, options_from
 from nst.apps.cli.terminal import (
     ProgressBar,
@@ -25,14 +24,15 @@ from nst.apps.cli.terminal import (
     progress_bar,
     video_progress,
 )
-from nst.apps.common import hide_tensorflow_warnings, load_run
 from nst.errors import Interrupted, NstError, StoppedEarly, WorkersLost
 from nst.media.images import check_output_path, check_writable, load_image, output_name, read_params, source_list
 from nst.options import Options
+from nst.run import video  # no TensorFlow: its defaults and checks (the run loads when a clip starts)
 from nst.run.checkpoints import load_checkpoint
 from nst.run.cluster import Workers
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
+from nst.run.loading import hide_tensorflow_warnings, load_run
 from nst.run.progress import Progress, duration
 from nst.run.result import Result
 from nst.run.snapshots import Snapshots
@@ -233,7 +233,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     # Ray loads only for this command, when an item is left to run; Keras and its backend only in the workers.
-    from nst.apps import batch
+    from nst.run import batch
 
     workers = _workers(args)
     with batch_progress(args.quiet) as progress, StopRequests():  # `kill` stops the batch as Ctrl-C does

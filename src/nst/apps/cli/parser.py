@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from nst import __version__
-from nst.apps import video  # no TensorFlow: its defaults (the run loads when a clip starts)
 from nst.apps.cli.handlers import _batch, _reproduce, _score, _serve, _stylize, _video
 from nst.apps.cli.settings import (
     BATCH_SETTINGS,
@@ -35,6 +34,7 @@ from nst.options import (
     Setting,
     split_list,
 )
+from nst.run import video  # no TensorFlow: its defaults (the run loads when a clip starts)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from nst.apps import video  # no TensorFlow: its defaults (the run loads when a clip starts)
 from nst.apps.web.config import WebConfig
 from nst.media.clips import FOLDER_FPS
 from nst.media.flow import FLOW_METHODS
 from nst.options import PRESETS, SETTINGS, Options, Setting
+from nst.run import video  # no TensorFlow: its defaults (the run loads when a clip starts)
 
 # Each command's list is in the order --help shows.
 _OUTPUT = Setting(

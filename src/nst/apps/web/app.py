@@ -42,7 +42,6 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from nst.apps.common import load_run
 from nst.apps.web.config import EXAMPLES as EXAMPLES  # the examples offered (the tests read them here)
 from nst.apps.web.config import STYLE_STRENGTH, WebConfig
 from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
@@ -52,6 +51,7 @@ from nst.media.images import output_name, peek_image
 from nst.options import SETTINGS, Options
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
+from nst.run.loading import load_run
 from nst.run.memory import largest_size
 
 STATIC = Path(__file__).resolve().parent / "static"
