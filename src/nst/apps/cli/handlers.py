@@ -27,7 +27,7 @@ from nst.apps.cli.terminal import (
 from nst.errors import Interrupted, NstError, StoppedEarly, WorkersLost
 from nst.media.images import check_output_path, check_writable, load_image, output_name, read_params, source_list
 from nst.options import Options
-from nst.run import video  # no TensorFlow: its defaults and checks (the run loads when a clip starts)
+from nst.run import ladder, video  # video: no TensorFlow, its checks come first (the run loads when a clip starts)
 from nst.run.checkpoints import load_checkpoint
 from nst.run.cluster import Workers
 from nst.run.fast import stylize_fast
@@ -48,7 +48,7 @@ def _stylize(args: argparse.Namespace) -> int:
     _check_checkpoints(args, options, kept)
     if options.fast:
         return _stylize_fast(args, options, output)
-    snapshots = Snapshots(output, args.save_every, args.animation, steps=sum(options.steps_per_size()))
+    snapshots = Snapshots(output, args.save_every, args.animation, steps=sum(ladder.steps_per_size(options)))
     stylize = load_run().stylize
 
     show_progress = not args.quiet and sys.stderr.isatty()

@@ -14,6 +14,7 @@ from typing import Any
 
 from nst.media.images import NstWarning
 from nst.options import Options
+from nst.run import ladder
 from nst.run.progress import BatchProgress, Progress, VideoProgress, duration, left_now
 
 
@@ -98,11 +99,11 @@ def _item_line(outcome) -> str:
 def progress_bar(options: Options, enabled: bool, on: str = "") -> Iterator[ProgressBar | None]:
     """A bar of steps, or of seconds under a time budget or over several sizes (whose steps
     differ in cost), with the losses, the size and tile at work, and the time left."""
-    in_seconds = options.time_budget is not None or len(options.scale_sizes()) > 1
+    in_seconds = options.time_budget is not None or len(ladder.scale_sizes(options)) > 1
     # Over several sizes, the seconds they take are known once the first steps are measured.
-    total = round(options.time_budget) if options.time_budget else None if in_seconds else options.output_steps()
+    total = round(options.time_budget) if options.time_budget else None if in_seconds else ladder.output_steps(options)
     with _terminal_bar(enabled, "s" if in_seconds else "steps", total=total) as bar:
-        yield None if bar is None else ProgressBar(bar, in_seconds, options.scale_sizes(), lambda: device() + on)
+        yield None if bar is None else ProgressBar(bar, in_seconds, ladder.scale_sizes(options), lambda: device() + on)
 
 
 def device() -> str:
