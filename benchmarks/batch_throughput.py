@@ -129,7 +129,7 @@ def overheads(photos: list[Path], folder: Path, address: str | None) -> tuple[fl
     import ray
 
     from nst import Options
-    from nst.apps import batch
+    from nst.run import batch
 
     if address is None:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")

@@ -36,7 +36,7 @@ WAYS = [("before", False), ("after", False), ("before", True), ("after", True)]
 
 def one(clip: Path, frames: int, size: int, jit_compile: bool) -> None:
     """Stylizes the clip's first frames and prints each frame's seconds, as JSON."""
-    from nst.apps.video import stylize_video
+    from nst.run.video import stylize_video
 
     with tempfile.TemporaryDirectory() as folder:
         result = stylize_video(

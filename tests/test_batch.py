@@ -16,8 +16,8 @@ import ray
 from PIL import Image
 
 from nst import Options, stylize
-from nst.apps import batch
 from nst.media.images import read_params
+from nst.run import batch
 from tests.helpers import CONTENT, EXAMPLES, RAY_NAMESPACE, STYLE, started, within
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ray]

@@ -32,6 +32,7 @@ from playwright.sync_api import expect, sync_playwright
 from nst import Options
 from nst.apps import cli
 from nst.media.images import read_metadata
+from nst.run import ladder
 from tests.helpers import CONTENT, ROOT, STYLE, started
 
 CHROMIUM = os.environ.get("NST_CHROMIUM", "/usr/bin/chromium")
@@ -125,7 +126,7 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
     settings(page, size=160, steps=30)
     page.click("#start")
     page.wait_for_selector("#download", state="visible", timeout=300_000)
-    total = sum(Options(size=160, steps=30).steps_per_size())  # the painting ladder's coarser sizes too
+    total = sum(ladder.steps_per_size(Options(size=160, steps=30)))  # the painting ladder's coarser sizes too
     assert page.inner_text("#status").startswith(f"Done: {total} steps in")
     assert page.inner_text("#error") == ""
 

@@ -15,9 +15,9 @@ import ray
 from PIL import Image
 
 from nst import Options, stylize
-from nst.apps import batch
 from nst.core.tiles import TiledObjective
 from nst.media.images import load_image
+from nst.run import batch
 from nst.run.cluster import Workers
 from nst.run.tile_workers import TileWorkers
 from tests.helpers import (

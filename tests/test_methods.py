@@ -15,7 +15,7 @@ from nst.core.optimizers import CompiledSteps
 from nst.media import measures
 from nst.media.images import NstWarning, load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
-from nst.run import plan, runner
+from nst.run import ladder, plan, runner
 from tests.helpers import CONTENT, STYLE, FakeClock, nst_here, relative_difference, within
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +51,7 @@ def test_scale_ladder_reaches_the_requested_size_with_targets_at_each_scale(weig
 
     monkeypatch.setattr(runner, "Objective", RecordingObjective)
     options = Options(size=96, scales=3, scale_start=48, coarse_steps=2, steps=2, style_size=192, weights=weights)
-    assert options.scale_sizes() == [48, 68, 96]
+    assert ladder.scale_sizes(options) == [48, 68, 96]
     result = stylize(CONTENT, STYLE, options)
     assert result.pixels.shape == (64, 96, 3)  # cat.jpg is 451x300
     assert [content for content, _, _ in shapes] == [(32, 48, 3), (45, 68, 3), (64, 96, 3)]

@@ -39,8 +39,8 @@ _LAZY = {
     "reproduce": "nst.run.api",
     "Result": "nst.run.result",
     "Progress": "nst.run.progress",
-    "stylize_video": "nst.apps.video",
-    "stylize_many": "nst.apps.batch",
+    "stylize_video": "nst.run.video",
+    "stylize_many": "nst.run.batch",
 }
 
 

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from nst.apps import cli
 from nst.apps.web.jobs import Job, RunRequest
 from nst.options import Options
-from nst.run import plan
+from nst.run import ladder, plan
 from nst.run.progress import FrameClock, ItemClock, Progress, duration
 from tests.helpers import FakeClock, FakeStylize
 
@@ -39,7 +39,7 @@ def test_the_time_left_counts_the_steps_of_the_sizes_to_come_at_their_measured_c
     monkeypatch.setattr(plan, "clock", clock)
     options = Options(size=96, scales=2, scale_start=48, coarse_steps=10, steps=4)
     work = [48.0 * 32, 96.0 * 64]  # the pixels of a step at each size
-    run = plan.Plan(options, options.scale_sizes(), clock(), work)
+    run = plan.Plan(options, ladder.scale_sizes(options), clock(), work)
     run.begin_scale()
     clock.now += 5.0  # the targets and compiling
     run.start_scale(0)

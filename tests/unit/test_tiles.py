@@ -8,7 +8,7 @@ from nst import Options
 from nst.errors import NstError
 from nst.media.tiling import Tiling
 from nst.options import layer_shape, layer_stride
-from nst.run import memory
+from nst.run import ladder, memory
 from nst.run.memory import estimate_peak_mb, plan_size
 from tests.helpers import moved_on
 
@@ -46,15 +46,15 @@ def test_a_shifted_tiling_shows_the_picture_1_px_on_and_adds_each_gradient_back_
 
 
 def test_a_print_is_made_from_the_viewing_size_up_with_fewer_steps_at_each_larger_size():
-    assert Options(size=1024, ladder="print").scale_sizes() == [1024]  # up to 2 x 512: one size
-    assert Options(size=4096, ladder="print").scale_sizes() == [512, 861, 1448, 2435, 4096]  # never exactly twice
-    assert Options(size=4096, ladder="print", steps=100).steps_per_size() == [100, 50, 25, 12, 10]
-    assert Options(size=1500, ladder="print").scale_sizes() == [512, 876, 1500]
+    assert ladder.scale_sizes(Options(size=1024, ladder="print")) == [1024]  # up to 2 x 512: one size
+    assert ladder.scale_sizes(Options(size=4096, ladder="print")) == [512, 861, 1448, 2435, 4096]  # never exactly twice
+    assert ladder.steps_per_size(Options(size=4096, ladder="print", steps=100)) == [100, 50, 25, 12, 10]
+    assert ladder.scale_sizes(Options(size=1500, ladder="print")) == [512, 876, 1500]
     # The painting ladder (the default) lays the forms down below the viewing size first.
-    assert Options(size=4096).scale_sizes() == [128, 256, 512, 861, 1448, 2435, 4096]
-    assert Options(size=4096, steps=100, coarse_steps=30).steps_per_size() == [30, 30, 100, 50, 25, 12, 10]
-    assert Options(size=4096, scales=1).scale_sizes() == [4096]  # asked for: the output size only
-    assert Options(size=512, scales=3, scale_start=128, coarse_steps=7, steps=100).steps_per_size() == [7, 7, 100]
+    assert ladder.scale_sizes(Options(size=4096)) == [128, 256, 512, 861, 1448, 2435, 4096]
+    assert ladder.steps_per_size(Options(size=4096, steps=100, coarse_steps=30)) == [30, 30, 100, 50, 25, 12, 10]
+    assert ladder.scale_sizes(Options(size=4096, scales=1)) == [4096]  # asked for: the output size only
+    assert ladder.steps_per_size(Options(size=512, scales=3, scale_start=128, coarse_steps=7, steps=100)) == [7, 7, 100]
 
 
 def test_runs_are_planned_a_share_of_the_limit_and_a_margin_under_it_and_more_cpus_cost_more(monkeypatch):

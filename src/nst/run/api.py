@@ -18,7 +18,7 @@ from nst.core.tiles import TiledObjective
 from nst.media import colors, measures
 from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
 from nst.options import Options
-from nst.run import plan
+from nst.run import ladder, plan
 from nst.run.cluster import Workers
 from nst.run.fast import stylize_fast
 from nst.run.inputs import Inputs, check_extras, compared_images, load_masks
@@ -74,7 +74,7 @@ def stylize(
     made in a fraction of a second (:func:`nst.run.fast.stylize_fast`); ``init="fast"`` starts
     the optimisation from it.
 
-    Video frames (:mod:`nst.apps.video`) also give ``start``, an (H, W, 3) image the run starts
+    Video frames (:mod:`nst.run.video`) also give ``start``, an (H, W, 3) image the run starts
     from instead of ``init``, and ``temporal``, a term added to the objective at the output
     size; both are in the optimised image's terms (luminance under ``"luminance"``); and
     ``compiled_steps``, where the optimizers keep their compiled steps for the next frame: the
@@ -129,7 +129,7 @@ def score(
     options = options or Options()
     styles = source_list(style)
     scored = Inputs.open(image, styles, options)  # sizes are checked before anything is resized
-    pixels, paintings = scored.at_size(options.size, options.painting_side())
+    pixels, paintings = scored.at_size(options.size, ladder.painting_side(options))
     shown = pixels
     height, width = pixels.shape[:2]
     photo_image = open_image(content)

@@ -1,4 +1,4 @@
-"""Ray, for work that outgrows one process: a batch's pictures (:mod:`nst.apps.batch`) and a
+"""Ray, for work that outgrows one process: a batch's pictures (:mod:`nst.run.batch`) and a
 print's tiles (:mod:`nst.run.tile_workers`). A local instance by default (nothing to set up), or
 a cluster (``address="auto"`` or ``"ray://HOST:10001"``). Ray places the workers, moves the
 bytes and notices a worker that dies; it is imported only when work runs on it (the ``cluster``

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nst.options import Options
+from nst.run import ladder
 from nst.run.progress import PRIOR_SECONDS_PER_PIXEL, PRIOR_SIZE_OVERHEAD_S, Progress
 
 # A size's targets are a forward pass over its photo: about a third of a step, 0.4 to be safe;
@@ -43,7 +44,7 @@ class Plan:
     def __init__(self, options: Options, sizes: list[int], started: float, work: list[float]) -> None:
         self.sizes = sizes
         self.work = work  # the pixels VGG19 goes through in a step of each size (tiles: more than the image's)
-        self.planned = options.steps_per_size()
+        self.planned = ladder.steps_per_size(options)
         self.deadline = None if options.time_budget is None else started + options.time_budget
         self.least = [1] + [FEWEST_STEPS_AFTER_ENLARGING] * (len(sizes) - 1)
         self.steps_done = 0

@@ -22,6 +22,7 @@ from nst.core.tiles import TiledObjective
 from nst.media import measures
 from nst.media.images import ImageSource, open_image, resize_longest_side, source_list, to_array
 from nst.options import Options
+from nst.run import ladder
 from nst.run.inputs import painting_side
 from nst.run.memory import SizePlan
 from nst.run.result import picture_params
@@ -96,7 +97,7 @@ def params(options: Options, content: ImageSource, styles: list[ImageSource], sh
     return {
         **picture_params(options, content, styles, shape),
         "weights": options.resolved_weights(),
-        "scale_sizes": options.scale_sizes(),
+        "scale_sizes": ladder.scale_sizes(options),
         "backend": backend.name(),
         "device": backend.device(),
         "versions": {

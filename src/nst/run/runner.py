@@ -27,7 +27,7 @@ from nst.media import measures, textures
 from nst.media.images import NstWarning, enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.media.tiling import Tiling
 from nst.options import Options
-from nst.run import plan
+from nst.run import ladder, plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
 from nst.run.cluster import Workers
 from nst.run.fast import start_image
@@ -92,13 +92,13 @@ class Run:
         self.workers = workers
         self.tile_workers = workers if isinstance(workers, TileWorkers) else None
         self.on_tile = on_tile
-        self.start, self.temporal = start, temporal  # a video frame's (nst.apps.video)
+        self.start, self.temporal = start, temporal  # a video frame's (nst.run.video)
         self.compiled_steps = compiled_steps  # kept from earlier runs (a clip's frames), and for later ones
         self.sizes_done: list[dict[str, Any]] = []
-        self.sizes = options.scale_sizes()
+        self.sizes = ladder.scale_sizes(options)
         shapes = inputs.shapes(self.sizes, options)
         self.shapes = [shape for shape, _ in shapes]
-        steps = options.steps_per_size() if options.time_budget is None else [None] * len(self.sizes)
+        steps = ladder.steps_per_size(options) if options.time_budget is None else [None] * len(self.sizes)
         if compiled_steps is not None:  # runs that share their steps share their shapes: as many pairs as any keeps
             steps = [None] * len(self.sizes)
         self.memory = [
@@ -154,7 +154,7 @@ class Run:
             self.options,
             optimizer=memory.optimizer,
             lbfgs_history=memory.lbfgs_history,
-            jit_compile=self.options.compiles(index, tiled=memory.tile is not None),
+            jit_compile=ladder.compiles(self.options, index, tiled=memory.tile is not None),
         )
         if memory.optimizer != self.options.optimizer:  # Adam for memory, on a picture already painted
             options = dataclasses.replace(options, learning_rate=DETAIL_LEARNING_RATE)
@@ -199,7 +199,7 @@ class Run:
         paintings), the masks and the stylized region."""
         # The first size sets the painting's strokes against the picture; the larger sizes add
         # detail, and never from a painting enlarged past its own pixels into a blurred target.
-        photo, paintings = self.inputs.at_size(size, self.options.painting_side(size), enlarge=index == 0)
+        photo, paintings = self.inputs.at_size(size, ladder.painting_side(self.options, size), enlarge=index == 0)
         if self.options.tileable:  # held to, and started from, a photo that wraps around as the picture will
             photo = textures.wrapped(photo)
         target, paintings = compared_images(photo, paintings, self.options.preserve_colors)

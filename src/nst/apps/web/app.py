@@ -42,7 +42,6 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from nst.apps.common import load_run
 from nst.apps.web.config import EXAMPLES as EXAMPLES  # the examples offered (the tests read them here)
 from nst.apps.web.config import STYLE_STRENGTH, WebConfig
 from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
@@ -50,8 +49,10 @@ from nst.errors import NstError
 from nst.media import feedforward
 from nst.media.images import output_name, peek_image
 from nst.options import SETTINGS, Options
+from nst.run import ladder
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs
+from nst.run.loading import load_run
 from nst.run.memory import largest_size
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -191,9 +192,9 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
             "max_time_budget": config.max_time_budget,
             "max_paintings": config.max_paintings,
             "device": device,
-            # Steps unless given are by size (Options.output_steps): the page shows the default size's.
+            # Steps unless given are by size (nst.run.ladder.output_steps): the page shows the default size's.
             "defaults": {setting.name: setting.default for setting in WEB_SETTINGS}
-            | {"steps": _DEFAULTS.output_steps()},
+            | {"steps": ladder.output_steps(_DEFAULTS)},
             # What the page offers a control for when it has none of its own: a new web setting.
             "settings": [
                 {key: getattr(setting, key) for key in ("name", "kind", "default", "help", "choices")}

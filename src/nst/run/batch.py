@@ -23,12 +23,12 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
-from nst.apps.common import load_run
 from nst.errors import Interrupted, NstError
 from nst.media.images import check_writable, output_name, read_params, write_atomically, write_json
 from nst.options import INITS, Options
 from nst.run.cluster import WorkerProcess, Workers, actor_class, connect, first_line, import_ray, stored_weights
 from nst.run.inputs import check_inputs
+from nst.run.loading import load_run
 from nst.run.progress import BatchProgress, ItemClock
 
 DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"

@@ -45,6 +45,7 @@ from nst.media.images import (
     write_json,
 )
 from nst.options import Options
+from nst.run import ladder
 from nst.run.memory import available_mb, estimate_peak_mb
 from nst.run.progress import PRIOR_SECONDS_PER_PIXEL, FrameClock, Progress, VideoProgress, duration
 from nst.run.result import Result
@@ -236,7 +237,7 @@ def estimate_seconds(info: clips.ClipInfo, first: Options, later: Options) -> fl
     if later.time_budget is not None:
         return first.time_budget + (info.frames - 1) * later.time_budget
     pixels = info.size[0] * info.size[1]
-    first_steps = sum(first.steps_per_size())
+    first_steps = sum(ladder.steps_per_size(first))
     steps = first_steps + (info.frames - 1) * later.steps
     return steps * pixels * PRIOR_SECONDS_PER_PIXEL + info.frames * _FRAME_OVERHEAD_S
 
@@ -258,7 +259,7 @@ def check_clip_fits(
             f"{info.path}: {info.frames} frames at {width}x{height} ({per_frame}) need about {duration(seconds)},"
             f" more than --max-time {duration(max_time)}; use --frames, a smaller --size or fewer --steps"
         )
-    side = first.painting_side()
+    side = ladder.painting_side(first)
     painting_sizes = [fitted_size(painting.size, side) for painting in paintings]
     frames_mb = 2 * info.frames * width * height * 3 / 2**20
     run_mb = max(estimate_peak_mb(options, height, width, painting_sizes) for options in (first, later))
