@@ -45,8 +45,8 @@ def test_scale_ladder_reaches_the_requested_size_with_targets_at_each_scale(weig
     shapes = []
 
     class RecordingObjective(Objective):
-        def __init__(self, content, styles, options, masks=None):
-            super().__init__(content, styles, options, masks)
+        def __init__(self, content, styles, options, masks=None, **planned):
+            super().__init__(content, styles, options, masks, **planned)
             shapes.append((content.shape, styles[0].shape, self.content_targets[0].shape))
 
     monkeypatch.setattr(runner, "Objective", RecordingObjective)

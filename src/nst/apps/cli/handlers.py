@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from nst.apps.cli.settings import CHECKPOINT_SUFFIX, options_from
+from nst.apps.cli.settings import CHECKPOINT_SUFFIX, REPRODUCE_SETTINGS, STYLIZE_SETTINGS, options_from
 from nst.apps.cli.terminal import (
     ProgressBar,
     StopRequests,
@@ -169,17 +169,16 @@ def _reproduce(args: argparse.Namespace) -> int:
     params = read_params(args.image)
     image = Path(args.image)
     stored_style = source_list(params["style"])
+    # From the declarations: the stylize command's own settings at their defaults, the run's settings
+    # from the image, then reproduce's own (its output, report, quiet and overwrite).
     arguments = {
+        **{setting.name: setting.default for setting in STYLIZE_SETTINGS},
         **vars(Options.for_reproduction(params)),
         "content": args.content or params["content"],
         "style": args.style or stored_style,
-        "output": args.output or str(image.with_name(f"{image.stem}-reproduced{image.suffix}")),
-        "report": args.report,
-        "quiet": args.quiet,
-        "save_every": None,
-        "animation": None,
-        "overwrite": args.overwrite,
+        **{setting.name: getattr(args, setting.name) for setting in REPRODUCE_SETTINGS},
     }
+    arguments["output"] = args.output or str(image.with_name(f"{image.stem}-reproduced{image.suffix}"))
     return _stylize(argparse.Namespace(**arguments))
 
 
