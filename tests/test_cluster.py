@@ -189,6 +189,7 @@ def test_with_every_worker_lost_the_run_keeps_its_checkpoint_and_the_same_comman
     again = nst_here(*command)
     assert again.returncode == 0, again.stderr
     assert f"going on from {checkpoint}" in again.stderr and output.exists() and not checkpoint.exists()
+    assert "; tiles on 2 Ray workers: " in again.stdout and " tile passes" in again.stdout
 
 
 def test_by_default_a_tile_worker_takes_the_clusters_gpu(room, two_nodes, weights):

@@ -147,7 +147,18 @@ def _save_picture(args: argparse.Namespace, result: Result, output: Path, kept: 
     if not args.quiet:
         width, height = result.report["params"]["output_size"]
         steps = sum(result.report["steps_per_scale"])
-        print(f"wrote {output} ({width}x{height}, {steps} steps, {duration(result.report['wall_s'])})")
+        print(f"wrote {output} ({width}x{height}, {steps} steps, {duration(result.report['wall_s'])})"
+              + _tiles_done(result.report.get("workers")))  # fmt: skip
+
+
+def _tiles_done(workers: dict | None) -> str:
+    """What the Ray workers did, for the summary line: the tile passes each ran, and those sent again."""
+    if not workers:
+        return ""
+    each = " and ".join(str(count) for count in workers["tiles"].values())
+    again = f", {count(workers['resent'], 'tile')} sent again" if workers["resent"] else ""
+    lost = f", {count(workers['lost'], 'worker')} lost" if workers["lost"] else ""
+    return f"; tiles on {count(workers['workers'], 'Ray worker')}: {each} tile passes{again}{lost}"
 
 
 def _stylize_fast(args: argparse.Namespace, options: Options, output: Path) -> int:
