@@ -88,3 +88,21 @@ def test_reproduce_refuses_an_image_without_parameters(tmp_path):
         == f"nst: error: {CONTENT}: carries no nst parameters (nst stores them in the PNGs and TIFFs it writes)\n"
     )
     assert not (tmp_path / "again.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["photo.jpg", "painting.jpg"], "stylize"),
+        (["--size", "800", "photo.jpg", "painting.jpg"], "stylize"),  # flags first: still the photo
+        (["score", "out.png", "--content", "photo.jpg", "--style", "painting.jpg"], "score"),
+        (["reproduce", "out.png"], "reproduce"),
+    ],
+)
+def test_argparse_chooses_the_command_and_a_photo_first_is_the_default_command(argv, command):
+    from nst.apps import cli
+
+    _, args = cli.parse(argv)
+    assert args.command == command
+    if command == "stylize":
+        assert (args.content, args.style) == ("photo.jpg", ["painting.jpg"])

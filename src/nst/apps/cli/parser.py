@@ -232,10 +232,26 @@ def commands() -> dict[str, Command]:
     return {command.name: command for command in _COMMANDS}
 
 
+class _NoCommand(Exception):
+    """The first word names no command: ``nst PHOTO PAINTING`` (or ``nst --help``) is stylize."""
+
+
+class _Root(_Parser):
+    """The parser of the command's first word. argparse says when it names no command (missing,
+    or not one of them); that is the default command's cue, so it raises rather than exits. Its
+    --help is stylize's (``nst --help``), so it takes none of its own."""
+
+    def __init__(self) -> None:
+        super().__init__(prog="nst", add_help=False)
+
+    def error(self, message: str) -> NoReturn:
+        raise _NoCommand(message)
+
+
 def build_parser() -> _Parser:
     """The ``nst`` command: each command an argparse subparser, chosen by its name."""
-    parser = _Parser(prog="nst")
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    parser = _Root()
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for command in commands().values():
         parser.commands[command.name] = command.add_arguments(subparsers.add_parser(command.name, prog=command.prog))
     return parser
@@ -245,9 +261,11 @@ def parse(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], int], arg
     """The command to run and its arguments. A first word that names no command is the photo of
     ``nst PHOTO PAINTING``. A preset's values become the defaults that explicit flags override."""
     parser = build_parser()
-    if not argv or argv[0] not in commands():
+    try:
+        args = _parse(parser, argv)
+    except _NoCommand:  # argparse found no command's name first: the default command's arguments
         argv = [STYLIZE, *argv]
-    args = _parse(parser, argv)
+        args = _parse(parser, argv)
     if getattr(args, "preset", None):
         parser.commands[args.command].set_defaults(**PRESETS[args.preset])
         args = _parse(parser, argv)
