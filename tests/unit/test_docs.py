@@ -35,10 +35,7 @@ USER_PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 # Spots being rewritten on other branches while this test was added, skipped until they land:
 # page -> the heading of the section to skip (to the next heading of any level), or None for the
 # whole page. Remove an entry once its page passes.
-PENDING: dict[str, str | None] = {
-    # The install section's `make test` time carries the date of its fresh-clone run.
-    "README.md": "## Install and two commands",
-}
+PENDING: dict[str, str | None] = {}
 
 DIARY = [
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
