@@ -268,7 +268,7 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _video(args: argparse.Namespace) -> int:
     options = options_from(args)
-    max_time = None if args.max_time is None else args.max_time * 60
+    max_time = None if args.max_time is None else args.max_time * 60  # minutes here, seconds in the library
     with video_progress(args.quiet) as progress, StopRequests() as stop_requests:  # `kill` keeps frames as Ctrl-C
 
         def callback(step) -> None:
@@ -280,8 +280,8 @@ def _video(args: argparse.Namespace) -> int:
         try:
             result = video.stylize_video(
                 args.clip, args.style, args.output, options, first_steps=args.first_steps,
-                temporal_weight=args.temporal_weight, warm_start=args.warm_start, flow_method=args.flow,
-                max_frames=args.frames, fps=args.fps, max_time=max_time, overwrite=args.overwrite, callback=callback,
+                temporal_weight=args.temporal_weight, warm_start=args.warm_start, flow=args.flow, frames=args.frames,
+                fps=args.fps, max_time=max_time, overwrite=args.overwrite, callback=callback,
             )  # fmt: skip
         except Interrupted as stop:
             done = stop.result.frames_folder
