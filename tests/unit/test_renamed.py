@@ -1,20 +1,25 @@
-"""The video API takes the command's settings by the command's names, and the names it had before
-still work for one release, each with a DeprecationWarning that names the new one. No run: each
-call stops at a check before TensorFlow would start."""
+"""The video and batch API take the command's settings by the command's names, and the names they
+had before still work for one release, each with a DeprecationWarning that names the new one. No
+run: each call stops at a check before TensorFlow or Ray would start, or at a stand-in for Ray."""
 
 import inspect
+import json
 import warnings
 
 import pytest
 
-from nst.apps.cli.settings import VIDEO_SETTINGS
+from nst.apps.cli.settings import BATCH_SETTINGS, VIDEO_SETTINGS
 from nst.errors import NstError
+from nst.run import batch
+from nst.run.cluster import Workers
 from nst.run.renamed import renamed_keywords
 from nst.run.video import stylize_video, temporal_error
-from tests.helpers import STYLE, frames_folder, panning_frames
+from tests.helpers import CONTENT, STYLE, frames_folder, panning_frames
 
-# The command's settings that are the terminal's alone.
+# The command's settings that are the terminal's alone, and a batch's that are Workers' fields
+# (the API's `cluster`) or pick Options (a preset).
 TERMINAL_ONLY = {"quiet"}
+BATCH_ELSEWHERE = {"preset", "address", "workers", "cpus_per_worker", "gpus_per_worker"}
 
 
 def keywords(function) -> set[str]:
@@ -23,7 +28,11 @@ def keywords(function) -> set[str]:
 
 def test_the_api_takes_the_commands_settings_by_their_names():
     assert {setting.name for setting in VIDEO_SETTINGS} - TERMINAL_ONLY <= keywords(stylize_video)
-    assert not {"flow_method", "max_frames"} & keywords(stylize_video)
+    batch_settings = {setting.name for setting in BATCH_SETTINGS} - TERMINAL_ONLY - BATCH_ELSEWHERE
+    assert batch_settings <= keywords(batch.stylize_many)
+    assert {"style", "cluster"} <= keywords(batch.stylize_many)  # as nst.stylize names them
+    old = {"flow_method", "max_frames", "paintings", "outdir", "workers"}
+    assert not old & (keywords(stylize_video) | keywords(batch.stylize_many))
 
 
 def test_an_old_name_warns_naming_the_new_one_from_the_callers_line_and_passes_its_value_on():
@@ -61,3 +70,30 @@ def test_stylize_videos_old_names_still_work(tmp_path):
         assert temporal_error(frames, panning_frames(3), flow_method="farneback") == temporal_error(
             frames, panning_frames(3), flow="farneback"
         )
+
+
+def test_stylize_manys_old_names_still_work(tmp_path, monkeypatch):
+    """``paintings`` and ``outdir`` name the items and where they go; ``workers`` is where they run."""
+    asked = []
+    monkeypatch.setattr(batch, "_run_on_ray", lambda items, options, weights, workers, *_: asked.append(workers))
+    workers = Workers(count=2)
+    with pytest.warns(DeprecationWarning) as caught:
+        summary = batch.stylize_many([CONTENT], paintings=[STYLE], outdir=tmp_path / "out", workers=workers)
+    assert [str(warning.message) for warning in caught] == [
+        f"stylize_many({old}=...) is deprecated and goes in the next release: use {new}=..."
+        for old, new in (("paintings", "style"), ("outdir", "output"), ("workers", "cluster"))
+    ]
+    assert asked == [workers]
+    assert [(item.painting, item.output) for item in summary.items] == [
+        (str(STYLE), str(tmp_path / "out" / "cat-starry-night.png"))
+    ]
+    assert json.loads((tmp_path / "out" / batch.SUMMARY_NAME).read_text())["items"][0]["painting"] == str(STYLE)
+
+
+def test_a_batch_blends_the_paintings_when_the_settings_give_style_blend_as_the_command_does(tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(batch, "_run_on_ray", lambda items, *_: asked.append([item.paintings for item in items]))
+    batch.stylize_many([CONTENT], [STYLE, CONTENT], tmp_path, style_blend=(1.0, 2.0))
+    batch.stylize_many([CONTENT], [STYLE, CONTENT], tmp_path)
+    batch.stylize_many([CONTENT], [STYLE, CONTENT], tmp_path, blend=True)  # equal weights
+    assert asked == [[(STYLE, CONTENT)], [(STYLE,), (CONTENT,)], [(STYLE, CONTENT)]]

@@ -245,13 +245,12 @@ def _batch(args: argparse.Namespace) -> int:
     # Ray loads only for this command, when an item is left to run; Keras and its backend only in the workers.
     from nst.run import batch
 
-    workers = _workers(args)
+    cluster = _workers(args)
     with batch_progress(args.quiet) as progress, StopRequests():  # `kill` stops the batch as Ctrl-C does
         try:
-            summary = batch.stylize_many(
-                args.photos, args.style, args.output, options_from(args), blend=args.style_blend is not None,
-                workers=workers, overwrite=args.overwrite, callback=progress,
-            )  # fmt: skip
+            # Blended when --style-blend is given: the library's default, from the options.
+            summary = batch.stylize_many(args.photos, args.style, args.output, options_from(args), cluster=cluster,
+                                         overwrite=args.overwrite, callback=progress)  # fmt: skip
         except Interrupted as stop:
             made = stop.result.count(batch.DONE) + stop.result.count(batch.SKIPPED)
             where = Path(args.output) / batch.SUMMARY_NAME
