@@ -96,6 +96,13 @@ class VideoResult:
     losses: list[dict[str, float]] = field(default_factory=list)
     wall_s: float = 0.0
 
+    def add_frame(self, index: int, seconds: float, made: Result) -> None:
+        """A frame this call computed, with its numbers."""
+        self.computed.append(index)
+        self.steps.append(sum(made.report["steps_per_scale"]))
+        self.seconds.append(round(seconds, 3))
+        self.losses.append(made.report["final"])
+
 
 @renamed_keywords(flow_method="flow", max_frames="frames")
 def stylize_video(
@@ -141,51 +148,98 @@ def stylize_video(
         temporal_weight = TEMPORAL_WEIGHTS[options.normalization]
     _check_settings(first_steps, temporal_weight, flow, frames, fps, max_time)
     output = Path(output)
+    _check_output(output, overwrite)
+    plan = ClipPlan.make(clip, style, options, first_steps, temporal_weight, warm_start, flow, frames, fps)
+    check_clip_fits(plan.info, plan.first, plan.later, plan.paintings, max_time)
+    originals = clips.read_frames(plan.info)  # before the store: a clip broken in the middle leaves nothing behind
+    store = FrameStore.open(output, plan.settings, overwrite)
+    audio = plan.info.audio and output.suffix.lower() == ".mp4"
+    result = VideoResult(output, store.folder, len(originals), plan.info.fps, audio)
+    try:
+        _make_missing_frames(plan, originals, store, result, FrameClock(len(originals), started=started), callback)
+        if output.suffix:
+            _write_video(store, result, plan.info)
+    except Interrupted:
+        raise Interrupted(result) from None
+    finally:  # a stopped clip's result has its time so far too
+        result.wall_s = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _check_output(output: Path, overwrite: bool) -> None:
+    """A video file or frames folder the clip may be written to, checked before the clip is read."""
     clips.check_output(output)
     if output.suffix and output.exists() and not overwrite:
         raise NstError(f"{output}: already exists; pass --overwrite to replace it")
     check_writable(output, "the video")
-    first = _first_frame_options(options, first_steps)
-    # Later frames start from the warped previous frame at the output size: no coarse-to-fine ladder.
-    later = dataclasses.replace(options, scales=1) if warm_start else first
-    paintings = [open_image(source) for source in source_list(style)]
-    info = clips.probe_clip(clip, options.size, frames, fps)
-    check_clip_fits(info, first, later, paintings, max_time)
-    key = {
-        "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in source_list(style)],
-        "first": first.as_dict(), "later": later.as_dict(), "temporal_weight": temporal_weight,
-        "warm_start": warm_start, "flow": flow,
-    }  # fmt: skip
-    originals = clips.read_frames(info)  # before the store: a clip broken in the middle leaves nothing behind
-    store = FrameStore.open(output, key, overwrite)
-    result = VideoResult(output, store.folder, len(originals), info.fps, info.audio and output.suffix.lower() == ".mp4")
-    clock = FrameClock(len(originals), started=started)
+
+
+@dataclass
+class ClipPlan:
+    """How a clip's frames are made: the clip as probed, the paintings, the first frame's options
+    and the later frames' (the first frame's too without ``warm_start``), the temporal term's
+    weight and the optical flow's method; and :attr:`settings`, what a frames folder records."""
+
+    info: clips.ClipInfo
+    paintings: list[Image.Image]
+    first: Options
+    later: Options
+    temporal_weight: float
+    warm_start: bool
+    flow: str
+    settings: dict[str, Any]
+
+    @classmethod
+    def make(
+        cls, clip: str | os.PathLike, style: ImageSource | Sequence[ImageSource], options: Options, first_steps: int,
+        temporal_weight: float, warm_start: bool, flow: str, frames: int | None, fps: float | None,
+    ) -> ClipPlan:  # fmt: skip
+        """The plan of checked settings: the paintings opened and the clip probed, not yet read."""
+        first = _first_frame_options(options, first_steps)
+        # Later frames start from the warped previous frame at the output size: no coarse-to-fine ladder.
+        later = dataclasses.replace(options, scales=1) if warm_start else first
+        sources = source_list(style)
+        paintings = [open_image(source) for source in sources]
+        info = clips.probe_clip(clip, options.size, frames, fps)
+        settings = {
+            "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in sources],
+            "first": first.as_dict(), "later": later.as_dict(), "temporal_weight": temporal_weight,
+            "warm_start": warm_start, "flow": flow,
+        }  # fmt: skip
+        return cls(info, paintings, first, later, temporal_weight, warm_start, flow, settings)
+
+    def starts_warm(self, index: int) -> bool:
+        """Whether frame ``index`` starts from the previous frame warped onto it: every frame but the
+        first, with ``warm_start``."""
+        return self.warm_start and index > 0
+
+
+def _make_missing_frames(
+    plan: ClipPlan, originals: list[np.ndarray], store: FrameStore, result: VideoResult, clock: FrameClock,
+    callback: VideoCallback | None,
+) -> None:  # fmt: skip
+    """Each frame the store lacks, in order, saved as it finishes: the same call continues after a stop."""
     to_make = range(store.first_missing(len(originals)), len(originals))
-    try:
-        compiled_steps = _compiled_steps() if to_make else None  # shared by the frames: compiled once per size
-        for index in to_make:
-            warm = warm_start and index > 0
-            clock.frame_begins(index)
-            on_step = None if callback is None else functools.partial(_report, callback, clock)
-            made = _stylize_frame(
-                originals[index], paintings, later if warm else first, on_step, compiled_steps,
-                previous=(store.load(index - 1), originals[index - 1]) if warm else None,
-                temporal_weight=temporal_weight if warm_start else 0.0, flow=flow,
-            )  # fmt: skip
-            store.save(index, made.pixels)
-            result.seconds.append(round(clock.frame_ends(), 3))
-            result.computed.append(index)
-            result.steps.append(sum(made.report["steps_per_scale"]))
-            result.losses.append(made.report["final"])
-    except Interrupted:
-        result.wall_s = round(time.perf_counter() - started, 3)
-        raise Interrupted(result) from None
-    if output.suffix:
-        audio = info.path if result.audio else None
-        clips.write_clip([Image.open(store.path(index)) for index in range(len(originals))], output, info.fps, audio)
-        store.remove()
-    result.wall_s = round(time.perf_counter() - started, 3)
-    return result
+    compiled_steps = _compiled_steps() if to_make else None  # shared by the frames: compiled once per size
+    on_step = None if callback is None else functools.partial(_report, callback, clock)
+    for index in to_make:
+        warm = plan.starts_warm(index)
+        clock.frame_begins(index)
+        made = _stylize_frame(
+            originals[index], plan.paintings, plan.later if warm else plan.first, on_step, compiled_steps,
+            previous=(store.load(index - 1), originals[index - 1]) if warm else None,
+            temporal_weight=plan.temporal_weight if plan.warm_start else 0.0, flow=plan.flow,
+        )  # fmt: skip
+        store.save(index, made.pixels)
+        result.add_frame(index, clock.frame_ends(), made)
+
+
+def _write_video(store: FrameStore, result: VideoResult, info: clips.ClipInfo) -> None:
+    """The finished frames as the video file ``result.output``, with the clip's audio if it keeps it; the frames
+    folder then goes."""
+    pictures = [Image.open(store.path(index)) for index in range(result.frames)]
+    clips.write_clip(pictures, result.output, info.fps, info.path if result.audio else None)
+    store.remove()
 
 
 def _compiled_steps() -> CompiledSteps:
