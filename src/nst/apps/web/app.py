@@ -43,7 +43,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from nst.apps.web.config import EXAMPLES as EXAMPLES  # the examples offered (the tests read them here)
-from nst.apps.web.config import STYLE_STRENGTH, WebConfig
+from nst.apps.web.config import STYLE_STRENGTH, WEB_SETTINGS, WebConfig
 from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
 from nst.errors import NstError
 from nst.media import feedforward
@@ -394,13 +394,9 @@ def _safe_name(filename: str | None) -> str:
     return name or "upload"
 
 
-# What the form may set: the run settings declared with ``web=True`` (nst.options), each read from
-# its field as the declaration says; and the page's style strength (nst.apps.web.config).
-WEB_SETTINGS = tuple(setting for setting in SETTINGS.values() if setting.web)
-
-
 def _options(form: FormData, config: WebConfig) -> Options:
-    """The run's options from the form's fields; the library validates them as for the command line."""
+    """The run's options from the form's fields (``WEB_SETTINGS``, each read from its field as its
+    declaration says, and the style strength); the library validates them as for the command line."""
     values = {setting.name: setting.from_text(_text(form, setting.name)) for setting in WEB_SETTINGS}
     limits = (("size", config.max_size, " px"), ("steps", config.max_steps, ""),
               ("time_budget", config.max_time_budget, " s"))  # fmt: skip
