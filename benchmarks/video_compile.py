@@ -40,7 +40,7 @@ def one(clip: Path, frames: int, size: int, jit_compile: bool) -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         result = stylize_video(
-            clip, PAINTING, Path(folder) / "frames", size=size, max_frames=frames, jit_compile=jit_compile
+            clip, PAINTING, Path(folder) / "frames", size=size, frames=frames, jit_compile=jit_compile
         )
     print(json.dumps({"seconds": result.seconds, "steps": result.steps, "wall_s": result.wall_s}))
 

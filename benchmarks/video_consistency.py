@@ -49,7 +49,7 @@ def main() -> None:
             output = Path(folder) / name.replace(" ", "-")
             result = stylize_video(
                 args.clip, args.style, output, size=args.size, steps=args.steps, first_steps=args.first_steps,
-                max_frames=args.frames, **settings,
+                frames=args.frames, **settings,
             )  # fmt: skip
             frames = [load_image(output / f"frame-{index + 1:05d}.png") for index in range(result.frames)]
             stylized[name] = frames

@@ -112,7 +112,7 @@ def page(browser, server):
 def settings(page, size: int, steps: int) -> None:
     page.fill("#size", str(size))
     page.select_option("#limit", "steps")
-    page.fill("#limit-value", str(steps))
+    page.fill("#steps", str(steps))
 
 
 @pytest.mark.e2e
@@ -221,7 +221,8 @@ def test_the_page_sends_every_setting(page, tmp_path):
         page.keyboard.press("ArrowRight")  # 10 ** 0.3: about twice the style weight
     assert page.inner_text("#strength-shown") == "×2.0"
     page.fill("#style-scale", "1.5")
-    page.fill("#limit-value", "45")
+    page.select_option("#limit", "time_budget")
+    page.fill("#time-budget", "45")
     page.set_input_files("#mask-file", mask)
     sent = []
 

@@ -55,7 +55,7 @@ def test_items_run_on_both_nodes_and_equal_the_single_commands(two_nodes, weight
     paintings = [STYLE, EXAMPLES / "the-scream.jpg"]
     options = Options(weights=weights, **SETTINGS)
     cpu_workers = batch.Workers(count=2, gpus_per_worker=0)  # one on each node's CPU, not one on its GPU
-    summary = batch.stylize_many(photos, paintings, tmp_path / "out", options, workers=cpu_workers)
+    summary = batch.stylize_many(photos, paintings, tmp_path / "out", options, cluster=cpu_workers)
     assert [outcome.status for outcome in summary.items] == ["done"] * 4
     assert len({outcome.node for outcome in summary.items}) == 2
     assert {node["NodeID"][:12] for node in ray.nodes()} == {outcome.node for outcome in summary.items}

@@ -24,12 +24,13 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from nst.errors import Interrupted, NstError
-from nst.media.images import check_writable, output_name, read_params, write_atomically, write_json
+from nst.media.images import check_writable, output_name, read_params, source_list, write_atomically, write_json
 from nst.options import INITS, Options
 from nst.run.cluster import WorkerProcess, Workers, actor_class, connect, first_line, import_ray, stored_weights
 from nst.run.inputs import check_inputs
 from nst.run.loading import load_run
 from nst.run.progress import BatchProgress, ItemClock
+from nst.run.renamed import renamed_keywords
 
 DONE, SKIPPED, FAILED, INTERRUPTED = "done", "skipped", "failed", "interrupted"
 # What a folder given as PHOTOS contributes: its files with these extensions (a file named
@@ -115,32 +116,40 @@ class Summary:
 BatchCallback = Callable[[BatchProgress], None]
 
 
+@renamed_keywords(paintings="style", outdir="output", workers="cluster")
 def stylize_many(
     photos: Sequence[str | os.PathLike],
-    paintings: Sequence[str | os.PathLike],
-    outdir: str | os.PathLike,
+    style: str | os.PathLike | Sequence[str | os.PathLike],
+    output: str | os.PathLike,
     options: Options | None = None,
     *,
-    blend: bool = False,
-    workers: Workers | None = None,
+    blend: bool | None = None,
+    cluster: Workers | int | str | None = None,
     overwrite: bool = False,
     callback: BatchCallback | None = None,
     **settings: Any,
 ) -> Summary:
-    """Stylize each photo with each painting (with ``blend``, once with all of them blended) on
-    Ray, write ``OUTDIR/PHOTO-PAINTING.png`` with its report ``.json`` beside it, and
-    ``OUTDIR/summary.json``.
+    """``nst batch PHOTOS --style PAINTING -o OUTPUT``, its settings by the same names: stylize each
+    photo with each painting of ``style`` on Ray, write ``OUTPUT/PHOTO-PAINTING.png`` with its report
+    ``.json`` beside it, and ``OUTPUT/summary.json``. ``photos`` are files, folders or globs.
 
-    ``photos`` are files, folders or globs. An item whose output exists with the same settings
-    is skipped; a bad input fails its own item with the single command's message. Ctrl-C raises
-    :class:`nst.Interrupted` whose ``result`` is the summary so far; finished outputs are kept."""
+    ``blend`` (default: whether the settings give ``style_blend``, as on the command line) makes one
+    picture of each photo with the paintings blended. ``cluster`` is where the workers run, as for
+    :func:`nst.stylize`: a number of them on a local Ray instance (the command's ``--workers``), a
+    cluster's address (``--address``), a :class:`nst.run.cluster.Workers`, or None: as many as the
+    CPUs (or GPUs) of a local Ray instance, or of the one this process joined, hold. An item whose
+    output exists with the same settings is skipped; a bad input fails its own item with the single
+    command's message. Ctrl-C raises :class:`nst.Interrupted` whose ``result`` is the summary so far;
+    finished outputs are kept. (``paintings``, ``outdir`` and ``workers``, old names, warn and still work.)"""
     started = time.perf_counter()
     options = dataclasses.replace(options or Options(), **settings)
     _check_batch_options(options)
-    outdir = Path(outdir)
+    outdir = Path(output)
     outdir.mkdir(parents=True, exist_ok=True)
     check_writable(outdir / SUMMARY_NAME, "the summary")
-    items = plan(find_photos(photos), [Path(path) for path in paintings], outdir, blend)
+    paintings = [Path(path) for path in source_list(style)]
+    blended = options.style_blend is not None if blend is None else blend
+    items = plan(find_photos(photos), paintings, outdir, blended)
     weights = options.resolved_weights()
     summary = Summary([Outcome.of(item, INTERRUPTED) for item in items])
     position = {item: index for index, item in enumerate(items)}
@@ -172,7 +181,7 @@ def stylize_many(
         to_run.append(item)
     try:
         if to_run:
-            _run_on_ray(to_run, options, weights, workers or Workers(), on_start, record)
+            _run_on_ray(to_run, options, weights, Workers.of(cluster) or Workers(), on_start, record)
     except KeyboardInterrupt:
         raise Interrupted(_finish(summary, outdir, started)) from None
     return _finish(summary, outdir, started)

@@ -32,7 +32,8 @@ import numpy as np
 from PIL import Image
 
 from nst.errors import Interrupted, NstError
-from nst.media import clips, colors, flow, measures
+from nst.media import clips, colors, measures
+from nst.media import flow as optical_flow  # `flow` is the setting: the method's name
 from nst.media.images import (
     ImageSource,
     check_writable,
@@ -48,6 +49,7 @@ from nst.options import Options
 from nst.run import ladder
 from nst.run.memory import available_mb, estimate_peak_mb
 from nst.run.progress import PRIOR_SECONDS_PER_PIXEL, FrameClock, Progress, VideoProgress, duration
+from nst.run.renamed import renamed_keywords
 from nst.run.result import Result
 
 if TYPE_CHECKING:  # nst.run.api loads the backend: the clip is checked first
@@ -94,7 +96,15 @@ class VideoResult:
     losses: list[dict[str, float]] = field(default_factory=list)
     wall_s: float = 0.0
 
+    def add_frame(self, index: int, seconds: float, made: Result) -> None:
+        """A frame this call computed, with its numbers."""
+        self.computed.append(index)
+        self.steps.append(sum(made.report["steps_per_scale"]))
+        self.seconds.append(round(seconds, 3))
+        self.losses.append(made.report["final"])
 
+
+@renamed_keywords(flow_method="flow", max_frames="frames")
 def stylize_video(
     clip: str | os.PathLike,
     style: ImageSource | Sequence[ImageSource],
@@ -104,8 +114,8 @@ def stylize_video(
     first_steps: int = FIRST_STEPS,
     temporal_weight: float | None = None,
     warm_start: bool = True,
-    flow_method: str = "dis",
-    max_frames: int | None = None,
+    flow: str = "dis",
+    frames: int | None = None,
     fps: float | None = None,
     max_time: float | None = None,
     overwrite: bool = False,
@@ -115,19 +125,19 @@ def stylize_video(
     """Stylize every frame of ``clip`` (MP4, MOV, WebM, GIF, animated WebP, or a folder of
     numbered frames) in the style of ``style`` and write ``output`` (MP4, GIF, WebP, or a
     folder of PNG frames: a path without a suffix) at the clip's frame rate, with its audio
-    track when both are videos.
+    track when both are videos. The keywords are ``nst video``'s settings, by the same names.
 
     ``options`` (or keyword settings, as for :func:`nst.stylize`, over ``VIDEO_DEFAULTS``: 256 px,
     30 steps, no XLA) apply to each frame: ``steps`` (or ``time_budget``, seconds) is what each
-    frame after the first gets;
-    ``first_steps`` (or ``first_steps / steps`` times the budget) what the first gets.
-    Without ``warm_start`` every frame starts from its photo, as a single picture would, and
-    gets the first frame's steps; ``temporal_weight`` (default: ``TEMPORAL_WEIGHTS`` for the
-    options' normalization) of 0 drops the temporal term.
-    ``max_frames`` takes the clip's first frames only; ``fps`` overrides the frame rate (a
-    folder of frames has none: 10). A clip whose estimated time exceeds ``max_time`` seconds,
-    or whose frames and run would not fit in memory, is refused before anything is computed.
-    ``callback`` gets a :class:`VideoProgress` after every step.
+    frame after the first gets; ``first_steps`` (or ``first_steps / steps`` times the budget)
+    what the first gets. Without ``warm_start`` every frame starts from its photo, as a single
+    picture would, and gets the first frame's steps; ``temporal_weight`` (default:
+    ``TEMPORAL_WEIGHTS`` for the options' normalization) of 0 drops the temporal term. ``flow``:
+    the optical flow, ``"dis"`` or ``"farneback"``. ``frames`` takes the clip's first frames only;
+    ``fps`` overrides the frame rate (a folder of frames has none: 10). A clip whose estimated time
+    exceeds ``max_time`` seconds (``--max-time`` is in minutes), or whose frames and run would not
+    fit in memory, is refused before anything is computed. ``callback`` gets a :class:`VideoProgress`
+    after every step. (``flow_method`` and ``max_frames``, old names, warn and still work.)
 
     Ctrl-C raises :class:`nst.Interrupted` whose ``result`` is the :class:`VideoResult` so far;
     the finished frames stay in ``result.frames_folder`` and the same call continues there.
@@ -136,53 +146,100 @@ def stylize_video(
     options = dataclasses.replace(options or VIDEO_DEFAULTS, **settings)
     if temporal_weight is None:
         temporal_weight = TEMPORAL_WEIGHTS[options.normalization]
-    _check_settings(first_steps, temporal_weight, flow_method, max_frames, fps, max_time)
+    _check_settings(first_steps, temporal_weight, flow, frames, fps, max_time)
     output = Path(output)
+    _check_output(output, overwrite)
+    plan = ClipPlan.make(clip, style, options, first_steps, temporal_weight, warm_start, flow, frames, fps)
+    check_clip_fits(plan.info, plan.first, plan.later, plan.paintings, max_time)
+    originals = clips.read_frames(plan.info)  # before the store: a clip broken in the middle leaves nothing behind
+    store = FrameStore.open(output, plan.settings, overwrite)
+    audio = plan.info.audio and output.suffix.lower() == ".mp4"
+    result = VideoResult(output, store.folder, len(originals), plan.info.fps, audio)
+    try:
+        _make_missing_frames(plan, originals, store, result, FrameClock(len(originals), started=started), callback)
+        if output.suffix:
+            _write_video(store, result, plan.info)
+    except Interrupted:
+        raise Interrupted(result) from None
+    finally:  # a stopped clip's result has its time so far too
+        result.wall_s = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _check_output(output: Path, overwrite: bool) -> None:
+    """A video file or frames folder the clip may be written to, checked before the clip is read."""
     clips.check_output(output)
     if output.suffix and output.exists() and not overwrite:
         raise NstError(f"{output}: already exists; pass --overwrite to replace it")
     check_writable(output, "the video")
-    first = _first_frame_options(options, first_steps)
-    # Later frames start from the warped previous frame at the output size: no coarse-to-fine ladder.
-    later = dataclasses.replace(options, scales=1) if warm_start else first
-    paintings = [open_image(source) for source in source_list(style)]
-    info = clips.probe_clip(clip, options.size, max_frames, fps)
-    check_clip_fits(info, first, later, paintings, max_time)
-    key = {
-        "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in source_list(style)],
-        "first": first.as_dict(), "later": later.as_dict(), "temporal_weight": temporal_weight,
-        "warm_start": warm_start, "flow": flow_method,
-    }  # fmt: skip
-    frames = clips.read_frames(info)  # before the store: a clip broken in the middle leaves nothing behind
-    store = FrameStore.open(output, key, overwrite)
-    result = VideoResult(output, store.folder, len(frames), info.fps, info.audio and output.suffix.lower() == ".mp4")
-    clock = FrameClock(len(frames), started=started)
-    to_make = range(store.first_missing(len(frames)), len(frames))
-    try:
-        compiled_steps = _compiled_steps() if to_make else None  # shared by the frames: compiled once per size
-        for index in to_make:
-            warm = warm_start and index > 0
-            clock.frame_begins(index)
-            on_step = None if callback is None else functools.partial(_report, callback, clock)
-            made = _stylize_frame(
-                frames[index], paintings, later if warm else first, on_step, compiled_steps,
-                previous=(store.load(index - 1), frames[index - 1]) if warm else None,
-                temporal_weight=temporal_weight if warm_start else 0.0, flow_method=flow_method,
-            )  # fmt: skip
-            store.save(index, made.pixels)
-            result.seconds.append(round(clock.frame_ends(), 3))
-            result.computed.append(index)
-            result.steps.append(sum(made.report["steps_per_scale"]))
-            result.losses.append(made.report["final"])
-    except Interrupted:
-        result.wall_s = round(time.perf_counter() - started, 3)
-        raise Interrupted(result) from None
-    if output.suffix:
-        audio = info.path if result.audio else None
-        clips.write_clip([Image.open(store.path(index)) for index in range(len(frames))], output, info.fps, audio)
-        store.remove()
-    result.wall_s = round(time.perf_counter() - started, 3)
-    return result
+
+
+@dataclass
+class ClipPlan:
+    """How a clip's frames are made: the clip as probed, the paintings, the first frame's options
+    and the later frames' (the first frame's too without ``warm_start``), the temporal term's
+    weight and the optical flow's method; and :attr:`settings`, what a frames folder records."""
+
+    info: clips.ClipInfo
+    paintings: list[Image.Image]
+    first: Options
+    later: Options
+    temporal_weight: float
+    warm_start: bool
+    flow: str
+    settings: dict[str, Any]
+
+    @classmethod
+    def make(
+        cls, clip: str | os.PathLike, style: ImageSource | Sequence[ImageSource], options: Options, first_steps: int,
+        temporal_weight: float, warm_start: bool, flow: str, frames: int | None, fps: float | None,
+    ) -> ClipPlan:  # fmt: skip
+        """The plan of checked settings: the paintings opened and the clip probed, not yet read."""
+        first = _first_frame_options(options, first_steps)
+        # Later frames start from the warped previous frame at the output size: no coarse-to-fine ladder.
+        later = dataclasses.replace(options, scales=1) if warm_start else first
+        sources = source_list(style)
+        paintings = [open_image(source) for source in sources]
+        info = clips.probe_clip(clip, options.size, frames, fps)
+        settings = {
+            "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in sources],
+            "first": first.as_dict(), "later": later.as_dict(), "temporal_weight": temporal_weight,
+            "warm_start": warm_start, "flow": flow,
+        }  # fmt: skip
+        return cls(info, paintings, first, later, temporal_weight, warm_start, flow, settings)
+
+    def starts_warm(self, index: int) -> bool:
+        """Whether frame ``index`` starts from the previous frame warped onto it: every frame but the
+        first, with ``warm_start``."""
+        return self.warm_start and index > 0
+
+
+def _make_missing_frames(
+    plan: ClipPlan, originals: list[np.ndarray], store: FrameStore, result: VideoResult, clock: FrameClock,
+    callback: VideoCallback | None,
+) -> None:  # fmt: skip
+    """Each frame the store lacks, in order, saved as it finishes: the same call continues after a stop."""
+    to_make = range(store.first_missing(len(originals)), len(originals))
+    compiled_steps = _compiled_steps() if to_make else None  # shared by the frames: compiled once per size
+    on_step = None if callback is None else functools.partial(_report, callback, clock)
+    for index in to_make:
+        warm = plan.starts_warm(index)
+        clock.frame_begins(index)
+        made = _stylize_frame(
+            originals[index], plan.paintings, plan.later if warm else plan.first, on_step, compiled_steps,
+            previous=(store.load(index - 1), originals[index - 1]) if warm else None,
+            temporal_weight=plan.temporal_weight if plan.warm_start else 0.0, flow=plan.flow,
+        )  # fmt: skip
+        store.save(index, made.pixels)
+        result.add_frame(index, clock.frame_ends(), made)
+
+
+def _write_video(store: FrameStore, result: VideoResult, info: clips.ClipInfo) -> None:
+    """The finished frames as the video file ``result.output``, with the clip's audio if it keeps it; the frames
+    folder then goes."""
+    pictures = [Image.open(store.path(index)) for index in range(result.frames)]
+    clips.write_clip(pictures, result.output, info.fps, info.path if result.audio else None)
+    store.remove()
 
 
 def _compiled_steps() -> CompiledSteps:
@@ -201,7 +258,7 @@ def _stylize_frame(
     *,
     previous: tuple[np.ndarray, np.ndarray] | None,
     temporal_weight: float,
-    flow_method: str,
+    flow: str,
 ) -> Result:
     """One frame: from its photo, or (``previous``: the stylized and the original previous
     frame) from the stylized previous frame warped onto it, held there by the temporal term.
@@ -215,8 +272,8 @@ def _stylize_frame(
         temporal = nothing if temporal_weight > 0 else None
         return stylize(pixels, paintings, options, callback=callback, temporal=temporal, compiled_steps=compiled_steps)
     stylized, original = previous
-    backward, reliable = flow.motion(original, photo, flow_method)
-    warped = np.clip(flow.warp(stylized, backward), 0.0, 1.0)
+    backward, reliable = optical_flow.motion(original, photo, flow)
+    warped = np.clip(optical_flow.warp(stylized, backward), 0.0, 1.0)
     if options.preserve_colors == "luminance":  # the run optimises luminance: hold that to the warped one
         warped = colors.luminance_image(warped)
     temporal = TemporalTarget(warped, reliable, temporal_weight) if temporal_weight > 0 else None
@@ -323,28 +380,28 @@ def _report(callback: VideoCallback, clock: FrameClock, progress: Progress) -> N
 
 
 def _check_settings(
-    first_steps: int, temporal_weight: float, flow_method: str, max_frames: int | None, fps: float | None,
-    max_time: float | None,
-) -> None:  # fmt: skip
+    first_steps: int, temporal_weight: float, flow: str, frames: int | None, fps: float | None, max_time: float | None
+) -> None:
     if first_steps < 1:
         raise NstError(f"first_steps must be 1 or more, got {first_steps}")
     if not (math.isfinite(temporal_weight) and temporal_weight >= 0):
         raise NstError(f"temporal_weight must be a finite number >= 0, got {temporal_weight}")
-    if flow_method not in flow.FLOW_METHODS:
-        raise NstError(f"flow must be one of {', '.join(flow.FLOW_METHODS)}, got {flow_method!r}")
-    if max_frames is not None and max_frames < 1:
-        raise NstError(f"frames must be 1 or more, got {max_frames}")
+    if flow not in optical_flow.FLOW_METHODS:
+        raise NstError(f"flow must be one of {', '.join(optical_flow.FLOW_METHODS)}, got {flow!r}")
+    if frames is not None and frames < 1:
+        raise NstError(f"frames must be 1 or more, got {frames}")
     for name, value in (("fps", fps), ("max_time", max_time)):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise NstError(f"{name} must be a number > 0, got {value}")
 
 
-def temporal_error(stylized: Sequence[np.ndarray], originals: Sequence[np.ndarray], flow_method: str = "dis") -> float:
+@renamed_keywords(flow_method="flow")
+def temporal_error(stylized: Sequence[np.ndarray], originals: Sequence[np.ndarray], flow: str = "dis") -> float:
     """The clip's :func:`nst.media.measures.temporal_error`, with the flows and masks taken from the
     original frames (so that every way of stylizing a clip is measured against the same ones)."""
     warped, masks = [], []
     for index in range(1, len(stylized)):
-        backward, reliable = flow.motion(originals[index - 1], originals[index], flow_method)
-        warped.append(flow.warp(np.asarray(stylized[index - 1], np.float32), backward))
+        backward, reliable = optical_flow.motion(originals[index - 1], originals[index], flow)
+        warped.append(optical_flow.warp(np.asarray(stylized[index - 1], np.float32), backward))
         masks.append(reliable)
     return measures.temporal_error(stylized[1:], warped, masks)

@@ -245,13 +245,12 @@ def _batch(args: argparse.Namespace) -> int:
     # Ray loads only for this command, when an item is left to run; Keras and its backend only in the workers.
     from nst.run import batch
 
-    workers = _workers(args)
+    cluster = _workers(args)
     with batch_progress(args.quiet) as progress, StopRequests():  # `kill` stops the batch as Ctrl-C does
         try:
-            summary = batch.stylize_many(
-                args.photos, args.style, args.output, options_from(args), blend=args.style_blend is not None,
-                workers=workers, overwrite=args.overwrite, callback=progress,
-            )  # fmt: skip
+            # Blended when --style-blend is given: the library's default, from the options.
+            summary = batch.stylize_many(args.photos, args.style, args.output, options_from(args), cluster=cluster,
+                                         overwrite=args.overwrite, callback=progress)  # fmt: skip
         except Interrupted as stop:
             made = stop.result.count(batch.DONE) + stop.result.count(batch.SKIPPED)
             where = Path(args.output) / batch.SUMMARY_NAME
@@ -268,7 +267,7 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _video(args: argparse.Namespace) -> int:
     options = options_from(args)
-    max_time = None if args.max_time is None else args.max_time * 60
+    max_time = None if args.max_time is None else args.max_time * 60  # minutes here, seconds in the library
     with video_progress(args.quiet) as progress, StopRequests() as stop_requests:  # `kill` keeps frames as Ctrl-C
 
         def callback(step) -> None:
@@ -280,8 +279,8 @@ def _video(args: argparse.Namespace) -> int:
         try:
             result = video.stylize_video(
                 args.clip, args.style, args.output, options, first_steps=args.first_steps,
-                temporal_weight=args.temporal_weight, warm_start=args.warm_start, flow_method=args.flow,
-                max_frames=args.frames, fps=args.fps, max_time=max_time, overwrite=args.overwrite, callback=callback,
+                temporal_weight=args.temporal_weight, warm_start=args.warm_start, flow=args.flow, frames=args.frames,
+                fps=args.fps, max_time=max_time, overwrite=args.overwrite, callback=callback,
             )  # fmt: skip
         except Interrupted as stop:
             done = stop.result.frames_folder

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from nst.apps.web.config import EXAMPLES as EXAMPLES  # the examples offered (the tests read them here)
-from nst.apps.web.config import STYLE_STRENGTH, WebConfig
+from nst.apps.web.config import STYLE_STRENGTH, WEB_SETTINGS, WebConfig
 from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
 from nst.errors import NstError
 from nst.media import feedforward
@@ -135,28 +135,67 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
     )
     kinds = example_images(config.examples)
     examples = {path.name: path for paths in kinds.values() for path in paths}
-    folders: dict[str, Path] = {}
+    uploads = _Uploads()
+    lifespan = _lifespan(queue, uploads, warm_up=first_frame is not None)
+    app = FastAPI(title="nst", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.queue = queue
+    app.state.stopping = lambda: False  # serve() sets it to whether the server is stopping
+    _guard(app, config)
+    _add_page_routes(app, config, kinds, examples, device)
+    _add_submit_route(app, config, queue, uploads, examples)
+    _add_job_routes(app, queue)
+    return app
+
+
+class _Uploads:
+    """Where the uploads go: a private folder made when the app starts and removed when it stops,
+    and in it a folder for each submitted form."""
+
+    def __init__(self) -> None:
+        self.root: Path | None = None
+
+    def start(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="nst-web-"))  # mode 0700: this user's only
+
+    def new_folder(self) -> Path:
+        if self.root is None:  # never the shared temporary folder
+            raise RuntimeError("the uploads' folder is made when the app starts")
+        return Path(tempfile.mkdtemp(dir=self.root))
+
+    def remove(self) -> None:
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _lifespan(
+    queue: JobQueue, uploads: _Uploads, warm_up: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What the app does from its start to its stop: the uploads' folder, the queue's worker and
+    (``warm_up``: with the fast extra) the fast network, loaded now rather than while the first
+    page waits."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        folders["root"] = Path(tempfile.mkdtemp(prefix="nst-web-"))  # mode 0700: this user's only
-        if first_frame is not None:  # the network loads now, not while the first page waits
+        uploads.start()
+        if warm_up:
             threading.Thread(target=feedforward.warm_up, name="nst-warm-up", daemon=True).start()
         queue.start()
         try:
             yield
         finally:
             await run_in_threadpool(queue.close, STOP_WAIT_S)
-            shutil.rmtree(folders["root"], ignore_errors=True)
+            uploads.remove()
 
-    app = FastAPI(title="nst", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.queue = queue
-    app.state.stopping = lambda: False  # serve() sets it to whether the server is stopping
+    return lifespan
+
+
+def _guard(app: FastAPI, config: WebConfig) -> None:
+    """What keeps strangers out and errors short: the Host names accepted, no request that changes
+    anything from another site's page, every error as one line of JSON."""
     if config.allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.middleware("http")
+    @app.middleware("http")  # added after the Host check, so it runs before it, as it always has
     async def same_origin_only(request: Request, call_next: Callable) -> Response:
         # Against cross-site request forgery: another site's page may send the browser here, but
         # nothing it sends may start, change or cancel a run.
@@ -172,11 +211,13 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"error": "unexpected error in the server (its log says more)"}, status_code=500)
 
-    def job_of(job_id: str, session: str) -> Job:
-        job = queue.get(job_id, session)
-        if job is None:
-            raise HTTPException(404, "no such run")
-        return job
+
+def _add_page_routes(
+    app: FastAPI, config: WebConfig, kinds: dict[str, list[Path]], examples: dict[str, Path], device: str | None
+) -> None:
+    """The page, its static files, what it is told of the server (limits, defaults, the web
+    settings, the device) and the example images (``kinds``: by kind; ``examples``: by name)."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
     def page(session: str = Depends(_session)) -> FileResponse:
@@ -208,6 +249,13 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
             raise HTTPException(404, "no such example")
         return FileResponse(examples[name])
 
+
+def _add_submit_route(
+    app: FastAPI, config: WebConfig, queue: JobQueue, uploads: _Uploads, examples: dict[str, Path]
+) -> None:
+    """A run submitted: its form checked as the command line checks its arguments (within the
+    server's limits), then put in line."""
+
     @app.post("/api/jobs")
     async def submit(request: Request, session: str = Depends(_session)) -> dict[str, str]:
         # The whole body is refused before it is read when it could not fit the limits.
@@ -217,7 +265,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
         if int(length) > config.max_upload_bytes * (config.max_paintings + 2) + 1_000_000:
             raise HTTPException(413, f"the upload is too large: at most {config.max_upload_mb:g} MB an image")
         form = await request.form(max_files=config.max_paintings + 2, max_fields=20)
-        folder = Path(tempfile.mkdtemp(dir=folders["root"]))
+        folder = uploads.new_folder()
         try:
             request = await run_in_threadpool(_prepare, form, folder, config, examples)
             job = queue.submit(session, request, folder)
@@ -227,6 +275,17 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
         finally:
             await form.close()
         return {"id": job.id}
+
+
+def _add_job_routes(app: FastAPI, queue: JobQueue) -> None:
+    """A submitted run followed (its status, its events, its preview), downloaded and cancelled,
+    each by the session that submitted it only: to any other, no such run."""
+
+    def job_of(job_id: str, session: str) -> Job:
+        job = queue.get(job_id, session)
+        if job is None:
+            raise HTTPException(404, "no such run")
+        return job
 
     @app.get("/api/jobs/{job_id}")
     def status(job_id: str, session: str = Depends(_session)) -> dict[str, Any]:
@@ -261,8 +320,6 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
         job = job_of(job_id, session)
         queue.cancel(job)
         return queue.status(job)
-
-    return app
 
 
 # The page loads nothing from elsewhere, and no other site may frame it.
@@ -394,13 +451,9 @@ def _safe_name(filename: str | None) -> str:
     return name or "upload"
 
 
-# What the form may set: the run settings declared with ``web=True`` (nst.options), each read from
-# its field as the declaration says; and the page's style strength (nst.apps.web.config).
-WEB_SETTINGS = tuple(setting for setting in SETTINGS.values() if setting.web)
-
-
 def _options(form: FormData, config: WebConfig) -> Options:
-    """The run's options from the form's fields; the library validates them as for the command line."""
+    """The run's options from the form's fields (``WEB_SETTINGS``, each read from its field as its
+    declaration says, and the style strength); the library validates them as for the command line."""
     values = {setting.name: setting.from_text(_text(form, setting.name)) for setting in WEB_SETTINGS}
     limits = (("size", config.max_size, " px"), ("steps", config.max_steps, ""),
               ("time_budget", config.max_time_budget, " s"))  # fmt: skip
