@@ -13,10 +13,10 @@ from nst.apps.web.app import STATIC
 from nst.apps.web.config import STYLE_STRENGTH, WEB_SETTINGS
 from nst.options import SETTINGS
 
-# What the form sends, and what each field is read as (nst.apps.web.app._options).
+# What the form sends, and what each field is read as (nst.apps.web.form._options).
 FORM_SETTINGS = {setting.name: setting for setting in (*WEB_SETTINGS, STYLE_STRENGTH)}
-# The files the form sends by name (nst.apps.web.app._prepare): the photo and paintings are sent by
-# the script from its pickers, the mask by a control.
+# The files the form sends by name (nst.apps.web.form.request_from_form): the photo and paintings are
+# sent by the script from its pickers, the mask by a control.
 FILE_FIELDS = ("content", "style", "mask")
 
 

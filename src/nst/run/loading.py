@@ -1,5 +1,5 @@
 """Loading the run quietly: what a front end calls once its inputs have been checked, and what a
-batch's workers (:mod:`nst.run.batch`) call as they start."""
+batch's workers (:mod:`nst.run.batch_workers`) call as they start."""
 
 from __future__ import annotations
 

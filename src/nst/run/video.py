@@ -8,7 +8,9 @@ more steps (``first_steps``); the later ones start close to their answer.
 
 Finished frames are written to a folder as they finish (the output folder itself, or
 ``OUTPUT.frames`` beside a video file, removed once the video is written), with the settings
-they were made with: the same call again continues at the first missing frame.
+they were made with: the same call again continues at the first missing frame
+(:mod:`~nst.run.frame_store`). What a clip plans and checks before it starts, TensorFlow not yet
+loaded, is :mod:`~nst.run.clip_plan`'s.
 
     >>> from nst import stylize_video
     >>> stylize_video("clip.mp4", "painting.jpg", "out.mp4", size=256)
@@ -16,10 +18,8 @@ they were made with: the same call again continues at the first missing frame.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import json
 import math
 import os
 import time
@@ -34,21 +34,11 @@ from PIL import Image
 from nst.errors import Interrupted, NstError
 from nst.media import clips, colors, measures
 from nst.media import flow as optical_flow  # `flow` is the setting: the method's name
-from nst.media.images import (
-    ImageSource,
-    check_writable,
-    describe,
-    fitted_size,
-    load_image,
-    open_image,
-    save_image,
-    source_list,
-    write_json,
-)
+from nst.media.images import ImageSource, check_writable
 from nst.options import Options
-from nst.run import ladder
-from nst.run.memory import available_mb, estimate_peak_mb
-from nst.run.progress import PRIOR_SECONDS_PER_PIXEL, FrameClock, Progress, VideoProgress, duration
+from nst.run.clip_plan import ClipPlan, check_clip_fits
+from nst.run.frame_store import FrameStore
+from nst.run.progress import FrameClock, Progress, VideoProgress
 from nst.run.renamed import renamed_keywords
 from nst.run.result import Result
 
@@ -69,10 +59,6 @@ VIDEO_SIZE = 256  # the command's default --size: a clip has many frames
 # The frames now share one step, and without XLA is still faster: 9.7 s a later frame against
 # 10.7 s (benchmarks/video_compile.py, docs/video.md).
 VIDEO_DEFAULTS = Options(size=VIDEO_SIZE, steps=LATER_STEPS, jit_compile=False)
-SETTINGS_NAME = "nst-video.json"
-# Planning an unbudgeted clip before it starts: the run's prior cost of a step per pixel
-# (nst.run.progress's), and what each frame costs besides its steps (targets, tracing the step, the flows).
-_FRAME_OVERHEAD_S = 1.5
 
 
 VideoCallback = Callable[[VideoProgress], None]
@@ -174,46 +160,6 @@ def _check_output(output: Path, overwrite: bool) -> None:
     check_writable(output, "the video")
 
 
-@dataclass
-class ClipPlan:
-    """How a clip's frames are made: the clip as probed, the paintings, the first frame's options
-    and the later frames' (the first frame's too without ``warm_start``), the temporal term's
-    weight and the optical flow's method; and :attr:`settings`, what a frames folder records."""
-
-    info: clips.ClipInfo
-    paintings: list[Image.Image]
-    first: Options
-    later: Options
-    temporal_weight: float
-    warm_start: bool
-    flow: str
-    settings: dict[str, Any]
-
-    @classmethod
-    def make(
-        cls, clip: str | os.PathLike, style: ImageSource | Sequence[ImageSource], options: Options, first_steps: int,
-        temporal_weight: float, warm_start: bool, flow: str, frames: int | None, fps: float | None,
-    ) -> ClipPlan:  # fmt: skip
-        """The plan of checked settings: the paintings opened and the clip probed, not yet read."""
-        first = _first_frame_options(options, first_steps)
-        # Later frames start from the warped previous frame at the output size: no coarse-to-fine ladder.
-        later = dataclasses.replace(options, scales=1) if warm_start else first
-        sources = source_list(style)
-        paintings = [open_image(source) for source in sources]
-        info = clips.probe_clip(clip, options.size, frames, fps)
-        settings = {
-            "clip": str(info.path), "frames": info.frames, "style": [describe(source) for source in sources],
-            "first": first.as_dict(), "later": later.as_dict(), "temporal_weight": temporal_weight,
-            "warm_start": warm_start, "flow": flow,
-        }  # fmt: skip
-        return cls(info, paintings, first, later, temporal_weight, warm_start, flow, settings)
-
-    def starts_warm(self, index: int) -> bool:
-        """Whether frame ``index`` starts from the previous frame warped onto it: every frame but the
-        first, with ``warm_start``."""
-        return self.warm_start and index > 0
-
-
 def _make_missing_frames(
     plan: ClipPlan, originals: list[np.ndarray], store: FrameStore, result: VideoResult, clock: FrameClock,
     callback: VideoCallback | None,
@@ -280,99 +226,6 @@ def _stylize_frame(
     return stylize(
         pixels, paintings, options, callback=callback, start=warped, temporal=temporal, compiled_steps=compiled_steps
     )
-
-
-def _first_frame_options(options: Options, first_steps: int) -> Options:
-    """The first frame's: ``first_steps``, or under a time budget the same multiple of it."""
-    if options.time_budget is not None:
-        return dataclasses.replace(options, time_budget=options.time_budget * first_steps / max(1, options.steps))
-    return dataclasses.replace(options, steps=first_steps)
-
-
-def estimate_seconds(info: clips.ClipInfo, first: Options, later: Options) -> float:
-    """What the clip should take on this kind of machine (a 2-core CPU), before it starts."""
-    if later.time_budget is not None:
-        return first.time_budget + (info.frames - 1) * later.time_budget
-    pixels = info.size[0] * info.size[1]
-    first_steps = sum(ladder.steps_per_size(first))
-    steps = first_steps + (info.frames - 1) * later.steps
-    return steps * pixels * PRIOR_SECONDS_PER_PIXEL + info.frames * _FRAME_OVERHEAD_S
-
-
-def check_clip_fits(
-    info: clips.ClipInfo, first: Options, later: Options, paintings: Sequence[Image.Image], max_time: float | None
-) -> None:
-    """Refuse, with the numbers, a clip that would take longer than ``max_time`` seconds or
-    whose frames (input and output, kept at the run's size) and run would not fit in memory."""
-    width, height = info.size
-    seconds = estimate_seconds(info, first, later)
-    if max_time is not None and seconds > max_time:
-        per_frame = (
-            "--time-budget"
-            if later.time_budget is not None
-            else f"{first.steps} steps for the first, {later.steps} for each later"
-        )
-        raise NstError(
-            f"{info.path}: {info.frames} frames at {width}x{height} ({per_frame}) need about {duration(seconds)},"
-            f" more than --max-time {duration(max_time)}; use --frames, a smaller --size or fewer --steps"
-        )
-    side = ladder.painting_side(first)
-    painting_sizes = [fitted_size(painting.size, side) for painting in paintings]
-    frames_mb = 2 * info.frames * width * height * 3 / 2**20
-    run_mb = max(estimate_peak_mb(options, height, width, painting_sizes) for options in (first, later))
-    limit = later.max_memory if later.max_memory is not None else available_mb()
-    if frames_mb + run_mb > limit:
-        raise NstError(
-            f"{info.path}: {info.frames} frames at {width}x{height} need about {frames_mb + run_mb:.0f} MB"
-            f" ({frames_mb:.0f} MB of frames, {run_mb:.0f} MB for a frame's run) and {limit:.0f} MB are available;"
-            " use --frames or a smaller --size"
-        )
-
-
-@dataclass
-class FrameStore:
-    """The finished frames of a clip, one PNG each, and the settings they were made with
-    (``nst-video.json``): the output folder itself, or ``OUTPUT.frames`` beside a video file."""
-
-    folder: Path
-
-    @classmethod
-    def open(cls, output: Path, settings: dict[str, Any], overwrite: bool) -> FrameStore:
-        """The store for ``output``: a new one, or the one an earlier call with the same
-        settings left (to continue); one with other settings is refused unless ``overwrite``."""
-        store = cls(output if not output.suffix else output.with_name(output.name + ".frames"))
-        recorded = store.folder / SETTINGS_NAME
-        if store.folder.is_dir() and overwrite:
-            store.remove()
-        elif store.folder.is_dir() and any(store.folder.iterdir()):
-            made_with = json.loads(recorded.read_text()) if recorded.is_file() else None
-            if made_with != json.loads(json.dumps(settings)):
-                raise NstError(
-                    f"{store.folder}: holds frames made with other settings (or not by nst video); pass --overwrite"
-                    " to start again"
-                )
-        store.folder.mkdir(exist_ok=True)
-        write_json(recorded, settings)
-        return store
-
-    def path(self, index: int) -> Path:
-        return self.folder / f"frame-{index + 1:05d}.png"
-
-    def first_missing(self, count: int) -> int:
-        return next((index for index in range(count) if not self.path(index).is_file()), count)
-
-    def load(self, index: int) -> np.ndarray:
-        return load_image(self.path(index))
-
-    def save(self, index: int, pixels: np.ndarray) -> None:
-        save_image(pixels, self.path(index))  # atomic: a frame is there whole or not at all
-
-    def remove(self) -> None:
-        """Deletes the frames and settings this store wrote (nothing else), and the folder if empty."""
-        for path in [*self.folder.glob("frame-*.png"), self.folder / SETTINGS_NAME]:
-            path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            self.folder.rmdir()
 
 
 def _report(callback: VideoCallback, clock: FrameClock, progress: Progress) -> None:
