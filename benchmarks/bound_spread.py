@@ -81,8 +81,9 @@ def measure(records: Path, made: dict[str, Path], kernels: list[str]) -> None:
             run(f"{backend}, {MAKE_TEST}", ["-m", "core"], {"KERAS_BACKEND": backend}, 2, records)
     # Those of the tests that recorded a figure that this checkout has (figures given by --add may
     # come from a checkout whose tests since moved).
-    listed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
-                            cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout.splitlines()  # fmt: skip
+    collect = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    listed = subprocess.run(collect, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    listed = listed.stdout.splitlines()
     tests = sorted({json.loads(line)["test"] for line in records.read_text().splitlines()} & set(listed))
     for kernel in kernels:
         run(f"{kernel}, {ONE_PROCESS}", tests, {**KERNELS[kernel], "NST_TEST_SEED": "1"}, 1, records)
