@@ -142,7 +142,8 @@ def test_a_few_steps_on_the_workers_make_one_processs_picture_and_the_report_say
     within(f"{STEPS} Adam steps on two nodes against one process, largest pixel difference", difference,
            at_most=1e-4)  # fmt: skip
     workers = spread.report["workers"]
-    assert workers["workers"] == 2 and workers["lost"] == 0 and workers["resent"] == 0
+    # (Tiles sent again past a deadline are possible on a loaded machine, and change nothing.)
+    assert workers["workers"] == 2 and workers["lost"] == 0
     assert sum(workers["tiles"].values()) >= STEPS * 2 * 6 and len(workers["tiles"]) == 2
     assert workers["bytes_moved"] > 0 and "workers" not in one_process.report
 
