@@ -16,6 +16,7 @@ from PIL import Image
 
 from nst import Options, stylize
 from nst.core.tiles import TiledObjective
+from nst.errors import WorkersLost
 from nst.media.images import load_image
 from nst.run import batch
 from nst.run.cluster import Workers
@@ -25,7 +26,6 @@ from tests.helpers import (
     EXAMPLES,
     STYLE,
     losses_and_gradient,
-    nst_here,
     ray_cluster,
     relative_difference,
     relative_error,
@@ -164,33 +164,26 @@ def test_a_worker_killed_in_a_step_costs_its_tiles_not_the_step_nor_the_picture(
            at_most=1e-4)  # fmt: skip
 
 
-def test_with_every_worker_lost_the_run_keeps_its_checkpoint_and_the_same_command_goes_on(
-    room, weights, tmp_path, monkeypatch
+def test_with_every_worker_lost_the_run_stops_in_one_line_with_its_checkpoint_and_goes_on_from_it(
+    tile_workers, one_process, weights, tmp_path
 ):
-    output = tmp_path / "print.png"
-    command = [CONTENT, STYLE, "-o", output, "--workers", 2, "--gpus-per-worker", 0, "--weights", weights, "--steps", 3,
-               "--optimizer", "adam", "--size", 96, "--tile", 32, "--halo", 16, "--no-jit-compile"]  # fmt: skip
-    run, passes = TileWorkers.run, []
+    """(The command's side, a checkpoint beside the output and the same command going on from
+    it: tests/unit/test_cli.py, on a stand-in run.)"""
+    checkpoint, passes_done = tmp_path / "run.npz", []
 
-    def losing_every_worker_in_the_second_step(workers, method, *arguments):
-        passes.append(method)
-        for number, result in enumerate(run(workers, method, *arguments)):
-            if passes.count("backward") == 2 and number == 1:  # the second step's gradient, 2 tiles in
-                for actor in list(workers.actors):
-                    ray.kill(actor, no_restart=True)
-            yield result
+    def lose_every_worker_in_the_second_step(size: int, done: int, passes: int) -> None:
+        passes_done.append(done)
+        if len(passes_done) == 12 + 3:
+            for actor in list(tile_workers.actors):
+                ray.kill(actor, no_restart=True)
 
-    monkeypatch.setattr(TileWorkers, "run", losing_every_worker_in_the_second_step)
-    stopped = nst_here(*command)
-    assert stopped.returncode == 2 and "Traceback" not in stopped.stderr
-    assert "every Ray worker was lost" in stopped.stderr and "the same command goes on from it" in stopped.stderr
-    checkpoint = output.with_name("print.png.checkpoint.npz")
-    assert checkpoint.exists() and not output.exists()
-    monkeypatch.setattr(TileWorkers, "run", run)
-    again = nst_here(*command)
-    assert again.returncode == 0, again.stderr
-    assert f"going on from {checkpoint}" in again.stderr and output.exists() and not checkpoint.exists()
-    assert "; tiles on 2 Ray workers: " in again.stdout and " tile passes" in again.stdout
+    lost = rf"^every Ray worker was lost \(2 of 2\); the run so far is in {checkpoint}$"
+    with pytest.raises(WorkersLost, match=lost):
+        _run(weights, cluster=tile_workers, on_tile=lose_every_worker_in_the_second_step, checkpoint=str(checkpoint))
+    again = _run(weights, resume=str(checkpoint))  # here: the checkpoint is the picture's, wherever it goes on
+    assert sum(again.report["steps_per_scale"]) == STEPS
+    within("every worker lost, then resumed: the picture against one process's, largest pixel difference",
+           np.abs(again.pixels - one_process.pixels).max(), at_most=1e-4)  # fmt: skip
 
 
 def test_by_default_a_tile_worker_takes_the_clusters_gpu(room, two_nodes, weights):
