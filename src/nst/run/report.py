@@ -48,14 +48,21 @@ def picture_measures(
     return measures.picture_measures(pixels, photo_array, painting_arrays)
 
 
-def peak_mb() -> float | None:
-    """The process's peak resident memory so far, in MB (None where the system does not say)."""
+def memory_peaks() -> dict[str, float | None]:
+    """The process's peak resident memory so far, in MB (None where the system does not say), and
+    on a GPU the most the GPU has held for it (``peak_device_mb``): what a size's plan promised."""
+    peaks: dict[str, float | None] = {"peak_mb": None}
     try:
         import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peaks["peak_mb"] = round(peak / (2**20 if platform.system() == "Darwin" else 2**10))  # bytes on macOS
     except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (2**20 if platform.system() == "Darwin" else 2**10))  # bytes on macOS, KiB on Linux
+        pass
+    device_peak = backend.peak_device_memory_mb()
+    if device_peak is not None:
+        peaks["peak_device_mb"] = round(device_peak)
+    return peaks
 
 
 def size_entry(

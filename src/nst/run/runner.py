@@ -34,7 +34,7 @@ from nst.run.fast import start_image
 from nst.run.inputs import Inputs, compared_images, load_masks, presented
 from nst.run.memory import SizePlan, memory_limit, plan_size
 from nst.run.progress import ProgressCallback, TileCallback
-from nst.run.report import dropped_entry, history_entry, params, peak_mb, picture_measures, size_entry
+from nst.run.report import dropped_entry, history_entry, memory_peaks, params, picture_measures, size_entry
 from nst.run.result import Result
 from nst.run.tile_workers import TileWorkers
 
@@ -138,7 +138,7 @@ class Run:
             stage = self.prepare_size(index, size, pixels)
             pixels = self.run_size(stage)
             self.sizes_done[-1].update(
-                steps=self.plan.steps_per_scale[index], seconds=round(plan.clock() - began, 1), peak_mb=peak_mb()
+                steps=self.plan.steps_per_scale[index], seconds=round(plan.clock() - began, 1), **memory_peaks()
             )
         return self.finish(stage, pixels)
 
