@@ -129,7 +129,7 @@ def overheads(photos: list[Path], folder: Path, address: str | None) -> tuple[fl
     import ray
 
     from nst import Options
-    from nst.apps import batch
+    from nst.run import batch
 
     if address is None:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
@@ -137,7 +137,7 @@ def overheads(photos: list[Path], folder: Path, address: str | None) -> tuple[fl
         ray.init(address=address, log_to_driver=False, logging_level="ERROR")
     try:
         options = Options(size=1024, steps=0, jit_compile=False)
-        summary = batch.stylize_many(photos, [PAINTING], folder, options, workers=batch.Workers(count=2))
+        summary = batch.stylize_many(photos, [PAINTING], folder, options, cluster=batch.Workers(count=2))
     finally:
         ray.shutdown()
     assert all(outcome.status == batch.DONE for outcome in summary.items), summary.failed

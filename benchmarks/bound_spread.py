@@ -48,6 +48,10 @@ def run(label: str, tests: list[str], environment: dict[str, str], processes: in
     """The tests under one set-up, their figures added to ``records`` with the set-up's label."""
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as figures:
         env = {**os.environ, **environment, "NST_FIGURES": figures.name}
+        weights = ROOT.parent / "shared" / "weights" / "vgg19_notop_q8.h5"  # as make test finds them
+        if weights.exists():
+            env.setdefault("NST_WEIGHTS", str(weights))
+        env.setdefault("NST_CHROMIUM", "/usr/bin/chromium")
         parallel = ["-n", str(processes), "--dist", "loadgroup"] if processes > 1 else ["-p", "no:xdist"]
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *parallel, *tests]
         began = time.monotonic()
@@ -62,10 +66,12 @@ def run(label: str, tests: list[str], environment: dict[str, str], processes: in
 def add(label: str, figures: Path, records: Path) -> None:
     with records.open("a") as out:
         for line in figures.read_text().splitlines():
-            out.write(json.dumps({**json.loads(line), "setup": label}) + "\n")
+            record = json.loads(line)
+            record["test"] = record["test"].split("@")[0]  # pytest-xdist's group, appended to the ID
+            out.write(json.dumps({**record, "setup": label}) + "\n")
 
 
-def measure(records: Path, made: dict[str, Path]) -> None:
+def measure(records: Path, made: dict[str, Path], kernels: list[str]) -> None:
     records.unlink(missing_ok=True)
     for kernel, figures in made.items():
         add(f"{kernel}, {MAKE_TEST}", figures, records)
@@ -73,9 +79,14 @@ def measure(records: Path, made: dict[str, Path]) -> None:
         run(f"oneDNN, {MAKE_TEST}", [], {}, processes=2, records=records)
         for backend in BACKENDS:
             run(f"{backend}, {MAKE_TEST}", ["-m", "core"], {"KERAS_BACKEND": backend}, 2, records)
-    tests = sorted({json.loads(line)["test"] for line in records.read_text().splitlines()})
-    for kernel, environment in KERNELS.items():
-        run(f"{kernel}, {ONE_PROCESS}", tests, {**environment, "NST_TEST_SEED": "1"}, 1, records)
+    # Those of the tests that recorded a figure that this checkout has (figures given by --add may
+    # come from a checkout whose tests since moved).
+    collect = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    listed = subprocess.run(collect, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    listed = listed.stdout.splitlines()
+    tests = sorted({json.loads(line)["test"] for line in records.read_text().splitlines()} & set(listed))
+    for kernel in kernels:
+        run(f"{kernel}, {ONE_PROCESS}", tests, {**KERNELS[kernel], "NST_TEST_SEED": "1"}, 1, records)
     for backend in BACKENDS:
         run(f"{backend}, {ONE_PROCESS}", ["-m", "core"], {"KERAS_BACKEND": backend, "NST_TEST_SEED": "1"}, 1, records)
 
@@ -96,7 +107,7 @@ def table(records: Path) -> str:
     setups = set()
     for line in records.read_text().splitlines():
         record = json.loads(line)
-        test = record["test"].split("::")[-1].split("[")[0]
+        test = record["test"].split("@")[0].split("::")[-1].split("[")[0]
         figures[(test, record["figure"], record["bound"], record["limit"])].append(record["value"])
         setups.add(record["setup"])
     sign = {"below": "<", "at_most": "≤", "above": ">", "at_least": "≥"}
@@ -118,10 +129,18 @@ def main() -> None:
         metavar="KERNEL=FILE",
         help="figures a make test run recorded (NST_FIGURES) under KERNEL's set-up",
     )
+    parser.add_argument(
+        "--kernels",
+        nargs="+",
+        choices=list(KERNELS),
+        default=list(KERNELS),
+        help="the kernels run in one process of all the threads (default: all)",
+    )
     parser.add_argument("--table", type=Path, help="print the table of figures written by --out")
     args = parser.parse_args()
     if args.out:
-        measure(args.out, {kernel: Path(file) for kernel, file in (a.split("=", 1) for a in args.add)})
+        made = {kernel: Path(file) for kernel, file in (given.split("=", 1) for given in args.add)}
+        measure(args.out, made, args.kernels)
     print(table(args.out or args.table))
 
 

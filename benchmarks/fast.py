@@ -39,6 +39,7 @@ def in_process(sizes: list[int], repeats: int) -> dict:
     """Seconds of the first call of each size's fast picture in this process, then of later ones."""
     from nst.media import feedforward
     from nst.options import Options
+    from nst.run import ladder
     from nst.run.fast import stylize_fast
     from nst.run.inputs import Inputs
 
@@ -54,7 +55,7 @@ def in_process(sizes: list[int], repeats: int) -> dict:
             began = time.perf_counter()
             stylize_fast(CONTENT, STYLE, options, measure=False)
             later[size].append(time.perf_counter() - began)
-            photo, paintings = Inputs.open(CONTENT, STYLE, options).at_size(size, options.painting_side())
+            photo, paintings = Inputs.open(CONTENT, STYLE, options).at_size(size, ladder.painting_side(options))
             began = time.perf_counter()
             feedforward.paint(photo, paintings, [1.0])
             network[size].append(time.perf_counter() - began)

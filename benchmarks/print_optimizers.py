@@ -3,7 +3,7 @@
     NST_WEIGHTS=... python benchmarks/print_optimizers.py [--base 384] [--size 768] [--steps 12]
 
 A print's larger sizes start from the enlarged result of the size before and take few steps
-(nst.options.Options.steps_per_size). At 4096 px one image is 120 MB, so L-BFGS's pairs (two
+(nst.run.ladder.steps_per_size). At 4096 px one image is 120 MB, so L-BFGS's pairs (two
 images each, and a second copy while a new pair is pushed) are what fills the memory. This
 runs the viewing size once (100 L-BFGS steps), enlarges it, and then takes the same few steps
 at the larger size with each choice, printing the objective, the picture measures and how many

@@ -88,10 +88,11 @@ def run_default(size: int, target: float) -> dict:
     it is lifted so that the run can go on until it reaches the target, wherever that is."""
     from nst import Options, stylize
     from nst.media.measures import is_clean
+    from nst.run import ladder
     from nst.run.report import picture_measures
 
     trace: list[tuple[float, float]] = []  # (seconds since the call, objective at the output size)
-    scales = Options(size=size).scale_sizes()
+    scales = ladder.scale_sizes(Options(size=size))
     started = time.perf_counter()
     seen: dict[str, float] = {}
     first_below: list[int] = []

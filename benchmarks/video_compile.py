@@ -36,11 +36,11 @@ WAYS = [("before", False), ("after", False), ("before", True), ("after", True)]
 
 def one(clip: Path, frames: int, size: int, jit_compile: bool) -> None:
     """Stylizes the clip's first frames and prints each frame's seconds, as JSON."""
-    from nst.apps.video import stylize_video
+    from nst.run.video import stylize_video
 
     with tempfile.TemporaryDirectory() as folder:
         result = stylize_video(
-            clip, PAINTING, Path(folder) / "frames", size=size, max_frames=frames, jit_compile=jit_compile
+            clip, PAINTING, Path(folder) / "frames", size=size, frames=frames, jit_compile=jit_compile
         )
     print(json.dumps({"seconds": result.seconds, "steps": result.steps, "wall_s": result.wall_s}))
 

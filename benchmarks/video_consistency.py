@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from nst.apps.video import FIRST_STEPS, LATER_STEPS, TEMPORAL_WEIGHTS, stylize_video, temporal_error
 from nst.media import clips
 from nst.media.images import load_image
+from nst.run.video import FIRST_STEPS, LATER_STEPS, TEMPORAL_WEIGHTS, stylize_video, temporal_error
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT.parent / "shared" / "videos" / "walkers-6s.mp4"
@@ -49,7 +49,7 @@ def main() -> None:
             output = Path(folder) / name.replace(" ", "-")
             result = stylize_video(
                 args.clip, args.style, output, size=args.size, steps=args.steps, first_steps=args.first_steps,
-                max_frames=args.frames, **settings,
+                frames=args.frames, **settings,
             )  # fmt: skip
             frames = [load_image(output / f"frame-{index + 1:05d}.png") for index in range(result.frames)]
             stylized[name] = frames

@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="steps of each frame after the first (default: nst video's)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/nst-video-speed.mp4"))
     args = parser.parse_args()
-    from nst.apps.video import stylize_video
+    from nst.run.video import stylize_video
 
     settings = {"size": args.size} | ({"steps": args.steps} if args.steps else {})
     started = time.perf_counter()

@@ -21,13 +21,24 @@ from pathlib import Path
 import numpy as np
 
 
+def mean_activations(extractor, images) -> dict[str, np.ndarray]:
+    """Each layer's per-filter activation averaged over positions, then over ``images``."""
+    from keras import ops
+
+    sums: dict[str, np.ndarray] = {}
+    for image in images:
+        for name, value in extractor(ops.convert_to_tensor(image[np.newaxis])).items():
+            sums[name] = sums.get(name, 0.0) + ops.convert_to_numpy(value).mean(axis=(0, 1, 2))
+    return {name: total / len(images) for name, total in sums.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="+", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
 
-    from nst.core.features import FeatureExtractor, mean_activations
+    from nst.core.features import FeatureExtractor
     from nst.media.images import load_image
     from nst.options import VGG19_LAYERS, Options
 

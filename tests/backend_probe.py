@@ -104,7 +104,7 @@ def clip(folder: Path) -> dict:
     compiled versions each holds."""
     import jax
 
-    from nst.apps.video import stylize_video
+    from nst.run.video import stylize_video
 
     traces, compiled = [], []
 

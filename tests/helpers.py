@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageCms, PngImagePlugin
 
 from nst.media.images import METADATA_KEY
-from nst.run import plan
+from nst.run import ladder, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -235,10 +235,10 @@ class FakeStylize:
     def __call__(self, content, styles, options, *, callback, on_tile=None):
         started = time.monotonic()
         self.gate.wait()
-        sizes = options.scale_sizes()
+        sizes = ladder.scale_sizes(options)
         steps = plan.Plan(options, sizes, plan.clock(), [float(size * size) for size in sizes])
-        total = sum(options.steps_per_size())
-        for index, planned in enumerate(options.steps_per_size()):
+        total = sum(ladder.steps_per_size(options))
+        for index, planned in enumerate(ladder.steps_per_size(options)):
             steps.begin_scale()
             steps.start_scale(index)
             for _ in range(planned):

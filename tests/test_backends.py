@@ -67,7 +67,9 @@ def test_a_short_run_paints_the_same_picture_on_every_backend(probes, backend):
     difference = np.abs(probes[backend]["picture"] - probes["tensorflow"]["picture"])
     within(f"{backend}: 10 L-BFGS steps' picture against TensorFlow's, largest pixel difference", difference.max(),
            at_most=1 / 255)  # fmt: skip
-    within(f"{backend}: the same, mean pixel difference", difference.mean(), at_most=1e-4)
+    # The mean moves with TensorFlow's kernels: 2.4e-7 on oneDNN, 5.4e-6 on Eigen, 1.09e-4 with oneDNN
+    # held to AVX2 (docs/tests.md); 5e-4 keeps it an eighth of the largest pixel's bound.
+    within(f"{backend}: the same, mean pixel difference", difference.mean(), at_most=5e-4)
 
 
 def test_under_jax_an_lbfgs_step_is_one_compiled_function_with_no_copy_to_the_host(checks):

@@ -16,8 +16,8 @@ import ray
 from PIL import Image
 
 from nst import Options, stylize
-from nst.apps import batch
 from nst.media.images import read_params
+from nst.run import batch
 from tests.helpers import CONTENT, EXAMPLES, RAY_NAMESPACE, STYLE, started, within
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ray]
@@ -61,7 +61,7 @@ def first_batch(local_ray, pictures, weights, tmp_path_factory):
     photos, paintings = pictures
     outdir = tmp_path_factory.mktemp("batch")
     summary = batch.stylize_many(photos, paintings, outdir, Options(weights=weights, **SETTINGS),
-                                 workers=batch.Workers(count=2))  # fmt: skip
+                                 cluster=batch.Workers(count=2))  # fmt: skip
     return outdir, summary
 
 
@@ -98,7 +98,7 @@ def test_a_second_run_skips_everything_and_makes_again_only_a_deleted_output(fir
     photos, paintings = pictures
     options = Options(weights=weights, **SETTINGS)
     written = {path: path.stat().st_mtime_ns for path in outdir.glob("*.png")}
-    again = batch.stylize_many(photos, paintings, outdir, options, workers=batch.Workers(count=2))
+    again = batch.stylize_many(photos, paintings, outdir, options, cluster=batch.Workers(count=2))
     assert [outcome.status for outcome in again.items] == ["skipped"] * 8
     assert {path: path.stat().st_mtime_ns for path in outdir.glob("*.png")} == written
 
@@ -106,7 +106,7 @@ def test_a_second_run_skips_everything_and_makes_again_only_a_deleted_output(fir
     before = pixels(deleted)
     deleted.unlink()
     # 3 workers on 2 CPUs: the one without room never starts, and no item waits for it.
-    third = batch.stylize_many(photos, paintings, outdir, options, workers=batch.Workers(count=3))
+    third = batch.stylize_many(photos, paintings, outdir, options, cluster=batch.Workers(count=3))
     made = [outcome.output for outcome in third.items if outcome.status == "done"]
     assert made == [str(deleted)]
     assert third.count("skipped") == 7
@@ -173,7 +173,7 @@ def test_a_worker_plans_in_its_share_of_the_memory_with_weights_in_keras_own_for
     keras.applications.VGG19(include_top=False, weights=weights).save_weights(path)
     options = Options(weights=str(path), size=160, steps=2, coarse_steps=2, jit_compile=False)
     summary = batch.stylize_many([CONTENT], [STYLE], tmp_path / "out", options,
-                                 workers=batch.Workers(count=1, memory_mb=1700))  # fmt: skip
+                                 cluster=batch.Workers(count=1, memory_mb=1700))  # fmt: skip
     assert [(outcome.status, outcome.error) for outcome in summary.items] == [("done", None)]
     report = json.loads(next((tmp_path / "out").glob("cat-starry-night.json")).read_text())
     assert report["sizes"][-1]["tile"] == 128 and report["params"]["max_memory"] is None
@@ -222,7 +222,7 @@ def test_a_worker_killed_in_the_middle_of_an_item_has_the_item_retried(local_ray
     killer.start()
     try:
         options = Options(weights=weights, **{**SETTINGS, "steps": 100})  # long enough to be killed in, not at its end
-        summary = batch.stylize_many(photos[:2], paintings[:1], tmp_path, options, workers=batch.Workers(count=1))
+        summary = batch.stylize_many(photos[:2], paintings[:1], tmp_path, options, cluster=batch.Workers(count=1))
     finally:
         stop.set()
         killer.join()

@@ -32,6 +32,7 @@ from playwright.sync_api import expect, sync_playwright
 from nst import Options
 from nst.apps import cli
 from nst.media.images import read_metadata
+from nst.run import ladder
 from tests.helpers import CONTENT, ROOT, STYLE, started
 
 CHROMIUM = os.environ.get("NST_CHROMIUM", "/usr/bin/chromium")
@@ -111,7 +112,7 @@ def page(browser, server):
 def settings(page, size: int, steps: int) -> None:
     page.fill("#size", str(size))
     page.select_option("#limit", "steps")
-    page.fill("#limit-value", str(steps))
+    page.fill("#steps", str(steps))
 
 
 @pytest.mark.e2e
@@ -125,7 +126,7 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
     settings(page, size=160, steps=30)
     page.click("#start")
     page.wait_for_selector("#download", state="visible", timeout=300_000)
-    total = sum(Options(size=160, steps=30).steps_per_size())  # the painting ladder's coarser sizes too
+    total = sum(ladder.steps_per_size(Options(size=160, steps=30)))  # the painting ladder's coarser sizes too
     assert page.inner_text("#status").startswith(f"Done: {total} steps in")
     assert page.inner_text("#error") == ""
 
@@ -220,7 +221,8 @@ def test_the_page_sends_every_setting(page, tmp_path):
         page.keyboard.press("ArrowRight")  # 10 ** 0.3: about twice the style weight
     assert page.inner_text("#strength-shown") == "×2.0"
     page.fill("#style-scale", "1.5")
-    page.fill("#limit-value", "45")
+    page.select_option("#limit", "time_budget")
+    page.fill("#time-budget", "45")
     page.set_input_files("#mask-file", mask)
     sent = []
 

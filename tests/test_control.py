@@ -89,8 +89,8 @@ def test_style_scale_sets_the_size_the_gram_targets_are_taken_at(weights, monkey
     seen = []
 
     class RecordingObjective(Objective):
-        def __init__(self, content, styles, options, masks=None):
-            super().__init__(content, styles, options, masks)
+        def __init__(self, content, styles, options, masks=None, **planned):
+            super().__init__(content, styles, options, masks, **planned)
             seen.append((styles[0].shape, self.style_targets[0].shape))
 
     monkeypatch.setattr(runner, "Objective", RecordingObjective)

@@ -12,9 +12,10 @@ from nst.core import backend
 from nst.core.features import FeatureExtractor
 from nst.core.objective import Objective
 from nst.core.optimizers import CompiledSteps
+from nst.media import measures
 from nst.media.images import NstWarning, load_image
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
-from nst.run import plan, runner
+from nst.run import ladder, plan, runner
 from tests.helpers import CONTENT, STYLE, FakeClock, nst_here, relative_difference, within
 
 pytestmark = pytest.mark.e2e
@@ -44,13 +45,13 @@ def test_scale_ladder_reaches_the_requested_size_with_targets_at_each_scale(weig
     shapes = []
 
     class RecordingObjective(Objective):
-        def __init__(self, content, styles, options, masks=None):
-            super().__init__(content, styles, options, masks)
+        def __init__(self, content, styles, options, masks=None, **planned):
+            super().__init__(content, styles, options, masks, **planned)
             shapes.append((content.shape, styles[0].shape, self.content_targets[0].shape))
 
     monkeypatch.setattr(runner, "Objective", RecordingObjective)
     options = Options(size=96, scales=3, scale_start=48, coarse_steps=2, steps=2, style_size=192, weights=weights)
-    assert options.scale_sizes() == [48, 68, 96]
+    assert ladder.scale_sizes(options) == [48, 68, 96]
     result = stylize(CONTENT, STYLE, options)
     assert result.pixels.shape == (64, 96, 3)  # cat.jpg is 451x300
     assert [content for content, _, _ in shapes] == [(32, 48, 3), (45, 68, 3), (64, 96, 3)]
@@ -178,8 +179,14 @@ def test_score_command_prints_the_losses_of_a_result(tmp_path, weights):
     completed = nst_here("score", output, "--content", CONTENT, "--style", STYLE, "--json", "--weights", weights)
     assert completed.returncode == 0, completed.stderr
     scored = json.loads(completed.stdout)
-    assert set(scored) == {"content", "style", "tv", "total", "grid", "noise"}
-    for name in scored:  # the saved PNG is the result rounded to 8 bits
+    # Every figure the API gives, each explained in the command's help.
+    assert list(scored) == list(score(output, CONTENT, STYLE, Options(size=48, weights=weights)))
+    assert set(scored) == {"content", "style", "tv", "total", "grid", "noise", "outliers", "outliers_painting",
+                           "lattice", "lines"} <= set(measures.MEANINGS)  # fmt: skip
+    tileable = nst_here("score", output, "--content", CONTENT, "--style", STYLE, "--json", "--weights", weights,
+                        "--tileable")  # fmt: skip
+    assert set(json.loads(tileable.stdout)) == set(scored) | {"seam"}, tileable.stderr
+    for name in ("content", "style", "tv", "total", "grid", "noise"):  # the saved PNG is the result rounded to 8 bits
         difference = relative_difference(scored[name], result.report["final"][name])
         within(f"nst score of the saved picture against the report's {name}, relative", difference, at_most=0.02)
 

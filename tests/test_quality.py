@@ -12,7 +12,7 @@ from nst.core.features import FeatureExtractor, gatys_scales, load_vgg19
 from nst.core.objective import Objective
 from nst.core.preconditioners import PRECONDITIONERS
 from nst.media.images import load_image
-from nst.options import STYLE_LAYERS, VGG19_LAYERS
+from nst.options import OPTIMIZER_NAMES, PRECONDITIONER_NAMES, STYLE_LAYERS, VGG19_LAYERS
 from tests.helpers import CONTENT, STYLE, relative_difference, rng, tolerance_used, within
 
 
@@ -28,6 +28,13 @@ def test_the_old_block_preconditioner_leaves_a_grid(weights):
     leaves none, the default's own test says (tests/test_painterly.py: grid and noise at 128 px)."""
     blocks = stylize(CONTENT, STYLE, size=128, steps=50, weights=weights, preconditioner="blocks")
     within("the block preconditioner: grid", blocks.report["final"]["grid"], above=1.1)
+
+
+@pytest.mark.e2e
+def test_every_optimizer_and_preconditioner_a_setting_names_runs_and_nothing_else():
+    from nst.run.runner import OPTIMIZERS
+
+    assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES and tuple(PRECONDITIONERS) == PRECONDITIONER_NAMES
 
 
 @pytest.mark.core

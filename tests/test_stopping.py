@@ -32,8 +32,8 @@ def test_a_loss_that_turns_nan_stops_the_run_with_the_last_finite_picture(weight
             moved = ops.max(ops.abs(image - self.photo)) > 0
             return {**losses, "total": ops.where(moved, np.float32(np.nan), losses["total"])}
 
-        def __init__(self, content, styles, options, masks=None):
-            super().__init__(content, styles, options, masks)
+        def __init__(self, content, styles, options, masks=None, **planned):
+            super().__init__(content, styles, options, masks, **planned)
             self.photo = ops.convert_to_tensor(content[np.newaxis])
 
     monkeypatch.setattr(runner, "Objective", FailingObjective)

@@ -73,6 +73,18 @@ def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_imagelosses_and_g
 
 
 @pytest.mark.e2e
+def test_a_painting_seen_in_tiles_gives_the_whole_paintings_gram_matrices(scene, weights):
+    photo, _, paintings, _ = scene
+    options = Options(size=96, weights=weights, halo=96, jit_compile=False)
+    whole = Objective(photo, paintings, options).style_targets
+    in_tiles = Objective(photo, paintings, options, painting_tile=32).style_targets
+    for layer, (gram, tiled_gram) in enumerate(zip(whole, in_tiles, strict=True)):
+        difference = relative_error(backend.to_numpy(tiled_gram), backend.to_numpy(gram))
+        within(f"a painting in 32 px tiles: layer {layer + 1}'s Gram matrix against the whole's, relative L2",
+               difference, below=1e-5)  # fmt: skip
+
+
+@pytest.mark.e2e
 def test_seen_1_px_on_tiles_give_the_whole_objective_of_the_picture_and_photo_moved_and_its_gradient_back(
     scene, weights
 ):
@@ -275,8 +287,9 @@ def test_on_a_gpu_sizes_are_planned_in_its_free_memory_and_on_the_cpu_in_the_hos
         stylize(CONTENT, STYLE, options)
     monkeypatch.setattr(backend, "device_memory_mb", lambda: None)  # on the CPU: the host's 64 GiB
     assert memory.available_mb() == 64 * 1024
+    monkeypatch.setattr(backend, "peak_device_memory_mb", lambda: 1234.4)  # the report says a GPU's peak
     (size,) = stylize(CONTENT, STYLE, options).report["sizes"]
-    assert size["tile"] is None
+    assert size["tile"] is None and size["peak_device_mb"] == 1234 and size["peak_mb"] > 0
 
 
 @pytest.mark.e2e

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from nst import Interrupted, NstError
-from nst.apps.video import stylize_video, temporal_error
 from nst.core import backend
 from nst.media import clips
+from nst.run.video import stylize_video, temporal_error
 from tests.helpers import CLIP_FRAMES as FRAMES
 from tests.helpers import CLIP_WIDTH as SIZE
 from tests.helpers import STYLE, frames_folder, panning_frames, started, within

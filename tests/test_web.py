@@ -35,3 +35,31 @@ def test_nst_serve_tells_the_page_the_device_the_backend_reports(monkeypatch):
     monkeypatch.setattr(web, "serve", lambda listener, config, stylize, device: served.append(device))
     assert cli.main(["serve"]) == 0
     assert served == [cli.device()] and served[0].startswith(("CPU", "GPU"))
+
+
+@pytest.mark.e2e
+def test_nst_serve_with_workers_starts_them_once_gives_every_job_them_and_stops_them_at_the_end(monkeypatch):
+    """The serve command's wiring, on stand-in workers (the tiles on real ones: tests/test_cluster.py)."""
+    from nst.run import tile_workers
+
+    events, served = [], []
+
+    class Workers:
+        def __init__(self, workers, weights):
+            events.append(("started", workers.count, workers.address))
+            self.stats = tile_workers.TileStats(workers=3)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            events.append(("stopped",))
+
+    monkeypatch.setattr(tile_workers, "TileWorkers", Workers)
+    monkeypatch.setattr(web, "listen", lambda host, port: None)
+    monkeypatch.setattr(web, "serve", lambda listener, config, stylize, device: served.append((stylize, device)))
+    assert cli.main(["serve", "--workers", "3"]) == 0
+    [(stylize, device)] = served
+    assert events == [("started", 3, None), ("stopped",)]
+    assert device == f"{cli.device()}, tiles on 3 Ray workers"
+    assert isinstance(stylize.keywords["cluster"], Workers)

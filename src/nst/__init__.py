@@ -10,21 +10,12 @@ runs a batch on Ray, whose workers load it.
 """
 
 import importlib
-import os
 from typing import Any
-
-# With oneDNN (TensorFlow's default on x86 CPUs) TensorFlow allocates from a pool of its own that
-# never shrinks: after an 861 px run 2.8 GB stayed with the process, a print's tiled sizes went
-# 1.9 GB over their estimates, and a long-lived process (the web app, a batch worker) would keep
-# the memory of its largest run. The system's allocator gives memory back, with peaks about 10%
-# lower, for about 6% more time per step at 512 px (docs/print.md). Read when TensorFlow starts,
-# so set here, before any module of nst imports it; TF_ONEDNN_USE_SYSTEM_ALLOCATOR=0 keeps the pool.
-os.environ.setdefault("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "1")
 
 __version__ = "0.2.0"
 
-from nst.errors import Interrupted, NstError, StoppedEarly  # noqa: E402
-from nst.options import Options  # noqa: E402
+from nst.errors import Interrupted, NstError, StoppedEarly
+from nst.options import Options
 
 __all__ = [
     "Interrupted",
@@ -48,8 +39,8 @@ _LAZY = {
     "reproduce": "nst.run.api",
     "Result": "nst.run.result",
     "Progress": "nst.run.progress",
-    "stylize_video": "nst.apps.video",
-    "stylize_many": "nst.apps.batch",
+    "stylize_video": "nst.run.video",
+    "stylize_many": "nst.run.batch",
 }
 
 

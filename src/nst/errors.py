@@ -24,3 +24,7 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, result: object) -> None:
         super().__init__()
         self.result = result
+
+
+class WorkersLost(NstError):
+    """Every Ray worker running a picture's tiles was lost: the step cannot complete."""

@@ -4,7 +4,10 @@ Each field of :class:`Options` is declared with its help, choices, the commands 
 whether the web form may set it (:func:`setting`); :data:`SETTINGS` reads them back as
 :class:`Setting` objects, from which the command line's parsers, the web form's fields and
 docs/options.md are made. The front ends' own settings (an output path, a port) are
-:class:`Setting` objects too, declared beside the command that takes them (:mod:`nst.apps.cli`).
+:class:`Setting` objects too, declared beside the command that takes them (:mod:`nst.apps.cli.settings`).
+
+:class:`Options` holds the settings and their checks; what a run plans from them (the ladder of
+sizes, each size's steps, where XLA pays) is :mod:`nst.run.ladder`'s.
 
 This module does not import TensorFlow, so the command line can parse and check its
 arguments (and answer ``--help``) instantly.
@@ -35,8 +38,10 @@ STYLE_LAYERS: tuple[str, ...] = tuple(f"block{block}_conv1" for block in range(1
 NORMALIZATIONS = ("mean", "sum", "photo")
 INITS = ("content", "noise", "style-mean", "fast")  # or the path of an image; "fast": nst[fast]'s picture
 PRESERVE_COLORS = ("luminance", "histogram")
-OPTIMIZERS = ("lbfgs", "adam")
-PRECONDITIONERS = ("gaussian", "blocks", "none")
+# The names a setting may take; the runs keep what each name runs (nst.run.runner.OPTIMIZERS,
+# nst.core.preconditioners.PRECONDITIONERS: dicts with exactly these keys, tested).
+OPTIMIZER_NAMES = ("lbfgs", "adam")
+PRECONDITIONER_NAMES = ("gaussian", "blocks", "none")
 VGG_NORMALIZATIONS = ("none", "gatys")
 LADDERS = ("painting", "print")
 ENLARGEMENTS = ("detail", "bicubic")
@@ -54,23 +59,17 @@ DEFAULT_DPI = 300
 MAX_DPI = 65535  # JPEG's JFIF holds the density in 16 bits
 PRINT_UNITS = {"cm": 2.54, "mm": 25.4, "in": 1.0}  # per inch
 _PRINT_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*(cm|mm|in)\s*", re.IGNORECASE)
-# A print's ladder starts at the size people look at a picture on a screen.
+# The numbers the ladder is planned by (nst.run.ladder) that the settings' help quotes; the others
+# are the ladder's own. A print's ladder starts at the size people look at a picture on a screen.
 VIEWING_SIZE = 512
 PRINT_STEP_RATIO = 1.8
-# Up to the viewing size the painting ladder may double: its larger sizes start from the smaller
-# result enlarged with --enlarge detail, which leaves no lattice (a print's start from bicubic
-# enlargements did, hence its 1.8), and three sizes to 512 px cost less than four.
-PAINTING_STEP_RATIO = 2.0
+# The fewest steps a size gets unless told: a print's sizes above the viewing size (each half as many
+# as the one before), and the output size unless --steps is given.
 FEWEST_DETAIL_STEPS = 10
 # Unless --steps is given, the output size's steps: this many at the viewing size, and at other
 # sizes as many more or fewer as a step there is cheaper or dearer (by pixels), within bounds:
 # the same work, about the same wait, and the same finish at 256 px as at 512 px.
 STEPS_AT_VIEWING_SIZE = 14
-MOST_DEFAULT_STEPS = 100
-# Unless --jit-compile is given: XLA compiles a size's step where its planned steps times its side
-# squared reach this, 12 steps at 512 px. Compiling costs about 3.5 s a size and saves 12-24% of
-# each step (docs/speed.md): at 512 px it pays after 7 to 10 steps, at 128 px only after 170.
-XLA_PAYS_AFTER = 12 * VIEWING_SIZE**2
 
 
 def keras_backend() -> str:
@@ -274,7 +273,7 @@ class Options:
         OPTIMISATION,
         RUN_COMMANDS,
         kind="text",
-        choices=OPTIMIZERS,
+        choices=OPTIMIZER_NAMES,
         metavar="{lbfgs,adam}",
         details="See [speed](speed.md).",
     )
@@ -433,7 +432,7 @@ class Options:
         OPTIMISATION,
         RUN_COMMANDS,
         kind="text",
-        choices=PRECONDITIONERS,
+        choices=PRECONDITIONER_NAMES,
         metavar="{gaussian,blocks,none}",
         details="`blocks` was the default before 0.2; see [quality](quality.md).",
     )
@@ -551,7 +550,7 @@ class Options:
         False,
         "a texture that wraps around: placed side by side with itself it shows no seam (each side a multiple of 16 px)",
         PRINTS,
-        RUN_COMMANDS,
+        PICTURE_COMMANDS,  # scored as it was made: its features wrap around, and its seam is measured
         kind="switch",
         details="See [print](print.md#tileable-textures).",
     )
@@ -607,6 +606,10 @@ class Options:
         return self.alignment if self.tileable else 1
 
     def _validate(self) -> None:
+        for name, setting in SETTINGS.items():  # every setting with choices, from its declaration
+            value = getattr(self, name)
+            if setting.choices and value is not None:
+                _require(value in setting.choices, f"{name} must be one of {', '.join(setting.choices)}, got {value!r}")
         _require(self.size >= MIN_SIDE, f"size must be at least {MIN_SIDE} px, got {self.size}")
         if self.style_size is not None:
             _require(self.style_size >= MIN_SIDE, f"style size must be at least {MIN_SIDE} px, got {self.style_size}")
@@ -618,11 +621,6 @@ class Options:
             _require(
                 all(math.isfinite(w) and w >= 0 for w in self.style_blend) and sum(self.style_blend) > 0,
                 f"style_blend must be numbers >= 0, not all 0, got {','.join(map(str, self.style_blend))}",
-            )
-        if self.preserve_colors is not None:
-            _require(
-                self.preserve_colors in PRESERVE_COLORS,
-                f"preserve_colors must be one of {', '.join(PRESERVE_COLORS)}, got {self.preserve_colors!r}",
             )
         _require(self.steps is None or self.steps >= 0, f"steps must be 0 or more, got {self.steps}")
         _require(self.coarse_steps >= 0, f"coarse_steps must be 0 or more, got {self.coarse_steps}")
@@ -637,17 +635,6 @@ class Options:
                 math.isfinite(self.time_budget) and self.time_budget > 0,
                 f"time_budget must be a number of seconds > 0, got {self.time_budget}",
             )
-        _require(
-            self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
-        )
-        _require(self.ladder in LADDERS, f"ladder must be one of {', '.join(LADDERS)}, got {self.ladder!r}")
-        _require(
-            self.enlarge in ENLARGEMENTS, f"enlarge must be one of {', '.join(ENLARGEMENTS)}, got {self.enlarge!r}"
-        )
-        _require(
-            self.preconditioner in PRECONDITIONERS,
-            f"preconditioner must be one of {', '.join(PRECONDITIONERS)}, got {self.preconditioner!r}",
-        )
         if self.max_memory is not None:
             _require(
                 math.isfinite(self.max_memory) and self.max_memory > 0,
@@ -662,14 +649,6 @@ class Options:
             value = getattr(self, name)
             _require(math.isfinite(value) and value > 0, f"{name} must be a finite number > 0, got {value}")
         _require(0 <= self.beta_1 < 1, f"beta_1 must be in [0, 1), got {self.beta_1}")
-        _require(
-            self.normalization in NORMALIZATIONS,
-            f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}",
-        )
-        _require(
-            self.vgg_normalization in VGG_NORMALIZATIONS,
-            f"vgg_normalization must be one of {', '.join(VGG_NORMALIZATIONS)}, got {self.vgg_normalization!r}",
-        )
         _require(bool(self.init), f"init must be one of {', '.join(INITS)} or an image's path")
         for name in ("content_layers", "style_layers"):
             layers = getattr(self, name)
@@ -709,68 +688,6 @@ class Options:
     def resolved_weights(self) -> str:
         """The VGG19 weights to load: this option, else $NST_WEIGHTS, else Keras's "imagenet"."""
         return self.weights or os.environ.get(WEIGHTS_ENV) or "imagenet"
-
-    def painting_side(self, output_side: int | None = None) -> int:
-        """Longer side the paintings are resized to: ``style_size`` (else ``size``) times
-        ``style_scale``; on a smaller size of the ladder (``output_side``), in proportion."""
-        longest = (self.style_size or self.size) * self.style_scale
-        return round(longest if output_side is None else longest * output_side / self.size)
-
-    def scale_sizes(self) -> list[int]:
-        """Longer sides of the coarse-to-fine ladder, ending at ``size``.
-
-        With ``scales`` given: geometric from ``scale_start``. Unless it is given, by ``ladder``:
-
-        * ``"painting"``: every picture is made from ``scale_start`` up, each size at most
-          ``PAINTING_STEP_RATIO`` times the one before (128, 256, 512), because the painting's
-          forms are laid down where VGG19's deeper layers see them at the painting's scale.
-        * ``"print"`` (nst 0.2): one size.
-
-        Either way a print (over ``2 x VIEWING_SIZE``) continues from the viewing size up, each size
-        at most ``PRINT_STEP_RATIO`` times the one before: 512, 861, 1448, 2435, 4096. Not exactly
-        twice: an image enlarged exactly twice by bicubic interpolation has a lattice of period
-        2 px (grid 1.15 at 512 px), which a dozen steps do not remove."""
-        if self.scales is None:
-            viewing = min(self.size, VIEWING_SIZE) if self.size > 2 * VIEWING_SIZE else self.size
-            start = (
-                _geometric(self.scale_start, viewing, PAINTING_STEP_RATIO) if self.ladder == "painting" else [viewing]
-            )
-            return start[:-1] + _geometric(viewing, self.size, PRINT_STEP_RATIO)
-        if self.scales == 1 or self.size <= self.scale_start:
-            return [self.size]
-        ratio = self.size / self.scale_start
-        return [round(self.scale_start * ratio ** (i / (self.scales - 1))) for i in range(self.scales)]
-
-    def steps_per_size(self) -> list[int]:
-        """The planned steps of each size of the ladder: ``coarse_steps`` at each coarser size and
-        :meth:`output_steps` at the output's. A print's automatic ladder takes the output's steps
-        at the viewing size, where the painting's structure is laid down, and half as many at each
-        larger size (at least ``FEWEST_DETAIL_STEPS``), which starts close to its answer and only
-        adds detail."""
-        sizes = self.scale_sizes()
-        if self.scales is not None or sizes[-1] <= 2 * VIEWING_SIZE:
-            return [self.coarse_steps] * (len(sizes) - 1) + [self.output_steps()]
-        viewing = sizes.index(VIEWING_SIZE)
-        steps = self.output_steps(VIEWING_SIZE)
-        detail = [max(FEWEST_DETAIL_STEPS, steps >> index) for index in range(1, len(sizes) - viewing)]
-        return [self.coarse_steps] * viewing + [steps] + detail
-
-    def compiles(self, index: int, tiled: bool = False) -> bool:
-        """Whether the ladder's size ``index`` compiles its step with XLA: ``jit_compile``, or
-        unless it is given where the size's planned steps make up for the compiling, and where it
-        runs in tiles (``tiled``: a tiled size's steps are long)."""
-        if self.jit_compile is not None:
-            return self.jit_compile
-        return tiled or self.steps_per_size()[index] * self.scale_sizes()[index] ** 2 >= XLA_PAYS_AFTER
-
-    def output_steps(self, side: int | None = None) -> int:
-        """``steps``, or unless it is given the default for a picture with longer side ``side``
-        (default ``size``): :data:`STEPS_AT_VIEWING_SIZE` at the viewing size, scaled by how many
-        times cheaper a step is (64 at 256 px), from FEWEST_DETAIL_STEPS to MOST_DEFAULT_STEPS."""
-        if self.steps is not None:
-            return self.steps
-        scaled = STEPS_AT_VIEWING_SIZE * (VIEWING_SIZE / (side or self.size)) ** 2
-        return int(min(MOST_DEFAULT_STEPS, max(FEWEST_DETAIL_STEPS, round(scaled))))
 
     @classmethod
     def preset(cls, name: str, **settings: Any) -> Options:
@@ -818,15 +735,6 @@ def layer_shape(name: str, shape: tuple[int, ...]) -> tuple[int, int]:
     keep the size and each pooling before it halves it, rounding down."""
     stride = layer_stride(name)
     return shape[0] // stride, shape[1] // stride
-
-
-def _geometric(start: int, end: int, ratio: float) -> list[int]:
-    """Sizes from ``start`` to ``end``, geometric, as few as keep each at most ``ratio`` times the
-    one before."""
-    if end <= start:
-        return [end]
-    count = math.ceil(math.log(end / start) / math.log(ratio) - 1e-9) + 1
-    return [round(start * (end / start) ** (i / (count - 1))) for i in range(count)]
 
 
 def _require(condition: bool, message: str) -> None:

@@ -1,6 +1,8 @@
 """The ``nst`` command's refusals, called in this process: its help, bad arguments and output paths,
 a PNG without parameters to reproduce; one line on stderr, exit code 2, nothing written."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from tests.helpers import CONTENT, STYLE, nst_here
@@ -88,3 +90,62 @@ def test_reproduce_refuses_an_image_without_parameters(tmp_path):
         == f"nst: error: {CONTENT}: carries no nst parameters (nst stores them in the PNGs and TIFFs it writes)\n"
     )
     assert not (tmp_path / "again.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["photo.jpg", "painting.jpg"], "stylize"),
+        (["--size", "800", "photo.jpg", "painting.jpg"], "stylize"),  # flags first: still the photo
+        (["score", "out.png", "--content", "photo.jpg", "--style", "painting.jpg"], "score"),
+        (["reproduce", "out.png"], "reproduce"),
+    ],
+)
+def test_argparse_chooses_the_command_and_a_photo_first_is_the_default_command(argv, command):
+    from nst.apps import cli
+
+    _, args = cli.parse(argv)
+    assert args.command == command
+    if command == "stylize":
+        assert (args.content, args.style) == ("photo.jpg", ["painting.jpg"])
+
+
+def test_on_workers_the_command_keeps_a_checkpoint_beside_the_output_and_the_same_command_goes_on(
+    tmp_path, monkeypatch
+):
+    """The command's side of losing every Ray worker, on a stand-in run (the run's side, on two
+    Ray nodes: tests/test_cluster.py): the first run stops with one line and its checkpoint beside
+    the output; the same command goes on from it, says so, and deletes it once the picture is made."""
+    import numpy as np
+
+    from nst.apps.cli import handlers
+    from nst.errors import WorkersLost
+    from nst.run.checkpoints import Checkpoint, save_checkpoint
+    from nst.run.result import Result
+
+    output = tmp_path / "print.png"
+    kept = tmp_path / "print.png.checkpoint.npz"
+    runs = []
+
+    def stylize(content, style, options, **keywords):
+        runs.append((options.checkpoint, options.resume, keywords["cluster"].count))
+        if len(runs) == 1:
+            save_checkpoint(options.checkpoint, Checkpoint({"image": np.zeros((2, 2, 3), np.float32)}, [1], [], "adam"))
+            raise WorkersLost(f"every Ray worker was lost (2 of 2); the run so far is in {options.checkpoint}")
+        params = {"output_size": [64, 43]}
+        workers = {"workers": 2, "tiles": {"node-a": 30, "node-b": 32}, "resent": 3, "lost": 0}
+        return Result(np.zeros((43, 64, 3), np.float32), {"params": params, "steps_per_scale": [4], "wall_s": 1.0,
+                                                          "workers": workers})  # fmt: skip
+
+    monkeypatch.setattr(handlers, "load_run", lambda: SimpleNamespace(stylize=stylize))
+    command = [CONTENT, STYLE, "-o", output, "--workers", 2, "--size", 64]
+    stopped = nst_here(*command)
+    assert stopped.returncode == 2 and stopped.stderr.count("\n") == 1
+    assert stopped.stderr == (f"nst: error: every Ray worker was lost (2 of 2); the run so far is in {kept}; the same"
+                              " command goes on from it\n")  # fmt: skip
+    assert kept.exists() and not output.exists()
+    again = nst_here(*command)
+    assert again.returncode == 0, again.stderr
+    assert runs == [(str(kept), None, 2), (str(kept), str(kept), 2)]
+    assert again.stderr == f"nst: going on from {kept}\n" and output.exists() and not kept.exists()
+    assert again.stdout.endswith("; tiles on 2 Ray workers: 30 and 32 tile passes, 3 tiles sent again\n")

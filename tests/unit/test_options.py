@@ -9,6 +9,7 @@ import pytest
 from nst.apps import cli, options_page
 from nst.errors import NstError
 from nst.options import ADAM_EPSILON, LOSS_WEIGHTS, PRESETS, PRINT_STEP_RATIO, SETTINGS, VIEWING_SIZE, Options
+from nst.run import ladder
 from tests.helpers import ROOT
 
 
@@ -28,7 +29,7 @@ def test_every_field_of_options_is_declared_and_every_flag_parses_to_its_default
         assert getattr(Options(), name) == resolved.get(name, setting.default), name
     assert all(SETTINGS[name].default is None for name in resolved)
     for name, command in cli.commands().items():
-        parsed = vars(cli.command_parser(name).parse_args(_required_arguments(name)))
+        parsed = vars(cli.build_parser().commands[name].parse_args(_required_arguments(name)))
         for setting in [*command.settings, *command.run_settings()]:
             if not setting.required:
                 assert parsed[setting.name] == command.defaults.get(setting.name, setting.default), setting.name
@@ -73,9 +74,9 @@ def test_the_commands_are_subparsers_and_a_photo_is_the_default_commands():
 
 
 def test_the_help_says_what_the_ladder_does():
-    help = " ".join(cli.command_parser("stylize").format_help().split())
+    help = " ".join(cli.build_parser().commands["stylize"].format_help().split())
     assert "doubling" not in help and f"each at most {PRINT_STEP_RATIO:g} times the one before" in help
-    sizes = Options(size=4096).scale_sizes()
+    sizes = ladder.scale_sizes(Options(size=4096))
     beyond = sizes[sizes.index(VIEWING_SIZE) :]  # the painting ladder below it, the print's steps above
     assert max(b / a for a, b in zip(beyond, beyond[1:], strict=False)) <= PRINT_STEP_RATIO
 
@@ -118,8 +119,9 @@ def test_reproduction_runs_the_whole_run_without_its_checkpoints():
 
 def test_xla_compiles_where_it_pays_and_in_tiles_unless_told_otherwise():
     print_sizes = Options(size=2048)  # the painting ladder, then a print's larger sizes
-    sizes = print_sizes.scale_sizes()
-    assert [print_sizes.compiles(index) for index in range(len(sizes))] == [False, True, True, True, True, True]
-    assert print_sizes.compiles(0, tiled=True)  # a tiled size's steps are long
+    sizes = ladder.scale_sizes(print_sizes)
+    assert [ladder.compiles(print_sizes, index) for index in range(len(sizes))] == [False, True, True, True, True, True]
+    assert ladder.compiles(print_sizes, 0, tiled=True)  # a tiled size's steps are long
     for told in (False, True):  # --no-jit-compile or --jit-compile: whole or tiled alike
-        assert {Options(size=2048, jit_compile=told).compiles(0, tiled=tiled) for tiled in (False, True)} == {told}
+        told_options = Options(size=2048, jit_compile=told)
+        assert {ladder.compiles(told_options, 0, tiled=tiled) for tiled in (False, True)} == {told}

@@ -7,7 +7,9 @@ import pytest
 from nst import Options
 from nst.media import measures
 from nst.media.images import enlarged_with_detail, gaussian_blur, load_image, resize_pixels
-from nst.options import PAINTING_STEP_RATIO, PRINT_STEP_RATIO
+from nst.options import PRINT_STEP_RATIO
+from nst.run import ladder
+from nst.run.ladder import PAINTING_STEP_RATIO
 from tests.helpers import CONTENT, rng, within
 
 
@@ -16,18 +18,18 @@ def test_the_painting_ladder_starts_small_and_its_sizes_grow_by_at_most_their_ra
     """Up to the viewing size at most twice (its enlargements keep no lattice), a print's larger
     sizes at most 1.8 times, and a print continues from the viewing size as the print ladder does."""
     options = Options(size=size, ladder="painting")
-    sizes = options.scale_sizes()
+    sizes = ladder.scale_sizes(options)
     assert sizes[0] == options.scale_start and sizes[-1] == size
     for earlier, later in zip(sizes, sizes[1:], strict=False):
         assert 1 < later / earlier <= (PAINTING_STEP_RATIO if later <= 2 * 512 else PRINT_STEP_RATIO) + 0.01
-    assert len(options.steps_per_size()) == len(sizes)
+    assert len(ladder.steps_per_size(options)) == len(sizes)
     if size > 1024:
-        assert 512 in sizes and sizes[sizes.index(512) :] == Options(size=size, ladder="print").scale_sizes()
+        assert 512 in sizes and sizes[sizes.index(512) :] == ladder.scale_sizes(Options(size=size, ladder="print"))
 
 
 def test_pictures_made_before_the_ladder_existed_reproduce_with_one_size():
     old = Options.from_dict({"size": 512, "scales": None, "steps": 100})  # params of nst 0.2 lack "ladder"
-    assert old.scale_sizes() == [512] and old.enlarge == "bicubic"
+    assert ladder.scale_sizes(old) == [512] and old.enlarge == "bicubic"
 
 
 def test_the_gaussian_blur_is_separable_mirrored_and_keeps_the_mean_of_a_flat_image():

@@ -149,6 +149,8 @@ def test_a_photo_not_of_the_prints_shape_gets_one_line(tmp_path):
         (["--print", "0x20cm"], "print must be the printed size"),
         (["--dpi", "0"], "dpi must be 1 to 65535 dots per inch, got 0"),
         (["--print", "30x20cm", "--size", "100"], "give --print or --size, not both"),
+        (["--size=512", "--print", "30x20cm"], "give --print or --size, not both"),  # even the default's value
+        (["--si", "800", "--print", "30x20cm"], "unrecognized arguments: --si 800"),  # no abbreviations
     ],
 )
 def test_bad_print_values_get_one_line_and_exit_2(tmp_path, arguments, message):

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from nst.apps import cli
 from nst.apps.web.jobs import Job, RunRequest
 from nst.options import Options
-from nst.run import plan
+from nst.run import ladder, plan
 from nst.run.progress import FrameClock, ItemClock, Progress, duration
 from tests.helpers import FakeClock, FakeStylize
 
@@ -39,7 +39,7 @@ def test_the_time_left_counts_the_steps_of_the_sizes_to_come_at_their_measured_c
     monkeypatch.setattr(plan, "clock", clock)
     options = Options(size=96, scales=2, scale_start=48, coarse_steps=10, steps=4)
     work = [48.0 * 32, 96.0 * 64]  # the pixels of a step at each size
-    run = plan.Plan(options, options.scale_sizes(), clock(), work)
+    run = plan.Plan(options, ladder.scale_sizes(options), clock(), work)
     run.begin_scale()
     clock.now += 5.0  # the targets and compiling
     run.start_scale(0)
@@ -52,6 +52,19 @@ def test_the_time_left_counts_the_steps_of_the_sizes_to_come_at_their_measured_c
     assert progress.remaining_s == pytest.approx(7 * 1e-3 * work[0] + later_size + 0.4 * 1e-3 * work[1])
     # The steps left at the rate seen so far, as the web page once guessed, would say 11 steps of this size's cost.
     assert progress.remaining_s > 2 * 11 * 1e-3 * work[0]
+
+
+def test_a_size_resumed_after_its_first_step_measures_its_steps_from_the_next_one(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(plan, "clock", clock)
+    work = [64.0 * 43]
+    run = plan.Plan(Options(size=64, steps=4), [64], clock(), work)
+    run.begin_scale()
+    run.start_scale(0, done=1)  # a checkpoint's one step
+    for _ in range(3):
+        clock.now += 1e-3 * work[0]
+        run.record_step()
+    assert run.steps_per_scale == [4] and run.seconds_per_pixel == pytest.approx(1e-3)
 
 
 def test_under_a_budget_the_time_left_is_the_budgets_rest(monkeypatch):

@@ -8,7 +8,7 @@ from nst import Options
 from nst.errors import NstError
 from nst.media.tiling import Tiling
 from nst.options import layer_shape, layer_stride
-from nst.run import memory
+from nst.run import ladder, memory
 from nst.run.memory import estimate_peak_mb, plan_size
 from tests.helpers import moved_on
 
@@ -46,15 +46,15 @@ def test_a_shifted_tiling_shows_the_picture_1_px_on_and_adds_each_gradient_back_
 
 
 def test_a_print_is_made_from_the_viewing_size_up_with_fewer_steps_at_each_larger_size():
-    assert Options(size=1024, ladder="print").scale_sizes() == [1024]  # up to 2 x 512: one size
-    assert Options(size=4096, ladder="print").scale_sizes() == [512, 861, 1448, 2435, 4096]  # never exactly twice
-    assert Options(size=4096, ladder="print", steps=100).steps_per_size() == [100, 50, 25, 12, 10]
-    assert Options(size=1500, ladder="print").scale_sizes() == [512, 876, 1500]
+    assert ladder.scale_sizes(Options(size=1024, ladder="print")) == [1024]  # up to 2 x 512: one size
+    assert ladder.scale_sizes(Options(size=4096, ladder="print")) == [512, 861, 1448, 2435, 4096]  # never exactly twice
+    assert ladder.steps_per_size(Options(size=4096, ladder="print", steps=100)) == [100, 50, 25, 12, 10]
+    assert ladder.scale_sizes(Options(size=1500, ladder="print")) == [512, 876, 1500]
     # The painting ladder (the default) lays the forms down below the viewing size first.
-    assert Options(size=4096).scale_sizes() == [128, 256, 512, 861, 1448, 2435, 4096]
-    assert Options(size=4096, steps=100, coarse_steps=30).steps_per_size() == [30, 30, 100, 50, 25, 12, 10]
-    assert Options(size=4096, scales=1).scale_sizes() == [4096]  # asked for: the output size only
-    assert Options(size=512, scales=3, scale_start=128, coarse_steps=7, steps=100).steps_per_size() == [7, 7, 100]
+    assert ladder.scale_sizes(Options(size=4096)) == [128, 256, 512, 861, 1448, 2435, 4096]
+    assert ladder.steps_per_size(Options(size=4096, steps=100, coarse_steps=30)) == [30, 30, 100, 50, 25, 12, 10]
+    assert ladder.scale_sizes(Options(size=4096, scales=1)) == [4096]  # asked for: the output size only
+    assert ladder.steps_per_size(Options(size=512, scales=3, scale_start=128, coarse_steps=7, steps=100)) == [7, 7, 100]
 
 
 def test_runs_are_planned_a_share_of_the_limit_and_a_margin_under_it_and_more_cpus_cost_more(monkeypatch):
@@ -79,6 +79,22 @@ def test_memory_picks_the_largest_tile_then_fewer_pairs_then_adam():
     tight = plan_size(Options(size=4096, max_memory=6000), 2560, 4096)  # L-BFGS only in small tiles: Adam
     assert tight.optimizer == "adam" and tight.tile >= 512 and tight.estimate_mb <= memory.planned_mb(6000)
     assert plan_size(Options(size=4096, max_memory=1000), 2560, 4096) is None
+
+
+def test_a_painting_larger_than_a_picture_that_fits_whole_is_seen_in_tiles_and_the_picture_stays_whole(monkeypatch):
+    monkeypatch.setattr(memory, "_cpus", lambda: 2)
+    options, painting = Options(size=512, max_memory=3000), [(3000, 2376)]
+    assert estimate_peak_mb(options, 384, 512, painting) > memory.planned_mb(3000)  # whole, it would not fit
+    plan = plan_size(options, 384, 512, painting)
+    assert plan.tile is None and plan.optimizer == "lbfgs" and plan.painting_tile in memory._TILES
+    assert plan.estimate_mb <= memory.planned_mb(3000)
+    assert estimate_peak_mb(options, 384, 512, painting, painting_tile=plan.painting_tile) == plan.estimate_mb
+    # The largest painting tile that fits: the next larger one would not.
+    assert plan.painting_tile != memory._TILES[0]
+    larger = memory._TILES[memory._TILES.index(plan.painting_tile) - 1]
+    assert estimate_peak_mb(options, 384, 512, painting, painting_tile=larger) > memory.planned_mb(3000)
+    # A painting no larger than the picture is seen whole.
+    assert plan_size(options, 384, 512, [(512, 384)]).painting_tile is None
 
 
 def test_nst_max_memory_is_the_limit_unless_max_memory_says_and_a_bad_one_is_one_line(monkeypatch):

@@ -3,8 +3,8 @@ occlusion mask, and the temporal error (the clips stylized: tests/test_video.py)
 
 import numpy as np
 
-from nst.apps.video import temporal_error
 from nst.media import flow, measures
+from nst.run.video import temporal_error
 from tests.helpers import PAN, panning_frames, rng, within
 
 

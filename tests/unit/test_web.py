@@ -177,7 +177,7 @@ def test_only_the_loopback_names_may_ask(client):
 
 
 def test_serve_listens_on_loopback_unless_told_and_warns_when_told(monkeypatch, capsys):
-    assert cli.command_parser("serve").parse_args([]).host == "127.0.0.1"
+    assert cli.build_parser().commands["serve"].parse_args([]).host == "127.0.0.1"
     assert web.is_loopback("127.0.0.1") and web.is_loopback("::1") and web.is_loopback("localhost")
     assert not web.is_loopback("0.0.0.0") and not web.is_loopback("192.168.1.10")
     asked = []

@@ -51,15 +51,6 @@ def gatys_scales() -> dict[str, np.ndarray]:
         return {name: np.where(data[name] > 0, data[name], 1.0).astype(np.float32) for name in data.files}
 
 
-def mean_activations(extractor: FeatureExtractor, images: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-    """Each layer's per-filter activation averaged over positions, then over ``images``."""
-    sums: dict[str, np.ndarray] = {}
-    for image in images:
-        for name, value in extractor(ops.convert_to_tensor(image[np.newaxis])).items():
-            sums[name] = sums.get(name, 0.0) + ops.convert_to_numpy(value).mean(axis=(0, 1, 2))
-    return {name: total / len(images) for name, total in sums.items()}
-
-
 class FeatureExtractor:
     """Maps a batch of [0, 1] RGB images to VGG19 activations of the named layers.
 

@@ -15,8 +15,6 @@ from nst.core.features import FeatureExtractor
 from nst.core.losses import Tensor
 from nst.options import Options, layer_shape
 
-LOSS_NAMES = ("total", "content", "style", "tv")
-
 
 @dataclass(frozen=True)
 class TemporalTarget:
@@ -58,9 +56,11 @@ class Objective:
         options: Options,
         masks: Sequence[np.ndarray] | None = None,
         temporal: TemporalTarget | None = None,
+        painting_tile: int | None = None,
     ) -> None:
         self.options = options
         self.temporal = temporal
+        self.painting_tile = painting_tile
         layers = options.content_layers + options.style_layers
         self.extractor = FeatureExtractor(layers, options.resolved_weights(), options.vgg_normalization)
         # The picture's features, and the photo's it is held to: of a picture that wraps around, for
@@ -149,11 +149,21 @@ class Objective:
 
     def _painting_grams(self, paintings: list[np.ndarray], blend: Sequence[float]) -> list[Tensor]:
         unmasked = [None] * len(self.options.style_layers)
-        grams = [self._grams(painting, unmasked) for painting in paintings]
+        grams = [self._painting_gram(painting, unmasked) for painting in paintings]
         return [
             sum(weight * each[layer] for weight, each in zip(blend, grams, strict=True))
             for layer in range(len(unmasked))
         ]
+
+    def _painting_gram(self, painting: np.ndarray, unmasked: list[None]) -> list[Tensor]:
+        """A painting's Gram matrices: in tiles of ``painting_tile`` px where it is larger (its
+        whole pass would not fit in memory beside the picture's), the same matrices."""
+        if self.painting_tile is None or max(painting.shape[:2]) <= self.painting_tile:
+            return self._grams(painting, unmasked)
+        from nst.core.tiles import LocalTiles, TilePasses, tiled_grams  # tiles build on this module
+
+        runner = LocalTiles(TilePasses(self.options, self.extractor))
+        return tiled_grams(runner, self.options, painting, self.painting_tile, self.options.halo, unmasked)
 
     def _channels(self, name: str) -> int:
         return int(self.extractor.model.get_layer(name).output.shape[-1])
@@ -166,42 +176,8 @@ class Objective:
             for name in self.options.style_layers
         ]
 
-    def sums(
-        self,
-        features: dict[str, Tensor],
-        content_targets: Sequence[Tensor] | None,
-        content_weights: Sequence[Tensor | None],
-        style_weights: Sequence[Sequence[Tensor | None] | None],
-    ) -> dict[str, list]:
-        """What the losses add up over positions: each content layer's sum of squared differences,
-        and each group's raw Gram matrix sum_ij (F o w)(F o w)^T at each style layer, with the
-        positions weighted by ``content_weights`` and ``style_weights`` (None: all, 1 each).
-        Without ``content_targets``, the Gram matrices only.
-
-        Over the whole image the weights are the style masks; over a tile they keep only its own
-        positions, so that the tiles' sums add up to the whole image's (:mod:`nst.core.tiles`)."""
-        options = self.options
-        content = (
-            [
-                losses.squared_error(target, features[name], weight)
-                for target, name, weight in zip(content_targets, options.content_layers, content_weights, strict=True)
-            ]
-            if content_targets is not None
-            else []
-        )
-        grams = [
-            [
-                losses.gram_matrix(features[name] if weight is None else features[name] * weight)[0]
-                for name, weight in zip(
-                    options.style_layers, layer_weights or [None] * len(options.style_layers), strict=True
-                )
-            ]
-            for layer_weights in style_weights
-        ]
-        return {"content": content, "grams": grams}
-
     def losses(self, sums: dict[str, list], image: Tensor, targets: dict | None = None) -> dict[str, Tensor]:
-        """The losses of an image from its :meth:`sums` (gathered over the whole image, or over its
+        """The losses of an image from its :func:`position_sums` (gathered over the whole image, or over its
         tiles): the spec's content and style losses, total variation, and their weighted total;
         against ``targets``, :attr:`targets` unless given."""
         options = self.options
@@ -243,7 +219,7 @@ class Objective:
         targets = self.targets if targets is None else targets
         features = self.image_extractor(image)
         no_weights = [None] * len(self.options.content_layers)
-        sums = self.sums(features, targets["content"], no_weights, targets["masks"])
+        sums = position_sums(self.options, features, targets["content"], no_weights, targets["masks"])
         return self.losses(sums, image, targets)
 
     def style_layer_losses(self, image: np.ndarray) -> dict[str, float]:
@@ -280,6 +256,40 @@ class Objective:
     def evaluate(self, image: np.ndarray) -> dict[str, float]:
         """The losses of one (H, W, 3) image, as Python floats."""
         return {name: float(value) for name, value in self(_batch(image)).items()}
+
+
+def position_sums(
+    options: Options,
+    features: dict[str, Tensor],
+    content_targets: Sequence[Tensor] | None,
+    content_weights: Sequence[Tensor | None],
+    style_weights: Sequence[Sequence[Tensor | None] | None],
+) -> dict[str, list]:
+    """What the losses add up over positions: each content layer's sum of squared differences,
+    and each group's raw Gram matrix sum_ij (F o w)(F o w)^T at each style layer, with the
+    positions weighted by ``content_weights`` and ``style_weights`` (None: all, 1 each).
+    Without ``content_targets``, the Gram matrices only.
+
+    Over the whole image the weights are the style masks; over a tile they keep only its own
+    positions, so that the tiles' sums add up to the whole image's (:mod:`nst.core.tiles`)."""
+    content = (
+        [
+            losses.squared_error(target, features[name], weight)
+            for target, name, weight in zip(content_targets, options.content_layers, content_weights, strict=True)
+        ]
+        if content_targets is not None
+        else []
+    )
+    grams = [
+        [
+            losses.gram_matrix(features[name] if weight is None else features[name] * weight)[0]
+            for name, weight in zip(
+                options.style_layers, layer_weights or [None] * len(options.style_layers), strict=True
+            )
+        ]
+        for layer_weights in style_weights
+    ]
+    return {"content": content, "grams": grams}
 
 
 def gram_divisors(style_layers: Sequence[str], shape: tuple[int, ...], layer_masks: Sequence | None) -> list[float]:

@@ -33,7 +33,7 @@ Kept = TypeVar("Kept")
 
 class CompiledSteps:
     """The optimizers' compiled steps, kept from one run to the next (a clip's frames, in
-    :mod:`nst.apps.video`; a process's pictures, in :mod:`nst.run.runner`): a run whose objective
+    :mod:`nst.run.video`; a process's pictures, in :mod:`nst.run.runner`): a run whose objective
     has the same signature and whose optimizer has the same settings takes the step an earlier run
     compiled, with its own targets. Without one, each run compiles its own, which is freed with it.
     With a ``capacity``, the least recently used beyond it are freed."""

@@ -11,20 +11,27 @@ are in; then each tile runs forward and backward against it, and the tiles' pixe
 halos included, are added into one image. With a halo as wide as the deepest layer's receptive
 field this is the whole image's gradient exactly; docs/print.md measures how close a narrower one
 comes, and why the default is what it is.
+
+A tile's passes depend only on the picture, the targets and (for the second) the losses'
+derivative: :class:`TilePasses` runs them, in this process, or on Ray workers
+(:mod:`nst.run.tile_workers`), and the tiles' results are added here in tile order, whoever
+computed them, so that the picture is the same.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 from keras import ops, tree
 
 from nst.core import backend
+from nst.core.features import FeatureExtractor
 from nst.core.losses import Tensor
-from nst.core.objective import Objective, TemporalTarget, gram_divisors
-from nst.media.tiling import Tile, Tiling
+from nst.core.objective import Objective, TemporalTarget, gram_divisors, position_sums
+from nst.media.tiling import Tile, Tiling, in_tile_order
 from nst.options import Options, layer_shape, layer_stride
 
 
@@ -49,8 +56,9 @@ class TiledObjective(Objective):
         tile: int,
         halo: int,
         on_tile: Callable[[int, int], None] | None = None,
+        workers: Callable[[Options], TileRunner] | None = None,
     ) -> None:
-        self.tile, self.halo, self.on_tile = tile, halo, on_tile
+        self.tile, self.halo, self.on_tile, self.workers = tile, halo, on_tile, workers
         self.alignment = options.alignment
         # The picture's tiles wrap around when it does, and so do the photo's (its content targets);
         # seen 1 px further on, the photo's are its own (:meth:`value_and_grad`'s ``shift``).
@@ -59,8 +67,6 @@ class TiledObjective(Objective):
         ]
         self.tiling = self.tilings[0]
         self._photo = content
-        self._forward = backend.compile(self._crop_sums, options.jit_compile)
-        self._backward = backend.compile(backend.value_and_grad(self._crop_surrogate), options.jit_compile)
         # The losses' gradient with respect to the sums and to the image itself (its own terms:
         # total variation, a video frame's temporal term), both at once.
         self._losses_gradient = backend.value_and_grad(lambda sums_and_image: self.losses(*sums_and_image))
@@ -84,67 +90,29 @@ class TiledObjective(Objective):
         return [ops.convert_to_tensor(layer_map[np.newaxis]) for layer_map in maps]
 
     def _grams(self, image: np.ndarray, masks: Sequence[Tensor | None]) -> list[Tensor]:
-        tiling = Tiling(image.shape, self.tile, self.halo, self.alignment)
-        layer_masks = None if all(mask is None for mask in masks) else [backend.to_numpy(mask) for mask in masks]
-        raw = self._gather(image, tiling, None, [layer_masks])["grams"][0]
-        divisors = gram_divisors(self.options.style_layers, image.shape, layer_masks)
-        # Tensors, as the whole image's are: PyTorch does not subtract a tensor from an array.
-        return [ops.convert_to_tensor(gram / divisor) for gram, divisor in zip(raw, divisors, strict=True)]
+        return tiled_grams(self.runner, self.options, image, self.tile, self.halo, masks)
 
-    # The tiles.
-    def _crop_sums(self, crop, content_targets, content_weights, style_weights):
-        return self.sums(self.extractor(crop), content_targets, content_weights, style_weights)
-
-    def _crop_surrogate(self, crop, content_targets, content_weights, style_weights, sums_gradient):
-        """The sums of one crop, each weighted by the derivative of the losses with respect to it:
-        its gradient is the crop's share of the whole image's gradient."""
-        sums = self._crop_sums(crop, content_targets, content_weights, style_weights)
-        weighted = [
-            ops.sum(part * weight) for part, weight in zip(tree.flatten(sums), tree.flatten(sums_gradient), strict=True)
-        ]
-        return {"total": sum(weighted)}
-
-    def _crop_inputs(self, image: np.ndarray, tiling: Tiling, tile: Tile, content_maps, style_masks) -> tuple:
-        """What one crop's sums need: the crop, and per layer the content targets and position weights."""
-        content_targets = content_weights = None
-        if content_maps is not None:
-            layers = self.options.content_layers
-            content_targets = [
-                tiling.cut(target[0], tile, layer_stride(name))[np.newaxis]
-                for target, name in zip(content_maps, layers, strict=True)
-            ]
-            content_weights = [tiling.own_positions(tile, name) for name in layers]
-        style_weights = []
-        for layer_masks in style_masks:
-            weights = []
-            for index, name in enumerate(self.options.style_layers):
-                own = tiling.own_positions(tile, name)
-                if layer_masks is not None:
-                    own = own * tiling.cut(layer_masks[index][0], tile, layer_stride(name))[np.newaxis]
-                weights.append(own)
-            style_weights.append(weights)
-        crop = tiling.crop_pixels(image, tile)[np.newaxis]
-        return _tensors((crop, content_targets, content_weights, style_weights))
-
-    def _tiles(
-        self, image: np.ndarray, tiling: Tiling, content_maps, style_masks, first_pass: bool | None = None
-    ) -> Iterator[tuple[Tile, tuple]]:
-        """Each tile and its crop's inputs. In a step (``first_pass`` given) ``on_tile`` is told of
-        each one done, counting both passes: the sums' and then the gradient's."""
-        for done, tile in enumerate(tiling.tiles, start=1):
-            yield tile, self._crop_inputs(image, tiling, tile, content_maps, style_masks)
-            if self.on_tile is not None and first_pass is not None:
-                self.on_tile(done if first_pass else len(tiling) + done, 2 * len(tiling))
+    @functools.cached_property
+    def runner(self) -> TileRunner:
+        """Where the tiles' passes run: the workers given, or this process."""
+        if self.workers is not None:
+            return self.workers(self.options)
+        return LocalTiles(TilePasses(self.options, self.extractor))
 
     def _gather(
         self, image: np.ndarray, tiling: Tiling, content_maps, style_masks, in_step: bool = False
     ) -> dict[str, list]:
-        """The sums of the whole image, added up over its tiles."""
-        total = None
-        for _, inputs in self._tiles(image, tiling, content_maps, style_masks, True if in_step else None):
-            sums = tree.map_structure(backend.to_numpy, self._forward(*inputs))
-            total = sums if total is None else tree.map_structure(np.add, total, sums)
-        return total
+        """The sums of the whole image: its tiles', added in float64 in tile order."""
+        results = self.runner.forward(image, tiling, (content_maps, style_masks))
+        return added(self._counted(results, tiling, 0) if in_step else results)
+
+    def _counted(self, results: Iterable[tuple[int, Any]], tiling: Tiling, before: int) -> Iterator[tuple[int, Any]]:
+        """``results`` as they come, ``on_tile`` told of each: a step's two passes count as one run
+        of twice the tiles (``before``: the tiles of its first pass, in the second)."""
+        for done, result in enumerate(results, start=1):
+            yield result
+            if self.on_tile is not None:
+                self.on_tile(before + done, 2 * len(tiling))
 
     @functools.cached_property
     def _host_targets(self) -> tuple[list[np.ndarray], list[list[np.ndarray] | None]]:
@@ -191,10 +159,121 @@ class TiledObjective(Objective):
         else:  # no term of the image itself: no image-sized gradient to take
             losses, sums_gradient = self._sums_gradient(sums, image)
             gradient = np.zeros_like(pixels)
-        for tile, inputs in self._tiles(pixels, tiling, *targets, first_pass=False):
-            _, crop_gradient = self._backward(*inputs, sums_gradient)
-            tiling.add(gradient, tile, backend.to_numpy(crop_gradient)[0])
+        results = self.runner.backward(pixels, tiling, targets, tree.map_structure(backend.to_numpy, sums_gradient))
+        for index, crop_gradient in enumerate(in_tile_order(self._counted(results, tiling, len(tiling)))):
+            tiling.add(gradient, tiling.tiles[index], crop_gradient)
         return losses, ops.convert_to_tensor(gradient[np.newaxis])
+
+
+def added(results: Iterable[tuple[int, dict]]) -> dict[str, list]:
+    """The tiles' sums (``(index, sums)`` in any order) added in float64, in tile order."""
+    total = None
+    for sums in in_tile_order(results):
+        sums = tree.map_structure(lambda part: part.astype(np.float64), sums)
+        total = sums if total is None else tree.map_structure(np.add, total, sums)
+    return tree.map_structure(lambda part: part.astype(np.float32), total)
+
+
+def tiled_grams(
+    runner: TileRunner, options: Options, image: np.ndarray, tile: int, halo: int, masks: Sequence[Tensor | None]
+) -> list[Tensor]:
+    """An image's Gram matrices at the style layers, G/M (masked by ``masks``, one per layer or
+    None each), gathered over its tiles: a painting too large for one VGG19 pass."""
+    tiling = Tiling(image.shape, tile, halo, options.alignment)
+    layer_masks = None if all(mask is None for mask in masks) else [backend.to_numpy(mask) for mask in masks]
+    raw = added(runner.forward(image, tiling, (None, [layer_masks])))["grams"][0]
+    divisors = gram_divisors(options.style_layers, image.shape, layer_masks)
+    # Tensors, as the whole image's are: PyTorch does not subtract a tensor from an array.
+    return [ops.convert_to_tensor(gram / divisor) for gram, divisor in zip(raw, divisors, strict=True)]
+
+
+class TileRunner(Protocol):
+    """Runs the tiles' passes (:class:`TilePasses`) and yields ``(index, result)`` for each tile
+    as it is done, in any order: :class:`LocalTiles`, or Ray's workers (:mod:`nst.run.tile_workers`)."""
+
+    def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple) -> Iterator[tuple[int, dict]]: ...
+
+    def backward(
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict
+    ) -> Iterator[tuple[int, np.ndarray]]: ...
+
+
+class TilePasses:
+    """A tile's two passes, compiled once per crop size: its sums (forward), and its share of the
+    picture's gradient against the losses' derivative with respect to the sums (forward and
+    backward). ``targets`` are the photo's content maps and the style masks, whole (the host's
+    arrays: :attr:`TiledObjective._host_targets`); each pass cuts its tile's part."""
+
+    def __init__(self, options: Options, extractor: FeatureExtractor | None = None) -> None:
+        self.options = options
+        layers = options.content_layers + options.style_layers
+        self.extractor = extractor or FeatureExtractor(layers, options.resolved_weights(), options.vgg_normalization)
+        self._forward = backend.compile(self._crop_sums, options.jit_compile)
+        self._backward = backend.compile(backend.value_and_grad(self._crop_surrogate), options.jit_compile)
+
+    def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple, index: int) -> dict[str, list]:
+        """The sums of tile ``index`` over its own positions (host arrays)."""
+        inputs = self.inputs(image, tiling, tiling.tiles[index], *targets)
+        return tree.map_structure(backend.to_numpy, self._forward(*inputs))
+
+    def backward(
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict, index: int
+    ) -> np.ndarray:
+        """Tile ``index``'s crop's share of the picture's gradient, (crop height, crop width, 3)."""
+        inputs = self.inputs(image, tiling, tiling.tiles[index], *targets)
+        _, crop_gradient = self._backward(*inputs, _tensors(sums_gradient))
+        return backend.to_numpy(crop_gradient)[0]
+
+    def _crop_sums(self, crop, content_targets, content_weights, style_weights):
+        return position_sums(self.options, self.extractor(crop), content_targets, content_weights, style_weights)
+
+    def _crop_surrogate(self, crop, content_targets, content_weights, style_weights, sums_gradient):
+        """The sums of one crop, each weighted by the derivative of the losses with respect to it:
+        its gradient is the crop's share of the whole image's gradient."""
+        sums = self._crop_sums(crop, content_targets, content_weights, style_weights)
+        weighted = [
+            ops.sum(part * weight) for part, weight in zip(tree.flatten(sums), tree.flatten(sums_gradient), strict=True)
+        ]
+        return {"total": sum(weighted)}
+
+    def inputs(self, image: np.ndarray, tiling: Tiling, tile: Tile, content_maps, style_masks) -> tuple:
+        """What one crop's sums need: the crop, and per layer the content targets and position weights."""
+        content_targets = content_weights = None
+        if content_maps is not None:
+            layers = self.options.content_layers
+            content_targets = [
+                tiling.cut(target[0], tile, layer_stride(name))[np.newaxis]
+                for target, name in zip(content_maps, layers, strict=True)
+            ]
+            content_weights = [tiling.own_positions(tile, name) for name in layers]
+        style_weights = []
+        for layer_masks in style_masks:
+            weights = []
+            for index, name in enumerate(self.options.style_layers):
+                own = tiling.own_positions(tile, name)
+                if layer_masks is not None:
+                    own = own * tiling.cut(layer_masks[index][0], tile, layer_stride(name))[np.newaxis]
+                weights.append(own)
+            style_weights.append(weights)
+        crop = tiling.crop_pixels(image, tile)[np.newaxis]
+        return _tensors((crop, content_targets, content_weights, style_weights))
+
+
+class LocalTiles:
+    """The tiles' passes one after another in this process."""
+
+    def __init__(self, passes: TilePasses) -> None:
+        self.passes = passes
+
+    def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple) -> Iterator[tuple[int, dict]]:
+        for index in range(len(tiling)):
+            yield index, self.passes.forward(image, tiling, targets, index)
+
+    def backward(
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        for index in range(len(tiling)):
+            yield index, self.passes.backward(image, tiling, targets, sums_gradient, index)
 
 
 def _tensors(nest):

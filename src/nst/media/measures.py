@@ -318,6 +318,22 @@ def picture_measures(image: np.ndarray, photo: np.ndarray, paintings: Sequence[n
     }
 
 
+# What each figure of a score means, and the bound a clean picture keeps: `nst score --help`.
+MEANINGS = {
+    "total": "the weighted sum of the losses below (what the run minimises)",
+    "content": "how far the picture's block5_conv2 features are from the photo's",
+    "style": "how far its Gram matrices are from the painting's (block1_conv1 to block5_conv1)",
+    "tv": "total variation: how much neighbouring pixels differ",
+    "grid": f"a block grid the method added: over the photo's (1.00: none; at most {MAX_GRID})",
+    "noise": f"speckle: mean |Laplacian| over the busier of photo and painting (at most {MAX_NOISE})",
+    "outliers": f"isolated pixels, per mille (at most {MAX_OUTLIERS:g}, or the painting's own)",
+    "outliers_painting": "the painting's own isolated pixels, per mille (the bound where higher)",
+    "lattice": f"a periodic pattern (2 to {LATTICE_LONGEST_PERIOD} px) added: over the photo's (at most {MAX_LATTICE})",
+    "lines": f"the most prominent single row or column: over the photo's (at most {MAX_LINES})",
+    "seam": f"with --tileable, the wrap-around over the picture's other neighbours (at most {MAX_SEAM})",
+}
+
+
 def outlier_bound(values: dict[str, float]) -> float:
     """The most outliers a clean picture may have: :data:`MAX_OUTLIERS` per mille, or the painting's own."""
     return max(MAX_OUTLIERS, values.get("outliers_painting", 0.0))

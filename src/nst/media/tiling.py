@@ -7,7 +7,9 @@ steps and memory with them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -128,3 +130,15 @@ def _corner(start: int, halo: int, length: int, crop: int) -> int:
 
 def _wrapped_corner(start: int, halo: int, length: int, crop: int) -> int:
     return start - halo  # before the first pixel, where the picture wraps: the last ones
+
+
+def in_tile_order(results: Iterable[tuple[int, Any]]) -> Iterator[Any]:
+    """Each tile's result in tile order, whatever order ``(index, result)`` arrive in: the sums
+    and the gradient are then added up the same way wherever the tiles ran."""
+    pending: dict[int, Any] = {}
+    expected = 0
+    for index, result in results:
+        pending[index] = result
+        while expected in pending:
+            yield pending.pop(expected)
+            expected += 1

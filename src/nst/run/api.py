@@ -15,10 +15,11 @@ from PIL import Image
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
-from nst.media import colors
+from nst.media import colors, measures
 from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
 from nst.options import Options
-from nst.run import plan
+from nst.run import ladder, plan
+from nst.run.cluster import Workers
 from nst.run.fast import stylize_fast
 from nst.run.inputs import Inputs, check_extras, compared_images, load_masks
 from nst.run.memory import check_memory
@@ -26,10 +27,21 @@ from nst.run.progress import Progress, ProgressCallback, TileCallback
 from nst.run.report import picture_measures
 from nst.run.result import Result
 from nst.run.runner import Run
+from nst.run.tile_workers import TileWorkers
 
 # TemporalTarget: what a video frame's temporal term compares it with (stylize's ``temporal``);
 # CompiledSteps: the compiled steps a clip's frames share (stylize's ``compiled_steps``).
-__all__ = ["CompiledSteps", "Progress", "Result", "TemporalTarget", "reproduce", "score", "stylize"]
+__all__ = [
+    "CompiledSteps",
+    "Progress",
+    "Result",
+    "TemporalTarget",
+    "TileWorkers",
+    "Workers",
+    "reproduce",
+    "score",
+    "stylize",
+]
 
 
 def stylize(
@@ -42,6 +54,7 @@ def stylize(
     start: np.ndarray | None = None,
     temporal: TemporalTarget | None = None,
     compiled_steps: CompiledSteps | None = None,
+    cluster: Workers | TileWorkers | int | str | None = None,
     **settings: Any,
 ) -> Result:
     """Repaint ``content`` in the style of ``style``.
@@ -61,11 +74,16 @@ def stylize(
     made in a fraction of a second (:func:`nst.run.fast.stylize_fast`); ``init="fast"`` starts
     the optimisation from it.
 
-    Video frames (:mod:`nst.apps.video`) also give ``start``, an (H, W, 3) image the run starts
+    Video frames (:mod:`nst.run.video`) also give ``start``, an (H, W, 3) image the run starts
     from instead of ``init``, and ``temporal``, a term added to the objective at the output
     size; both are in the optimised image's terms (luminance under ``"luminance"``); and
     ``compiled_steps``, where the optimizers keep their compiled steps for the next frame: the
     targets are inputs of a step, so that a clip compiles once per size.
+
+    ``cluster`` runs the tiles of every tiled size on Ray workers (docs/cluster.md): a number of
+    workers on a local Ray instance (``cluster=4``), a cluster's address (``"auto"``,
+    ``"ray://HOST:10001"``), a :class:`nst.run.cluster.Workers`, or :class:`TileWorkers` already
+    started (kept for later calls). The picture is the one this process would make.
     """
     started = plan.clock()
     options = dataclasses.replace(options or Options(), **settings)
@@ -73,7 +91,8 @@ def stylize(
         return stylize_fast(content, style, options)
     check_extras(options)
     inputs = Inputs.open(content, style, options)
-    return Run(options, inputs, callback, started, on_tile, start, temporal, compiled_steps).run()
+    workers = cluster if isinstance(cluster, TileWorkers) else Workers.of(cluster)
+    return Run(options, inputs, callback, started, on_tile, start, temporal, compiled_steps, workers).run()
 
 
 def reproduce(
@@ -98,7 +117,9 @@ def score(
     options: Options | None = None,
 ) -> dict[str, float]:
     """The losses (``content``, ``style``, ``tv``, ``total``) of any image under ``options``,
-    and its picture measures (``grid``, ``noise``: :func:`nst.run.report.picture_measures`).
+    and its picture measures (``grid``, ``noise``, ``outliers``, ``outliers_painting``,
+    ``lattice``, ``lines``: :func:`nst.run.report.picture_measures`; ``seam`` with ``tileable``),
+    each described in :data:`nst.media.measures.MEANINGS`.
 
     The image is scored at ``options.size`` (its longer side); the photo is resized to the
     image's exact shape so that their features line up. Under ``preserve_colors="luminance"``
@@ -108,7 +129,7 @@ def score(
     options = options or Options()
     styles = source_list(style)
     scored = Inputs.open(image, styles, options)  # sizes are checked before anything is resized
-    pixels, paintings = scored.at_size(options.size, options.painting_side())
+    pixels, paintings = scored.at_size(options.size, ladder.painting_side(options))
     shown = pixels
     height, width = pixels.shape[:2]
     photo_image = open_image(content)
@@ -119,12 +140,16 @@ def score(
     masks, _ = load_masks(options, photo.shape)
     # A forward pass holds no optimizer state: Adam's estimate, less its moments, bounds it.
     forward, sides = dataclasses.replace(options, optimizer="adam"), [painting.shape[1::-1] for painting in paintings]
-    tile = check_memory(forward, height, width, sides).tile  # refused as a run is, with the size that would fit
-    if tile is None:
-        objective = Objective(target, paintings, options, masks)
+    fits = check_memory(forward, height, width, sides)  # refused as a run is, with the size that would fit
+    if fits.tile is None:
+        objective = Objective(target, paintings, options, masks, painting_tile=fits.painting_tile)
     else:
-        objective = TiledObjective(target, paintings, options, masks, tile=tile, halo=max(options.halo, SCORE_HALO))
-    return {**objective.evaluate(pixels), **picture_measures(shown, photo_image, scored.paintings)}
+        halo = max(options.halo, SCORE_HALO)
+        objective = TiledObjective(target, paintings, options, masks, tile=fits.tile, halo=halo)
+    scores = {**objective.evaluate(pixels), **picture_measures(shown, photo_image, scored.paintings)}
+    if options.tileable:
+        scores["seam"] = round(measures.seam(shown), 4)
+    return scores
 
 
 # A halo as wide as block5_conv1 sees: tiles then give the whole image's losses (within 1e-4,

@@ -25,7 +25,7 @@ from nst import __version__
 from nst.media import colors, feedforward, measures
 from nst.media.images import ImageSource
 from nst.options import Options
-from nst.run import plan
+from nst.run import ladder, plan
 from nst.run.inputs import Inputs, compared_images, load_masks, presented
 from nst.run.result import Result, picture_params
 
@@ -48,7 +48,7 @@ def stylize_fast(
     options = dataclasses.replace(options or Options(), **{**settings, "fast": True})
     feedforward.require()
     inputs = Inputs.open(content, style, options)
-    photo, paintings = inputs.at_size(options.size, options.painting_side())
+    photo, paintings = inputs.at_size(options.size, ladder.painting_side(options))
     pixels = fast_picture(photo, paintings, options)
     report = {
         "params": _params(options, inputs, pixels.shape),

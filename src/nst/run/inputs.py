@@ -32,6 +32,7 @@ from nst.media.images import (
     to_array,
 )
 from nst.options import INITS, PRINT_UNITS, Options
+from nst.run import ladder
 from nst.run.memory import check_memory
 
 # A photo whose shorter side is within this fraction of the print's fills it: what a print shop trims anyway.
@@ -45,12 +46,12 @@ def check_inputs(content: str | os.PathLike, styles: Sequence[str | os.PathLike]
     Sizes are checked on the images' headers, by arithmetic, before any image is decoded or
     resized: a size that would need terabytes is refused at once."""
     width, height = fitted_size(peek_image(content)[1], options.size, os.fspath(content), options.side_multiple)
-    paintings = [fitted_size(peek_image(path)[1], options.painting_side(), os.fspath(path)) for path in styles]
+    paintings = [fitted_size(peek_image(path)[1], ladder.painting_side(options), os.fspath(path)) for path in styles]
     check_memory(options, height, width, paintings)
     check_extras(options)
     load_image(content, options.size)
     for path in styles:
-        load_image(path, options.painting_side())
+        load_image(path, ladder.painting_side(options))
     options.blend_weights(len(styles))
     options.check_style_masks(len(styles))
     other_images = [*(options.style_masks or ()), *([options.mask] if options.mask else [])]
@@ -97,7 +98,7 @@ class Inputs:
         options.check_style_masks(len(styles))
         width, height = fitted_size(photo.size, options.size, describe(content), options.side_multiple)
         painting_sizes = [
-            fitted_size(painting.size, options.painting_side(), describe(source))
+            fitted_size(painting.size, ladder.painting_side(options), describe(source))
             for painting, source in zip(paintings, styles, strict=True)
         ]
         check_memory(options, height, width, painting_sizes)
@@ -111,7 +112,7 @@ class Inputs:
         shapes = []
         for index, size in enumerate(sizes):
             width, height = fitted_size(self.photo.size, size, describe(self.content), self.multiple)
-            side = options.painting_side(size)
+            side = ladder.painting_side(options, size)
             paintings = [
                 fitted_size(painting.size, painting_side(painting, side, index == 0), describe(source))
                 for painting, source in zip(self.paintings, self.styles, strict=True)

@@ -10,14 +10,15 @@ docs/print.md); no TensorFlow import here, so the command line can refuse a run 
 
 The limit, unless ``max_memory`` says otherwise, is ``$NST_MAX_MEMORY`` (the share of a process
 among others: a batch worker's, a container's), else the memory the run's arrays live in: the
-host's, or the GPU's once the run has started its backend on one (:data:`device_free_mb`).
+host's, or the GPU's once the run has started its backend on one (:func:`device_free_mb`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psutil
@@ -82,21 +83,35 @@ _NEVER_FITS = 2**16  # px a side: an image alone would be 48 GB, which no plan i
 @dataclass(frozen=True)
 class SizePlan:
     """How one size is run: ``tile`` px tiles (None: the whole image at once), the optimizer and
-    the L-BFGS pairs it keeps, and the estimated peak memory in MB."""
+    the L-BFGS pairs it keeps, and the estimated peak memory in MB; ``painting_tile``: the
+    paintings' Gram matrices gathered in tiles of that size, where the picture runs whole but a
+    painting would not fit whole (a tiled picture's paintings are seen in its tiles)."""
 
     tile: int | None
     lbfgs_history: int
     estimate_mb: float
     optimizer: str = "lbfgs"
+    painting_tile: int | None = None  # a painting larger than the picture, seen in tiles of this size
 
 
-def estimate_peak_mb(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> float:
+def estimate_peak_mb(
+    options: Options,
+    height: int,
+    width: int,
+    paintings: Sequence[tuple[int, int]] = (),
+    painting_tile: int | None = None,
+) -> float:
     """Estimated peak resident memory, in MB, of a run whose output is ``height`` x ``width``
     in one VGG19 pass, with paintings of these sizes ((width, height), as Pillow gives them):
-    each is kept as an array, and VGG19's activations are those of the largest image it sees."""
+    each is kept as an array, and VGG19's activations are those of the largest image it sees (a
+    painting's crop, where they are seen in ``painting_tile`` px tiles)."""
     pixels = height * width
     painting_pixels = [painting_width * painting_height for painting_width, painting_height in paintings]
-    estimate = _fixed_mb(options) + _PER_PIXEL_MB * max([pixels, *painting_pixels])
+    seen = painting_pixels
+    if painting_tile is not None:
+        crop = painting_tile + 2 * options.halo
+        seen = [min(crop, side_a) * min(crop, side_b) for side_a, side_b in paintings]
+    estimate = _fixed_mb(options) + _PER_PIXEL_MB * max([pixels, *seen])
     estimate += 3 * _FLOAT32_MB * sum(painting_pixels)
     return estimate + _pairs_mb(options, options.lbfgs_history, pixels)
 
@@ -144,14 +159,11 @@ def limit_needed_mb(estimate: float) -> float:
     return max(estimate / PLANNED_SHARE, estimate + _MARGIN_MB)
 
 
-def _on_the_host() -> float | None:
-    return None
-
-
-# The free memory of the GPU a run is on, in MB (None: the run is on the CPU). This module loads
-# without a backend, for the command line's checks before a run: the run tells it
-# (nst.run.runner: nst.core.backend.free_device_memory_mb) once its backend has started.
-device_free_mb: Callable[[], float | None] = _on_the_host
+def device_free_mb() -> float | None:
+    """The free memory of the GPU a run is on, in MB; None on the CPU, and before a run has
+    started its backend (this module loads without one, for the command line's checks)."""
+    backend = sys.modules.get("nst.core.backend")
+    return None if backend is None else backend.free_device_memory_mb()
 
 
 def available_mb() -> float:
@@ -197,9 +209,15 @@ def plan_size(
     limit = planned_mb(memory_limit(options))
     history = options.lbfgs_history if steps is None else max(1, min(options.lbfgs_history, steps))
     if options.tile is None:
-        whole = estimate_peak_mb(dataclasses.replace(options, lbfgs_history=history), height, width, paintings)
+        whole_options = dataclasses.replace(options, lbfgs_history=history)
+        whole = estimate_peak_mb(whole_options, height, width, paintings)
         if whole <= limit:
             return SizePlan(None, history, whole, options.optimizer)
+        # The picture fits whole, a painting larger than it does not: the painting in tiles.
+        for tile in [tile for tile in _TILES if any(max(sides) > tile for sides in paintings)]:
+            whole = estimate_peak_mb(whole_options, height, width, paintings, painting_tile=tile)
+            if whole <= limit:
+                return SizePlan(None, history, whole, options.optimizer, painting_tile=tile)
     tiles = (
         [options.tile]
         if options.tile is not None
@@ -243,7 +261,9 @@ def least_mb(options: Options, height: int, width: int, paintings: Sequence[tupl
     tile = options.tile or _TILES[-1]
     pairs = options.lbfgs_history if options.tile is not None else min(options.lbfgs_history, _FEWEST_PAIRS)
     tiled = estimate_tiled_mb(options, height, width, tile, pairs, paintings)
-    return tiled if options.tile is not None else min(tiled, estimate_peak_mb(options, height, width, paintings))
+    if options.tile is not None:
+        return tiled
+    return min(tiled, estimate_peak_mb(options, height, width, paintings, painting_tile=_TILES[-1]))
 
 
 def check_memory(options: Options, height: int, width: int, paintings: Sequence[tuple[int, int]] = ()) -> SizePlan:

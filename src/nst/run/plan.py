@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nst.options import Options
+from nst.run import ladder
 from nst.run.progress import PRIOR_SECONDS_PER_PIXEL, PRIOR_SIZE_OVERHEAD_S, Progress
 
 # A size's targets are a forward pass over its photo: about a third of a step, 0.4 to be safe;
@@ -43,7 +44,7 @@ class Plan:
     def __init__(self, options: Options, sizes: list[int], started: float, work: list[float]) -> None:
         self.sizes = sizes
         self.work = work  # the pixels VGG19 goes through in a step of each size (tiles: more than the image's)
-        self.planned = options.steps_per_size()
+        self.planned = ladder.steps_per_size(options)
         self.deadline = None if options.time_budget is None else started + options.time_budget
         self.least = [1] + [FEWEST_STEPS_AFTER_ENLARGING] * (len(sizes) - 1)
         self.steps_done = 0
@@ -86,6 +87,7 @@ class Plan:
         """Called before a scale's targets are computed."""
         self.scale_began = clock()
         self.last_step_ended: float | None = None
+        self.measured_here = False  # a step of this scale timed: later ones average with it
 
     def skip_scale(self, done: int) -> None:
         """Called for a scale a resumed run had finished before its checkpoint."""
@@ -165,8 +167,9 @@ class Plan:
         done = self.steps_per_scale[self.index]
         if self.last_step_ended is not None and done >= 1:
             measured = (now - self.last_step_ended) / self.pixels
-            self.seconds_per_pixel = measured if done == 1 else 0.8 * self.seconds_per_pixel + 0.2 * measured
-        if done == 1:
+            self.seconds_per_pixel = 0.8 * self.seconds_per_pixel + 0.2 * measured if self.measured_here else measured
+            self.measured_here = True
+        if done == 1 and self.last_step_ended is not None:  # (resumed after one step: not seen here)
             # Compiling: the first step's extra time over a normal one, seen on the second; and the
             # targets' over a forward pass, carried to the next scale with it.
             cost = self._step_cost(self.pixels)

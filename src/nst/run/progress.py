@@ -119,7 +119,7 @@ class FrameClock:
 @dataclass
 class BatchProgress:
     """What a batch tells its callback: once when it starts (``outcome`` None), then after each
-    item, skipped ones included. ``outcome``: the item's :class:`nst.apps.batch.Outcome`.
+    item, skipped ones included. ``outcome``: the item's :class:`nst.run.batch.Outcome`.
     ``remaining_s``: the time left for the items still to make (None until one is made)."""
 
     done: int

@@ -22,6 +22,7 @@ from nst.core.tiles import TiledObjective
 from nst.media import measures
 from nst.media.images import ImageSource, open_image, resize_longest_side, source_list, to_array
 from nst.options import Options
+from nst.run import ladder
 from nst.run.inputs import painting_side
 from nst.run.memory import SizePlan
 from nst.run.result import picture_params
@@ -47,14 +48,21 @@ def picture_measures(
     return measures.picture_measures(pixels, photo_array, painting_arrays)
 
 
-def peak_mb() -> float | None:
-    """The process's peak resident memory so far, in MB (None where the system does not say)."""
+def memory_peaks() -> dict[str, float | None]:
+    """The process's peak resident memory so far, in MB (None where the system does not say), and
+    on a GPU the most the GPU has held for it (``peak_device_mb``): what a size's plan promised."""
+    peaks: dict[str, float | None] = {"peak_mb": None}
     try:
         import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peaks["peak_mb"] = round(peak / (2**20 if platform.system() == "Darwin" else 2**10))  # bytes on macOS
     except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (2**20 if platform.system() == "Darwin" else 2**10))  # bytes on macOS, KiB on Linux
+        pass
+    device_peak = backend.peak_device_memory_mb()
+    if device_peak is not None:
+        peaks["peak_device_mb"] = round(device_peak)
+    return peaks
 
 
 def size_entry(
@@ -72,6 +80,7 @@ def size_entry(
         "optimizer": memory and memory.optimizer,
         "lbfgs_history": memory and memory.lbfgs_history,
         "estimate_mb": memory and round(memory.estimate_mb),
+        "painting_tile": memory and memory.painting_tile,
     }
 
 
@@ -95,7 +104,7 @@ def params(options: Options, content: ImageSource, styles: list[ImageSource], sh
     return {
         **picture_params(options, content, styles, shape),
         "weights": options.resolved_weights(),
-        "scale_sizes": options.scale_sizes(),
+        "scale_sizes": ladder.scale_sizes(options),
         "backend": backend.name(),
         "device": backend.device(),
         "versions": {

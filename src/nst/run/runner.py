@@ -16,40 +16,39 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from nst.core import backend
 from nst.core.adam import run_adam
 from nst.core.features import load_vgg19
 from nst.core.lbfgs import run_lbfgs
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
-from nst.errors import Interrupted, NstError, StoppedEarly
+from nst.errors import Interrupted, NstError, StoppedEarly, WorkersLost
 from nst.media import measures, textures
 from nst.media.images import NstWarning, enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.media.tiling import Tiling
 from nst.options import Options
-from nst.run import memory, plan
+from nst.run import ladder, plan
 from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
+from nst.run.cluster import Workers
 from nst.run.fast import start_image
 from nst.run.inputs import Inputs, compared_images, load_masks, presented
 from nst.run.memory import SizePlan, memory_limit, plan_size
 from nst.run.progress import ProgressCallback, TileCallback
-from nst.run.report import dropped_entry, history_entry, params, peak_mb, picture_measures, size_entry
+from nst.run.report import dropped_entry, history_entry, memory_peaks, params, picture_measures, size_entry
 from nst.run.result import Result
+from nst.run.tile_workers import TileWorkers
 
 # Adam's learning rate where memory leaves no room for L-BFGS at a print's larger sizes: at 768 px
 # from an enlarged 384 px picture, 12 steps at 0.02 add speckle (noise 1.40); 0.005 does not
 # (0.77) and gets 6.6 times lower (L-BFGS: 14.6 times; docs/print.md).
 DETAIL_LEARNING_RATE = 0.005
 # The optimizers by name (Options.optimizer); benchmarks/lbfgs.py puts other ones in to compare.
-OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
+OPTIMIZERS = {"lbfgs": run_lbfgs, "adam": run_adam}
 # The process's L-BFGS steps, kept for its later runs of the same sizes and settings (the web app's
 # next job, a batch worker's next item, a notebook's next call), which then start without tracing
 # and compiling them. L-BFGS's kept step holds no image (Adam's holds three, whose memory no later
 # run's plan counts: those are freed with their run). As many as a print's ladder has sizes.
 KEPT_LBFGS_STEPS = CompiledSteps(capacity=8)
-# Sizes are planned in the memory the run's arrays live in: a GPU's, where the backend runs on one.
-memory.device_free_mb = backend.free_device_memory_mb
 
 
 @dataclass
@@ -85,16 +84,21 @@ class Run:
         start: np.ndarray | None = None,
         temporal: TemporalTarget | None = None,
         compiled_steps: CompiledSteps | None = None,
+        workers: Workers | TileWorkers | None = None,
     ) -> None:
         self.options, self.inputs, self.callback, self.started = options, inputs, callback, started
+        # Where a tiled size's tiles run: Ray's workers (started at the first tiled size, unless
+        # given started), or this process.
+        self.workers = workers
+        self.tile_workers = workers if isinstance(workers, TileWorkers) else None
         self.on_tile = on_tile
-        self.start, self.temporal = start, temporal  # a video frame's (nst.apps.video)
+        self.start, self.temporal = start, temporal  # a video frame's (nst.run.video)
         self.compiled_steps = compiled_steps  # kept from earlier runs (a clip's frames), and for later ones
         self.sizes_done: list[dict[str, Any]] = []
-        self.sizes = options.scale_sizes()
+        self.sizes = ladder.scale_sizes(options)
         shapes = inputs.shapes(self.sizes, options)
         self.shapes = [shape for shape, _ in shapes]
-        steps = options.steps_per_size() if options.time_budget is None else [None] * len(self.sizes)
+        steps = ladder.steps_per_size(options) if options.time_budget is None else [None] * len(self.sizes)
         if compiled_steps is not None:  # runs that share their steps share their shapes: as many pairs as any keeps
             steps = [None] * len(self.sizes)
         self.memory = [
@@ -109,6 +113,13 @@ class Run:
         self.history: list[dict[str, Any]] = self.resumed.history if self.resumed else []
 
     def run(self) -> Result:
+        try:
+            return self._run()
+        finally:
+            if self.tile_workers is not None and self.tile_workers is not self.workers:  # started here
+                self.tile_workers.close()
+
+    def _run(self) -> Result:
         load_vgg19(self.options.resolved_weights())  # once per process: not a cost of each size
         pixels = None
         for index, size in enumerate(self.sizes):
@@ -127,7 +138,7 @@ class Run:
             stage = self.prepare_size(index, size, pixels)
             pixels = self.run_size(stage)
             self.sizes_done[-1].update(
-                steps=self.plan.steps_per_scale[index], seconds=round(plan.clock() - began, 1), peak_mb=peak_mb()
+                steps=self.plan.steps_per_scale[index], seconds=round(plan.clock() - began, 1), **memory_peaks()
             )
         return self.finish(stage, pixels)
 
@@ -143,19 +154,20 @@ class Run:
             self.options,
             optimizer=memory.optimizer,
             lbfgs_history=memory.lbfgs_history,
-            jit_compile=self.options.compiles(index, tiled=memory.tile is not None),
+            jit_compile=ladder.compiles(self.options, index, tiled=memory.tile is not None),
         )
         if memory.optimizer != self.options.optimizer:  # Adam for memory, on a picture already painted
             options = dataclasses.replace(options, learning_rate=DETAIL_LEARNING_RATE)
         # A video frame's temporal term, at the output size; passed only when there is one.
         temporal = {"temporal": self.temporal} if self.temporal and index == len(self.sizes) - 1 else {}
         if memory.tile is None:
-            objective = Objective(target, paintings, options, masks, **temporal)
+            objective = Objective(target, paintings, options, masks, **temporal, painting_tile=memory.painting_tile)
         else:
             on_tile = None if self.on_tile is None else functools.partial(self.on_tile, index + 1)
             objective = TiledObjective(
-                target, paintings, options, masks, **temporal, tile=memory.tile, halo=options.halo, on_tile=on_tile
-            )
+                target, paintings, options, masks, **temporal, tile=memory.tile, halo=options.halo, on_tile=on_tile,
+                workers=self.tile_runner(),
+            )  # fmt: skip
         self.sizes_done.append(size_entry(size, photo.shape, memory, objective))
         resumed = self.resumed if self.resumed is not None and index == self.resumed.scale else None
         if resumed is not None:
@@ -173,12 +185,21 @@ class Run:
             index, objective, start, shown, should_step, resumed.state if resumed else None, kept, kept, options
         )
 
+    def tile_runner(self) -> Callable | None:
+        """What runs the tiles on Ray's workers (:meth:`TileWorkers.runner`), started the first time
+        a size runs in tiles; None where they run here (no workers, or one and no cluster)."""
+        if self.workers is None or (isinstance(self.workers, Workers) and self.workers.local):
+            return None
+        if self.tile_workers is None:
+            self.tile_workers = TileWorkers(self.workers, self.options.resolved_weights())
+        return self.tile_workers.runner
+
     def images(self, index: int, size: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list, np.ndarray | None]:
         """The photo at a size of the ladder, what the picture is compared with (the photo, the
         paintings), the masks and the stylized region."""
         # The first size sets the painting's strokes against the picture; the larger sizes add
         # detail, and never from a painting enlarged past its own pixels into a blurred target.
-        photo, paintings = self.inputs.at_size(size, self.options.painting_side(size), enlarge=index == 0)
+        photo, paintings = self.inputs.at_size(size, ladder.painting_side(self.options, size), enlarge=index == 0)
         if self.options.tileable:  # held to, and started from, a photo that wraps around as the picture will
             photo = textures.wrapped(photo)
         target, paintings = compared_images(photo, paintings, self.options.preserve_colors)
@@ -200,6 +221,11 @@ class Run:
             )  # fmt: skip
         except (KeyboardInterrupt, _NotFinite) as stop:
             raise self.stopped(size, stop) from None
+        except WorkersLost as lost:
+            if not self.options.checkpoint or size.state is None:
+                raise
+            self.checkpoint(size.state, size.options.optimizer)
+            raise WorkersLost(f"{lost}; the run so far is in {self.options.checkpoint}") from None
 
     def on_step(
         self,
@@ -259,7 +285,9 @@ class Run:
 
     def report(self, pixels: np.ndarray, final: dict[str, float] | None) -> dict[str, Any]:
         """The report of the run; ``final`` is None for a run that stopped early."""
+        workers = {} if self.tile_workers is None else {"workers": self.tile_workers.stats.as_dict()}
         return {
+            **workers,
             "params": params(self.options, self.inputs.content, self.inputs.styles, pixels.shape),
             "history": self.history,
             "final": final,

@@ -1,2 +1,3 @@
-"""``nst serve``: the FastAPI app (:mod:`~nst.apps.web.app`), its queue of runs
-(:mod:`~nst.apps.web.jobs`) and its page (``static/``)."""
+"""``nst serve``: the FastAPI app (:mod:`~nst.apps.web.app`), the form it reads into a run
+(:mod:`~nst.apps.web.form`), what keeps strangers out (:mod:`~nst.apps.web.guards`), its queue of
+runs (:mod:`~nst.apps.web.jobs`) and its page (``static/``)."""

@@ -1,19 +1,20 @@
-"""The web app's limits (:class:`WebConfig`) and its form's own setting, apart from the app so
-that the command line and docs/options.md read them without loading FastAPI."""
+"""The web app's limits (:class:`WebConfig`) and its form's settings, apart from the app so that
+the command line, docs/options.md and the page's tests read them without loading FastAPI."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from nst.options import Setting
+from nst.options import SETTINGS, Setting
 
 # The bundled examples, package data of nst itself: every image in photos/ is offered as a photo,
 # every one in paintings/ as a painting. Adding an image there is all it takes to offer it.
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
-# The page's slider: the style weight times 0.1 to 10. The form's other settings are the run's
-# own, those declared with web=True (nst.options).
+# What the form may set: the run settings declared with ``web=True`` (nst.options), and the page's
+# slider, the style weight times 0.1 to 10.
+WEB_SETTINGS = tuple(setting for setting in SETTINGS.values() if setting.web)
 STYLE_STRENGTH = Setting("style_strength", "multiplies --style-weight", "float", 1.0, details="The page's slider"
                          " sets it from 0.1 to 10.")  # fmt: skip
 

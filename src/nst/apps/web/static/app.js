@@ -12,9 +12,9 @@ async function init() {
     $("device").textContent = `Runs on ${device}.`;
     $("device").hidden = false;
   }
-  $("size").value = Math.min(defaults.size, max_size);
+  $("size").value = Math.min(Number($("size").value), max_size);
   $("size").max = max_size;
-  $("limit-value").value = 60;
+  $("steps").placeholder = `by size (${defaults.steps} at ${defaults.size} px)`;
   const { photos, paintings } = state.config.examples;
   for (const name of photos) {
     $("content-examples").append(thumb(name, () => { state.content = { example: name }; render(); }));
@@ -30,26 +30,33 @@ async function init() {
     for (const file of e.target.files) addPainting({ file });
     e.target.value = "";
   });
-  $("limit").addEventListener("change", () => {
-    const steps = $("limit").value === "steps";
-    $("limit-label").textContent = steps ? "Steps" : "Seconds";
-    $("limit-value").value = steps ? defaults.steps : 60;
-  });
+  $("limit").addEventListener("change", showLimit);
   addMoreSettings(state.config.settings);
+  $("strength").value = Math.log10(Number($("style-strength").value)); // the slider is on a log scale
   $("strength").addEventListener("input", showStrength);
   $("form").addEventListener("submit", (e) => { e.preventDefault(); start(); });
   $("cancel").addEventListener("click", cancel);
+  showLimit();
   showStrength();
   render();
 }
 
-// The settings the form may send (declared with web=True in nst.options) that have no control of
-// their own above get a plain one here, so that a new one is on the page without editing it.
-const OWN_CONTROLS = ["size", "steps", "time_budget", "style_scale", "preserve_colors", "style_blend"];
+// A run stops after its steps or its time budget: the control of the one chosen is shown and sent,
+// the other neither (a disabled control is not sent).
+function showLimit() {
+  for (const option of $("limit").options) {
+    const control = $("form").elements.namedItem(option.value);
+    control.disabled = !option.selected;
+    control.closest("label").hidden = !option.selected;
+  }
+}
 
+// The settings the form may send (declared with web=True in nst.options) that have no control
+// named after them in the page get a plain one here, so that a new one is on the page without
+// editing it.
 function addMoreSettings(settings) {
   for (const setting of settings) {
-    if (OWN_CONTROLS.includes(setting.name)) continue;
+    if ($("form").elements.namedItem(setting.name)) continue;
     let input;
     if (setting.choices) {
       input = document.createElement("select");
@@ -62,7 +69,7 @@ function addMoreSettings(settings) {
       if (input.type === "checkbox") input.checked = Boolean(setting.default);
       else input.value = Array.isArray(setting.default) ? setting.default.join(",") : (setting.default ?? "");
     }
-    input.dataset.setting = setting.name;
+    input.name = setting.name;
     const label = document.createElement("label");
     label.append(`${setting.help} `, input);
     $("more-settings").append(label);
@@ -139,7 +146,9 @@ function render() {
 }
 
 function showStrength() {
-  $("strength-shown").textContent = `×${(10 ** Number($("strength").value)).toPrecision(2)}`;
+  const strength = 10 ** Number($("strength").value);
+  $("style-strength").value = String(strength);
+  $("strength-shown").textContent = `×${strength.toPrecision(2)}`;
 }
 
 function showError(message) {
@@ -152,15 +161,16 @@ function formData() {
   const image = (field, item) => (item.example ? form.append(field, item.example) : form.append(field, item.file));
   if (state.content) image("content", state.content);
   for (const item of state.paintings) image("style", item);
-  if (state.paintings.length > 1) form.append("style_blend", state.paintings.map((p) => p.weight).join(","));
-  form.append("size", $("size").value);
-  form.append($("limit").value, $("limit-value").value);
-  form.append("style_strength", String(10 ** Number($("strength").value)));
-  form.append("style_scale", $("style-scale").value);
-  form.append("preserve_colors", $("preserve-colors").value);
-  if ($("mask-file").files.length) form.append("mask", $("mask-file").files[0]);
-  for (const input of document.querySelectorAll("[data-setting]")) {
-    form.append(input.dataset.setting, input.type === "checkbox" ? (input.checked ? "on" : "off") : input.value);
+  $("style-blend").value = state.paintings.length > 1 ? state.paintings.map((p) => p.weight).join(",") : "";
+  // Then each control named after a setting, in the page's order: a switch as on or off (a form
+  // leaves an unticked box out, which the server would read as the default), a file once chosen.
+  for (const control of $("form").elements) {
+    if (!control.name || control.disabled) continue;
+    if (control.type === "file") {
+      if (control.files.length) form.append(control.name, control.files[0]);
+    } else {
+      form.append(control.name, control.type === "checkbox" ? (control.checked ? "on" : "off") : control.value);
+    }
   }
   return form;
 }

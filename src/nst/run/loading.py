@@ -1,4 +1,5 @@
-"""What the front ends share beyond the options and the progress model: loading the run quietly."""
+"""Loading the run quietly: what a front end calls once its inputs have been checked, and what a
+batch's workers (:mod:`nst.run.batch_workers`) call as they start."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def hide_tensorflow_warnings() -> None:
 
 def load_run() -> ModuleType:
     """:mod:`nst.run.api` (``stylize``, ``score``, ``reproduce``), TensorFlow started quietly:
-    called by a front end once its inputs have been checked."""
+    called by a front end once its inputs have been checked, and by a batch's worker."""
     hide_tensorflow_warnings()
     from nst.run import api
 
