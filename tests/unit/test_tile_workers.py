@@ -42,6 +42,17 @@ class Actor:
         return Task(self, indices, self.ray.now, self.ray.now + self.seconds * len(indices))
 
 
+class Method:
+    """A second method of an :class:`Actor` (its backward pass), ``factor`` times its forward's time."""
+
+    def __init__(self, actor, factor):
+        self.actor, self.factor = actor, factor
+
+    def remote(self, options, image, indices):
+        ray, seconds = self.actor.ray, self.actor.seconds * self.factor
+        return Task(self.actor, indices, ray.now, ray.now + seconds * len(indices))
+
+
 class FakeRay:
     """ray.wait and ray.get over :class:`Task`\\ s on a simulated clock."""
 
@@ -126,6 +137,19 @@ def test_a_late_tasks_tiles_go_again_to_an_idle_worker_and_the_first_answer_coun
     assert stats.resent >= 1 and stats.lost == 0
     # The stalled tiles came from the steady worker, well before the stalled task would have ended.
     assert ray.now - started < 100.0
+
+
+def test_a_backward_pass_is_timed_as_its_own_and_not_taken_for_late_for_costing_four_forward_ones():
+    ray = FakeRay()
+    first, second = Actor(ray, "first", 1.0), Actor(ray, "second", 1.0)
+    first.backward, second.backward = Method(first, 4.0), Method(second, 4.0)
+    dispatcher, stats = dispatch(ray, first, second)
+    for _ in range(3):  # steps: the sums' round, then the gradient's
+        assert sorted(index for index, _ in dispatcher.run("forward", 8, None, "image")) == list(range(8))
+        assert sorted(index for index, _ in dispatcher.run("backward", 8, None, "image")) == list(range(8))
+    assert stats.resent == 0
+    # Each round's shares and deadlines come from its own method's measured speed.
+    assert dispatcher.speeds == {"forward": {first: 1.0, second: 1.0}, "backward": {first: 4.0, second: 4.0}}
 
 
 def test_with_every_worker_lost_the_step_fails_in_one_line():

@@ -100,12 +100,16 @@ class Dispatch:
 
     def __init__(self, ray: Any, actors: dict[Any, str], stats: TileStats, clock=time.perf_counter) -> None:
         self.ray, self.actors, self.stats, self.clock = ray, actors, stats, clock
-        self.speed: dict[Any, float] = {}  # a worker -> its measured seconds per tile
+        # Each method's measured seconds a tile on each worker: a backward pass costs about three
+        # forward ones, so a worker's forward speed would make its backward tasks look late.
+        self.speeds: dict[str, dict[Any, float]] = {}
+        self.speed: dict[Any, float] = {}  # the running method's
 
     def run(self, method: str, count: int, options: Options, *arguments: Any) -> Iterator[tuple[int, Any]]:
         """Runs ``method`` of the workers over tiles 0 to ``count`` - 1 and yields ``(index,
         result)`` as each comes back, each index once."""
         ray, stats = self.ray, self.stats
+        self.speed = self.speeds.setdefault(method, {})
         queue, done = deque(range(count)), set()
         busy: dict[Any, tuple[Any, list[int], float]] = {}  # an answer to come -> its worker, tiles, when sent
         idle = deque(self.actors)
@@ -182,7 +186,8 @@ class Dispatch:
     def _lost(self, actor: Any) -> None:
         if self.actors.pop(actor, None) is not None:
             self.stats.lost += 1
-        self.speed.pop(actor, None)
+        for speed in self.speeds.values():
+            speed.pop(actor, None)
         self.ray.kill(actor)
 
 
