@@ -53,12 +53,15 @@ def run(label: str, tests: list[str], environment: dict[str, str], processes: in
             env.setdefault("NST_WEIGHTS", str(weights))
         env.setdefault("NST_CHROMIUM", "/usr/bin/chromium")
         parallel = ["-n", str(processes), "--dist", "loadgroup"] if processes > 1 else ["-p", "no:xdist"]
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *parallel, *tests]
+        command = [sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", *parallel, *tests]
         began = time.monotonic()
         finished = subprocess.run(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
         seconds = time.monotonic() - began
         summary = finished.stdout.strip().splitlines()[-1] if finished.stdout.strip() else finished.stderr[-300:]
         print(f"{label}: {summary} ({seconds:.0f} s)", flush=True)
+        for line in finished.stdout.splitlines():  # which failed, and why, in one line each
+            if line.startswith("FAILED "):
+                print(f"  {line}", flush=True)
         add(label, Path(figures.name), records)
     return seconds
 
