@@ -34,6 +34,8 @@ from nst.run.cluster import WorkerProcess, Workers, actor_class, connect, first_
 # A task is sent again to an idle worker once it has taken this many times what its worker's
 # measured speed says it should (or, before any measure, this many times the slowest tile seen).
 DEADLINE_FACTOR = 3.0
+# And never sooner than this: small tiles take milliseconds, which Ray's own jitter can triple.
+LEAST_DEADLINE_S = 5.0
 # Before any tile is measured: how long a task may take before its tiles are sent again.
 FIRST_DEADLINE_S = 600.0
 # How long the first worker has to start (Ray's runtime, TensorFlow), and the others after it.
@@ -167,7 +169,7 @@ class Dispatch:
         seconds = self.speed.get(actor, slowest)
         if seconds is None:
             return sent + FIRST_DEADLINE_S
-        return sent + DEADLINE_FACTOR * seconds * len(indices)
+        return sent + max(LEAST_DEADLINE_S, DEADLINE_FACTOR * seconds * len(indices))
 
     def _overdue(self, busy: dict, done: set, resent: set) -> list[Any]:
         """The tasks past their deadline, with tiles not yet done, not yet sent again."""
