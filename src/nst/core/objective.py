@@ -3,6 +3,7 @@ from the content and style images."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -160,10 +161,17 @@ class Objective:
         whole pass would not fit in memory beside the picture's), the same matrices."""
         if self.painting_tile is None or max(painting.shape[:2]) <= self.painting_tile:
             return self._grams(painting, unmasked)
-        from nst.core.tiles import LocalTiles, TilePasses, tiled_grams  # tiles build on this module
+        from nst.core.tiles import tiled_grams  # tiles build on this module
 
-        runner = LocalTiles(TilePasses(self.options, self.extractor))
-        return tiled_grams(runner, self.options, painting, self.painting_tile, self.options.halo, unmasked)
+        return tiled_grams(self.runner, self.options, painting, self.painting_tile, self.options.halo, unmasked)
+
+    @functools.cached_property
+    def runner(self):
+        """What runs passes over tiles (:class:`nst.core.tiles.TileRunner`), compiled once for this
+        objective: here, one after another in this process (a tiled objective's may be Ray's)."""
+        from nst.core.tiles import LocalTiles, TilePasses  # tiles build on this module
+
+        return LocalTiles(TilePasses(self.options, self.extractor))
 
     def _channels(self, name: str) -> int:
         return int(self.extractor.model.get_layer(name).output.shape[-1])

@@ -97,7 +97,7 @@ class TiledObjective(Objective):
         """Where the tiles' passes run: the workers given, or this process."""
         if self.workers is not None:
             return self.workers(self.options)
-        return LocalTiles(TilePasses(self.options, self.extractor))
+        return super().runner
 
     def _gather(
         self, image: np.ndarray, tiling: Tiling, content_maps, style_masks, in_step: bool = False
