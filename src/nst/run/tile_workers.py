@@ -264,10 +264,15 @@ class TileWorkers:
         for kept, stored in self._targets:
             if kept is targets:
                 return stored
-        stored = self.ray.put(targets)
-        self.stats.bytes_moved += _nbytes(targets) * len(set(self.actors.values()))
+        stored = self.put(targets)
         self._targets = [*self._targets[-3:], (targets, stored)]  # the photo's both ways, a painting's
         return stored
+
+    def put(self, value: Any) -> Any:
+        """``value`` in the object store, its bytes counted once for each node that will read it
+        (top-level arguments of a task: Ray hands the workers the value)."""
+        self.stats.bytes_moved += _nbytes(value) * len(set(self.actors.values()))
+        return self.ray.put(value)
 
     def run(self, method: str, count: int, options: Options, *arguments: Any) -> Iterator[tuple[int, Any]]:
         """Runs ``method`` of the workers over tiles 0 to ``count`` - 1 (:class:`Dispatch`)."""
@@ -282,29 +287,21 @@ class _Runner:
         self._picture: tuple[Any, Any] = (None, None)  # the picture last put, and its object in the store
 
     def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple) -> Iterator[tuple[int, dict]]:
-        arguments = (self._picture_stored(image), tiling, self._targets(targets))
+        arguments = (self._picture_stored(image), tiling, self.workers.stored_targets(targets))
         yield from self.workers.run("forward", len(tiling), self.options, *arguments)
 
     def backward(
         self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict
     ) -> Iterator[tuple[int, np.ndarray]]:
-        arguments = (self._picture_stored(image), tiling, self._targets(targets), self._put(sums_gradient))
+        stored = (self._picture_stored(image), tiling, self.workers.stored_targets(targets))
+        arguments = (*stored, self.workers.put(sums_gradient))
         yield from self.workers.run("backward", len(tiling), self.options, *arguments)
 
     def _picture_stored(self, image: np.ndarray) -> Any:
         """The picture in the store: put once a step, its two rounds see the same array."""
         if self._picture[0] is not image:
-            self._picture = (image, self._put(image))
+            self._picture = (image, self.workers.put(image))
         return self._picture[1]
-
-    def _put(self, value: Any) -> Any:
-        """``value`` in the object store once (top-level arguments: Ray hands the workers the value)."""
-        workers = self.workers
-        workers.stats.bytes_moved += _nbytes(value) * len(set(workers.actors.values()))
-        return workers.ray.put(value)
-
-    def _targets(self, targets: tuple) -> Any:
-        return self.workers.stored_targets(targets)
 
 
 def _nbytes(nest: Any) -> int:
