@@ -15,7 +15,7 @@ from PIL import Image
 from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
-from nst.media import colors, measures
+from nst.media import colors
 from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
 from nst.options import Options
 from nst.run import ladder, plan
@@ -146,10 +146,8 @@ def score(
     else:
         halo = max(options.halo, SCORE_HALO)
         objective = TiledObjective(target, paintings, options, masks, tile=fits.tile, halo=halo)
-    scores = {**objective.evaluate(pixels), **picture_measures(shown, photo_image, scored.paintings)}
-    if options.tileable:
-        scores["seam"] = round(measures.seam(shown), 4)
-    return scores
+    measured = picture_measures(shown, photo_image, scored.paintings, tileable=options.tileable)
+    return {**objective.evaluate(pixels), **measured}
 
 
 # A halo as wide as block5_conv1 sees: tiles then give the whole image's losses (within 1e-4,

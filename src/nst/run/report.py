@@ -34,10 +34,12 @@ def picture_measures(
     style: ImageSource | Sequence[ImageSource],
     *,
     enlarge_paintings: bool = True,
+    tileable: bool = False,
 ) -> dict[str, float]:
     """``grid`` and ``noise`` of a picture (H, W, 3), against the photo at its size and the
     paintings with its longer side (see :mod:`nst.media.measures`); without ``enlarge_paintings``,
-    a painting smaller than that keeps its own size, as a print's larger sizes keep it."""
+    a painting smaller than that keeps its own size, as a print's larger sizes keep it. With
+    ``tileable``, also its ``seam``."""
     height, width = pixels.shape[:2]
     photo_array = to_array(open_image(content).resize((width, height), Image.Resampling.LANCZOS))
     paintings = [open_image(painting) for painting in source_list(style)]
@@ -45,7 +47,10 @@ def picture_measures(
         to_array(resize_longest_side(painting, painting_side(painting, max(height, width), enlarge_paintings)))
         for painting in paintings
     ]
-    return measures.picture_measures(pixels, photo_array, painting_arrays)
+    values = measures.picture_measures(pixels, photo_array, painting_arrays)
+    if tileable:  # a texture's wrap-around, placed 2x2 with itself
+        values["seam"] = round(measures.seam(pixels), 4)
+    return values
 
 
 def memory_peaks() -> dict[str, float | None]:

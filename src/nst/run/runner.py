@@ -23,7 +23,7 @@ from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
 from nst.errors import Interrupted, NstError, StoppedEarly, WorkersLost
-from nst.media import measures, textures
+from nst.media import textures
 from nst.media.images import NstWarning, enlarged_with_detail, open_image, resize_pixels, to_array
 from nst.media.tiling import Tiling
 from nst.options import Options
@@ -278,9 +278,8 @@ class Run:
         # A ladder's larger sizes never enlarge a painting past its own pixels: nor does the measure
         # of speckle, whose yardstick is the painting's grain as the objective saw it.
         enlarge = len(self.sizes) == 1
-        final.update(picture_measures(pixels, self.inputs.photo, self.inputs.paintings, enlarge_paintings=enlarge))
-        if self.options.tileable:
-            final["seam"] = round(measures.seam(pixels), 4)
+        final.update(picture_measures(pixels, self.inputs.photo, self.inputs.paintings, enlarge_paintings=enlarge,
+                                      tileable=self.options.tileable))  # fmt: skip
         return Result(pixels, self.report(pixels, final), self.inputs.alpha, self.inputs.bits)
 
     def report(self, pixels: np.ndarray, final: dict[str, float] | None) -> dict[str, Any]:
