@@ -43,7 +43,7 @@ def _stylize(args: argparse.Namespace) -> int:
     options = options_from(args)
     output = Path(args.output or output_name(args.content, args.style))
     _check_picture(args, options, output)
-    cluster = _workers(args) if args.workers is not None or args.address is not None else None
+    cluster = _tile_workers(args)
     options, kept = _kept_checkpoint(options, cluster, output)
     _check_checkpoints(args, options, kept)
     if options.fast:
@@ -214,6 +214,12 @@ def _workers(args: argparse.Namespace) -> Workers:
     return Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
 
 
+def _tile_workers(args: argparse.Namespace) -> Workers | None:
+    """Where stylize's and serve's tiles run: the workers asked for, or None (this process) where
+    neither --workers nor --address is given."""
+    return None if args.workers is None and args.address is None else _workers(args)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from nst.apps.web import app as web  # FastAPI and uvicorn load only for this command
 
@@ -229,10 +235,11 @@ def _serve(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.suppress(KeyboardInterrupt))  # Ctrl-C is how a server is meant to stop
         where = device()
-        if args.workers is not None or args.address is not None:  # started once: every job's tiles run on them
+        cluster = _tile_workers(args)
+        if cluster is not None:  # started once: every job's tiles run on them
             from nst.run.tile_workers import TileWorkers
 
-            workers = stack.enter_context(TileWorkers(_workers(args), Options().resolved_weights()))
+            workers = stack.enter_context(TileWorkers(cluster, Options().resolved_weights()))
             stylize, where = (
                 functools.partial(stylize, cluster=workers),
                 f"{where}, tiles on {count(workers.stats.workers, 'Ray worker')}",
