@@ -107,10 +107,7 @@ def estimate_peak_mb(
     painting's crop, where they are seen in ``painting_tile`` px tiles)."""
     pixels = height * width
     painting_pixels = [painting_width * painting_height for painting_width, painting_height in paintings]
-    seen = painting_pixels
-    if painting_tile is not None:
-        crop = painting_tile + 2 * options.halo
-        seen = [min(crop, side_a) * min(crop, side_b) for side_a, side_b in paintings]
+    seen = painting_pixels if painting_tile is None else _crop_pixels(options, painting_tile, paintings)
     estimate = _fixed_mb(options) + _PER_PIXEL_MB * max([pixels, *seen])
     estimate += 3 * _FLOAT32_MB * sum(painting_pixels)
     return estimate + _pairs_mb(options, options.lbfgs_history, pixels)
@@ -121,15 +118,18 @@ def estimate_tiled_mb(
 ) -> float:
     """Estimated peak memory, in MB, of a run in ``tile`` px tiles with ``options.optimizer``
     (L-BFGS keeping ``pairs`` pairs); paintings larger than a tile are seen in tiles too."""
-    crop = min(tile + 2 * options.halo, height) * min(tile + 2 * options.halo, width)
-    crops = [
-        min(tile + 2 * options.halo, side_a) * min(tile + 2 * options.halo, side_b) for side_a, side_b in paintings
-    ]
+    crop, *crops = _crop_pixels(options, tile, [(height, width), *paintings])
     compiled = _TILED_ADAM_COMPILED_MB if options.optimizer == "adam" else 0.0
     estimate = _fixed_mb(options) + compiled + _CROP_PIXEL_MB * max([crop, *crops])
     estimate += _PAINTING_BYTES_PER_PIXEL / 2**20 * sum(side_a * side_b for side_a, side_b in paintings)
     optimizer = _LBFGS_ARRAYS + _LBFGS_PAIR_ARRAYS * pairs if options.optimizer == "lbfgs" else _ADAM_ARRAYS
     return estimate + (_TILED_IMAGE_ARRAYS + optimizer) * 3 * _FLOAT32_MB * height * width
+
+
+def _crop_pixels(options: Options, tile: int, sides: Sequence[tuple[int, int]]) -> list[int]:
+    """The pixels of a crop (``tile`` px and the halo each side) of images with these sides."""
+    crop = tile + 2 * options.halo
+    return [min(crop, side_a) * min(crop, side_b) for side_a, side_b in sides]
 
 
 def _pairs_mb(options: Options, pairs: int, pixels: int) -> float:
