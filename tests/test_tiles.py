@@ -17,7 +17,7 @@ from nst import Options, score, stylize
 from nst.core import adam, backend, lbfgs
 from nst.core.objective import Objective
 from nst.core.optimizers import CompiledSteps
-from nst.core.tiles import TiledObjective
+from nst.core.tiles import LocalTiles, TiledObjective, TilePasses, kept_mb
 from nst.errors import NstError
 from nst.media import measures
 from nst.media.images import load_image
@@ -70,6 +70,37 @@ def test_with_a_halo_over_the_whole_image_tiles_give_the_whole_imagelosses_and_g
         within(f"tiles, {case}: {name} loss against the whole image's, relative", difference, at_most=1e-5)
     difference = relative_error(tiled[1], whole[1])
     within(f"tiles, {case}: gradient against the whole image's, relative L2", difference, below=1e-5)
+
+
+@pytest.mark.core
+@pytest.mark.e2e
+def test_tiles_whose_activations_are_kept_between_passes_give_the_same_losses_and_gradient(scene, weights):
+    """A worker keeps a tile's forward activations for its backward pass where they fit (one forward
+    pass saved a tile each step): the same numbers, the rest recomputed."""
+    photo, image, paintings, _ = scene
+    options = Options(size=96, weights=weights, tv_weight=1.0, jit_compile=False)
+    plain_objective = TiledObjective(photo, paintings[0], options, tile=32, halo=16)
+    plain = losses_and_gradient(plain_objective, image)
+    crop, kept = plain_objective.tiling.crop, {}
+    assert len(plain_objective.tiling) == 6 and crop[0] * crop[1] < image.shape[0] * image.shape[1]
+
+    def keeping(room_for):  # a runner whose passes keep the activations of `room_for` crops
+        def runner(options):
+            passes = kept[room_for] = TilePasses(options, keep_mb=room_for * kept_mb(crop[0] * crop[1]))
+            return LocalTiles(passes)
+
+        return runner
+
+    for room_for in (6, 2):
+        objective = TiledObjective(photo, paintings[0], options, tile=32, halo=16, workers=keeping(room_for))
+        losses, gradient = losses_and_gradient(objective, image)
+        for name, value in plain[0].items():
+            within(f"kept activations: {name} loss against recomputed, relative",
+                   relative_difference(losses[name], value), at_most=1e-6)  # fmt: skip
+        within("kept activations: gradient against recomputed, relative L2", relative_error(gradient, plain[1]),
+               below=1e-6)  # fmt: skip
+        assert kept[room_for].passes["kept"] == room_for and kept[room_for].passes["backward"] == 6 - room_for
+        assert not kept[room_for].kept  # every kept tile taken back: nothing held past the step
 
 
 @pytest.mark.e2e

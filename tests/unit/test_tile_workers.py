@@ -47,8 +47,10 @@ class Method:
 
     def __init__(self, actor, factor):
         self.actor, self.factor = actor, factor
+        self.tiles = []
 
     def remote(self, options, image, indices):
+        self.tiles.extend(indices)
         ray, seconds = self.actor.ray, self.actor.seconds * self.factor
         return Task(self.actor, indices, ray.now, ray.now + seconds * len(indices))
 
@@ -162,3 +164,27 @@ def test_with_every_worker_lost_the_step_fails_in_one_line():
 def test_tiles_are_added_in_tile_order_whatever_order_they_arrive_in():
     arrived = [(2, "c"), (0, "a"), (3, "d"), (1, "b")]
     assert list(in_tile_order(arrived)) == ["a", "b", "c", "d"]
+
+
+def test_a_tiles_backward_pass_goes_to_the_worker_that_kept_its_activations_while_it_lives():
+    ray = FakeRay()
+    first, second = Actor(ray, "first", 1.0), Actor(ray, "second", 2.0)
+    first.backward, second.backward = Method(first, 2.0), Method(second, 2.0)
+    dispatcher, _ = dispatch(ray, first, second)
+    for _ in range(2):  # the second step's shares by measured speed
+        first.tiles.clear(), second.tiles.clear()
+        assert len(list(dispatcher.run("forward", 12, None, "image"))) == 12
+        owners = dispatcher.ran["forward"]
+        assert sorted(owners) == list(range(12)) and sorted(first.tiles + second.tiles) == list(range(12))
+        first.backward.tiles.clear(), second.backward.tiles.clear()
+        done = dispatcher.run("backward", 12, None, "image", owners=owners)
+        assert sorted(index for index, _ in done) == list(range(12))
+        assert sorted(first.backward.tiles) == sorted(first.tiles)
+        assert sorted(second.backward.tiles) == sorted(second.tiles)
+    # A worker lost between the passes: the tiles it kept are done by the one left.
+    ray.kill(second)
+    dispatcher._lost(second)
+    done = dispatcher.run("backward", 12, None, "image", owners=owners)
+    assert sorted(index for index, _ in done) == list(range(12)) and dispatcher.ran["backward"] == dict.fromkeys(
+        range(12), first
+    )

@@ -163,6 +163,51 @@ def value_and_grad(function: LossFunction) -> Callable[..., tuple[Losses, Any]]:
     raise NotImplementedError(f"nst does not support the Keras backend {backend!r}")
 
 
+def pullback(function: Callable) -> Callable[..., tuple[Any, Callable[[Any], Any]]]:
+    """``(x, *args) -> (function(x, *args), pull)``, where ``pull(cotangents)`` is the gradient
+    with respect to ``x`` of the outputs weighted by ``cotangents`` (a nest like the outputs):
+    the forward pass's activations are kept until ``pull`` is called (or dropped), so the
+    backward pass does not run the forward again. ``function`` is compiled already (its
+    gradient is then compiled too: tf.function's, JAX's partial evaluation of a jit)."""
+    from keras import tree
+
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def forward(x, *args):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                outputs = function(x, *args)
+            flat = tree.flatten(outputs)
+            return outputs, lambda cotangents: tape.gradient(flat, x, output_gradients=tree.flatten(cotangents))
+
+        return forward
+    if backend == "jax":
+        import jax
+
+        def forward(x, *args):
+            outputs, pull = jax.vjp(lambda x: function(x, *args), x)
+            return outputs, lambda cotangents: pull(cotangents)[0]
+
+        return forward
+    if backend == "torch":
+        import torch
+
+        def forward(x, *args):
+            x = x.detach().requires_grad_(True)
+            outputs = function(x, *args)
+            flat = tree.flatten(outputs)
+
+            def pull(cotangents):
+                return torch.autograd.grad(flat, x, grad_outputs=tree.flatten(cotangents))[0]
+
+            return tree.map_structure(lambda tensor: tensor.detach(), outputs), pull
+
+        return forward
+    raise NotImplementedError(f"nst does not support the Keras backend {backend!r}")
+
+
 def stateless() -> bool:
     """Whether a compiled function must leave variables alone and return their new values
     instead (JAX's rule); TensorFlow's tf.function and PyTorch change them in place."""

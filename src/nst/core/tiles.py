@@ -21,7 +21,8 @@ computed them, so that the picture is the same.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -33,6 +34,10 @@ from nst.core.losses import Tensor
 from nst.core.objective import Objective, TemporalTarget, gram_divisors, position_sums
 from nst.media.tiling import Tile, Tiling, in_tile_order
 from nst.options import Options, layer_shape, layer_stride
+
+# The activations a crop's forward pass keeps for its backward pass, MB per crop pixel: 645 MB for
+# a 608 px crop, each of 9 crops kept one after another (TensorFlow 2.21 on the CPU, RSS), and a margin.
+KEPT_CROP_PIXEL_MB = 1.9e-3
 
 
 class TiledObjective(Objective):
@@ -100,11 +105,13 @@ class TiledObjective(Objective):
         return super().runner
 
     def _gather(
-        self, image: np.ndarray, tiling: Tiling, content_maps, style_masks, in_step: bool = False
+        self, image: np.ndarray, tiling: Tiling, content_maps, style_masks, keep: Hashable = None
     ) -> dict[str, list]:
-        """The sums of the whole image: its tiles', added in float64 in tile order."""
-        results = self.runner.forward(image, tiling, (content_maps, style_masks))
-        return added(self._counted(results, tiling, 0) if in_step else results)
+        """The sums of the whole image: its tiles', added in float64 in tile order. With ``keep``
+        (a step's token), the tiles' activations are kept where they fit, for the step's backward
+        passes (:meth:`TilePasses.forward`)."""
+        results = self.runner.forward(image, tiling, (content_maps, style_masks), keep=keep)
+        return added(self._counted(results, tiling, 0) if keep is not None else results)
 
     def _counted(self, results: Iterable[tuple[int, Any]], tiling: Tiling, before: int) -> Iterator[tuple[int, Any]]:
         """``results`` as they come, ``on_tile`` told of each: a step's two passes count as one run
@@ -152,14 +159,16 @@ class TiledObjective(Objective):
         image = ops.convert_to_tensor(pixels[np.newaxis])
         tiling = self.tilings[shift]
         targets = self._shifted_host_targets if shift else self._host_targets
-        sums = _tensors(self._gather(pixels, tiling, *targets, in_step=True))
+        step = uuid.uuid4().hex  # the workers' kept activations are this step's, not another's
+        sums = _tensors(self._gather(pixels, tiling, *targets, keep=step))
         if self.options.tv_weight or self.temporal is not None:
             losses, (sums_gradient, image_gradient) = self._losses_gradient((sums, image))
-            gradient = backend.to_numpy(image_gradient)[0]
+            gradient = np.array(backend.to_numpy(image_gradient)[0])  # written into: JAX's may be read-only
         else:  # no term of the image itself: no image-sized gradient to take
             losses, sums_gradient = self._sums_gradient(sums, image)
             gradient = np.zeros_like(pixels)
-        results = self.runner.backward(pixels, tiling, targets, tree.map_structure(backend.to_numpy, sums_gradient))
+        sums_gradient = tree.map_structure(backend.to_numpy, sums_gradient)
+        results = self.runner.backward(pixels, tiling, targets, sums_gradient, keep=step)
         for index, crop_gradient in enumerate(in_tile_order(self._counted(results, tiling, len(tiling)))):
             tiling.add(gradient, tiling.tiles[index], crop_gradient)
         return losses, ops.convert_to_tensor(gradient[np.newaxis])
@@ -191,10 +200,12 @@ class TileRunner(Protocol):
     """Runs the tiles' passes (:class:`TilePasses`) and yields ``(index, result)`` for each tile
     as it is done, in any order: :class:`LocalTiles`, or Ray's workers (:mod:`nst.run.tile_workers`)."""
 
-    def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple) -> Iterator[tuple[int, dict]]: ...
+    def forward(
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, keep: Hashable = None
+    ) -> Iterator[tuple[int, dict]]: ...
 
     def backward(
-        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict, keep: Hashable = None
     ) -> Iterator[tuple[int, np.ndarray]]: ...
 
 
@@ -204,25 +215,53 @@ class TilePasses:
     backward). ``targets`` are the photo's content maps and the style masks, whole (the host's
     arrays: :attr:`TiledObjective._host_targets`); each pass cuts its tile's part."""
 
-    def __init__(self, options: Options, extractor: FeatureExtractor | None = None) -> None:
+    def __init__(self, options: Options, extractor: FeatureExtractor | None = None, keep_mb: float = 0.0) -> None:
         self.options = options
         layers = options.content_layers + options.style_layers
         self.extractor = extractor or FeatureExtractor(layers, options.resolved_weights(), options.vgg_normalization)
         self._forward = backend.compile(self._crop_sums, options.jit_compile)
+        self._forward_kept = backend.pullback(self._forward)
         self._backward = backend.compile(backend.value_and_grad(self._crop_surrogate), options.jit_compile)
+        self.keep_mb = keep_mb
+        self.kept: dict[int, Callable] = {}  # tile -> its forward pass's pullback, for the round `_round`
+        self._round: Hashable = None
+        self.passes = {"forward": 0, "backward": 0, "kept": 0}  # what ran: a kept tile's backward is one pass
 
-    def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple, index: int) -> dict[str, list]:
-        """The sums of tile ``index`` over its own positions (host arrays)."""
+    def forward(
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, index: int, keep: Hashable = None
+    ) -> dict[str, list]:
+        """The sums of tile ``index`` over its own positions (host arrays). With ``keep`` (a step's
+        token), its activations are kept for :meth:`backward` of the same token, where they fit
+        in :attr:`keep_mb`: that backward pass then runs no forward pass again."""
         inputs = self.inputs(image, tiling, tiling.tiles[index], *targets)
-        return tree.map_structure(backend.to_numpy, self._forward(*inputs))
+        self.passes["forward"] += 1
+        if keep is None or not self._room(keep, inputs[0].shape):
+            return tree.map_structure(backend.to_numpy, self._forward(*inputs))
+        sums, self.kept[index] = self._forward_kept(*inputs)
+        return tree.map_structure(backend.to_numpy, sums)
 
     def backward(
-        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict, index: int
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict, index: int, keep: Hashable = None
     ) -> np.ndarray:
-        """Tile ``index``'s crop's share of the picture's gradient, (crop height, crop width, 3)."""
+        """Tile ``index``'s crop's share of the picture's gradient, (crop height, crop width, 3):
+        from its kept activations where :meth:`forward` kept them for this ``keep``, else from a
+        forward and a backward pass."""
+        pull = self.kept.pop(index, None) if keep is not None and keep == self._round else None
+        if pull is not None:
+            self.passes["kept"] += 1
+            return backend.to_numpy(pull(_tensors(sums_gradient)))[0]
+        self.passes["backward"] += 1
         inputs = self.inputs(image, tiling, tiling.tiles[index], *targets)
         _, crop_gradient = self._backward(*inputs, _tensors(sums_gradient))
         return backend.to_numpy(crop_gradient)[0]
+
+    def _room(self, keep: Hashable, crop_shape: tuple[int, ...]) -> bool:
+        """Whether one more crop's activations fit in :attr:`keep_mb` in round ``keep`` (a new
+        round drops the last one's: a step's tiles not taken back, sent again elsewhere)."""
+        if keep != self._round:
+            self.kept.clear()
+            self._round = keep
+        return (len(self.kept) + 1) * kept_mb(crop_shape[1] * crop_shape[2]) <= self.keep_mb
 
     def _crop_sums(self, crop, content_targets, content_weights, style_weights):
         return position_sums(self.options, self.extractor(crop), content_targets, content_weights, style_weights)
@@ -265,17 +304,24 @@ class LocalTiles:
     def __init__(self, passes: TilePasses) -> None:
         self.passes = passes
 
-    def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple) -> Iterator[tuple[int, dict]]:
+    def forward(
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, keep: Hashable = None
+    ) -> Iterator[tuple[int, dict]]:
         for index in range(len(tiling)):
-            yield index, self.passes.forward(image, tiling, targets, index)
+            yield index, self.passes.forward(image, tiling, targets, index, keep)
 
     def backward(
-        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict, keep: Hashable = None
     ) -> Iterator[tuple[int, np.ndarray]]:
         for index in range(len(tiling)):
-            yield index, self.passes.backward(image, tiling, targets, sums_gradient, index)
+            yield index, self.passes.backward(image, tiling, targets, sums_gradient, index, keep)
 
 
 def _tensors(nest):
     """Every array of a nest as a tensor of the backend (None stays None)."""
     return tree.map_structure(lambda value: None if value is None else ops.convert_to_tensor(value), nest)
+
+
+def kept_mb(crop_pixels: int) -> float:
+    """The MB one crop's forward activations take, kept for its backward pass."""
+    return KEPT_CROP_PIXEL_MB * crop_pixels

@@ -41,6 +41,8 @@ _TILED_ADAM_COMPILED_MB = 270.0
 # A tiled run's image-sized float32 RGB arrays besides the optimizer's: the photo and the start,
 # the image and the gradient being gathered on the host and on the device.
 _TILED_IMAGE_ARRAYS = 8
+# A tile worker's: the picture, the photo's content targets both ways, and a crop's gradient being added.
+_WORKER_IMAGE_ARRAYS = 4
 # The optimizer's, updated op by op (measured alone at 2048 and 4096 px, peak RSS over the bare
 # process): L-BFGS holds its state and the new one while it updates, 22 images and 4 a pair (a
 # new pair is pushed by copying the pair buffers: 2 images each, old and new; a 4096 px print's
@@ -311,3 +313,12 @@ def _largest_side(options: Options, height: int, width: int) -> int:
         middle = (low + high) // 2
         low, high = (middle, high) if fits(middle) else (low, middle)
     return low
+
+
+def kept_activations_mb(options: Options, crop: tuple[int, int], picture: tuple[int, ...], share_mb: float) -> float:
+    """What a tile worker with ``share_mb`` MB may keep of a step's activations between its two
+    passes (:class:`nst.core.tiles.TilePasses`): its share less its own peak, one ``crop`` at a
+    time over a ``picture`` (H, W, ...), planned as a run is (:func:`planned_mb`)."""
+    own = _BASE_MB + _TILED_ADAM_COMPILED_MB + _CROP_PIXEL_MB * crop[0] * crop[1]
+    own += _WORKER_IMAGE_ARRAYS * 3 * _FLOAT32_MB * picture[0] * picture[1]
+    return max(0.0, planned_mb(share_mb) - own)

@@ -30,6 +30,7 @@ from nst.media.images import NstWarning
 from nst.media.tiling import Tiling
 from nst.options import Options
 from nst.run.cluster import WorkerProcess, Workers, actor_class, connect, first_line, import_ray, stored_weights
+from nst.run.memory import kept_activations_mb
 
 # A task is sent again to an idle worker once it has taken this many times what its worker's
 # measured speed says it should (or, before any measure, this many times the slowest tile seen).
@@ -46,19 +47,21 @@ LATE_START_S = 60.0
 @dataclass
 class TileStats:
     """What the workers did: tiles done on each (by its node), tiles sent again (a dead worker's,
-    or past a deadline), workers lost, bytes moved through the object store, and the seconds the
-    driver waited on the workers (a step's time less these is the driver's own)."""
+    or past a deadline), workers lost, backward passes that used the tile's kept activations
+    (no forward pass again), bytes moved through the object store, and the seconds the driver
+    waited on the workers (a step's time less these is the driver's own)."""
 
     workers: int = 0
     tiles: Counter = field(default_factory=Counter)
     resent: int = 0
     lost: int = 0
+    kept: int = 0
     bytes_moved: int = 0
     waited_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"workers": self.workers, "tiles": dict(self.tiles), "resent": self.resent, "lost": self.lost,
-                "bytes_moved": self.bytes_moved, "waited_s": round(self.waited_s, 3)}  # fmt: skip
+                "kept": self.kept, "bytes_moved": self.bytes_moved, "waited_s": round(self.waited_s, 3)}  # fmt: skip
 
 
 class TileWorker(WorkerProcess):
@@ -68,6 +71,10 @@ class TileWorker(WorkerProcess):
     def __init__(self, weights: bytes | None, threads: int, weights_name: str = "vgg19.h5") -> None:
         super().__init__(weights, threads, weights_name)
         self.passes: dict[tuple, Any] = {}
+        self.share_mb = 0.0  # of its node's memory: what it may keep of a step's activations is within it
+
+    def use_memory(self, share_mb: float) -> None:
+        self.share_mb = share_mb
 
     def _passes(self, options: Options):
         from nst.core.tiles import TilePasses
@@ -79,19 +86,21 @@ class TileWorker(WorkerProcess):
             self.passes[key] = TilePasses(options)
         return self.passes[key]
 
-    def forward(self, options: Options, image, tiling: Tiling, targets: tuple, indices: list[int]) -> tuple:
+    def forward(self, options: Options, image, tiling: Tiling, targets: tuple, keep, indices: list[int]) -> tuple:
         started = time.perf_counter()
         passes = self._passes(options)
-        results = [(index, passes.forward(image, tiling, targets, index)) for index in indices]
+        passes.keep_mb = kept_activations_mb(options, tiling.crop, image.shape, self.share_mb)
+        results = [(index, passes.forward(image, tiling, targets, index, keep)) for index in indices]
         return results, time.perf_counter() - started
 
     def backward(
-        self, options: Options, image, tiling: Tiling, targets: tuple, sums_gradient: dict, indices: list[int]
+        self, options: Options, image, tiling: Tiling, targets: tuple, sums_gradient: dict, keep, indices: list[int]
     ) -> tuple:
         started = time.perf_counter()
         passes = self._passes(options)
-        results = [(index, passes.backward(image, tiling, targets, sums_gradient, index)) for index in indices]
-        return results, time.perf_counter() - started
+        kept = passes.passes["kept"]
+        results = [(index, passes.backward(image, tiling, targets, sums_gradient, index, keep)) for index in indices]
+        return results, time.perf_counter() - started, passes.passes["kept"] - kept
 
 
 class Dispatch:
@@ -106,12 +115,18 @@ class Dispatch:
         # forward ones, so a worker's forward speed would make its backward tasks look late.
         self.speeds: dict[str, dict[Any, float]] = {}
         self.speed: dict[Any, float] = {}  # the running method's
+        self.ran: dict[str, dict[int, Any]] = {}  # each method's last run: tile -> the worker that answered
 
-    def run(self, method: str, count: int, options: Options, *arguments: Any) -> Iterator[tuple[int, Any]]:
+    def run(
+        self, method: str, count: int, options: Options, *arguments: Any, owners: dict[int, Any] | None = None
+    ) -> Iterator[tuple[int, Any]]:
         """Runs ``method`` of the workers over tiles 0 to ``count`` - 1 and yields ``(index,
-        result)`` as each comes back, each index once."""
+        result)`` as each comes back, each index once. ``owners``: the worker each tile should go
+        to where it is free (the one that kept the tile's activations); :attr:`ran` says who
+        answered for each tile."""
         ray, stats = self.ray, self.stats
         self.speed = self.speeds.setdefault(method, {})
+        ran = self.ran[method] = {}
         queue, done = deque(range(count)), set()
         busy: dict[Any, tuple[Any, list[int], float]] = {}  # an answer to come -> its worker, tiles, when sent
         idle = deque(self.actors)
@@ -120,7 +135,7 @@ class Dispatch:
             while idle and (queue or self._overdue(busy, done, resent)):
                 actor = idle.popleft()
                 if queue:
-                    indices = [queue.popleft() for _ in range(min(len(queue), self._share(actor, len(queue))))]
+                    indices = self._take(actor, queue, owners or {})
                 else:  # nothing left to hand out: a late task's tiles again, on this idle worker
                     late = self._overdue(busy, done, resent)[0]
                     resent.add(late)
@@ -137,7 +152,7 @@ class Dispatch:
                 continue
             actor, indices, _ = busy.pop(ready[0])
             try:
-                results, seconds = ray.get(ready[0])
+                results, seconds, *kept = ray.get(ready[0])
             except ray.exceptions.RayActorError:  # the worker died (its process killed, its node lost)
                 self._lost(actor)
                 again = [index for index in indices if index not in done]
@@ -149,12 +164,25 @@ class Dispatch:
             if actor in self.actors:
                 idle.append(actor)
                 self.speed[actor] = seconds / max(1, len(indices))
+            stats.kept += sum(kept)
             for index, result in results:
                 if index not in done:
                     done.add(index)
+                    ran[index] = actor
                     stats.tiles[self.actors.get(actor, "lost")] += 1
                     stats.bytes_moved += _nbytes(result)
                     yield index, result
+
+    def _take(self, actor: Any, queue: deque, owners: dict[int, Any]) -> list[int]:
+        """The tiles ``actor`` gets next: its share of the queue, its own tiles first (``owners``);
+        with none of its own left, the others' from the back of the queue (theirs come from the front)."""
+        share = min(len(queue), self._share(actor, len(queue)))
+        own = [index for index in queue if owners.get(index) is actor][:share]
+        if own or not owners:
+            for index in own:
+                queue.remove(index)
+            return own or [queue.popleft() for _ in range(share)]
+        return [queue.pop() for _ in range(share)][::-1]
 
     def _share(self, actor: Any, left: int) -> int:
         """How many tiles ``actor`` gets of the ``left`` ones: half its share by measured speed
@@ -240,6 +268,16 @@ class TileWorkers:
         if not self.actors:
             raise NstError(f"no tile worker could start on Ray ({failure})")
         self.stats.workers = len(self.actors)
+        self._share_memory()
+
+    def _share_memory(self) -> None:
+        """Tells each worker its share of its node's memory (Ray's ``memory`` resource, split
+        among the node's workers): the activations it keeps between a step's passes stay within it."""
+        ray = self.ray
+        memory = {node["NodeID"][:12]: node["Resources"].get("memory", 0.0) / 2**20 for node in ray.nodes()
+                  if node.get("Alive")}  # fmt: skip
+        on_node = Counter(self.actors.values())
+        ray.get([actor.use_memory.remote(memory.get(node, 0.0) / on_node[node]) for actor, node in self.actors.items()])
 
     def __enter__(self) -> TileWorkers:
         return self
@@ -274,9 +312,9 @@ class TileWorkers:
         self.stats.bytes_moved += _nbytes(value) * len(set(self.actors.values()))
         return self.ray.put(value)
 
-    def run(self, method: str, count: int, options: Options, *arguments: Any) -> Iterator[tuple[int, Any]]:
+    def run(self, method: str, count: int, options: Options, *arguments: Any, owners=None) -> Iterator[tuple[int, Any]]:
         """Runs ``method`` of the workers over tiles 0 to ``count`` - 1 (:class:`Dispatch`)."""
-        return self.dispatch.run(method, count, options, *arguments)
+        return self.dispatch.run(method, count, options, *arguments, owners=owners)
 
 
 class _Runner:
@@ -286,16 +324,18 @@ class _Runner:
         self.workers, self.options = workers, options
         self._picture: tuple[Any, Any] = (None, None)  # the picture last put, and its object in the store
 
-    def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple) -> Iterator[tuple[int, dict]]:
-        arguments = (self._picture_stored(image), tiling, self.workers.stored_targets(targets))
+    def forward(self, image: np.ndarray, tiling: Tiling, targets: tuple, keep=None) -> Iterator[tuple[int, dict]]:
+        arguments = (self._picture_stored(image), tiling, self.workers.stored_targets(targets), keep)
         yield from self.workers.run("forward", len(tiling), self.options, *arguments)
 
     def backward(
-        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict
+        self, image: np.ndarray, tiling: Tiling, targets: tuple, sums_gradient: dict, keep=None
     ) -> Iterator[tuple[int, np.ndarray]]:
+        """The tiles' gradients, each tile sent first to the worker that kept its activations."""
         stored = (self._picture_stored(image), tiling, self.workers.stored_targets(targets))
-        arguments = (*stored, self.workers.put(sums_gradient))
-        yield from self.workers.run("backward", len(tiling), self.options, *arguments)
+        arguments = (*stored, self.workers.put(sums_gradient), keep)
+        owners = self.workers.dispatch.ran.get("forward") if keep is not None else None
+        yield from self.workers.run("backward", len(tiling), self.options, *arguments, owners=owners)
 
     def _picture_stored(self, image: np.ndarray) -> Any:
         """The picture in the store: put once a step, its two rounds see the same array."""
