@@ -22,7 +22,7 @@ def options_page() -> str:
         "",
         "Back to the [README](../README.md).",
         "",
-        "<!-- Made from the settings' declarations (src/nst/options.py, src/nst/apps/cli/settings.py,",
+        "<!-- Made from the settings' declarations (src/nst/options/, src/nst/apps/cli/settings.py,",
         "src/nst/apps/web/config.py) by `.venv/bin/python docs/make_options.py`: edit those, then run it.",
         "tests/test_options.py fails when this page is stale. -->",
         "",
