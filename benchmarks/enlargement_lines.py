@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from nst.media import measures
-    from nst.media.images import enlarged_with_detail, resize_pixels
+    from nst.media.resizing import enlarged_with_detail, resize_pixels
 
     reach = measures.LINE_REACH
     enlargements = {

@@ -6,7 +6,8 @@ import pytest
 
 from nst import Options
 from nst.media import measures
-from nst.media.images import enlarged_with_detail, gaussian_blur, load_image, resize_pixels
+from nst.media.images import load_image
+from nst.media.resizing import enlarged_with_detail, gaussian_blur, resize_pixels
 from nst.options import PRINT_STEP_RATIO
 from nst.run import ladder
 from nst.run.ladder import PAINTING_STEP_RATIO

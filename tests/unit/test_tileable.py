@@ -4,7 +4,8 @@ picture enlarged across its wrap-around (the runs: tests/test_tileable.py)."""
 import numpy as np
 
 from nst.media import measures, textures
-from nst.media.images import load_image, resize_pixels
+from nst.media.images import load_image
+from nst.media.resizing import resize_pixels
 from tests.helpers import CONTENT, rng, within
 
 

@@ -20,7 +20,8 @@ from nst.core import backend
 from nst.core.objective import Objective
 from nst.core.tiles import TiledObjective
 from nst.media import measures
-from nst.media.images import ImageSource, open_image, resize_longest_side, source_list, to_array
+from nst.media.images import ImageSource, open_image, source_list, to_array
+from nst.media.resizing import resize_longest_side
 from nst.options import Options
 from nst.run import ladder
 from nst.run.inputs import painting_side
