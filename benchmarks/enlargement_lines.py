@@ -6,8 +6,9 @@ Noise at 512x320 px, brought through a print's ladder (861, 1448, 2435, 4096 px:
 size) by bicubic enlargements (nst 0.2) or by the detail enlargement (today's ``--enlarge
 detail``, here with noise for the photo), with ``fresh`` times the noise added at each size: a
 size whose few steps change the picture little. For each row and column, its mean |difference|
-to the next over the median of its 9 neighbours (``measures.line_prominence``); the table gives
-the ranks and values of the rows and columns where nst 0.2's 4096 px prints had their lines.
+to the next over the median of its 9 neighbours (``pattern_measures.line_prominence``); the
+table gives the ranks and values of the rows and columns where nst 0.2's 4096 px prints had
+their lines.
 docs/print.md has the results.
 """
 
@@ -35,10 +36,10 @@ def main() -> None:
     parser.add_argument("--fresh", default="0.3,0.05", help="the fresh noise at each size, over the first's")
     args = parser.parse_args()
 
-    from nst.media import measures
-    from nst.media.images import enlarged_with_detail, resize_pixels
+    from nst.media import pattern_measures
+    from nst.media.resizing import enlarged_with_detail, resize_pixels
 
-    reach = measures.LINE_REACH
+    reach = pattern_measures.LINE_REACH
     enlargements = {
         "bicubic": lambda picture, noise: resize_pixels(picture, noise.shape),
         "detail": enlarged_with_detail,
@@ -48,8 +49,10 @@ def main() -> None:
     for fresh in (float(value) for value in args.fresh.split(",")):
         for name, enlarge in enlargements.items():
             picture = ladder(enlarge, fresh)
-            for (axis, places), profile in zip(OLD_LINES.items(), measures.difference_profiles(picture), strict=True):
-                ratio = measures.line_ratios(profile)
+            for (axis, places), profile in zip(
+                OLD_LINES.items(), pattern_measures.difference_profiles(picture), strict=True
+            ):
+                ratio = pattern_measures.line_ratios(profile)
                 order = list(np.argsort(ratio)[::-1])
                 # The boundary after row (column) p - 1, as docs/print.md counts them.
                 ranks = [

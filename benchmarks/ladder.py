@@ -19,7 +19,8 @@ from keras import ops
 from nst import Options, stylize
 from nst.core import losses
 from nst.core.objective import Objective, area_resize
-from nst.media.images import load_image, resize_pixels
+from nst.media.images import load_image
+from nst.media.resizing import resize_pixels
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "examples" / "cat.jpg"

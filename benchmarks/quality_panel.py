@@ -69,7 +69,8 @@ def candidate_options(settings: dict, size: int, shape: tuple[int, ...]):
 def run_candidate(name: str, settings: dict, photo: str, painting: str, size: int, out: Path) -> dict:
     from nst import Options, score, stylize
     from nst.core.objective import Objective
-    from nst.media.images import load_image, save_image
+    from nst.media.images import load_image
+    from nst.media.saving import save_image
     from nst.run.api import PLAIN_OBJECTIVE, coarse_style
 
     photo_path, painting_path = EXAMPLES / f"{photo}.jpg", EXAMPLES / f"{painting}.jpg"

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from nst import stylize
-from nst.media import measures
+from nst.media import pattern_measures
 from nst.media.images import to_pil
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ def main() -> None:
         result = stylize(content, style, size=args.size, steps=args.steps, tileable=tileable)
         pixels = result.pixels
         repeats.append(to_pil(np.tile(pixels, (2, 2, 1))))
-        print(f"tileable={tileable}: {pixels.shape[1]}x{pixels.shape[0]} px, seam {measures.seam(pixels):.3f}")
+        print(f"tileable={tileable}: {pixels.shape[1]}x{pixels.shape[0]} px, seam {pattern_measures.seam(pixels):.3f}")
     width, height = sum(image.width for image in repeats) + GAP, max(image.height for image in repeats)
     sheet = Image.new("RGB", (width, height), "white")
     sheet.paste(repeats[0], (0, 0))

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, PngImagePlugin
 
-from nst.media.images import METADATA_KEY
+from nst.media.saving import METADATA_KEY
 from nst.run import ladder, plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +124,7 @@ def nst_here(*args) -> subprocess.CompletedProcess:
 
 def check_reproduced(first, again, summary) -> None:
     """``nst reproduce first -o again`` makes the same picture, its summary line starting with ``summary``."""
-    from nst.media.images import read_metadata
+    from nst.media.saving import read_metadata
 
     result = nst_here("reproduce", first, "-o", again)
     assert result.returncode == 0, result.stderr

@@ -16,7 +16,7 @@ import ray
 from PIL import Image
 
 from nst import Options, stylize
-from nst.media.images import read_params
+from nst.media.saving import read_params
 from nst.run import batch
 from tests.helpers import CONTENT, EXAMPLES, RAY_NAMESPACE, STYLE, started, within
 

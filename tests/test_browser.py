@@ -31,7 +31,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from nst import Options
 from nst.apps import cli
-from nst.media.images import read_metadata
+from nst.media.saving import read_metadata
 from nst.run import ladder
 from tests.helpers import CONTENT, ROOT, STYLE, started
 

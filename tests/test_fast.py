@@ -11,7 +11,9 @@ from PIL import Image
 
 import nst
 from nst.media import feedforward
-from nst.media.images import fitted_size, load_image, read_metadata
+from nst.media.images import load_image
+from nst.media.resizing import fitted_size
+from nst.media.saving import read_metadata
 from nst.options import Options
 from nst.run.fast import stylize_fast
 from nst.run.inputs import check_inputs

@@ -9,7 +9,8 @@ import tifffile
 from PIL import Image
 
 from nst import stylize
-from nst.media.images import open_deep, read_metadata, save_image
+from nst.media.saving import read_metadata, save_image
+from nst.media.sixteen_bit import open_deep
 from tests.helpers import CONTENT, STYLE, deep_gradient, nst_here, png_bits, within
 
 

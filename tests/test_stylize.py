@@ -11,7 +11,8 @@ from PIL import Image
 
 from nst import NstError, Options, stylize
 from nst.core.objective import Objective
-from nst.media.images import load_image, read_metadata
+from nst.media.images import load_image
+from nst.media.saving import read_metadata
 from tests.helpers import CONTENT, STYLE, relative_difference, rng, within
 
 

@@ -13,7 +13,7 @@ from nst.core.features import FeatureExtractor
 from nst.core.objective import Objective
 from nst.core.preconditioners import PRECONDITIONERS
 from nst.core.tiles import TiledObjective
-from nst.media import measures, textures
+from nst.media import pattern_measures, textures
 from nst.media.images import load_image
 from tests.helpers import (
     CONTENT,
@@ -120,14 +120,17 @@ def _run(tmp_path, weights, name, *arguments):
 def wrap_and_own_lines(picture: np.ndarray) -> list[tuple[float, float]]:
     """For the rows and then the columns: how much the wrap-around stands out from the boundaries
     beside it, and how much the picture's own most prominent boundary does, both as
-    :func:`measures.line_ratios` rates a line (over the median of the 9 centred on it). A seam is a
-    line the picture has nowhere else; at 80x128 px one line of a seamless picture scores up to 1.6
-    by chance, so the wrap-around is measured against the picture's own lines, not a fixed bound."""
+    :func:`pattern_measures.line_ratios` rates a line (over the median of the 9 centred on it). A
+    seam is a line the picture has nowhere else; at 80x128 px one line of a seamless picture scores
+    up to 1.6 by chance, so the wrap-around is measured against the picture's own lines, not a
+    fixed bound."""
     lines = []
     for axis in (0, 1):
         middle = picture.shape[axis] // 2  # rolled there, the wrap-around is boundary middle - 1
-        ratios = measures.line_ratios(measures.difference_profiles(np.roll(picture, middle, axis=axis))[axis])
-        at = middle - 1 - measures.LINE_REACH
+        ratios = pattern_measures.line_ratios(
+            pattern_measures.difference_profiles(np.roll(picture, middle, axis=axis))[axis]
+        )
+        at = middle - 1 - pattern_measures.LINE_REACH
         lines.append((float(ratios[at]), float(np.max(np.delete(ratios, at)))))
     return lines
 
@@ -141,14 +144,15 @@ def test_a_tileable_picture_placed_2x2_shows_no_seam_and_one_without_does(tmp_pa
     picture, report = _run(tmp_path, weights, "tileable", "--tileable", "--steps", 50)
     assert picture.shape == (80, 128, 3)  # 128x85 rounded to multiples of 16
     repeat = np.tile(picture, (2, 2, 1))
-    assert measures.seam(repeat) == pytest.approx(measures.seam(picture), abs=0.02)  # its copies meet as it wraps
-    assert report["final"]["seam"] == pytest.approx(measures.seam(picture), abs=0.02)
+    # its copies meet as it wraps
+    assert pattern_measures.seam(repeat) == pytest.approx(pattern_measures.seam(picture), abs=0.02)
+    assert report["final"]["seam"] == pytest.approx(pattern_measures.seam(picture), abs=0.02)
     for axis, (wrap, own) in zip(("rows", "columns"), wrap_and_own_lines(picture), strict=True):
         within(f"tileable, the wrap-around over the most prominent of the {axis}", wrap / own, below=1.0)
-    within("tileable, its seam", measures.seam(picture), at_most=1.2)  # measured 1.06 to 1.12
+    within("tileable, its seam", pattern_measures.seam(picture), at_most=1.2)  # measured 1.06 to 1.12
     plain, _ = _run(tmp_path, weights, "plain", "--steps", 50)
-    within("the seam without --tileable over the tileable one's", measures.seam(plain) / measures.seam(picture),
-           above=2.0)  # fmt: skip
+    within("the seam without --tileable over the tileable one's",
+           pattern_measures.seam(plain) / pattern_measures.seam(picture), above=2.0)  # fmt: skip
     for axis, (wrap, own) in zip(("rows", "columns"), wrap_and_own_lines(plain), strict=True):
         within(f"without --tileable, the wrap-around over the most prominent of the {axis}", wrap / own, above=1.0)
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from nst.apps import cli
 from nst.apps.web import app as web
-from nst.media.images import read_metadata
+from nst.media.saving import read_metadata
 from tests.helpers import job_events, submit_form
 
 

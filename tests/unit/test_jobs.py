@@ -13,7 +13,7 @@ from PIL import Image
 
 from nst.apps.web.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue, RunRequest
 from nst.errors import NstError
-from nst.media.images import read_metadata
+from nst.media.saving import read_metadata
 from nst.options import Options
 from nst.run import plan
 from tests.helpers import FakeClock, FakeStylize, wait_until

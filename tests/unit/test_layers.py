@@ -27,7 +27,9 @@ def test_the_options_media_and_front_ends_load_no_keras_or_tensorflow_when_impor
     assert {"nst.apps.cli", "nst.apps.cli.handlers", "nst.apps.web.app", "nst.apps.web.jobs"} <= loaded
     assert {"nst.run.batch", "nst.run.video"} <= loaded
     assert {"nst.media.images", "nst.media.animations", "nst.media.clips", "nst.media.flow"} <= loaded
+    assert {"nst.media.resizing", "nst.media.saving", "nst.media.sixteen_bit"} <= loaded
     assert {"nst.media.colors", "nst.media.measures", "nst.media.feedforward"} <= loaded
+    assert {"nst.media.bands", "nst.media.pattern_measures"} <= loaded
     assert "nst.run.fast" in loaded  # the fast picture, which the command line and the web app make first
     assert not {"keras", "tensorflow", "jax", "torch", "nst.core", "nst.run.api"} & loaded
 

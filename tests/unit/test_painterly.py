@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from nst import Options
-from nst.media import measures
-from nst.media.images import enlarged_with_detail, gaussian_blur, load_image, resize_pixels
+from nst.media import measures, pattern_measures
+from nst.media.images import load_image
+from nst.media.resizing import enlarged_with_detail, gaussian_blur, resize_pixels
 from nst.options import PRINT_STEP_RATIO
 from nst.run import ladder
 from nst.run.ladder import PAINTING_STEP_RATIO
@@ -54,9 +55,9 @@ def test_the_detail_enlargement_leaves_no_lattice_and_keeps_the_photos_fine_deta
     small = small.astype(np.float32)
     bicubic = resize_pixels(small, photo.shape)
     detail = enlarged_with_detail(small, photo)
-    ratio = measures.lattice(bicubic, photo) / measures.lattice(detail, photo)
+    ratio = pattern_measures.lattice(bicubic, photo) / pattern_measures.lattice(detail, photo)
     within("enlarged twice: bicubic's lattice over the detail enlargement's", ratio, above=3)
-    within("enlarged twice with detail: lattice", measures.lattice(detail, photo), below=measures.MAX_LATTICE)
+    within("enlarged twice with detail: lattice", pattern_measures.lattice(detail, photo), below=measures.MAX_LATTICE)
     fine = photo - gaussian_blur(photo, 1.0)
     correlation = np.corrcoef((detail - gaussian_blur(detail, 1.0)).ravel(), fine.ravel())[0, 1]
     within("enlarged twice with detail: its fine detail's correlation with the photo's", correlation, above=0.9)
@@ -81,5 +82,9 @@ def test_bicubic_enlargements_chained_leave_straight_lines_and_the_detail_enlarg
     detail enlargement's blur takes them out with the lattices."""
     bicubic = _ladder_of_enlargements(lambda picture, noise: resize_pixels(picture, noise.shape))
     detail = _ladder_of_enlargements(enlarged_with_detail)
-    within("a chain of bicubic enlargements: its most prominent line", measures.line_prominence(bicubic), above=1.5)
-    within("a chain of detail enlargements: its most prominent line", measures.line_prominence(detail), below=1.1)
+    within(
+        "a chain of bicubic enlargements: its most prominent line", pattern_measures.line_prominence(bicubic), above=1.5
+    )
+    within(
+        "a chain of detail enlargements: its most prominent line", pattern_measures.line_prominence(detail), below=1.1
+    )

@@ -11,7 +11,9 @@ import tifffile
 from PIL import Image, ImageCms, ImageOps
 
 from nst import Options
-from nst.media.images import SRGB_PROFILE, NstWarning, load_image, open_deep, read_metadata, save_image
+from nst.media.images import SRGB_PROFILE, NstWarning, load_image
+from nst.media.saving import read_metadata, save_image
+from nst.media.sixteen_bit import open_deep
 from nst.run.inputs import Inputs
 from tests.helpers import CONTENT, STYLE, deep_gradient, nst_here, png_bits, swapped_srgb_profile
 

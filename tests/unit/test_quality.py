@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nst import Options
-from nst.media import measures
+from nst.media import bands, measures
 from nst.media.images import load_image
 from tests.helpers import CONTENT, STYLE, rng, within
 
@@ -33,7 +33,7 @@ def test_measures_of_an_image_taller_than_a_band_are_those_of_the_whole_array():
     """They are computed by bands of rows (a print's float64 copy would be 250 MB): the bands'
     edges and the last, short band count every boundary and interior pixel once."""
     rng = np.random.default_rng(1)
-    image = rng.random((2 * measures.BAND_ROWS + 3, 40, 3))
+    image = rng.random((2 * bands.BAND_ROWS + 3, 40, 3))
     image[::8] *= 0.5  # a grid of rows, one of them on a band's edge
     for block in (2, 8, 16):
         rows, columns = np.abs(np.diff(image, axis=0)), np.abs(np.diff(image, axis=1))

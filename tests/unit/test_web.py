@@ -16,7 +16,7 @@ from nst.apps import cli
 from nst.apps.web import app as web
 from nst.apps.web.app import WebConfig, create_app
 from nst.errors import NstError
-from nst.media.images import read_metadata
+from nst.media.saving import read_metadata
 from nst.run import memory
 from tests.helpers import CONTENT, ROOT, FakeStylize, job_events, submit_form, wait_until
 

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from nst.errors import NstError
-from nst.media.images import write_atomically
+from nst.media.saving import write_atomically
 
 ANIMATION_FORMATS = (".gif", ".webp", ".mp4")
 

@@ -15,7 +15,8 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from nst.errors import NstError
 from nst.media.animations import save_animation
-from nst.media.images import fitted_size, peek_image
+from nst.media.images import peek_image
+from nst.media.resizing import fitted_size
 
 FFMPEG_INPUTS = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
 PILLOW_INPUTS = (".gif", ".webp")

@@ -16,7 +16,8 @@ from nst.core.objective import Objective, TemporalTarget
 from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
 from nst.media import colors
-from nst.media.images import ImageSource, open_image, read_params, source_list, to_array
+from nst.media.images import ImageSource, open_image, source_list, to_array
+from nst.media.saving import read_params
 from nst.options import Options
 from nst.run import ladder, plan
 from nst.run.cluster import Workers

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from nst.errors import Interrupted, NstError
-from nst.media.images import check_writable, output_name, read_params, source_list, write_atomically, write_json
+from nst.media.images import source_list
+from nst.media.saving import check_writable, output_name, read_params, write_atomically, write_json
 from nst.options import INITS, Options
 from nst.run.cluster import Workers, connect, import_ray
 from nst.run.inputs import check_inputs

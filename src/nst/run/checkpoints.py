@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from nst.errors import NstError
-from nst.media.images import write_atomically
+from nst.media.saving import write_atomically
 from nst.options import Options
 
 

@@ -15,7 +15,8 @@ from PIL import Image
 
 from nst.errors import NstError
 from nst.media import clips
-from nst.media.images import ImageSource, describe, fitted_size, open_image, source_list
+from nst.media.images import ImageSource, describe, open_image, source_list
+from nst.media.resizing import fitted_size
 from nst.options import Options
 from nst.run import ladder
 from nst.run.memory import available_mb, estimate_peak_mb

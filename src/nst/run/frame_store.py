@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from nst.errors import NstError
-from nst.media.images import load_image, save_image, write_json
+from nst.media.images import load_image
+from nst.media.saving import save_image, write_json
 
 SETTINGS_NAME = "nst-video.json"
 

@@ -20,17 +20,15 @@ from nst.media.images import (
     ImageSource,
     NstWarning,
     describe,
-    fitted_size,
     load_image,
-    open_deep,
     open_image,
     open_image_with_alpha,
     peek_image,
-    resize_longest_side,
-    resize_pixels,
     source_list,
     to_array,
 )
+from nst.media.resizing import fitted_size, resize_longest_side, resize_pixels
+from nst.media.sixteen_bit import open_deep
 from nst.options import INITS, PRINT_UNITS, Options
 from nst.run import ladder
 from nst.run.memory import check_memory

@@ -19,8 +19,9 @@ from nst import __version__
 from nst.core import backend
 from nst.core.objective import Objective
 from nst.core.tiles import TiledObjective
-from nst.media import measures
-from nst.media.images import ImageSource, open_image, resize_longest_side, source_list, to_array
+from nst.media import measures, pattern_measures
+from nst.media.images import ImageSource, open_image, source_list, to_array
+from nst.media.resizing import resize_longest_side
 from nst.options import Options
 from nst.run import ladder
 from nst.run.inputs import painting_side
@@ -49,7 +50,7 @@ def picture_measures(
     ]
     values = measures.picture_measures(pixels, photo_array, painting_arrays)
     if tileable:  # a texture's wrap-around, placed 2x2 with itself
-        values["seam"] = round(measures.seam(pixels), 4)
+        values["seam"] = round(pattern_measures.seam(pixels), 4)
     return values
 
 

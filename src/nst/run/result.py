@@ -16,7 +16,8 @@ import numpy as np
 from PIL import Image
 
 from nst.errors import NstError
-from nst.media.images import ImageSource, describe, save_image, to_pil, write_json
+from nst.media.images import ImageSource, describe, to_pil
+from nst.media.saving import save_image, write_json
 from nst.options import Options
 
 

@@ -24,7 +24,8 @@ from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
 from nst.errors import Interrupted, NstError, StoppedEarly, WorkersLost
 from nst.media import textures
-from nst.media.images import NstWarning, enlarged_with_detail, open_image, resize_pixels, to_array
+from nst.media.images import NstWarning, open_image, to_array
+from nst.media.resizing import enlarged_with_detail, resize_pixels
 from nst.media.tiling import Tiling
 from nst.options import Options
 from nst.run import ladder, plan

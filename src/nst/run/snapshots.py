@@ -16,7 +16,8 @@ from PIL import Image
 
 from nst.errors import NstError
 from nst.media.animations import check_animation_path, save_animation
-from nst.media.images import save_image, to_pil
+from nst.media.images import to_pil
+from nst.media.saving import save_image
 from nst.run.progress import Progress
 from nst.run.result import Result
 

@@ -34,7 +34,8 @@ from PIL import Image
 from nst.errors import Interrupted, NstError
 from nst.media import clips, colors, measures
 from nst.media import flow as optical_flow  # `flow` is the setting: the method's name
-from nst.media.images import ImageSource, check_writable
+from nst.media.images import ImageSource
+from nst.media.saving import check_writable
 from nst.options import Options
 from nst.run.clip_plan import ClipPlan, check_clip_fits
 from nst.run.frame_store import FrameStore

@@ -25,7 +25,8 @@ from nst.apps.cli.terminal import (
     video_progress,
 )
 from nst.errors import Interrupted, NstError, StoppedEarly, WorkersLost
-from nst.media.images import check_output_path, check_writable, load_image, output_name, read_params, source_list
+from nst.media.images import load_image, source_list
+from nst.media.saving import check_output_path, check_writable, output_name, read_params
 from nst.options import Options
 from nst.run import ladder, video  # video: no TensorFlow, its checks come first (the run loads when a clip starts)
 from nst.run.checkpoints import load_checkpoint

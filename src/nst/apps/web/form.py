@@ -17,7 +17,8 @@ from starlette.datastructures import FormData, UploadFile
 from nst.apps.web.config import STYLE_STRENGTH, WEB_SETTINGS, WebConfig
 from nst.apps.web.jobs import RunRequest
 from nst.errors import NstError
-from nst.media.images import output_name, peek_image
+from nst.media.images import peek_image
+from nst.media.saving import output_name
 from nst.options import SETTINGS, Options
 from nst.run.inputs import check_inputs
 
