@@ -2,7 +2,7 @@
 
 A FastAPI app and one hand-written page (``static/``: HTML, plain JavaScript, CSS; no build
 step). The page uploads a photo and paintings (or names bundled examples) with the settings;
-the run goes into :class:`nst.apps.web.jobs.JobQueue`, which calls the library's ``stylize``; the page
+the run goes into :class:`nst.apps.web.queue.JobQueue`, which calls the library's ``stylize``; the page
 follows it through Server-Sent Events (progress, losses, ETA, the number of a new preview) and
 downloads the PNG that ``Result.save`` wrote, parameters embedded.
 
@@ -44,7 +44,8 @@ from nst.apps.web.config import EXAMPLES as EXAMPLES  # the examples offered (th
 from nst.apps.web.config import WEB_SETTINGS, WebConfig
 from nst.apps.web.form import Uploads, request_from_form
 from nst.apps.web.guards import PAGE_HEADERS, add_guards, browser_session
-from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
+from nst.apps.web.jobs import FINISHED, Job, RunRequest, Stylize
+from nst.apps.web.queue import JobQueue
 from nst.errors import NstError
 from nst.media import feedforward
 from nst.options import Options
