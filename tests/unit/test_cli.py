@@ -118,7 +118,7 @@ def test_on_workers_the_command_keeps_a_checkpoint_beside_the_output_and_the_sam
     the output; the same command goes on from it, says so, and deletes it once the picture is made."""
     import numpy as np
 
-    from nst.apps.cli import handlers
+    from nst.apps.cli import picture
     from nst.errors import WorkersLost
     from nst.run.checkpoints import Checkpoint, save_checkpoint
     from nst.run.result import Result
@@ -137,7 +137,7 @@ def test_on_workers_the_command_keeps_a_checkpoint_beside_the_output_and_the_sam
         return Result(np.zeros((43, 64, 3), np.float32), {"params": params, "steps_per_scale": [4], "wall_s": 1.0,
                                                           "workers": workers})  # fmt: skip
 
-    monkeypatch.setattr(handlers, "load_run", lambda: SimpleNamespace(stylize=stylize))
+    monkeypatch.setattr(picture, "load_run", lambda: SimpleNamespace(stylize=stylize))
     command = [CONTENT, STYLE, "-o", output, "--workers", 2, "--size", 64]
     stopped = nst_here(*command)
     assert stopped.returncode == 2 and stopped.stderr.count("\n") == 1

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst.apps.web.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue, RunRequest
+from nst.apps.web.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, RunRequest
+from nst.apps.web.queue import JobQueue
 from nst.errors import NstError
 from nst.media.saving import read_metadata
 from nst.options import Options

@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from nst.apps.web.app import STATIC
 from nst.apps.web.config import STYLE_STRENGTH, WEB_SETTINGS
+from nst.apps.web.page import STATIC
 from nst.options import SETTINGS
 
 # What the form sends, and what each field is read as (nst.apps.web.form._options).

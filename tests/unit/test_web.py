@@ -14,7 +14,9 @@ import nst
 from nst import Options
 from nst.apps import cli
 from nst.apps.web import app as web
+from nst.apps.web import page
 from nst.apps.web.app import WebConfig, create_app
+from nst.apps.web.config import EXAMPLES
 from nst.errors import NstError
 from nst.media.saving import read_metadata
 from nst.run import memory
@@ -68,8 +70,8 @@ def test_a_form_runs_with_the_options_and_files_it_names(client, tmp_path):
     statuses = job_events(app, response.json()["id"])
     assert statuses[-1]["state"] == "done"
     content, styles, options, existed = stylize.asked
-    assert content == web.EXAMPLES / "photos" / "cat.jpg"
-    assert [styles[0], styles[1].name] == [web.EXAMPLES / "paintings" / "starry-night.jpg", "my_painting.png"]
+    assert content == EXAMPLES / "photos" / "cat.jpg"
+    assert [styles[0], styles[1].name] == [EXAMPLES / "paintings" / "starry-night.jpg", "my_painting.png"]
     assert all(existed) and options.mask.endswith("/mask/mask.png")
     assert (options.size, options.time_budget, options.style_blend) == (64, 30.0, (0.7, 0.3))
     assert (options.preserve_colors, options.style_weight, options.style_scale) == (
@@ -88,8 +90,8 @@ def test_the_examples_are_package_data_sorted_into_photos_and_paintings():
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nst"]
     package = Path(nst.__file__).parent
     shipped = {path for pattern in patterns for path in package.glob(pattern)}
-    kinds = web.example_images(web.EXAMPLES)
-    assert web.EXAMPLES.parent == package
+    kinds = page.example_images(EXAMPLES)
+    assert EXAMPLES.parent == package
     assert kinds["photos"] and kinds["paintings"]
     assert set(kinds["photos"] + kinds["paintings"]) <= shipped
 

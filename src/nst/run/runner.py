@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from nst.core.adam import run_adam
 from nst.core.features import load_vgg19
@@ -24,19 +23,17 @@ from nst.core.optimizers import CompiledSteps
 from nst.core.tiles import TiledObjective
 from nst.errors import Interrupted, NstError, StoppedEarly, WorkersLost
 from nst.media import textures
-from nst.media.images import NstWarning, open_image, to_array
-from nst.media.resizing import enlarged_with_detail, resize_pixels
-from nst.media.tiling import Tiling
+from nst.media.images import NstWarning
 from nst.options import Options
 from nst.run import ladder, plan
-from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, resumed_image, save_checkpoint
+from nst.run.checkpoints import Checkpoint, checkpoint_to_resume, save_checkpoint
 from nst.run.cluster import Workers
-from nst.run.fast import start_image
 from nst.run.inputs import Inputs, compared_images, load_masks, presented
-from nst.run.memory import SizePlan, memory_limit, plan_size
+from nst.run.memory import memory_limit, plan_size
 from nst.run.progress import ProgressCallback, TileCallback
 from nst.run.report import dropped_entry, history_entry, memory_peaks, params, picture_measures, size_entry
 from nst.run.result import Result
+from nst.run.sizes import enlarged, starting_image, step_work
 from nst.run.tile_workers import TileWorkers
 
 # Adam's learning rate where memory leaves no room for L-BFGS at a print's larger sizes: at 768 px
@@ -106,7 +103,7 @@ class Run:
             plan_size(options, *shape, paintings, steps=planned)
             for (shape, paintings), planned in zip(shapes, steps, strict=True)
         ]
-        work = [_work(options, memory, shape) for memory, (shape, _) in zip(self.memory, shapes, strict=True)]
+        work = [step_work(options, memory, shape) for memory, (shape, _) in zip(self.memory, shapes, strict=True)]
         self.plan = plan.Plan(options, self.sizes, started, work)
         self.resumed = checkpoint_to_resume(
             options, [memory.optimizer if memory else options.optimizer for memory in self.memory]
@@ -171,14 +168,7 @@ class Run:
             )  # fmt: skip
         self.sizes_done.append(size_entry(size, photo.shape, memory, objective))
         resumed = self.resumed if self.resumed is not None and index == self.resumed.scale else None
-        if resumed is not None:
-            start = resumed_image(resumed, options, target.shape)
-        elif previous is None and self.start is not None:
-            start = resize_pixels(self.start, target.shape, wrap=options.tileable)
-        elif previous is None:
-            start = _initial_image(target, paintings, options)
-        else:
-            start = _enlarged(previous, target, options)
+        start = starting_image(target, paintings, options, resumed, previous, self.start)
         should_step = self.plan.start_scale(index, resumed.steps_per_scale[index] if resumed else 0)
         shown = presented(photo, options.preserve_colors, region)
         kept = functools.partial(np.asarray, start)
@@ -273,7 +263,7 @@ class Run:
         if size.index < len(self.sizes) - 1:  # the budget dropped the larger sizes: this picture, enlarged
             final["losses_at"] = self.sizes[size.index]
             photo, target, _, _, region = self.images(len(self.sizes) - 1, self.sizes[-1])
-            pixels = _enlarged(pixels, target, self.options)
+            pixels = enlarged(pixels, target, self.options)
             shown = presented(photo, self.options.preserve_colors, region)
         pixels = shown(pixels)
         # A ladder's larger sizes never enlarge a painting past its own pixels: nor does the measure
@@ -301,30 +291,6 @@ class Run:
         save_checkpoint(self.options.checkpoint, checkpoint)
 
 
-def _initial_image(content: np.ndarray, styles: list[np.ndarray], options: Options) -> np.ndarray:
-    if options.init == "content":
-        return content.copy()
-    if options.init == "noise":
-        return np.random.default_rng(options.seed).uniform(0.0, 1.0, content.shape).astype(np.float32)
-    if options.init == "fast":
-        return start_image(content, styles, options)
-    if options.init == "style-mean":
-        blend = options.blend_weights(len(styles))
-        color = sum(weight * painting.mean(axis=(0, 1)) for weight, painting in zip(blend, styles, strict=True))
-        return np.broadcast_to(color, content.shape).astype(np.float32)
-    height, width = content.shape[:2]  # an image file, stretched to the output's shape
-    return to_array(open_image(options.init).resize((width, height), Image.Resampling.LANCZOS))
-
-
-def _enlarged(previous: np.ndarray, target: np.ndarray, options: Options) -> np.ndarray:
-    """A smaller size's picture at ``target``'s size: how the next size starts, and the result
-    when the budget dropped the larger sizes."""
-    # A tileable picture is enlarged as the texture it is, across its wrap-around.
-    if options.enlarge == "detail":
-        return enlarged_with_detail(previous, target, wrap=options.tileable)
-    return resize_pixels(previous, target.shape, wrap=options.tileable)
-
-
 class _NotFinite(Exception):
     def __init__(self, step: int, value: float) -> None:
         self.step, self.value = step, value
@@ -332,12 +298,3 @@ class _NotFinite(Exception):
 
 def _apply(shown: Callable[[np.ndarray], np.ndarray], current: Callable[[], np.ndarray]) -> np.ndarray:
     return shown(current())
-
-
-def _work(options: Options, memory: SizePlan | None, shape: tuple[int, int]) -> float:
-    """The pixels VGG19 goes through in one step: the image's; in tiles, each tile's crop twice,
-    forward for the sums and then forward and backward (a forward pass costs about a third)."""
-    if memory is None or memory.tile is None:
-        return float(shape[0] * shape[1])
-    tiling = Tiling(shape, memory.tile, options.halo, options.alignment, wrap=options.tileable)
-    return 4 / 3 * len(tiling) * tiling.crop[0] * tiling.crop[1]

@@ -8,8 +8,9 @@ nst batch PHOTOS... --style PAINTING -o OUTDIR  many pictures, on Ray (local or 
 nst video CLIP PAINTING... -o OUT.mp4          a video clip, frame by frame without flicker
 
 The command's own settings are declared in :mod:`~nst.apps.cli.settings`, its subcommands and
-their flags in :mod:`~nst.apps.cli.parser`, what each does in :mod:`~nst.apps.cli.handlers`, and
-what it shows at the terminal in :mod:`~nst.apps.cli.terminal`.
+their flags in :mod:`~nst.apps.cli.parser`, what each does in :mod:`~nst.apps.cli.picture` (a
+picture's) and :mod:`~nst.apps.cli.handlers` (the others'), and what it shows at the terminal in
+:mod:`~nst.apps.cli.terminal`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from nst import __version__
-from nst.apps.cli.handlers import _batch, _reproduce, _score, _serve, _stylize, _video
+from nst.apps.cli.handlers import _batch, _score, _serve, _video
+from nst.apps.cli.picture import _reproduce, _stylize
 from nst.apps.cli.settings import (
     BATCH_SETTINGS,
     REPRODUCE_SETTINGS,

@@ -1,7 +1,7 @@
 """The ``nst`` command's own settings (an output path, a Ray address...), declared as the run's are
 (:class:`nst.options.Setting`), one list per command: the flags and docs/options.md are made from
 them. And :func:`options_from`, the library's :class:`~nst.options.Options` a parsed command line
-describes."""
+describes, and :func:`workers_from`, the Ray workers it asks for."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from nst.media.clips import FOLDER_FPS
 from nst.media.flow import FLOW_METHODS
 from nst.options import PRESETS, SETTINGS, Options, Setting
 from nst.run import video  # no TensorFlow: its defaults (the run loads when a clip starts)
+from nst.run.cluster import Workers
 
 # Each command's list is in the order --help shows.
 _OUTPUT = Setting(
@@ -166,3 +167,14 @@ VIDEO_SETTINGS = (
 def options_from(args: argparse.Namespace) -> Options:
     """The library options the parsed arguments describe."""
     return Options(**{name: getattr(args, name) for name in SETTINGS if hasattr(args, name)})
+
+
+def workers_from(args: argparse.Namespace) -> Workers:
+    """The Ray workers a command's settings ask for (batch: always; stylize and serve: a tiled size's tiles)."""
+    return Workers(args.address, args.workers, args.cpus_per_worker, args.gpus_per_worker)
+
+
+def tile_workers_from(args: argparse.Namespace) -> Workers | None:
+    """Where stylize's and serve's tiles run: the workers asked for, or None (this process) where
+    neither --workers nor --address is given."""
+    return None if args.workers is None and args.address is None else workers_from(args)

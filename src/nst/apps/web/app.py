@@ -2,7 +2,7 @@
 
 A FastAPI app and one hand-written page (``static/``: HTML, plain JavaScript, CSS; no build
 step). The page uploads a photo and paintings (or names bundled examples) with the settings;
-the run goes into :class:`nst.apps.web.jobs.JobQueue`, which calls the library's ``stylize``; the page
+the run goes into :class:`nst.apps.web.queue.JobQueue`, which calls the library's ``stylize``; the page
 follows it through Server-Sent Events (progress, losses, ETA, the number of a new preview) and
 downloads the PNG that ``Result.save`` wrote, parameters embedded.
 
@@ -13,8 +13,9 @@ changes anything from another site's page, and every job visible only to the bro
 (a random cookie) that made it. Bad input gets the command line's one-line message as JSON
 ``{"error": ...}``, never a stack trace. Ctrl-C or SIGTERM stops it at once, a run or not.
 
-Here: the app put together, its start and stop, and its routes; the form read into a run and
-the uploads' folder are :mod:`~nst.apps.web.form`'s, the guards :mod:`~nst.apps.web.guards`'.
+Here: the app put together, its start and stop, and its routes for runs; the page, what it is
+told of the server and the examples are :mod:`~nst.apps.web.page`'s, the form read into a run and
+the uploads' folder :mod:`~nst.apps.web.form`'s, the guards :mod:`~nst.apps.web.guards`'.
 """
 
 from __future__ import annotations
@@ -36,30 +37,25 @@ from typing import Any
 import numpy as np
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from nst.apps.web.config import EXAMPLES as EXAMPLES  # the examples offered (the tests read them here)
-from nst.apps.web.config import WEB_SETTINGS, WebConfig
+from nst.apps.web.config import WebConfig
 from nst.apps.web.form import Uploads, request_from_form
-from nst.apps.web.guards import PAGE_HEADERS, add_guards, browser_session
-from nst.apps.web.jobs import FINISHED, Job, JobQueue, RunRequest, Stylize
+from nst.apps.web.guards import add_guards, browser_session
+from nst.apps.web.jobs import FINISHED, Job, RunRequest, Stylize
+from nst.apps.web.page import add_page_routes, example_images
+from nst.apps.web.queue import JobQueue
 from nst.errors import NstError
 from nst.media import feedforward
 from nst.options import Options
-from nst.run import ladder
 from nst.run.fast import stylize_fast
 from nst.run.loading import load_run
 from nst.run.memory import largest_size
 
-STATIC = Path(__file__).resolve().parent / "static"
-EXAMPLE_KINDS = ("photos", "paintings")
-EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png")
 # A stopping server waits this long for the run in progress to end, no longer: a run has nothing
 # to save, and a step at 1024 px takes many seconds.
 STOP_WAIT_S = 0.5
-_DEFAULTS = Options()
 
 
 def is_loopback(host: str) -> bool:
@@ -115,7 +111,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
     ``device``, where the runs happen (``"CPU"``, ``"GPU (NVIDIA H200)"``), is shown on the page."""
     config = config or WebConfig()
     if config.max_size is None:  # what fits now, in tiles where need be: prints from the page too
-        config = replace(config, max_size=largest_size(_DEFAULTS))
+        config = replace(config, max_size=largest_size(Options()))
     # With the fast extra, a run's first frame is the fast network's picture, shown within a second.
     first_frame = _fast_first_frame if feedforward.available() else None
     queue = JobQueue(
@@ -133,7 +129,7 @@ def create_app(config: WebConfig | None = None, stylize: Stylize | None = None, 
     app.state.queue = queue
     app.state.stopping = lambda: False  # serve() sets it to whether the server is stopping
     add_guards(app, config)
-    _add_page_routes(app, config, kinds, examples, device)
+    add_page_routes(app, config, kinds, examples, device)
     _add_submit_route(app, config, queue, uploads, examples)
     _add_job_routes(app, queue)
     return app
@@ -159,44 +155,6 @@ def _lifespan(
             uploads.remove()
 
     return lifespan
-
-
-def _add_page_routes(
-    app: FastAPI, config: WebConfig, kinds: dict[str, list[Path]], examples: dict[str, Path], device: str | None
-) -> None:
-    """The page, its static files, what it is told of the server (limits, defaults, the web
-    settings, the device) and the example images (``kinds``: by kind; ``examples``: by name)."""
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def page(session: str = Depends(browser_session)) -> FileResponse:
-        return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
-
-    @app.get("/api/config")
-    def settings() -> dict[str, Any]:
-        return {
-            "examples": {kind: [path.name for path in paths] for kind, paths in kinds.items()},
-            "max_upload_mb": config.max_upload_mb,
-            "max_size": config.max_size,
-            "max_steps": config.max_steps,
-            "max_time_budget": config.max_time_budget,
-            "max_paintings": config.max_paintings,
-            "device": device,
-            # Steps unless given are by size (nst.run.ladder.output_steps): the page shows the default size's.
-            "defaults": {setting.name: setting.default for setting in WEB_SETTINGS}
-            | {"steps": ladder.output_steps(_DEFAULTS)},
-            # What the page offers a control for when it has none of its own: a new web setting.
-            "settings": [
-                {key: getattr(setting, key) for key in ("name", "kind", "default", "help", "choices")}
-                for setting in WEB_SETTINGS
-            ],
-        }
-
-    @app.get("/api/examples/{name}")
-    def example(name: str) -> FileResponse:
-        if name not in examples:  # a fixed list: a name never becomes a path
-            raise HTTPException(404, "no such example")
-        return FileResponse(examples[name])
 
 
 def _add_submit_route(
@@ -289,16 +247,6 @@ async def _events(queue: JobQueue, job: Job, stopping: Callable[[], bool]) -> As
             return
         await asyncio.sleep(0.25)
         quiet += 0.25
-
-
-def example_images(folder: Path | None) -> dict[str, list[Path]]:
-    """The example images of each kind (``photos``, ``paintings``), in order of name."""
-    if folder is None:
-        return {kind: [] for kind in EXAMPLE_KINDS}
-    return {
-        kind: [path for path in sorted(folder.glob(f"{kind}/*")) if path.suffix.lower() in EXAMPLE_SUFFIXES]
-        for kind in EXAMPLE_KINDS
-    }
 
 
 def _fast_first_frame(request: RunRequest) -> np.ndarray:
