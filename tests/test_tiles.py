@@ -17,7 +17,8 @@ from nst import Options, score, stylize
 from nst.core import adam, backend, lbfgs
 from nst.core.objective import Objective
 from nst.core.optimizers import CompiledSteps
-from nst.core.tiles import LocalTiles, TiledObjective, TilePasses, kept_mb
+from nst.core.tile_passes import LocalTiles, TilePasses, kept_mb
+from nst.core.tiles import TiledObjective
 from nst.errors import NstError
 from nst.media import measures
 from nst.media.images import load_image

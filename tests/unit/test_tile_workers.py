@@ -1,4 +1,4 @@
-"""How a print's tiles are handed to Ray's workers (nst.run.tile_workers.Dispatch), on a stand-in
+"""How a print's tiles are handed to Ray's workers (nst.run.dispatch.Dispatch), on a stand-in
 for Ray whose workers take a set time a tile on a simulated clock: every tile once, in proportion
 to each worker's speed, several at a time; a dead worker's tiles and a late task's sent again; one
 line when every worker is lost. The same on a real two-node Ray: tests/test_cluster.py."""
@@ -7,7 +7,7 @@ import pytest
 
 from nst.errors import WorkersLost
 from nst.media.tiling import in_tile_order
-from nst.run.tile_workers import Dispatch, TileStats
+from nst.run.dispatch import Dispatch, TileStats
 
 
 class ActorDied(Exception):

@@ -167,9 +167,9 @@ class Objective:
 
     @functools.cached_property
     def runner(self):
-        """What runs passes over tiles (:class:`nst.core.tiles.TileRunner`), compiled once for this
+        """What runs passes over tiles (:class:`nst.core.tile_passes.TileRunner`), compiled once for this
         objective: here, one after another in this process (a tiled objective's may be Ray's)."""
-        from nst.core.tiles import LocalTiles, TilePasses  # tiles build on this module
+        from nst.core.tile_passes import LocalTiles, TilePasses  # tiles build on this module
 
         return LocalTiles(TilePasses(self.options, self.extractor))
 

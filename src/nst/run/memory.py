@@ -317,7 +317,7 @@ def _largest_side(options: Options, height: int, width: int) -> int:
 
 def kept_activations_mb(options: Options, crop: tuple[int, int], picture: tuple[int, ...], share_mb: float) -> float:
     """What a tile worker with ``share_mb`` MB may keep of a step's activations between its two
-    passes (:class:`nst.core.tiles.TilePasses`): its share less its own peak, one ``crop`` at a
+    passes (:class:`nst.core.tile_passes.TilePasses`): its share less its own peak, one ``crop`` at a
     time over a ``picture`` (H, W, ...), planned as a run is (:func:`planned_mb`)."""
     own = _BASE_MB + _TILED_ADAM_COMPILED_MB + _CROP_PIXEL_MB * crop[0] * crop[1]
     own += _WORKER_IMAGE_ARRAYS * 3 * _FLOAT32_MB * picture[0] * picture[1]
