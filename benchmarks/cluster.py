@@ -8,7 +8,9 @@ median of ``--repeats`` after one that compiles:
 
 * one process with one CPU (this one, its threads held to 1);
 * one Ray worker of one CPU (the cost of Ray itself: the bytes through the object store);
-* two Ray nodes of one CPU each, a worker on each (``ray.cluster_utils.Cluster``, on this machine).
+* two Ray nodes of one CPU each, a worker on each (``ray.cluster_utils.Cluster``, on this machine):
+  each tile's forward pass run again in its backward pass, then its activations kept between the
+  two (where they fit in the worker's share of its node's memory, as runs do).
 
 For each: the step's seconds, the speed-up against one process, the bytes moved through the
 object store each step, the seconds the driver waited on the workers and its own (the step less
@@ -124,8 +126,17 @@ def main() -> None:
             if nodes == 2:
                 cluster.add_node(num_cpus=1)
             with TileWorkers(Workers(count=nodes, gpus_per_worker=0), options.resolved_weights()) as workers:
+                if nodes == 2:  # each tile's forward pass run again in its backward pass, then kept
+                    ray.get([actor.use_memory.remote(0.0) for actor in workers.actors])
+                    spread = objective(workers.runner)
+                    step = _step(spread, image, args.repeats, workers.stats)
+                    rows.append((f"{label}, activations recomputed", *step))
+                    workers.share_memory()
+                    label, kept_before = f"{label}, activations kept", workers.stats.kept
                 spread = objective(workers.runner)
                 rows.append((label, *_step(spread, image, args.repeats, workers.stats)))
+                if nodes == 2:
+                    kept = workers.stats.kept - kept_before
                 if nodes == 2:
                     lbfgs_rows.append((label, *lbfgs(spread, workers.stats)))
                 tiles_each = dict(workers.stats.tiles)
@@ -147,7 +158,8 @@ def main() -> None:
     for label, seconds, own in lbfgs_rows:
         print(f"| {label} | {seconds:.2f} | {rows[0][1] / seconds:.2f}x against one process's tiled step | {own:.2f} |")
     _model(args.size, photo.shape, rows, lbfgs_rows)
-    print(f"\ntiles each (2 nodes, all their passes): {tiles_each}")
+    print(f"\ntiles each (2 nodes, all their passes): {tiles_each}; backward passes from kept activations: {kept}"
+          f" of {(args.repeats + 1) * len(here.tiling)}")  # fmt: skip
 
 
 def _model(size: int, shape: tuple[int, ...], rows: list, lbfgs_rows: list) -> None:

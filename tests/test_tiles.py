@@ -100,7 +100,9 @@ def test_tiles_whose_activations_are_kept_between_passes_give_the_same_losses_an
                    relative_difference(losses[name], value), at_most=1e-6)  # fmt: skip
         within("kept activations: gradient against recomputed, relative L2", relative_error(gradient, plain[1]),
                below=1e-6)  # fmt: skip
-        assert kept[room_for].passes["kept"] == room_for and kept[room_for].passes["backward"] == 6 - room_for
+        # TensorFlow keeps none (backend.pullback): its tape's gradient would run the forward pass again.
+        keeps = 0 if backend.name() == "tensorflow" else room_for
+        assert kept[room_for].passes["kept"] == keeps and kept[room_for].passes["backward"] == 6 - keeps
         assert not kept[room_for].kept  # every kept tile taken back: nothing held past the step
 
 
@@ -340,7 +342,7 @@ def test_a_picture_too_large_to_score_whole_is_scored_in_tiles_with_the_whole_on
 
 @pytest.mark.e2e
 def test_a_ladder_run_in_tiles_leaves_no_stray_line_or_lattice(weights):
-    """The print's defects of docs/notes/2026-11-28-print.md, at a small size: a ladder run whose
+    """The print's defects of docs/notes/print-nst-0.2.md, at a small size: a ladder run whose
     last size runs in tiles (their crop edges inside the picture) has no row or column standing
     out over its neighbours more than the photo's own most prominent one, and its enlargement
     left no periodic pattern, both within the print bound."""

@@ -163,26 +163,21 @@ def value_and_grad(function: LossFunction) -> Callable[..., tuple[Losses, Any]]:
     raise NotImplementedError(f"nst does not support the Keras backend {backend!r}")
 
 
-def pullback(function: Callable) -> Callable[..., tuple[Any, Callable[[Any], Any]]]:
+def pullback(function: Callable) -> Callable[..., tuple[Any, Callable[[Any], Any]]] | None:
     """``(x, *args) -> (function(x, *args), pull)``, where ``pull(cotangents)`` is the gradient
     with respect to ``x`` of the outputs weighted by ``cotangents`` (a nest like the outputs):
     the forward pass's activations are kept until ``pull`` is called (or dropped), so the
     backward pass does not run the forward again. ``function`` is compiled already (its
-    gradient is then compiled too: tf.function's, JAX's partial evaluation of a jit)."""
+    gradient is then compiled too: JAX's partial evaluation of a jit).
+
+    None on TensorFlow: the gradient of a compiled tf.function held on a tape runs its forward
+    pass again and keeps nothing (a 608 px crop on one CPU thread: the second pass 7.26 s from
+    the tape against 6.13 s compiled with its forward pass; benchmarks/kept_activations.py)."""
     from keras import tree
 
     backend = name()
     if backend == "tensorflow":
-        import tensorflow as tf
-
-        def forward(x, *args):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                outputs = function(x, *args)
-            flat = tree.flatten(outputs)
-            return outputs, lambda cotangents: tape.gradient(flat, x, output_gradients=tree.flatten(cotangents))
-
-        return forward
+        return None
     if backend == "jax":
         import jax
 

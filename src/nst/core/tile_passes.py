@@ -18,9 +18,9 @@ from nst.core.objective import position_sums
 from nst.media.tiling import Tile, Tiling
 from nst.options import Options, layer_stride
 
-# The activations a crop's forward pass keeps for its backward pass, MB per crop pixel: 645 MB for
-# a 608 px crop, each of 9 crops kept one after another (TensorFlow 2.21 on the CPU, RSS), and a margin.
-KEPT_CROP_PIXEL_MB = 1.9e-3
+# The activations a crop's forward pass keeps for its backward pass, MB per crop pixel: 1017 MB for
+# a 608 px crop under JAX on the CPU (benchmarks/kept_activations.py, RSS), and a margin.
+KEPT_CROP_PIXEL_MB = 2.9e-3
 
 
 class TileRunner(Protocol):
@@ -59,10 +59,11 @@ class TilePasses:
     ) -> dict[str, list]:
         """The sums of tile ``index`` over its own positions (host arrays). With ``keep`` (a step's
         token), its activations are kept for :meth:`backward` of the same token, where they fit
-        in :attr:`keep_mb`: that backward pass then runs no forward pass again."""
+        in :attr:`keep_mb` and the backend keeps them (JAX, PyTorch: :func:`backend.pullback`):
+        that backward pass then runs no forward pass again."""
         inputs = self.inputs(image, tiling, tiling.tiles[index], *targets)
         self.passes["forward"] += 1
-        if keep is None or not self._room(keep, inputs[0].shape):
+        if keep is None or self._forward_kept is None or not self._room(keep, inputs[0].shape):
             return tree.map_structure(backend.to_numpy, self._forward(*inputs))
         sums, self.kept[index] = self._forward_kept(*inputs)
         return tree.map_structure(backend.to_numpy, sums)

@@ -122,9 +122,9 @@ class TileWorkers:
         if not self.actors:
             raise NstError(f"no tile worker could start on Ray ({failure})")
         self.stats.workers = len(self.actors)
-        self._share_memory()
+        self.share_memory()
 
-    def _share_memory(self) -> None:
+    def share_memory(self) -> None:
         """Tells each worker its share of its node's memory (Ray's ``memory`` resource, split
         among the node's workers): the activations it keeps between a step's passes stay within it."""
         ray = self.ray
