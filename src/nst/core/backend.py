@@ -163,6 +163,12 @@ def value_and_grad(function: LossFunction) -> Callable[..., tuple[Losses, Any]]:
     raise NotImplementedError(f"nst does not support the Keras backend {backend!r}")
 
 
+def keeps_activations() -> bool:
+    """Whether :func:`pullback` keeps a forward pass's activations for its backward pass: JAX and
+    PyTorch do; TensorFlow's tape over a compiled function runs the forward pass again."""
+    return name() != "tensorflow"
+
+
 def pullback(function: Callable) -> Callable[..., tuple[Any, Callable[[Any], Any]]] | None:
     """``(x, *args) -> (function(x, *args), pull)``, where ``pull(cotangents)`` is the gradient
     with respect to ``x`` of the outputs weighted by ``cotangents`` (a nest like the outputs):
@@ -175,9 +181,9 @@ def pullback(function: Callable) -> Callable[..., tuple[Any, Callable[[Any], Any
     the tape against 6.13 s compiled with its forward pass; benchmarks/kept_activations.py)."""
     from keras import tree
 
-    backend = name()
-    if backend == "tensorflow":
+    if not keeps_activations():
         return None
+    backend = name()
     if backend == "jax":
         import jax
 

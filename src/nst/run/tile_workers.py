@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from nst.core import backend
 from nst.errors import NstError
 from nst.media.images import NstWarning
 from nst.media.tiling import Tiling
@@ -188,7 +189,10 @@ class _Runner:
         """The tiles' gradients, each tile sent first to the worker that kept its activations."""
         stored = (self._picture_stored(image), tiling, self.workers.stored_targets(targets))
         arguments = (*stored, self.workers.put(sums_gradient), keep)
-        owners = self.workers.dispatch.ran.get("forward") if keep is not None else None
+        # A tile to the worker that kept its activations, where the backend keeps them (not TensorFlow):
+        # elsewhere any worker is as good, and the tiles go to whichever is free.
+        keeps = keep is not None and backend.keeps_activations()
+        owners = self.workers.dispatch.ran.get("forward") if keeps else None
         yield from self.workers.run("backward", len(tiling), self.options, *arguments, owners=owners)
 
     def _picture_stored(self, image: np.ndarray) -> Any:
