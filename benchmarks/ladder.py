@@ -18,9 +18,9 @@ from keras import ops
 
 from nst import Options, stylize
 from nst.core import losses
-from nst.core.objective import Objective, area_resize
+from nst.core.objective import Objective
 from nst.media.images import load_image
-from nst.media.resizing import resize_pixels
+from nst.media.resizing import area_resize, resize_pixels
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "examples" / "cat.jpg"

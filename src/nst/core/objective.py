@@ -14,6 +14,8 @@ from keras import ops
 from nst.core import losses
 from nst.core.features import FeatureExtractor
 from nst.core.losses import Tensor
+from nst.core.sums import gram_divisors, position_sums
+from nst.media.resizing import area_resize
 from nst.options import Options, layer_shape
 
 
@@ -185,7 +187,7 @@ class Objective:
         ]
 
     def losses(self, sums: dict[str, list], image: Tensor, targets: dict | None = None) -> dict[str, Tensor]:
-        """The losses of an image from its :func:`position_sums` (gathered over the whole image, or over its
+        """The losses of an image from its :func:`nst.core.sums.position_sums` (gathered over the whole image, or over its
         tiles): the spec's content and style losses, total variation, and their weighted total;
         against ``targets``, :attr:`targets` unless given."""
         options = self.options
@@ -266,63 +268,5 @@ class Objective:
         return {name: float(value) for name, value in self(_batch(image)).items()}
 
 
-def position_sums(
-    options: Options,
-    features: dict[str, Tensor],
-    content_targets: Sequence[Tensor] | None,
-    content_weights: Sequence[Tensor | None],
-    style_weights: Sequence[Sequence[Tensor | None] | None],
-) -> dict[str, list]:
-    """What the losses add up over positions: each content layer's sum of squared differences,
-    and each group's raw Gram matrix sum_ij (F o w)(F o w)^T at each style layer, with the
-    positions weighted by ``content_weights`` and ``style_weights`` (None: all, 1 each).
-    Without ``content_targets``, the Gram matrices only.
-
-    Over the whole image the weights are the style masks; over a tile they keep only its own
-    positions, so that the tiles' sums add up to the whole image's (:mod:`nst.core.tiles`)."""
-    content = (
-        [
-            losses.squared_error(target, features[name], weight)
-            for target, name, weight in zip(content_targets, options.content_layers, content_weights, strict=True)
-        ]
-        if content_targets is not None
-        else []
-    )
-    grams = [
-        [
-            losses.gram_matrix(features[name] if weight is None else features[name] * weight)[0]
-            for name, weight in zip(
-                options.style_layers, layer_weights or [None] * len(options.style_layers), strict=True
-            )
-        ]
-        for layer_weights in style_weights
-    ]
-    return {"content": content, "grams": grams}
-
-
-def gram_divisors(style_layers: Sequence[str], shape: tuple[int, ...], layer_masks: Sequence | None) -> list[float]:
-    """What each style layer's raw Gram matrix (a sum over positions) is divided by, for an image
-    of ``shape``: M, the layer's number of positions; under masks (one per layer), the sum of
-    the squared mask, as in :func:`losses.normalized_gram`."""
-    if layer_masks is None:
-        return [float(math.prod(layer_shape(name, shape))) for name in style_layers]
-    return [max(float(ops.sum(ops.square(mask))), 1e-6) for mask in layer_masks]
-
-
 def _batch(image: np.ndarray) -> Tensor:
     return ops.convert_to_tensor(np.asarray(image, dtype=np.float32)[np.newaxis])
-
-
-def area_resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """``image`` (H, W) brought to ``shape`` by area averaging: each output pixel the mean of the
-    input area it covers, fractions of pixels counted by their fraction (as TensorFlow's "area")."""
-    return _area_weights(shape[0], image.shape[0]) @ image @ _area_weights(shape[1], image.shape[1]).T
-
-
-def _area_weights(size: int, source: int) -> np.ndarray:
-    """The (size, source) matrix whose row i averages the source cells under output cell i."""
-    edges = np.arange(size + 1) * (source / size)
-    starts, ends = edges[:-1, None], edges[1:, None]
-    cells = np.arange(source)[None, :]
-    overlap = np.clip(np.minimum(ends, cells + 1) - np.maximum(starts, cells), 0.0, None)
-    return (overlap / (source / size)).astype(np.float32)

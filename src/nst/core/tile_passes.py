@@ -14,7 +14,7 @@ from keras import ops, tree
 
 from nst.core import backend
 from nst.core.features import FeatureExtractor
-from nst.core.objective import position_sums
+from nst.core.sums import position_sums
 from nst.media.tiling import Tile, Tiling
 from nst.options import Options, layer_stride
 

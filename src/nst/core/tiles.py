@@ -30,7 +30,8 @@ from keras import ops, tree
 
 from nst.core import backend
 from nst.core.losses import Tensor
-from nst.core.objective import Objective, TemporalTarget, gram_divisors
+from nst.core.objective import Objective, TemporalTarget
+from nst.core.sums import gram_divisors
 from nst.core.tile_passes import TileRunner, tensors
 from nst.media.tiling import Tiling, in_tile_order
 from nst.options import Options, layer_shape, layer_stride

@@ -99,3 +99,18 @@ def fitted_size(size: tuple[int, int], longest_side: int, name: str = "image", m
             f"{min(new_size)} px, and VGG19 needs at least {MIN_SIDE}"
         )
     return new_size
+
+
+def area_resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``image`` (H, W) brought to ``shape`` by area averaging: each output pixel the mean of the
+    input area it covers, fractions of pixels counted by their fraction (as TensorFlow's "area")."""
+    return _area_weights(shape[0], image.shape[0]) @ image @ _area_weights(shape[1], image.shape[1]).T
+
+
+def _area_weights(size: int, source: int) -> np.ndarray:
+    """The (size, source) matrix whose row i averages the source cells under output cell i."""
+    edges = np.arange(size + 1) * (source / size)
+    starts, ends = edges[:-1, None], edges[1:, None]
+    cells = np.arange(source)[None, :]
+    overlap = np.clip(np.minimum(ends, cells + 1) - np.maximum(starts, cells), 0.0, None)
+    return (overlap / (source / size)).astype(np.float32)
