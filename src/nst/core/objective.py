@@ -187,9 +187,9 @@ class Objective:
         ]
 
     def losses(self, sums: dict[str, list], image: Tensor, targets: dict | None = None) -> dict[str, Tensor]:
-        """The losses of an image from its :func:`nst.core.sums.position_sums` (gathered over the whole image, or over its
-        tiles): the spec's content and style losses, total variation, and their weighted total;
-        against ``targets``, :attr:`targets` unless given."""
+        """The losses of an image from its :func:`nst.core.sums.position_sums` (gathered over the
+        whole image, or over its tiles): the spec's content and style losses, total variation, and
+        their weighted total; against ``targets``, :attr:`targets` unless given."""
         options = self.options
         targets = self.targets if targets is None else targets
         content = losses.content_loss(
