@@ -39,7 +39,8 @@ class TileRunner(Protocol):
 class TilePasses:
     """A tile's two passes, compiled once per crop size: its sums (forward), and its share of the
     picture's gradient against the losses' derivative with respect to the sums (forward and
-    backward). ``targets`` are the photo's content maps and the style masks, whole (the host's
+    backward, or backward alone from the activations the first pass kept, up to ``keep_mb`` MB of
+    them). ``targets`` are the photo's content maps and the style masks, whole (the host's
     arrays: :attr:`TiledObjective._host_targets`); each pass cuts its tile's part."""
 
     def __init__(self, options: Options, extractor: FeatureExtractor | None = None, keep_mb: float = 0.0) -> None:
