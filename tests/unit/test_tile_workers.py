@@ -8,6 +8,7 @@ import pytest
 from nst.errors import WorkersLost
 from nst.media.tiling import in_tile_order
 from nst.run.dispatch import Dispatch, TileStats
+from nst.run.memory import kept_activations_mb
 
 
 class ActorDied(Exception):
@@ -188,3 +189,11 @@ def test_a_tiles_backward_pass_goes_to_the_worker_that_kept_its_activations_whil
     assert sorted(index for index, _ in done) == list(range(12)) and dispatcher.ran["backward"] == dict.fromkeys(
         range(12), first
     )
+
+
+def test_a_worker_keeps_activations_only_in_what_its_share_leaves_over_its_own_work():
+    crop, picture = (608, 608), (1280, 2048, 3)  # a 512 px tile's crop of a 2048 px print
+    assert kept_activations_mb(crop, picture, share_mb=2000.0) == 0.0  # its own work takes the share
+    room = kept_activations_mb(crop, picture, share_mb=12000.0)
+    assert 0.0 < room < 0.9 * 12000.0  # planned as a run is, less its own peak
+    assert kept_activations_mb(crop, picture, share_mb=24000.0) - room == pytest.approx(0.9 * 12000.0)  # the rest, kept

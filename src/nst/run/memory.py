@@ -315,7 +315,7 @@ def _largest_side(options: Options, height: int, width: int) -> int:
     return low
 
 
-def kept_activations_mb(options: Options, crop: tuple[int, int], picture: tuple[int, ...], share_mb: float) -> float:
+def kept_activations_mb(crop: tuple[int, int], picture: tuple[int, ...], share_mb: float) -> float:
     """What a tile worker with ``share_mb`` MB may keep of a step's activations between its two
     passes (:class:`nst.core.tile_passes.TilePasses`): its share less its own peak, one ``crop`` at a
     time over a ``picture`` (H, W, ...), planned as a run is (:func:`planned_mb`)."""

@@ -62,7 +62,7 @@ class TileWorker(WorkerProcess):
     def forward(self, options: Options, image, tiling: Tiling, targets: tuple, keep, indices: list[int]) -> tuple:
         started = time.perf_counter()
         passes = self._passes(options)
-        passes.keep_mb = kept_activations_mb(options, tiling.crop, image.shape, self.share_mb)
+        passes.keep_mb = kept_activations_mb(tiling.crop, image.shape, self.share_mb)
         results = [(index, passes.forward(image, tiling, targets, index, keep)) for index in indices]
         return results, time.perf_counter() - started
 
