@@ -103,7 +103,7 @@ def test_tiles_whose_activations_are_kept_between_passes_give_the_same_losses_an
         # TensorFlow keeps none: its tape's gradient would run the forward pass again.
         keeps = 0 if backend.name() == "tensorflow" else room_for
         assert backend.keeps_activations() == (keeps > 0)
-        assert kept[room_for].passes["kept"] == keeps and kept[room_for].passes["backward"] == 6 - keeps
+        assert kept[room_for].pass_counts["kept"] == keeps and kept[room_for].pass_counts["backward"] == 6 - keeps
         assert not kept[room_for].kept  # every kept tile taken back: nothing held past the step
 
 

@@ -53,7 +53,7 @@ class TilePasses:
         self.keep_mb = keep_mb
         self.kept: dict[int, Callable] = {}  # tile -> its forward pass's pullback, for the round `_round`
         self._round: Hashable = None
-        self.passes = {"forward": 0, "backward": 0, "kept": 0}  # what ran: a kept tile's backward is one pass
+        self.pass_counts = {"forward": 0, "backward": 0, "kept": 0}  # what ran: a kept tile's backward is one pass
 
     def forward(
         self, image: np.ndarray, tiling: Tiling, targets: tuple, index: int, keep: Hashable = None
@@ -63,7 +63,7 @@ class TilePasses:
         in :attr:`keep_mb` and the backend keeps them (JAX, PyTorch: :func:`backend.pullback`):
         that backward pass then runs no forward pass again."""
         inputs = self.inputs(image, tiling, tiling.tiles[index], *targets)
-        self.passes["forward"] += 1
+        self.pass_counts["forward"] += 1
         if keep is None or self._forward_kept is None or not self._room(keep, inputs[0].shape):
             return tree.map_structure(backend.to_numpy, self._forward(*inputs))
         sums, self.kept[index] = self._forward_kept(*inputs)
@@ -77,9 +77,9 @@ class TilePasses:
         forward and a backward pass."""
         pull = self.kept.pop(index, None) if keep is not None and keep == self._round else None
         if pull is not None:
-            self.passes["kept"] += 1
+            self.pass_counts["kept"] += 1
             return backend.to_numpy(pull(tensors(sums_gradient)))[0]
-        self.passes["backward"] += 1
+        self.pass_counts["backward"] += 1
         inputs = self.inputs(image, tiling, tiling.tiles[index], *targets)
         _, crop_gradient = self._backward(*inputs, tensors(sums_gradient))
         return backend.to_numpy(crop_gradient)[0]

@@ -105,8 +105,9 @@ class TiledObjective(Objective):
         self, image: np.ndarray, tiling: Tiling, content_maps, style_masks, keep: Hashable = None
     ) -> dict[str, list]:
         """The sums of the whole image: its tiles', added in float64 in tile order. With ``keep``
-        (a step's token), the tiles' activations are kept where they fit, for the step's backward
-        passes (:meth:`nst.core.tile_passes.TilePasses.forward`)."""
+        (a step's token: its first round, of which ``on_tile`` is told), the tiles' activations are
+        kept where they fit, for the step's backward passes
+        (:meth:`nst.core.tile_passes.TilePasses.forward`)."""
         results = self.runner.forward(image, tiling, (content_maps, style_masks), keep=keep)
         return added(self._counted(results, tiling, 0) if keep is not None else results)
 

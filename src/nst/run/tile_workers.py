@@ -71,9 +71,9 @@ class TileWorker(WorkerProcess):
     ) -> tuple:
         started = time.perf_counter()
         passes = self._passes(options)
-        kept = passes.passes["kept"]
+        kept = passes.pass_counts["kept"]
         results = [(index, passes.backward(image, tiling, targets, sums_gradient, index, keep)) for index in indices]
-        return results, time.perf_counter() - started, passes.passes["kept"] - kept
+        return results, time.perf_counter() - started, passes.pass_counts["kept"] - kept
 
 
 class TileWorkers:
