@@ -34,7 +34,8 @@ def losses(path: str) -> None:
     photo, painting = load_image(CONTENT, SIZE), load_image(STYLE, SIZE)
     image = np.clip(photo + rng(0).normal(0, 0.1, photo.shape), 0, 1).astype(np.float32)
     objective = Objective(photo, painting, options)
-    values, gradient = backend.value_and_grad(objective)(ops.convert_to_tensor(image[np.newaxis]))
+    evaluate = backend.compile(backend.value_and_grad(objective), jit_compile=False)  # JAX: one compile, not one per op
+    values, gradient = evaluate(ops.convert_to_tensor(image[np.newaxis]))
     picture = stylize(CONTENT, STYLE, options, steps=10).pixels
     gradient = backend.to_numpy(gradient)[0]
     np.savez(path, gradient=gradient, picture=picture, backend=backend.name(), **backend.floats(values))
