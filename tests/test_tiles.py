@@ -17,7 +17,7 @@ from nst import Options, score, stylize
 from nst.core import adam, backend, lbfgs
 from nst.core.objective import Objective
 from nst.core.optimizers import CompiledSteps
-from nst.core.tile_passes import LocalTiles, TilePasses, kept_mb
+from nst.core.tile_passes import kept_mb
 from nst.core.tiles import TiledObjective
 from nst.errors import NstError
 from nst.media import measures
@@ -80,21 +80,21 @@ def test_tiles_whose_activations_are_kept_between_passes_give_the_same_losses_an
     pass saved a tile each step): the same numbers, the rest recomputed."""
     photo, image, paintings, _ = scene
     options = Options(size=96, weights=weights, tv_weight=1.0, jit_compile=False)
-    plain_objective = TiledObjective(photo, paintings[0], options, tile=32, halo=16)
-    plain = losses_and_gradient(plain_objective, image)
-    crop, kept = plain_objective.tiling.crop, {}
-    assert len(plain_objective.tiling) == 6 and crop[0] * crop[1] < image.shape[0] * image.shape[1]
+    objective = TiledObjective(photo, paintings[0], options, tile=32, halo=16)
+    passes = objective.runner.passes  # one for every evaluation: its functions compiled once
+    crop = objective.tiling.crop
+    assert len(objective.tiling) == 6 and crop[0] * crop[1] < image.shape[0] * image.shape[1]
 
-    def keeping(room_for):  # a runner whose passes keep the activations of `room_for` crops
-        def runner(options):
-            passes = kept[room_for] = TilePasses(options, keep_mb=room_for * kept_mb(crop[0] * crop[1]))
-            return LocalTiles(passes)
-
-        return runner
-
-    for room_for in (6, 2):
-        objective = TiledObjective(photo, paintings[0], options, tile=32, halo=16, workers=keeping(room_for))
+    def evaluated(room_for):  # the losses, the gradient and the passes run, keeping `room_for` crops' activations
+        passes.keep_mb = room_for * kept_mb(crop[0] * crop[1])
+        before = dict(passes.pass_counts)
         losses, gradient = losses_and_gradient(objective, image)
+        return losses, gradient, {name: count - before[name] for name, count in passes.pass_counts.items()}
+
+    *plain, counts = evaluated(0)
+    assert counts == {"forward": 6, "backward": 6, "kept": 0}
+    for room_for in (6, 2):
+        losses, gradient, counts = evaluated(room_for)
         for name, value in plain[0].items():
             within(f"kept activations: {name} loss against recomputed, relative",
                    relative_difference(losses[name], value), at_most=1e-6)  # fmt: skip
@@ -103,8 +103,8 @@ def test_tiles_whose_activations_are_kept_between_passes_give_the_same_losses_an
         # TensorFlow keeps none: its tape's gradient would run the forward pass again.
         keeps = 0 if backend.name() == "tensorflow" else room_for
         assert backend.keeps_activations() == (keeps > 0)
-        assert kept[room_for].pass_counts["kept"] == keeps and kept[room_for].pass_counts["backward"] == 6 - keeps
-        assert not kept[room_for].kept  # every kept tile taken back: nothing held past the step
+        assert counts == {"forward": 6, "backward": 6 - keeps, "kept": keeps}
+        assert not passes.kept  # every kept tile taken back: nothing held past the step
 
 
 @pytest.mark.e2e
@@ -330,11 +330,12 @@ def test_on_a_gpu_sizes_are_planned_in_its_free_memory_and_on_the_cpu_in_the_hos
 @pytest.mark.e2e
 def test_a_picture_too_large_to_score_whole_is_scored_in_tiles_with_the_whole_ones_numbers(weights):
     """nst score of a print: in tiles, with a halo as wide as block5_conv1 sees, the losses are the
-    whole image's within 1e-4 (here 320 px in 96 px tiles, 288 px crops: tiles really cut)."""
+    whole image's within 1e-4 (here 320x213 px in 112 px tiles, 304 px crops: tiles really cut,
+    the middle column's crop exactly its halo short of the picture's left edge)."""
     picture = np.clip(load_image(CONTENT, 320) + 0.1, 0.0, 1.0)
     options = Options(size=320, weights=weights, jit_compile=False)
     whole = score(picture, CONTENT, STYLE, options)
-    tiled = score(picture, CONTENT, STYLE, dataclasses.replace(options, tile=96))
+    tiled = score(picture, CONTENT, STYLE, dataclasses.replace(options, tile=112))
     for name in ("content", "style", "tv", "total"):
         difference = relative_difference(tiled[name], whole[name])
         within(f"scored in tiles: {name} loss against the whole image's, relative", difference, at_most=1e-4)
