@@ -18,6 +18,7 @@ from PIL import Image
 from nst import Options, stylize
 from nst.media.saving import read_params
 from nst.run import batch
+from nst.run.cluster import no_idle_workers
 from tests.helpers import CONTENT, EXAMPLES, RAY_NAMESPACE, STYLE, started, within
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ray]
@@ -28,6 +29,7 @@ SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
 
 @pytest.fixture(scope="module")
 def local_ray():
+    no_idle_workers()  # as nst starts Ray
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR", namespace=RAY_NAMESPACE)
     try:
         yield ray.get_runtime_context().gcs_address
