@@ -327,6 +327,9 @@ def ray_cluster(**second_node: float) -> Iterator:
     import ray  # the cluster extra: only the tests that start a cluster need it
     from ray.cluster_utils import Cluster
 
+    from nst.run.cluster import no_idle_workers
+
+    no_idle_workers()  # as nst starts Ray
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0, "include_dashboard": False})
     try:
         cluster.add_node(**second_node)

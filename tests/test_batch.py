@@ -18,6 +18,7 @@ from PIL import Image
 from nst import Options, stylize
 from nst.media.saving import read_params
 from nst.run import batch
+from nst.run.cluster import no_idle_workers
 from tests.helpers import CONTENT, EXAMPLES, RAY_NAMESPACE, STYLE, started, within
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ray]
@@ -28,6 +29,7 @@ SETTINGS = {"size": 32, "steps": 8, "jit_compile": False}
 
 @pytest.fixture(scope="module")
 def local_ray():
+    no_idle_workers()  # as nst starts Ray
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR", namespace=RAY_NAMESPACE)
     try:
         yield ray.get_runtime_context().gcs_address
@@ -171,7 +173,8 @@ def test_a_worker_plans_in_its_share_of_the_memory_with_weights_in_keras_own_for
 
     path = tmp_path / "vgg19.weights.h5"
     keras.applications.VGG19(include_top=False, weights=weights).save_weights(path)
-    options = Options(weights=str(path), size=160, steps=2, coarse_steps=2, jit_compile=False)
+    # One size (the ladder's smaller one would run whole on both sides), one step: the plan is the point.
+    options = Options(weights=str(path), size=160, scales=1, steps=1, jit_compile=False)
     summary = batch.stylize_many([CONTENT], [STYLE], tmp_path / "out", options,
                                  cluster=batch.Workers(count=1, memory_mb=1700))  # fmt: skip
     assert [(outcome.status, outcome.error) for outcome in summary.items] == [("done", None)]

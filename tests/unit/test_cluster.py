@@ -2,10 +2,12 @@
 it has GPUs, by the CPUs where not, the flags as overrides, and the memory each may use (the runs
 on Ray: tests/test_batch.py, tests/test_cluster.py)."""
 
+import os
+
 import pytest
 
 from nst.errors import NstError
-from nst.run.cluster import Workers
+from nst.run.cluster import NO_IDLE_WORKERS, Workers, connect
 
 
 def test_workers_go_one_to_a_gpu_where_the_cluster_has_gpus_and_by_the_cpus_where_not():
@@ -33,3 +35,28 @@ def test_the_api_takes_a_number_of_workers_or_an_address_and_one_local_worker_is
         Workers.of(True)
     with pytest.raises(NstError, match="workers must be 1 or more"):
         Workers.of(0)
+
+
+class _Ray:
+    """What connect() calls of Ray: the environment each ray.init() saw."""
+
+    def __init__(self) -> None:
+        self.seen: list[str | None] = []
+
+    def is_initialized(self) -> bool:
+        return False
+
+    def init(self, **settings) -> None:
+        self.seen.append(os.environ.get(NO_IDLE_WORKERS[0]))
+
+
+def test_a_ray_started_for_nst_starts_no_idle_workers_unless_the_user_says(monkeypatch):
+    name, value = NO_IDLE_WORKERS
+    # An environment of the test's own: what connect() sets there is gone after it.
+    monkeypatch.setattr(os, "environ", {key: setting for key, setting in os.environ.items() if key != name})
+    ray = _Ray()
+    assert connect(ray, None) and connect(ray, "auto")
+    assert ray.seen == [value] * 2
+    os.environ[name] = "1"
+    connect(ray, None)
+    assert ray.seen[-1] == "1"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,19 @@ def import_ray(what: str):
     return ray
 
 
+# Ray starts a Python worker per CPU when the first driver joins a node it started, for the tasks
+# to come. nst runs none: its workers are actors, each started in a process of its own, and those
+# idle ones are stopped as the actors take the CPUs (1 s of CPU and a Ray import each, wasted, on
+# every core, beside the workers starting TensorFlow). A user's own setting of it is kept.
+NO_IDLE_WORKERS = ("RAY_prestart_worker_first_driver", "0")
+
+
+def no_idle_workers() -> None:
+    """A Ray that this process starts next starts no idle workers ahead of time (:data:`NO_IDLE_WORKERS`;
+    its processes read it from the environment). Nothing changes on a cluster already running."""
+    os.environ.setdefault(*NO_IDLE_WORKERS)
+
+
 def connect(ray, address: str | None) -> bool:
     """Joins the cluster at ``address``, or starts a quiet local instance; True if it started one."""
     if ray.is_initialized():
@@ -96,6 +110,7 @@ def connect(ray, address: str | None) -> bool:
     if address is not None and address.startswith("ray://"):
         ray.init(address=address, **quiet)  # Ray Client: the cluster's own settings apply
         return True
+    no_idle_workers()
     try:
         ray.init(address=address, include_dashboard=False, **quiet)
     except ConnectionError as error:
