@@ -123,10 +123,10 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
     page.click("#paintings li button")  # the example painting chosen at first: an upload instead
     page.set_input_files("#style-file", STYLE)
     assert page.locator("#paintings li").all_inner_texts() == ["starry-night.jpg\n×"]
-    settings(page, size=160, steps=30)
+    settings(page, size=160, steps=10)
     page.click("#start")
     page.wait_for_selector("#download", state="visible", timeout=300_000)
-    total = sum(ladder.steps_per_size(Options(size=160, steps=30)))  # the painting ladder's coarser sizes too
+    total = sum(ladder.steps_per_size(Options(size=160, steps=10)))  # the painting ladder's coarser sizes too
     assert page.inner_text("#status").startswith(f"Done: {total} steps in")
     assert page.inner_text("#error") == ""
 
@@ -140,7 +140,7 @@ def test_upload_watch_the_picture_form_and_download_it(page, tmp_path):
     with Image.open(path) as image:
         assert (image.format, max(image.size)) == ("PNG", 160)
     params = read_metadata(path)
-    assert (params["size"], params["steps"]) == (160, 30)
+    assert (params["size"], params["steps"]) == (160, 10)
     assert (params["content"], params["style"]) == ("cat.jpg", "starry-night.jpg")  # as uploaded, not server paths
     assert page.eval_on_selector("#picture", "img => img.naturalWidth") == 160  # the result is shown
 

@@ -26,7 +26,7 @@ def test_the_spec_loop_adds_no_grid(weights):
 def test_the_old_block_preconditioner_leaves_a_grid(weights):
     """What the grid measure is for: the block pyramid's squares. That the default's preconditioner
     leaves none, the default's own test says (tests/test_painterly.py: grid and noise at 128 px)."""
-    blocks = stylize(CONTENT, STYLE, size=128, steps=50, weights=weights, preconditioner="blocks")
+    blocks = stylize(CONTENT, STYLE, size=128, steps=25, weights=weights, preconditioner="blocks")
     within("the block preconditioner: grid", blocks.report["final"]["grid"], above=1.1)
 
 

@@ -20,7 +20,7 @@ from tests.helpers import STYLE, frames_folder, panning_frames, started, within
 
 FPS = 8
 # Tiny and quick; without XLA, whose compiling would cost more than these few steps.
-SETTINGS = {"size": SIZE, "first_steps": 20, "steps": 8, "jit_compile": False}
+SETTINGS = {"size": SIZE, "first_steps": 20, "steps": 4, "jit_compile": False}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_consistent_frames_flicker_less_than_independent_ones(consistent, indepe
     steady = temporal_error([frame / 255.0 for frame in decoded(consistent.output)], source)
     flickering = temporal_error([frame / 255.0 for frame in decoded(independent[2].output)], source)
     within("temporal error, consistent over independent frames", steady / flickering, below=1 / 3)
-    assert consistent.steps == [20] + [8] * (FRAMES - 1)
+    assert consistent.steps == [20] + [4] * (FRAMES - 1)
     assert all("temporal" in losses for losses in consistent.losses[1:])
 
 
