@@ -1,5 +1,7 @@
 """The truncated extractor against the full Keras VGG19 (real weights)."""
 
+import h5py
+import keras
 import numpy as np
 import pytest
 from keras import ops
@@ -7,6 +9,7 @@ from keras import ops
 from nst.core.features import FeatureExtractor, load_vgg19, preprocess
 from nst.errors import NstError
 from nst.options import CONTENT_LAYERS, STYLE_LAYERS
+from tests.conftest import KERAS_CACHE
 from tests.helpers import rng, tolerance_used, within
 
 # core: runs on every Keras backend (make test)
@@ -35,6 +38,24 @@ def test_extractor_matches_full_vgg19_and_stops_at_the_deepest_layer(weights):
     computed = [layer.name for layer in extractor.model.layers]
     assert computed[-1] == "block5_conv2"
     assert not {"block5_conv3", "block5_conv4", "block5_pool"} & set(computed)
+
+
+@pytest.mark.e2e
+def test_loaded_weights_are_the_files_bit_for_bit(weights):
+    """Every conv layer's kernel and bias are the file's exactly (under JAX the model is built
+    without its random initial values), and leaving a stateless scope afterwards does not try
+    to initialise them again."""
+    model = load_vgg19(weights)
+    with keras.StatelessScope():
+        pass
+    layers = [layer for layer in model.layers if layer.weights]
+    assert len(layers) == 16
+    with h5py.File(KERAS_CACHE if weights == "imagenet" else weights, "r") as file:
+        for layer in layers:
+            stored = [file[layer.name][name][()] for name in file[layer.name].attrs["weight_names"]]
+            assert len(stored) == len(layer.weights) == 2
+            for value, variable in zip(stored, layer.weights, strict=True):
+                np.testing.assert_array_equal(ops.convert_to_numpy(variable.value), value)
 
 
 @pytest.mark.e2e

@@ -10,6 +10,7 @@ from importlib import resources
 import keras
 import numpy as np
 from keras import ops
+from keras.src.backend.common import global_state
 
 from nst.core import wrap
 from nst.core.losses import Tensor
@@ -26,13 +27,37 @@ def load_vgg19(weights: str = "imagenet") -> keras.Model:
     if weights != "imagenet" and not os.path.isfile(weights):
         raise NstError(f"VGG19 weights file {weights} does not exist; {_WEIGHTS_HELP}")
     try:
-        model = keras.applications.VGG19(include_top=False, weights=weights)
+        model = _vgg19_without_random_init(weights)
     except Exception as error:  # Keras raises many kinds here: network, HDF5, shape mismatch.
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         if weights == "imagenet":
             raise NstError(f"could not get the VGG19 ImageNet weights ({reason}); offline? {_WEIGHTS_HELP}") from None
         raise NstError(f"{weights}: not usable as VGG19 weights ({reason}); {_WEIGHTS_HELP}") from None
     model.trainable = False
+    return model
+
+
+def _vgg19_without_random_init(weights: str) -> keras.Model:
+    """``keras.applications.VGG19(include_top=False, weights=weights)``: the same model, the same weights.
+
+    Built plainly, it first fills every layer with random values that ``weights`` then
+    overwrites; under JAX that costs 5-8 s of CPU per process (one thread), the random op being
+    compiled anew for each kernel shape. So under JAX it is built in a stateless scope: Keras
+    defers the random initialisation, and load_weights' assignments are kept in the scope, then
+    assigned here. Keras also lists the deferred variables, to initialise them on leaving the
+    next stateless scope (which fails on a variable that has a value): that private list is put
+    back as it was (re-check on a Keras upgrade; tests/test_features.py does).
+    """
+    if keras.backend.backend() != "jax":
+        return keras.applications.VGG19(include_top=False, weights=weights)
+    pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
+    try:
+        with keras.StatelessScope(initialize_variables=False) as scope:
+            model = keras.applications.VGG19(include_top=False, weights=weights)
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", pending)
+    for variable in model.weights:
+        variable.assign(scope.get_current_value(variable))
     return model
 
 
