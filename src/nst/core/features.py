@@ -10,7 +10,6 @@ from importlib import resources
 import keras
 import numpy as np
 from keras import ops
-from keras.src.backend.common import global_state
 
 from nst.core import wrap
 from nst.core.losses import Tensor
@@ -49,6 +48,10 @@ def _vgg19_without_random_init(weights: str) -> keras.Model:
     back as it was (re-check on a Keras upgrade; tests/test_features.py does).
     """
     if keras.backend.backend() != "jax":
+        return keras.applications.VGG19(include_top=False, weights=weights)
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # a Keras that keeps its list elsewhere: built plainly, slower, the same model
         return keras.applications.VGG19(include_top=False, weights=weights)
     pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
     try:
