@@ -47,16 +47,17 @@ def _vgg19_without_random_init(weights: str) -> keras.Model:
     next stateless scope (which fails on a variable that has a value): that private list is put
     back as it was (re-check on a Keras upgrade; tests/test_features.py does).
     """
+    build = functools.partial(keras.applications.VGG19, include_top=False, weights=weights)
     if keras.backend.backend() != "jax":
-        return keras.applications.VGG19(include_top=False, weights=weights)
+        return build()
     try:
         from keras.src.backend.common import global_state
     except ImportError:  # a Keras that keeps its list elsewhere: built plainly, slower, the same model
-        return keras.applications.VGG19(include_top=False, weights=weights)
+        return build()
     pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
     try:
         with keras.StatelessScope(initialize_variables=False) as scope:
-            model = keras.applications.VGG19(include_top=False, weights=weights)
+            model = build()
     finally:
         global_state.set_global_attribute("uninitialized_variables", pending)
     for variable in model.weights:
