@@ -2,6 +2,7 @@
 wide enough halo) the gradient; memory decides the tile; a print is made coarse to fine."""
 
 import dataclasses
+import gc
 import json
 import os
 import platform
@@ -190,7 +191,13 @@ def test_a_narrow_halo_keeps_the_losses_exact_and_the_gradient_within_its_stated
 
 
 @pytest.mark.e2e
-def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_its_size(tmp_path, weights):
+def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_its_size(tmp_path, weights, monkeypatch):
+    """Also: the cycle collector runs before the size in tiles and after it, and not after the
+    small sizes before it (runner.COLLECTED_FROM_SIZE)."""
+    events = []
+    monkeypatch.setattr(gc, "collect", lambda *arguments: events.append("collect"))
+    run_size = runner.Run.run_size
+    monkeypatch.setattr(runner.Run, "run_size", lambda run, size: events.append("size") or run_size(run, size))
     height, width = load_image(CONTENT, 192).shape[:2]
     painting = load_image(STYLE, 192).shape[1::-1]
     # The whole image, with the one pair a step keeps, no longer fits in the share of the limit
@@ -207,6 +214,9 @@ def test_a_run_that_does_not_fit_whole_in_max_memory_runs_in_tiles_and_writes_it
         assert picture.size == (width, height)
     sizes = json.loads(report.read_text())["sizes"]
     assert sizes[-1]["tile"] == plan.tile and sizes[-1]["tiles"] > 1
+    small = [size for size in sizes[:-1] if size["tile"] is None and size["size"] < runner.COLLECTED_FROM_SIZE]
+    assert len(small) == len(sizes) - 1 > 0
+    assert events == ["size"] * len(small) + ["collect", "size", "collect"]
 
 
 @pytest.mark.e2e

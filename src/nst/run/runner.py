@@ -47,6 +47,13 @@ OPTIMIZERS = {"lbfgs": run_lbfgs, "adam": run_adam}
 # and compiling them. L-BFGS's kept step holds no image (Adam's holds three, whose memory no later
 # run's plan counts: those are freed with their run). As many as a print's ladder has sizes.
 KEPT_LBFGS_STEPS = CompiledSteps(capacity=8)
+# A finished size's objective and optimizer state refer to themselves (compiled functions of bound
+# methods): only the cycle collector frees them. It runs where what it frees matters to a memory plan:
+# after a size of this many px or more (its L-BFGS state alone is about 40 images, 90 MB at 512x384)
+# or in tiles, before anything else is allocated (the next size, or the caller's next run); and before
+# a size in tiles. A full collection scans every object of the process: 0.2 s in a fresh one, more in
+# a long-lived one (a server, a notebook, a clip's every frame), for a few MB after a small size.
+COLLECTED_FROM_SIZE = 512
 
 
 @dataclass
@@ -114,6 +121,7 @@ class Run:
         try:
             return self._run()
         finally:
+            self._collect_garbage()
             if self.tile_workers is not None and self.tile_workers is not self.workers:  # started here
                 self.tile_workers.close()
 
@@ -132,13 +140,22 @@ class Run:
                 continue
             began = plan.clock()
             stage = None  # the previous size's objective and optimizer state go before the next's arrive
-            gc.collect()  # they refer to themselves (compiled functions of bound methods): cycles
+            self._collect_garbage(index)
             stage = self.prepare_size(index, size, pixels)
             pixels = self.run_size(stage)
             self.sizes_done[-1].update(
                 steps=self.plan.steps_per_scale[index], seconds=round(plan.clock() - began, 1), **memory_peaks()
             )
         return self.finish(stage, pixels)
+
+    def _collect_garbage(self, next_index: int | None = None) -> None:
+        """Frees what the sizes run so far left where it can matter (:data:`COLLECTED_FROM_SIZE`):
+        after a large size or one in tiles, and before one in tiles (``next_index``)."""
+        last = self.sizes_done[-1] if self.sizes_done else None
+        left = last is not None and (last["tile"] is not None or last["size"] >= COLLECTED_FROM_SIZE)
+        tiled_next = next_index is not None and getattr(self.memory[next_index], "tile", None) is not None
+        if left or tiled_next:
+            gc.collect()
 
     def prepare_size(self, index: int, size: int, previous: np.ndarray | None) -> _Size:
         """The targets of one size and its starting image: the checkpoint's, the initial
