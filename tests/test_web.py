@@ -39,7 +39,8 @@ def test_nst_serve_tells_the_page_the_device_the_backend_reports(monkeypatch):
 
 @pytest.mark.e2e
 def test_nst_serve_with_workers_starts_them_once_gives_every_job_them_and_stops_them_at_the_end(monkeypatch):
-    """The serve command's wiring, on stand-in workers (the tiles on real ones: tests/test_cluster.py)."""
+    """The serve command's wiring, on stand-in workers (the tiles on real ones: tests/test_cluster.py),
+    and its limits handed to the app."""
     from nst.run import tile_workers
 
     events, served = [], []
@@ -57,9 +58,12 @@ def test_nst_serve_with_workers_starts_them_once_gives_every_job_them_and_stops_
 
     monkeypatch.setattr(tile_workers, "TileWorkers", Workers)
     monkeypatch.setattr(web, "listen", lambda host, port: None)
-    monkeypatch.setattr(web, "serve", lambda listener, config, stylize, device: served.append((stylize, device)))
-    assert cli.main(["serve", "--workers", "3"]) == 0
-    [(stylize, device)] = served
+    monkeypatch.setattr(
+        web, "serve", lambda listener, config, stylize, device: served.append((config, stylize, device))
+    )
+    assert cli.main(["serve", "--workers", "3", "--abandon-after", "2.5"]) == 0
+    [(config, stylize, device)] = served
+    assert config.abandon_after_s == 2.5
     assert events == [("started", 3, None), ("stopped",)]
     assert device == f"{cli.device()}, tiles on 3 Ray workers"
     assert isinstance(stylize.keywords["cluster"], Workers)

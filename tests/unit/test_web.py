@@ -195,6 +195,9 @@ def test_serve_listens_on_loopback_unless_told_and_warns_when_told(monkeypatch, 
     warning, error = capsys.readouterr().err.splitlines()
     assert warning == "nst: warning: listening on 0.0.0.0: anyone who can reach this machine can use the app"
     assert asked == [("127.0.0.1", 8000), ("0.0.0.0", 9)]
+    assert cli.main(["serve", "--abandon-after", "0"]) == 2
+    assert capsys.readouterr().err == "nst: error: --abandon-after must be more than 0 seconds, got 0\n"
+    assert len(asked) == 2  # refused before it listens
 
 
 def test_the_page_offers_print_sizes_up_to_what_fits_in_memory_in_tiles(client, monkeypatch):

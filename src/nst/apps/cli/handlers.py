@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nst.apps.cli.settings import options_from, tile_workers_from, workers_from
 from nst.apps.cli.terminal import StopRequests, batch_progress, count, device, video_progress
-from nst.errors import Interrupted
+from nst.errors import Interrupted, NstError
 from nst.media.images import load_image
 from nst.options import Options
 from nst.run import video  # no TensorFlow, its checks come first (the run loads when a clip starts)
@@ -41,13 +41,15 @@ def _score(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from nst.apps.web import app as web  # FastAPI and uvicorn load only for this command
 
+    if not args.abandon_after > 0:  # would cancel every run whose page had not asked about it that instant
+        raise NstError(f"--abandon-after must be more than 0 seconds, got {args.abandon_after:g}")
     if not web.is_loopback(args.host):
         print(
             f"nst: warning: listening on {args.host}: anyone who can reach this machine can use the app",
             file=sys.stderr,
         )
     config = web.WebConfig(max_upload_mb=args.max_upload_mb, max_pixels=round(args.max_pixels * 1e6),
-                           max_size=args.max_size)  # fmt: skip
+                           max_size=args.max_size, abandon_after_s=args.abandon_after)  # fmt: skip
     listener = web.listen(args.host, args.port)  # a busy port fails now, not after TensorFlow has loaded
     stylize = load_run().stylize
     with contextlib.ExitStack() as stack:

@@ -119,6 +119,13 @@ SERVE_SETTINGS = (
         "int",
         WebConfig.max_size,
     ),
+    Setting(
+        "abandon_after",
+        "cancel a run whose page has been closed this long, waiting or running, so that a closed tab frees the worker",
+        "float",
+        WebConfig.abandon_after_s,
+        metavar="SECONDS",
+    ),
     *replace_help(_RAY, workers="run the tiles of every tiled size on N Ray workers (default: in this process)"),
 )
 BATCH_SETTINGS = (
