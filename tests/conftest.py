@@ -1,5 +1,6 @@
 import contextlib
 import faulthandler
+import gc
 import os
 import tempfile
 import time
@@ -52,6 +53,21 @@ def pytest_configure(config: pytest.Config) -> None:
     if deadline:
         later = 0.0 if hasattr(config, "workerinput") else 30.0
         faulthandler.dump_traceback_later(max(1.0, float(deadline) + later - time.time()), exit=True)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m core`` (the JAX and PyTorch tiers), a test file that marks no test core is not
+    imported: its imports (Ray, a browser, the web app) would only be deselected, in each process."""
+    if config.option.markexpr == "core" and collection_path.is_file() and collection_path.name.startswith("test_"):
+        return "mark.core" not in collection_path.read_text()
+    return None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the imports and the collected tests made lives as long as the test process: frozen,
+    the cycle collector passes over it no more (a run's gc.collect() scans only what tests make)."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True)
